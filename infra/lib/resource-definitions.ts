@@ -1,0 +1,52 @@
+/**
+ * The shapes of the stateful resources, defined once: the CDK stack builds them in AWS and
+ * local/provision.ts builds the same ones in the emulator. Plain data; no CDK imports here.
+ */
+
+export const mappingTable = {
+  defaultName: 'CertTagMapping',
+  /** `<tag key>#<tag value>`, as the original sample wrote it. */
+  partitionKey: 'TagKeyValue',
+  /** `<certificate ARN>#<certificate name>`, as the original sample wrote it. */
+  sortKey: 'CertificateArn#CertName',
+  certificateIndex: {
+    name: 'CertificateArnIndex',
+    partitionKey: 'CertificateArn',
+    sortKey: 'TagKeyValue',
+  },
+} as const;
+
+export const deploymentsTable = {
+  defaultName: 'CertDeployments',
+  partitionKey: 'JobId',
+  certificateIndex: {
+    name: 'CertificateArnIndex',
+    partitionKey: 'CertificateArn',
+    sortKey: 'CreatedAt',
+  },
+  /** Epoch seconds after which DynamoDB TTL removes a finished deployment record. */
+  ttlAttribute: 'ExpiresAt',
+} as const;
+
+export const jobQueue = {
+  defaultName: 'acm-cert-export-jobs',
+  deadLetterName: 'acm-cert-export-jobs-dlq',
+  /**
+   * Backstop only. Polling keeps a healthy job's message in flight and every receive counts, so
+   * the worker's own failure count (deployment record) decides when a failing job goes to the DLQ.
+   */
+  maxReceiveCount: 1000,
+  visibilityTimeoutSeconds: 60,
+  /** 14 days: the longest SQS keeps a message. */
+  retentionSeconds: 1_209_600,
+} as const;
+
+/** EventBridge pattern routing ACM renewals straight to the job queue. */
+export const renewalEventPattern = {
+  source: ['aws.acm'],
+  'detail-type': ['ACM Certificate Available'],
+  detail: { Action: ['RENEWAL'] },
+} as const;
+
+export const passphraseSecretPrefix = 'acm-passphrase/';
+export const documentName = 'Install-ACMCertificate';

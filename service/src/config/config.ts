@@ -1,0 +1,246 @@
+import { type AwsConfig, readAwsConfig } from './aws-config.ts';
+
+/**
+ * Everything the service reads from its environment, read and validated once at start by
+ * `loadConfig` (the composition root passes it down; nothing else reads process.env).
+ */
+export interface Config {
+  readonly aws: AwsConfig;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly api: {
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+    /** Maximum request body in bytes. */
+    readonly bodyLimit: number;
+    /** Public base URL used in status links; defaults to the request's host. */
+    readonly publicBaseUrl?: string;
+  };
+  readonly auth: {
+    /** sts: verify signed GetCallerIdentity (container behind an ALB); lambda: API Gateway IAM identity; none: local only. */
+    readonly mode: 'sts' | 'lambda' | 'none';
+    /** Value the signed `x-acm-cert-export-server-id` header must carry. */
+    readonly audience: string;
+    /** The STS endpoint tokens are replayed to (never a host taken from the request). */
+    readonly stsEndpoint: string;
+    /** Allowed clock skew / token age in seconds. */
+    readonly maxTokenAgeSeconds: number;
+    /** JSON list of {principal, actions, targets} rules. */
+    readonly principals: readonly PrincipalRule[];
+  };
+  readonly worker: {
+    readonly enabled: boolean;
+    readonly queueUrl: string;
+    readonly deadLetterQueueUrl: string;
+    /** Messages processed at once by one container. */
+    readonly concurrency: number;
+    /** Visibility timeout while a step runs (heartbeat extends it). */
+    readonly visibilityTimeoutSeconds: number;
+    /** First poll delay after dispatch, growth factor and cap (adaptive polling). */
+    readonly pollInitialSeconds: number;
+    readonly pollMaxSeconds: number;
+    /** Consecutive failed attempts of one job before its message is moved to the DLQ. */
+    readonly maxFailures: number;
+    /** Give up waiting for a command after this long: the job ends TimedOut. */
+    readonly jobTimeoutSeconds: number;
+    /** How long a stopping container waits for in-flight steps (ECS stopTimeout is 30 s by default). */
+    readonly shutdownGraceSeconds: number;
+  };
+  readonly tables: {
+    readonly mappings: string;
+    readonly deployments: string;
+  };
+  readonly secrets: {
+    readonly prefix: string;
+    readonly kmsKeyId?: string;
+    readonly deletionRecoveryDays: number;
+  };
+  readonly ssm: {
+    readonly documentName: string;
+    readonly documentVersion?: string;
+    readonly maxConcurrency: string;
+    readonly maxErrors: string;
+    readonly timeoutSeconds: number;
+  };
+  /** Certificate ARNs (exact or with a trailing `*`) the service will export; empty = any. */
+  readonly allowedCertificateArns: readonly string[];
+}
+
+export type Action = 'read' | 'deploy';
+
+export interface PrincipalRule {
+  /** IAM ARN, exact or with `*` wildcards, e.g. `arn:aws:iam::123456789012:role/ci-*`. */
+  readonly principal: string;
+  readonly actions: readonly Action[];
+  /** Targets this principal may deploy to, `key=value` with optional `*` in the value. */
+  readonly targets: readonly string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function str(env: Env, name: string, fallback?: string): string {
+  const value = env[name]?.trim();
+  if (value !== undefined && value !== '') return value;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`${name} is required`);
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = optional(env, name) ?? fallback;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string, fallback?: string): string {
+  const value = str(env, name, fallback);
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
+  }
+  return value;
+}
+
+function principals(env: Env): PrincipalRule[] {
+  const raw = optional(env, 'AUTH_PRINCIPALS');
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(
+      'AUTH_PRINCIPALS must be JSON: [{"principal":"arn:...","actions":["read","deploy"],"targets":["env=dev"]}]',
+    );
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('AUTH_PRINCIPALS must be a JSON array');
+  return parsed.map((entry, i) => {
+    const where = `AUTH_PRINCIPALS[${i}]`;
+    if (typeof entry !== 'object' || entry === null)
+      throw new ConfigError(`${where} must be an object`);
+    const { principal, actions, targets } = entry as Record<string, unknown>;
+    if (
+      typeof principal !== 'string' ||
+      !/^arn:aws[a-z-]*:(iam|sts)::(\d{12}|\*):[A-Za-z0-9+=,.@_/*-]+$/.test(principal)
+    ) {
+      throw new ConfigError(
+        `${where}.principal must be an IAM ARN pattern, got ${JSON.stringify(principal)}`,
+      );
+    }
+    if (
+      !Array.isArray(actions) ||
+      actions.length === 0 ||
+      !actions.every((a) => a === 'read' || a === 'deploy')
+    ) {
+      throw new ConfigError(`${where}.actions must be a non-empty list of "read" and "deploy"`);
+    }
+    const list = targets ?? [];
+    if (!Array.isArray(list) || !list.every((t) => typeof t === 'string' && /^[^=]+=.+$/.test(t))) {
+      throw new ConfigError(`${where}.targets must be a list of "key=value" strings`);
+    }
+    return { principal, actions: actions as Action[], targets: list as string[] };
+  });
+}
+
+/** Reads and validates the whole configuration; throws one clear error naming the variable. */
+export function loadConfig(env: Env): Config {
+  const aws = readAwsConfig(env);
+  const workerEnabled = bool(env, 'WORKER_ENABLED', true);
+  const apiEnabled = bool(env, 'API_ENABLED', true);
+  const authMode = oneOf(env, 'AUTH_MODE', ['sts', 'lambda', 'none'] as const, 'sts');
+  const pollInitialSeconds = int(env, 'POLL_INITIAL_SECONDS', 1, 0, 900);
+  const pollMaxSeconds = int(env, 'POLL_MAX_SECONDS', 30, 1, 900);
+  if (pollMaxSeconds < pollInitialSeconds) {
+    throw new ConfigError('POLL_MAX_SECONDS must be at least POLL_INITIAL_SECONDS');
+  }
+  const documentVersion = optional(env, 'SSM_DOCUMENT_VERSION');
+  const kmsKeyId = optional(env, 'SECRETS_KMS_KEY_ID');
+  const publicBaseUrl = optional(env, 'PUBLIC_BASE_URL');
+  const defaultSts = aws.endpoints.sts ?? `https://sts.${aws.region}.amazonaws.com`;
+  return {
+    aws,
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      'info',
+    ),
+    api: {
+      enabled: apiEnabled,
+      host: str(env, 'HOST', '0.0.0.0'),
+      port: int(env, 'PORT', 8080, 0, 65535),
+      bodyLimit: int(env, 'API_BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
+      ...(publicBaseUrl === undefined ? {} : { publicBaseUrl: url(env, 'PUBLIC_BASE_URL') }),
+    },
+    auth: {
+      mode: authMode,
+      audience: str(env, 'AUTH_AUDIENCE', 'acm-cert-export'),
+      stsEndpoint: url(env, 'AUTH_STS_ENDPOINT', defaultSts),
+      maxTokenAgeSeconds: int(env, 'AUTH_MAX_TOKEN_AGE_SECONDS', 300, 30, 900),
+      principals: principals(env),
+    },
+    worker: {
+      enabled: workerEnabled,
+      queueUrl: url(env, 'QUEUE_URL'),
+      deadLetterQueueUrl: url(env, 'DLQ_URL'),
+      concurrency: int(env, 'WORKER_CONCURRENCY', 10, 1, 100),
+      visibilityTimeoutSeconds: int(env, 'WORKER_VISIBILITY_TIMEOUT_SECONDS', 60, 10, 43_200),
+      pollInitialSeconds,
+      pollMaxSeconds,
+      maxFailures: int(env, 'WORKER_MAX_FAILURES', 5, 1, 100),
+      jobTimeoutSeconds: int(env, 'JOB_TIMEOUT_SECONDS', 3600, 10, 43_200),
+      shutdownGraceSeconds: int(env, 'SHUTDOWN_GRACE_SECONDS', 25, 1, 120),
+    },
+    tables: {
+      mappings: str(env, 'MAPPING_TABLE', 'CertTagMapping'),
+      deployments: str(env, 'DEPLOYMENTS_TABLE', 'CertDeployments'),
+    },
+    secrets: {
+      prefix: str(env, 'SECRET_PREFIX', 'acm-passphrase/'),
+      ...(kmsKeyId === undefined ? {} : { kmsKeyId }),
+      deletionRecoveryDays: int(env, 'SECRET_RECOVERY_DAYS', 7, 7, 30),
+    },
+    ssm: {
+      documentName: str(env, 'SSM_DOCUMENT_NAME', 'Install-ACMCertificate'),
+      ...(documentVersion === undefined ? {} : { documentVersion }),
+      maxConcurrency: str(env, 'SSM_MAX_CONCURRENCY', '50'),
+      maxErrors: str(env, 'SSM_MAX_ERRORS', '0'),
+      timeoutSeconds: int(env, 'SSM_TIMEOUT_SECONDS', 600, 30, 2_592_000),
+    },
+    allowedCertificateArns: (optional(env, 'ALLOWED_CERTIFICATE_ARNS') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  };
+}
+
+export { ConfigError };

@@ -1,0 +1,99 @@
+import type { DeployJob } from './deploy-job.ts';
+
+/** Where a deployment is. The last five are terminal. */
+export type DeploymentStatus =
+  | 'Queued'
+  | 'Exporting'
+  | 'Dispatching'
+  | 'Running'
+  | 'Succeeded'
+  | 'PartiallyFailed'
+  | 'Failed'
+  | 'TimedOut'
+  | 'NoTargets';
+
+export const terminalStatuses: ReadonlySet<DeploymentStatus> = new Set([
+  'Succeeded',
+  'PartiallyFailed',
+  'Failed',
+  'TimedOut',
+  'NoTargets',
+]);
+
+export function isTerminal(status: DeploymentStatus): boolean {
+  return terminalStatuses.has(status);
+}
+
+/** Condition types recorded on a deployment, in the order a job passes them. */
+export type ConditionType = 'Exported' | 'Dispatched' | 'Completed';
+
+/**
+ * A Kubernetes-style condition: `lastTransitionTime` moves only when `status` changes.
+ */
+export interface Condition {
+  readonly type: ConditionType;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly lastTransitionTime: string;
+}
+
+/** The JSON summary the install script prints as its last line. */
+export interface InstallSummary {
+  readonly outcome: string;
+  readonly serial: string | null;
+  readonly notBefore: string | null;
+  readonly notAfter: string | null;
+  readonly sha256: string | null;
+  readonly files: readonly string[];
+  readonly reloaded: boolean;
+  readonly message?: string;
+}
+
+/** One server's result, as SSM reports it plus the script's summary. */
+export interface ServerResult {
+  readonly instanceId: string;
+  readonly status: string;
+  readonly statusDetails: string;
+  readonly responseCode?: number;
+  readonly summary?: InstallSummary;
+  /** Last lines of stderr when the server failed (never contains secrets: the script prints none). */
+  readonly error?: string;
+  readonly updatedAt: string;
+}
+
+/** The certificate as exported for this job. */
+export interface ExportedCertificate {
+  readonly serial: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+}
+
+/** The deployment record: one per job, in the deployments table. Holds no secret. */
+export interface Deployment {
+  readonly job: DeployJob;
+  readonly status: DeploymentStatus;
+  /** A sentence a person can act on, for terminal statuses. */
+  readonly reason?: string;
+  readonly conditions: readonly Condition[];
+  readonly secretArn?: string;
+  readonly secretVersionId?: string;
+  readonly certificate?: ExportedCertificate;
+  readonly commandId?: string;
+  readonly dispatchStartedAt?: string;
+  readonly servers: readonly ServerResult[];
+  readonly counts?: {
+    readonly target: number;
+    readonly completed: number;
+    readonly errors: number;
+  };
+  /** How many times a worker picked the job up (receives), and how many of them failed. */
+  readonly attempts: number;
+  readonly failures: number;
+  readonly lastError?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt?: string;
+  /** Optimistic-concurrency counter: every write is conditional on the version it read. */
+  readonly version: number;
+}

@@ -1,0 +1,27 @@
+/**
+ * The shapes of names that end up in file paths, tags, and SSM parameters. One definition, used
+ * by the HTTP schema, the queue message schema and (mirrored) the SSM document's allowedPattern.
+ */
+
+/** Certificate name: becomes `<CertName>-fullchain.pem` under root-owned directories. */
+export const certNamePattern = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+
+/** EC2 tag key we accept as a target (AWS allows more; we refuse what could confuse a path or shell). */
+export const tagKeyPattern = '^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$';
+
+/** EC2 tag value we accept as a target. */
+export const tagValuePattern = '^[A-Za-z0-9 _.:/=+@-]{1,256}$';
+
+/** An ACM certificate ARN in any partition. */
+export const certificateArnPattern =
+  '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]{1,128}$';
+
+/** Caller-supplied job id (and idempotency key). */
+export const jobIdPattern = '^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$';
+
+const certName = new RegExp(certNamePattern);
+
+/** True when the name is safe to use in file names on the target servers. */
+export function isSafeCertName(name: string): boolean {
+  return certName.test(name) && name !== '.' && name !== '..' && !name.includes('..');
+}

@@ -1,0 +1,22 @@
+import Type, { type Static } from 'typebox';
+import { CertificateArn, CertName, InstallOptionsSchema, JobId, Target } from './deploy-request.ts';
+
+/** A job on the queue: `{"type":"deploy","version":1,...}`. */
+export const DeployMessageV1 = Type.Object(
+  {
+    type: Type.Literal('deploy'),
+    version: Type.Literal(1),
+    jobId: Type.Optional(JobId),
+    certificateArn: CertificateArn,
+    certName: CertName,
+    target: Target,
+    install: Type.Optional(InstallOptionsSchema),
+    requester: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+    trigger: Type.Optional(
+      Type.Union([Type.Literal('api'), Type.Literal('queue'), Type.Literal('renewal')]),
+    ),
+    eventId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type DeployMessage = Static<typeof DeployMessageV1>;

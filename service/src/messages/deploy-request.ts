@@ -1,0 +1,71 @@
+import Type, { type Static } from 'typebox';
+import { installOptionPatterns } from '../domain/install-options.ts';
+import {
+  certificateArnPattern,
+  certNamePattern,
+  jobIdPattern,
+  tagKeyPattern,
+  tagValuePattern,
+} from '../domain/names.ts';
+
+/**
+ * Request schemas shared by the HTTP API and the queue: one definition, identical validation.
+ */
+
+export const CertificateArn = Type.String({
+  pattern: certificateArnPattern,
+  maxLength: 2048,
+  description: 'ACM certificate ARN',
+});
+export const CertName = Type.String({
+  pattern: certNamePattern,
+  description:
+    'Certificate name used in installed file names: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit',
+});
+export const TagKey = Type.String({ pattern: tagKeyPattern, description: 'EC2/SSM tag key' });
+export const TagValue = Type.String({ pattern: tagValuePattern, description: 'EC2/SSM tag value' });
+export const JobId = Type.String({
+  pattern: jobIdPattern,
+  description: '8-128 of A-Z a-z 0-9 _ -',
+});
+
+export const Target = Type.Object(
+  { key: TagKey, value: TagValue },
+  { additionalProperties: false },
+);
+
+export const InstallOptionsSchema = Type.Object(
+  {
+    certDir: Type.Optional(Type.String({ pattern: installOptionPatterns.certDir })),
+    keyDir: Type.Optional(Type.String({ pattern: installOptionPatterns.keyDir })),
+    owner: Type.Optional(Type.String({ pattern: installOptionPatterns.owner })),
+    group: Type.Optional(Type.String({ pattern: installOptionPatterns.group })),
+    keyMode: Type.Optional(Type.String({ pattern: installOptionPatterns.keyMode })),
+    reloadCommand: Type.Optional(Type.String({ pattern: installOptionPatterns.reloadCommand })),
+  },
+  { additionalProperties: false },
+);
+
+/** The original sample's body, kept for existing callers (`POST /export-cert`). */
+export const LegacyDeployBody = Type.Object(
+  {
+    CertificateArn: CertificateArn,
+    CertName: CertName,
+    TargetTagKey: TagKey,
+    TargetTagValue: TagValue,
+  },
+  { additionalProperties: false },
+);
+export type LegacyDeployBody = Static<typeof LegacyDeployBody>;
+
+/** The versioned request body (`POST /v1/deployments`). */
+export const DeployRequestV1 = Type.Object(
+  {
+    certificateArn: CertificateArn,
+    certName: CertName,
+    target: Target,
+    install: Type.Optional(InstallOptionsSchema),
+  },
+  { additionalProperties: false },
+);
+export type DeployRequestV1 = Static<typeof DeployRequestV1>;

@@ -1,0 +1,85 @@
+import type { DeployJob } from '../domain/deploy-job.ts';
+import { isSafeCertName } from '../domain/names.ts';
+import { AcmEventEnvelope, isEventBridgeEnvelope } from './acm-event.ts';
+import { type DeployMessage, DeployMessageV1 } from './deploy-message.ts';
+import { LegacyDeployBody } from './deploy-request.ts';
+import { validator } from './validation.ts';
+
+/** What the router makes of one queue message body. */
+export type ParsedMessage =
+  | { readonly kind: 'deploy'; readonly message: DeployMessage }
+  | { readonly kind: 'acm-event'; readonly event: AcmEventEnvelope }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+const checkV1 = validator<DeployMessage>(DeployMessageV1);
+const checkLegacy = validator<LegacyDeployBody>(LegacyDeployBody);
+const checkEvent = validator<AcmEventEnvelope>(AcmEventEnvelope);
+
+const maxBody = 256 * 1024;
+
+function invalid(reason: string): ParsedMessage {
+  return { kind: 'invalid', reason };
+}
+
+/** Turns the original HTTP body shape into a v1 message. */
+export function fromLegacy(body: LegacyDeployBody): DeployMessage {
+  return {
+    type: 'deploy',
+    version: 1,
+    certificateArn: body.CertificateArn,
+    certName: body.CertName,
+    target: { key: body.TargetTagKey, value: body.TargetTagValue },
+  };
+}
+
+/**
+ * Classifies a message body: a v1 job, the original body shape, an EventBridge envelope, or
+ * invalid with a reason a person can act on. Never throws.
+ */
+export function parseMessage(body: string): ParsedMessage {
+  if (body.length > maxBody) return invalid(`body is larger than ${maxBody} bytes`);
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return invalid('body is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return invalid('body is not a JSON object');
+  }
+  const record = value as Record<string, unknown>;
+  if ('type' in record || 'version' in record) {
+    if (record.type !== 'deploy') {
+      return invalid(
+        `unknown message type ${JSON.stringify(record.type ?? null)}; known: "deploy"`,
+      );
+    }
+    if (record.version !== 1) {
+      return invalid(
+        `unknown version ${JSON.stringify(record.version ?? null)} of "deploy"; known: 1`,
+      );
+    }
+    const checked = checkV1(value);
+    if (!checked.ok) return invalid(`invalid deploy message: ${checked.problems.join('; ')}`);
+    if (!isSafeCertName(checked.value.certName))
+      return invalid('invalid deploy message: /certName is not a safe file name');
+    return { kind: 'deploy', message: checked.value };
+  }
+  if ('CertificateArn' in record || 'CertName' in record) {
+    const checked = checkLegacy(value);
+    if (!checked.ok) return invalid(`invalid deploy request: ${checked.problems.join('; ')}`);
+    if (!isSafeCertName(checked.value.CertName))
+      return invalid('invalid deploy request: /CertName is not a safe file name');
+    return { kind: 'deploy', message: fromLegacy(checked.value) };
+  }
+  if (isEventBridgeEnvelope(value)) {
+    const checked = checkEvent(value);
+    if (!checked.ok) return invalid(`invalid EventBridge event: ${checked.problems.join('; ')}`);
+    return { kind: 'acm-event', event: checked.value };
+  }
+  return invalid(
+    'unrecognised message: expected {"type":"deploy","version":1,...}, the original request body, or an ACM EventBridge event',
+  );
+}
+
+export type { DeployJob };

@@ -1,0 +1,47 @@
+import type { TargetTag } from '../domain/target.ts';
+
+export interface SendCommandInput {
+  readonly documentName: string;
+  readonly documentVersion?: string;
+  readonly target: TargetTag;
+  /** Document parameters. Never a plaintext secret: SSM keeps them in command history. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Carries the job id, so a resumed job can find a command it sent before a crash. */
+  readonly comment: string;
+  readonly maxConcurrency: string;
+  readonly maxErrors: string;
+  readonly timeoutSeconds: number;
+}
+
+export interface InvocationResult {
+  readonly instanceId: string;
+  readonly status: string;
+  readonly statusDetails: string;
+  readonly responseCode?: number;
+  readonly output?: string;
+  readonly error?: string;
+}
+
+export interface CommandProgress {
+  readonly commandId: string;
+  /** Pending, InProgress, Success, Cancelled, Failed, TimedOut, Cancelling. */
+  readonly status: string;
+  readonly statusDetails: string;
+  readonly targetCount: number;
+  readonly completedCount: number;
+  readonly errorCount: number;
+  /** Empty right after SendCommand (eventual consistency): that means "not yet". */
+  readonly invocations: readonly InvocationResult[];
+}
+
+/** SSM Run Command. Errors: TerminalError for invalid document/parameters/access denied. */
+export interface CommandRunner {
+  send(input: SendCommandInput): Promise<{ commandId: string }>;
+  /** A command of this document sent at or after `invokedAfter` with exactly this comment. */
+  findByComment(
+    documentName: string,
+    comment: string,
+    invokedAfter: Date,
+  ): Promise<string | undefined>;
+  progress(commandId: string): Promise<CommandProgress>;
+}
