@@ -41,6 +41,13 @@ export interface Config {
     readonly pollMaxSeconds: number;
     /** Consecutive failed attempts of one job before its message is moved to the DLQ. */
     readonly maxFailures: number;
+    /** How long one pickup keeps polling in-process (every inlinePollIntervalMs) before handing back to SQS. */
+    readonly inlinePollSeconds: number;
+    readonly inlinePollIntervalMs: number;
+    /** Long-poll wait of each ReceiveMessage. */
+    readonly receiveWaitSeconds: number;
+    /** Delay before a job waiting for another job on the same certificate and target looks again. */
+    readonly lockRetrySeconds: number;
     /** Give up waiting for a command after this long: the job ends TimedOut. */
     readonly jobTimeoutSeconds: number;
     /** How long a stopping container waits for in-flight steps (ECS stopTimeout is 30 s by default). */
@@ -61,6 +68,10 @@ export interface Config {
     readonly maxConcurrency: string;
     readonly maxErrors: string;
     readonly timeoutSeconds: number;
+  };
+  readonly acm: {
+    /** ExportCertificate calls per second this process makes at most (account quota: 5). */
+    readonly exportRatePerSecond: number;
   };
   /** Certificate ARNs (exact or with a trailing `*`) the service will export; empty = any. */
   readonly allowedCertificateArns: readonly string[];
@@ -217,6 +228,10 @@ export function loadConfig(env: Env): Config {
       pollInitialSeconds,
       pollMaxSeconds,
       maxFailures: int(env, 'WORKER_MAX_FAILURES', 5, 1, 100),
+      inlinePollSeconds: int(env, 'POLL_INLINE_SECONDS', 5, 0, 60),
+      inlinePollIntervalMs: int(env, 'POLL_INLINE_INTERVAL_MS', 500, 50, 10_000),
+      receiveWaitSeconds: int(env, 'WORKER_RECEIVE_WAIT_SECONDS', 20, 0, 20),
+      lockRetrySeconds: int(env, 'LOCK_RETRY_SECONDS', 5, 1, 900),
       jobTimeoutSeconds: int(env, 'JOB_TIMEOUT_SECONDS', 3600, 10, 43_200),
       shutdownGraceSeconds: int(env, 'SHUTDOWN_GRACE_SECONDS', 25, 1, 120),
     },
@@ -236,6 +251,7 @@ export function loadConfig(env: Env): Config {
       maxErrors: str(env, 'SSM_MAX_ERRORS', '0'),
       timeoutSeconds: int(env, 'SSM_TIMEOUT_SECONDS', 600, 30, 2_592_000),
     },
+    acm: { exportRatePerSecond: int(env, 'ACM_EXPORT_RATE_PER_SECOND', 5, 1, 100) },
     allowedCertificateArns: (optional(env, 'ALLOWED_CERTIFICATE_ARNS') ?? '')
       .split(',')
       .map((s) => s.trim())

@@ -80,7 +80,9 @@ export interface Deployment {
   readonly secretVersionId?: string;
   readonly certificate?: ExportedCertificate;
   readonly commandId?: string;
+  /** Set just before SendCommand: a job resumed after a crash looks for its command first. */
   readonly dispatchStartedAt?: string;
+  readonly dispatchedAt?: string;
   readonly servers: readonly ServerResult[];
   readonly counts?: {
     readonly target: number;
@@ -91,6 +93,15 @@ export interface Deployment {
   readonly attempts: number;
   readonly failures: number;
   readonly lastError?: string;
+  /**
+   * The pickup in progress. Still set when the same message is received again means the worker
+   * died mid-step: that counts as a failure (polling pickups end cleanly and clear it).
+   */
+  readonly activeAttempt?: {
+    readonly messageId: string;
+    readonly receiveCount: number;
+    readonly startedAt: string;
+  };
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt?: string;

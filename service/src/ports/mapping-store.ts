@@ -23,4 +23,42 @@ export interface MappingStore {
   list(limit: number, cursor?: string): Promise<Page<Mapping>>;
   /** Deletes the item and returns what was deleted. */
   delete(key: MappingKey): Promise<Mapping | undefined>;
+  /**
+   * Takes the mapping's deployment lock for `jobId` until `until` (creating the item when it is
+   * missing): jobs for one certificate, name and target run one at a time, in lock order.
+   * Re-entrant for the same job; an expired lock can be taken over.
+   */
+  acquireLock(key: MappingKey, jobId: string, until: Date, now: Date): Promise<LockResult>;
+  /**
+   * Releases the lock if `jobId` still holds it, writing `update` in the same conditional write:
+   * only the holder of the lock ever records an outcome, so an older job can never overwrite a
+   * newer one. Returns false when the job no longer held the lock (nothing written).
+   */
+  releaseLock(key: MappingKey, jobId: string, update?: MappingUpdate): Promise<boolean>;
+  /**
+   * Deletes a mapping that never had a successful install, if `jobId` holds its lock (a first
+   * deployment that failed for good leaves nothing behind). Returns false when not deleted.
+   */
+  abandon(key: MappingKey, jobId: string): Promise<boolean>;
 }
+
+/** Fields a finishing job records on its mapping. */
+export type MappingUpdate = Partial<
+  Pick<
+    Mapping,
+    | 'install'
+    | 'secretArn'
+    | 'serial'
+    | 'notBefore'
+    | 'notAfter'
+    | 'lastExportedAt'
+    | 'lastJobId'
+    | 'lastOutcome'
+    | 'lastOutcomeAt'
+    | 'updatedAt'
+  >
+>;
+
+export type LockResult =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly holder: string; readonly until: string };

@@ -20,8 +20,14 @@ export interface PassphraseStore {
     readonly passphrase: SecretValue;
     readonly token: string;
   }): Promise<StoredPassphrase>;
-  /** Reads one version back (a worker resuming after a crash). */
-  getVersion(secretId: string, versionId: string): Promise<SecretValue>;
+  /**
+   * Reads one version back (a worker resuming after a crash). TerminalError with code
+   * `PassphraseNotFound` when the secret or the version does not exist.
+   */
+  getVersion(
+    secretId: string,
+    versionId: string,
+  ): Promise<{ value: SecretValue; secretArn: string }>;
   /** Schedules the secret for deletion after the recovery window (7–30 days). */
   scheduleDeletion(secretId: string, recoveryWindowDays: number): Promise<void>;
 }

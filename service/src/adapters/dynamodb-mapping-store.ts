@@ -1,0 +1,270 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { InstallOptions } from '../domain/install-options.ts';
+import type { Mapping } from '../domain/mapping.ts';
+import { certificateArnCertName, tagKeyValue } from '../domain/target.ts';
+import type {
+  LockResult,
+  MappingKey,
+  MappingStore,
+  MappingUpdate,
+  Page,
+} from '../ports/mapping-store.ts';
+import { withRetry } from './aws-errors.ts';
+import { decodeCursor, encodeCursor } from './page-cursor.ts';
+
+const indexName = 'CertificateArnIndex';
+
+function keyOf(key: MappingKey) {
+  return {
+    TagKeyValue: tagKeyValue(key.target),
+    'CertificateArn#CertName': certificateArnCertName(key.certificateArn, key.certName),
+  };
+}
+
+type Item = Record<string, unknown>;
+
+function s(item: Item, name: string): string | undefined {
+  const v = item[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function toMapping(item: Item): Mapping {
+  const opt = (name: string, attr: string) => {
+    const v = s(item, attr);
+    return v === undefined ? {} : { [name]: v };
+  };
+  return {
+    certificateArn: s(item, 'CertificateArn') ?? '',
+    certName: s(item, 'CertName') ?? '',
+    target: { key: s(item, 'TargetTagKey') ?? '', value: s(item, 'TargetTagValue') ?? '' },
+    install: (item.Install as InstallOptions | undefined) ?? {},
+    ...opt('secretArn', 'SecretArn'),
+    ...opt('serial', 'Serial'),
+    ...opt('notBefore', 'NotBefore'),
+    ...opt('notAfter', 'NotAfter'),
+    ...opt('lastExportedAt', 'LastExportedDate'),
+    ...opt('lastJobId', 'LastJobId'),
+    ...opt('lastOutcome', 'LastOutcome'),
+    ...opt('lastOutcomeAt', 'LastOutcomeAt'),
+    createdAt: s(item, 'CreatedAt') ?? '',
+    updatedAt: s(item, 'UpdatedAt') ?? '',
+  };
+}
+
+/**
+ * `CertTagMapping` in DynamoDB, with the original sample's keys and attribute names
+ * (`LastExportedDate`, `CertExpiryDate`) plus ours. The deployment lock lives on the same item
+ * (`LockJobId`, `LockUntil`) so that taking it and reading the mapping is one item.
+ */
+export class DynamoDbMappingStore implements MappingStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, table: string) {
+    this.#db = db;
+    this.#table = table;
+  }
+
+  async get(key: MappingKey): Promise<Mapping | undefined> {
+    const out = await withRetry(() =>
+      this.#db.send(
+        new GetCommand({ TableName: this.#table, Key: keyOf(key), ConsistentRead: true }),
+      ),
+    );
+    return out.Item === undefined || out.Item.CertName === undefined
+      ? undefined
+      : toMapping(out.Item);
+  }
+
+  async put(m: Mapping): Promise<void> {
+    const { sets, values } = updateParts({ ...m, updatedAt: m.updatedAt });
+    await withRetry(() =>
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keyOf(m),
+          UpdateExpression: `SET ${[
+            'CertificateArn = :arn',
+            'CertName = :name',
+            'TargetTagKey = :tk',
+            'TargetTagValue = :tv',
+            'CreatedAt = if_not_exists(CreatedAt, :created)',
+            ...sets,
+          ].join(', ')}`,
+          ExpressionAttributeValues: {
+            ...values,
+            ':arn': m.certificateArn,
+            ':name': m.certName,
+            ':tk': m.target.key,
+            ':tv': m.target.value,
+            ':created': m.createdAt,
+          },
+        }),
+      ),
+    );
+  }
+
+  async listByCertificate(certificateArn: string): Promise<Mapping[]> {
+    const items: Mapping[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await withRetry(() =>
+        this.#db.send(
+          new QueryCommand({
+            TableName: this.#table,
+            IndexName: indexName,
+            KeyConditionExpression: 'CertificateArn = :arn',
+            ExpressionAttributeValues: { ':arn': certificateArn },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? [])
+        if (item.CertName !== undefined) items.push(toMapping(item));
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  }
+
+  /** Lists every mapping, one page at a time (the API's listing; renewals use the index). */
+  async list(limit: number, cursor?: string): Promise<Page<Mapping>> {
+    const out = await withRetry(() =>
+      this.#db.send(
+        new ScanCommand({
+          TableName: this.#table,
+          Limit: limit,
+          ExclusiveStartKey: decodeCursor(cursor, ['TagKeyValue', 'CertificateArn#CertName']),
+        }),
+      ),
+    );
+    const next = encodeCursor(out.LastEvaluatedKey);
+    return {
+      items: (out.Items ?? []).filter((i) => i.CertName !== undefined).map(toMapping),
+      ...(next === undefined ? {} : { cursor: next }),
+    };
+  }
+
+  async delete(key: MappingKey): Promise<Mapping | undefined> {
+    const out = await withRetry(() =>
+      this.#db.send(
+        new DeleteCommand({ TableName: this.#table, Key: keyOf(key), ReturnValues: 'ALL_OLD' }),
+      ),
+    );
+    return out.Attributes === undefined ? undefined : toMapping(out.Attributes);
+  }
+
+  async acquireLock(key: MappingKey, jobId: string, until: Date, now: Date): Promise<LockResult> {
+    try {
+      await withRetry(() =>
+        this.#db.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: keyOf(key),
+            UpdateExpression:
+              'SET LockJobId = :job, LockUntil = :until, CertificateArn = :arn, CertName = :name, TargetTagKey = :tk, TargetTagValue = :tv, CreatedAt = if_not_exists(CreatedAt, :now), UpdatedAt = if_not_exists(UpdatedAt, :now), Install = if_not_exists(Install, :install)',
+            ConditionExpression:
+              'attribute_not_exists(LockJobId) OR LockJobId = :job OR LockUntil < :now',
+            ExpressionAttributeValues: {
+              ':job': jobId,
+              ':until': until.toISOString(),
+              ':now': now.toISOString(),
+              ':arn': key.certificateArn,
+              ':name': key.certName,
+              ':tk': key.target.key,
+              ':tv': key.target.value,
+              ':install': {},
+            },
+          }),
+        ),
+      );
+      return { acquired: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const out = await withRetry(() =>
+        this.#db.send(
+          new GetCommand({ TableName: this.#table, Key: keyOf(key), ConsistentRead: true }),
+        ),
+      );
+      return {
+        acquired: false,
+        holder: String(out.Item?.LockJobId ?? 'unknown'),
+        until: String(out.Item?.LockUntil ?? ''),
+      };
+    }
+  }
+
+  async releaseLock(key: MappingKey, jobId: string, update: MappingUpdate = {}): Promise<boolean> {
+    const { sets, values } = updateParts(update);
+    try {
+      await withRetry(() =>
+        this.#db.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: keyOf(key),
+            UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE LockJobId, LockUntil`,
+            ConditionExpression: 'LockJobId = :job',
+            ExpressionAttributeValues: { ...values, ':job': jobId },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async abandon(key: MappingKey, jobId: string): Promise<boolean> {
+    try {
+      await withRetry(() =>
+        this.#db.send(
+          new DeleteCommand({
+            TableName: this.#table,
+            Key: keyOf(key),
+            ConditionExpression: 'LockJobId = :job AND attribute_not_exists(Serial)',
+            ExpressionAttributeValues: { ':job': jobId },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+const updateAttributes: [keyof MappingUpdate, string][] = [
+  ['install', 'Install'],
+  ['secretArn', 'SecretArn'],
+  ['serial', 'Serial'],
+  ['notBefore', 'NotBefore'],
+  ['notAfter', 'NotAfter'],
+  ['lastExportedAt', 'LastExportedDate'],
+  ['lastJobId', 'LastJobId'],
+  ['lastOutcome', 'LastOutcome'],
+  ['lastOutcomeAt', 'LastOutcomeAt'],
+  ['updatedAt', 'UpdatedAt'],
+];
+
+/** SET clauses for the fields present; `CertExpiryDate` mirrors NotAfter as the original wrote it. */
+function updateParts(update: MappingUpdate): { sets: string[]; values: Record<string, unknown> } {
+  const sets: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [field, attr] of updateAttributes) {
+    const v = update[field];
+    if (v === undefined) continue;
+    values[`:${attr}`] = v;
+    sets.push(`${attr} = :${attr}`);
+  }
+  if (update.notAfter !== undefined) sets.push('CertExpiryDate = :NotAfter');
+  return { sets, values };
+}

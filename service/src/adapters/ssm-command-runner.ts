@@ -1,0 +1,162 @@
+import {
+  type Command,
+  type CommandInvocation,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { TerminalError } from '../domain/errors.ts';
+import type {
+  CommandProgress,
+  CommandRunner,
+  InvocationResult,
+  SendCommandInput,
+} from '../ports/command-runner.ts';
+import { classify, withRetry } from './aws-errors.ts';
+
+const terminal = {
+  InvalidDocument: 'InvalidDocument',
+  InvalidDocumentVersion: 'InvalidDocument',
+  InvalidParameters: 'InvalidParameters',
+  MaxDocumentSizeExceeded: 'InvalidParameters',
+  UnsupportedPlatformType: 'UnsupportedPlatform',
+  InvalidRole: 'InvalidParameters',
+  InvalidNotificationConfig: 'InvalidParameters',
+  InvalidOutputFolder: 'InvalidParameters',
+  DuplicateInstanceId: 'InvalidParameters',
+  InvalidInstanceId: 'InvalidTarget',
+};
+
+/** SSM Run Command through the SDK (AWS, or the local stand-in through its endpoint). */
+export class SsmCommandRunner implements CommandRunner {
+  readonly #ssm: SSMClient;
+
+  constructor(ssm: SSMClient) {
+    this.#ssm = ssm;
+  }
+
+  async send(input: SendCommandInput): Promise<{ commandId: string }> {
+    const out = await withRetry(async () => {
+      try {
+        return await this.#ssm.send(
+          new SendCommandCommand({
+            DocumentName: input.documentName,
+            ...(input.documentVersion === undefined
+              ? {}
+              : { DocumentVersion: input.documentVersion }),
+            Targets: [{ Key: `tag:${input.target.key}`, Values: [input.target.value] }],
+            Parameters: Object.fromEntries(
+              Object.entries(input.parameters).map(([k, v]) => [k, [v]]),
+            ),
+            Comment: input.comment,
+            MaxConcurrency: input.maxConcurrency,
+            MaxErrors: input.maxErrors,
+            TimeoutSeconds: input.timeoutSeconds,
+          }),
+        );
+      } catch (error) {
+        throw classify(error, terminal, (name) => `SSM ${name} sending ${input.documentName}`);
+      }
+    });
+    const commandId = out.Command?.CommandId;
+    if (commandId === undefined) throw new Error('SendCommand returned no command id');
+    return { commandId };
+  }
+
+  async findByComment(
+    documentName: string,
+    comment: string,
+    invokedAfter: Date,
+  ): Promise<string | undefined> {
+    let nextToken: string | undefined;
+    do {
+      const out = await withRetry(() =>
+        this.#ssm.send(
+          new ListCommandsCommand({
+            Filters: [
+              { key: 'DocumentName', value: documentName },
+              { key: 'InvokedAfter', value: invokedAfter.toISOString() },
+            ],
+            NextToken: nextToken,
+          }),
+        ),
+      );
+      const found = (out.Commands ?? []).find(
+        (c) =>
+          c.Comment === comment &&
+          c.DocumentName === documentName &&
+          (c.RequestedDateTime === undefined || c.RequestedDateTime >= invokedAfter),
+      );
+      if (found?.CommandId !== undefined) return found.CommandId;
+      nextToken = out.NextToken;
+    } while (nextToken !== undefined);
+    return undefined;
+  }
+
+  async progress(commandId: string): Promise<CommandProgress> {
+    const listed = await withRetry(async () => {
+      try {
+        return await this.#ssm.send(new ListCommandsCommand({ CommandId: commandId }));
+      } catch (error) {
+        throw classify(
+          error,
+          { InvalidCommandId: 'CommandNotFound' },
+          (n) => `SSM ${n} for ${commandId}`,
+        );
+      }
+    });
+    const command: Command | undefined = listed.Commands?.[0];
+    const invocations: InvocationResult[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await withRetry(() =>
+        this.#ssm.send(
+          new ListCommandInvocationsCommand({
+            CommandId: commandId,
+            Details: true,
+            NextToken: nextToken,
+          }),
+        ),
+      );
+      for (const inv of out.CommandInvocations ?? []) invocations.push(toResult(inv));
+      nextToken = out.NextToken;
+    } while (nextToken !== undefined);
+    if (command === undefined) {
+      // Eventual consistency right after SendCommand: not yet visible is "not yet", not "gone".
+      return {
+        commandId,
+        status: 'Pending',
+        statusDetails: 'Pending',
+        targetCount: 0,
+        completedCount: 0,
+        errorCount: 0,
+        invocations,
+      };
+    }
+    if (command.CommandId !== commandId)
+      throw new TerminalError('CommandNotFound', `SSM returned another command than ${commandId}`);
+    return {
+      commandId,
+      status: command.Status ?? 'Pending',
+      statusDetails: command.StatusDetails ?? command.Status ?? 'Pending',
+      targetCount: command.TargetCount ?? 0,
+      completedCount: command.CompletedCount ?? 0,
+      errorCount: command.ErrorCount ?? 0,
+      invocations,
+    };
+  }
+}
+
+function toResult(inv: CommandInvocation): InvocationResult {
+  const plugin = inv.CommandPlugins?.[0];
+  const code = plugin?.ResponseCode;
+  const output = plugin?.Output;
+  return {
+    instanceId: inv.InstanceId ?? 'unknown',
+    status: inv.Status ?? 'Pending',
+    statusDetails: inv.StatusDetails ?? inv.Status ?? 'Pending',
+    ...(code === undefined || code === -1 ? {} : { responseCode: code }),
+    ...(output === undefined ? {} : { output }),
+  };
+}

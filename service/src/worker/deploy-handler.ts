@@ -1,0 +1,233 @@
+import type { DeployJob } from '../domain/deploy-job.ts';
+import { type Deployment, isTerminal } from '../domain/deployment.ts';
+import { ConflictError, TerminalError } from '../domain/errors.ts';
+import { formatTarget } from '../domain/target.ts';
+import type { DeployMessage } from '../messages/deploy-message.ts';
+import type { ExportedBundle } from '../ports/certificate-authority.ts';
+import { newDeployment, revise } from './deployment-record.ts';
+import { dispatchStep } from './dispatch-step.ts';
+import { exportStep } from './export-step.ts';
+import { finishStep } from './finish-step.ts';
+import {
+  ack,
+  deadLetter,
+  type HandlerOutcome,
+  later,
+  type MessageContext,
+} from './handler-outcome.ts';
+import { queueJobId } from './job-ids.ts';
+import { mappingKeyOf } from './mapping-key.ts';
+import { failureBackoffSeconds } from './outcome-policy.ts';
+import { pollStep } from './poll-step.ts';
+import type { WorkerDeps } from './worker-deps.ts';
+
+/** The job a deploy message asks for; a message without a job id gets one from its MessageId. */
+export function jobFromMessage(
+  m: DeployMessage,
+  ctx: Pick<MessageContext, 'messageId'>,
+): DeployJob {
+  return {
+    jobId: m.jobId ?? queueJobId(ctx.messageId),
+    certificateArn: m.certificateArn,
+    certName: m.certName,
+    target: m.target,
+    install: m.install ?? {},
+    trigger: m.trigger ?? 'queue',
+    ...(m.requester === undefined ? {} : { requester: m.requester }),
+    ...(m.eventId === undefined ? {} : { eventId: m.eventId }),
+  };
+}
+
+/** A short, secret-free description of an unexpected error for the record and the logs. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 500);
+  return 'unknown error';
+}
+
+/**
+ * Carries one deploy job forward from its recorded state: Queued → Exporting → Dispatching →
+ * Running → terminal. Each pickup does what it can, then acknowledges (terminal), or hands the
+ * message back with a delay (waiting), or dead-letters it (failed too often).
+ */
+export async function handleDeploy(
+  message: DeployMessage,
+  ctx: MessageContext,
+  deps: WorkerDeps,
+): Promise<HandlerOutcome> {
+  const job = jobFromMessage(message, ctx);
+  const log = deps.logger.child({
+    jobId: job.jobId,
+    certificateArn: job.certificateArn,
+    certName: job.certName,
+    target: formatTarget(job.target),
+  });
+  const pickupStartedAt = deps.clock.now().getTime();
+  let current: Deployment | undefined = await deps.deployments.get(job.jobId);
+  if (current === undefined) {
+    current = (await deps.deployments.create(newDeployment(job, deps.clock.now()))).deployment;
+  }
+  if (isTerminal(current.status)) {
+    log.info({ status: current.status }, 'job already finished: duplicate message acknowledged');
+    return ack;
+  }
+  const save = async (next: Deployment): Promise<Deployment> => {
+    current = await deps.deployments.save(next);
+    return current;
+  };
+
+  // Pickup bookkeeping: the same message back while our previous pickup never ended = a crash.
+  const previous = current.activeAttempt;
+  const crashed =
+    previous !== undefined &&
+    previous.messageId === ctx.messageId &&
+    previous.receiveCount < ctx.receiveCount;
+  const failures = current.failures + (crashed ? 1 : 0);
+  const now = deps.clock.now();
+  if (crashed) log.warn({ failures }, 'the previous attempt at this job stopped mid-step');
+  if (failures >= deps.settings.maxFailures) {
+    return giveUp(
+      current,
+      `gave up after ${failures} failed attempts; last: ${current.lastError ?? 'the worker stopped mid-step'}`,
+      deps,
+      save,
+      log,
+    );
+  }
+  try {
+    await save(
+      revise(
+        current,
+        {
+          attempts: current.attempts + 1,
+          failures,
+          activeAttempt: {
+            messageId: ctx.messageId,
+            receiveCount: ctx.receiveCount,
+            startedAt: now.toISOString(),
+          },
+          ...(crashed
+            ? { lastError: 'the worker stopped during a step (crash, kill or timeout)' }
+            : {}),
+        },
+        now,
+      ),
+    );
+  } catch (error) {
+    if (error instanceof ConflictError) return later(1, 'another worker is updating this job');
+    throw error;
+  }
+
+  const endPickup = async (outcome: HandlerOutcome): Promise<HandlerOutcome> => {
+    const d = current as Deployment;
+    await save(revise(d, { activeAttempt: undefined, failures: 0 }, deps.clock.now()));
+    return outcome;
+  };
+
+  try {
+    let bundle: ExportedBundle | undefined;
+    for (;;) {
+      const d = current;
+      switch (d.status) {
+        case 'Queued': {
+          const leaseMs = (deps.settings.jobTimeoutSeconds + 600) * 1000;
+          const lock = await deps.mappings.acquireLock(
+            mappingKeyOf(d.job),
+            d.job.jobId,
+            new Date(deps.clock.now().getTime() + leaseMs),
+            deps.clock.now(),
+          );
+          if (!lock.acquired) {
+            log.info(
+              { holder: lock.holder },
+              'another job for this certificate and target is running: waiting',
+            );
+            return await endPickup(
+              later(deps.settings.lockRetrySeconds, `waiting for job ${lock.holder}`),
+            );
+          }
+          await save(revise(d, { status: 'Exporting' }, deps.clock.now()));
+          break;
+        }
+        case 'Exporting': {
+          const exported = await exportStep(d, deps, save);
+          bundle = exported.bundle;
+          log.info({ serial: exported.deployment.certificate?.serial }, 'certificate exported');
+          break;
+        }
+        case 'Dispatching': {
+          const result = await dispatchStep(d, bundle, deps, save);
+          if ('kind' in result) return await endPickup(result);
+          log.info({ commandId: result.commandId }, 'install command sent');
+          break;
+        }
+        case 'Running': {
+          const polled = await pollStep(d, deps, save, pickupStartedAt, ctx.signal);
+          if (polled.kind === 'waiting') {
+            log.debug(
+              { delaySeconds: polled.outcome.kind === 'later' ? polled.outcome.delaySeconds : 0 },
+              'command still running',
+            );
+            return await endPickup(polled.outcome);
+          }
+          await finishStep(polled.deployment, polled.verdict, deps, save);
+          log.info({ status: polled.verdict.status }, polled.verdict.reason);
+          return ack;
+        }
+        default:
+          return ack;
+      }
+    }
+  } catch (error) {
+    const d = current as Deployment;
+    if (error instanceof TerminalError) {
+      log.warn({ code: error.code }, error.message);
+      await finishStep(
+        d,
+        { status: 'Failed', reason: error.message, code: error.code },
+        deps,
+        save,
+      );
+      return ack;
+    }
+    if (error instanceof ConflictError) {
+      log.info('another worker updated the job: looking again shortly');
+      return later(1, 'another worker updated the job');
+    }
+    const failed = d.failures + 1;
+    const description = describeError(error);
+    log.warn({ err: error, failures: failed }, 'attempt failed; will retry');
+    if (failed >= deps.settings.maxFailures) {
+      return giveUp(
+        d,
+        `gave up after ${failed} failed attempts; last: ${description}`,
+        deps,
+        save,
+        log,
+      );
+    }
+    try {
+      await save(
+        revise(
+          d,
+          { failures: failed, lastError: description, activeAttempt: undefined },
+          deps.clock.now(),
+        ),
+      );
+    } catch {
+      // The record could not be written either: SQS redelivers, the crash check counts it.
+    }
+    return later(failureBackoffSeconds(failed), description);
+  }
+}
+
+async function giveUp(
+  d: Deployment,
+  reason: string,
+  deps: WorkerDeps,
+  save: (next: Deployment) => Promise<Deployment>,
+  log: WorkerDeps['logger'],
+): Promise<HandlerOutcome> {
+  log.error({ reason }, 'job failed too often: moving its message to the dead-letter queue');
+  await finishStep(d, { status: 'Failed', reason }, deps, save);
+  return deadLetter(reason);
+}

@@ -1,0 +1,47 @@
+import type { DeployJob } from '../domain/deploy-job.ts';
+import type { InstallOptions } from '../domain/install-options.ts';
+import type { ExportedBundle } from '../ports/certificate-authority.ts';
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/**
+ * Parameters of the Install-ACMCertificate document (ssm/). The key is the ENCRYPTED PKCS#8 key
+ * as ACM returned it; the passphrase is only referenced (secret ARN and version id), never sent.
+ */
+export function documentParameters(
+  job: DeployJob,
+  install: InstallOptions,
+  bundle: ExportedBundle,
+  secretArn: string,
+  secretVersionId: string,
+): Record<string, string> {
+  const optional: Record<string, string | undefined> = {
+    CertDir: install.certDir,
+    KeyDir: install.keyDir,
+    Owner: install.owner,
+    Group: install.group,
+    KeyMode: install.keyMode,
+    ReloadCommand: install.reloadCommand,
+  };
+  return {
+    CertName: job.certName,
+    Certificate: b64(bundle.certificate),
+    CertificateChain: b64(bundle.chain),
+    EncryptedPrivateKey: b64(bundle.encryptedPrivateKey),
+    PassphraseSecretId: secretArn,
+    PassphraseVersionId: secretVersionId,
+    ...Object.fromEntries(
+      Object.entries(optional).filter(
+        (e): e is [string, string] => e[1] !== undefined && e[1] !== '',
+      ),
+    ),
+  };
+}
+
+/** The install options a job uses: its own, else those recorded on the mapping (renewals). */
+export function effectiveInstall(
+  job: DeployJob,
+  mappingInstall: InstallOptions | undefined,
+): InstallOptions {
+  return Object.keys(job.install).length > 0 ? job.install : (mappingInstall ?? {});
+}

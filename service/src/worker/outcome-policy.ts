@@ -1,0 +1,109 @@
+import type { DeploymentStatus, ServerResult } from '../domain/deployment.ts';
+import type { CommandProgress } from '../ports/command-runner.ts';
+
+const terminalCommandStatuses = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+const terminalInvocationStatuses = new Set([
+  'Success',
+  'Failed',
+  'TimedOut',
+  'Cancelled',
+  'Undeliverable',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied',
+]);
+
+/** Exit codes of ssm/install-acm-certificate.sh and what they mean to an operator. */
+export const scriptExitCodes: Readonly<Record<number, string>> = {
+  10: 'bad parameters',
+  11: 'the server cannot read the passphrase secret (check the ABAC tag on its role)',
+  12: 'the certificate failed validation on the server',
+  13: 'refused to replace a newer installed certificate (use Force to override)',
+  14: 'the reload command failed; the previous files were restored',
+  15: 'writing the files failed; nothing was changed',
+  16: 'the reload command failed and restoring the previous files failed too',
+};
+
+export interface JobVerdict {
+  readonly status: DeploymentStatus;
+  readonly reason: string;
+}
+
+function describeServer(s: ServerResult): string {
+  const code =
+    s.responseCode === undefined
+      ? ''
+      : ` (exit ${s.responseCode}${scriptExitCodes[s.responseCode] === undefined ? '' : `: ${scriptExitCodes[s.responseCode]}`})`;
+  const detail = s.summary?.message ?? s.error ?? s.statusDetails;
+  return `${s.instanceId} ${s.statusDetails}${code}${detail !== s.statusDetails ? ` - ${detail}` : ''}`;
+}
+
+export function isCommandTerminal(progress: CommandProgress): boolean {
+  if (progress.statusDetails === 'No Instances In Tag') return true;
+  if (!terminalCommandStatuses.has(progress.status)) return false;
+  // A terminal command with invocations still running is not finished from our side.
+  return progress.invocations.every((i) => terminalInvocationStatuses.has(i.status));
+}
+
+/**
+ * Decides the job's outcome from a terminal command and the per-server results. Pure.
+ */
+export function verdict(
+  progress: CommandProgress,
+  servers: readonly ServerResult[],
+  target: string,
+): JobVerdict {
+  if (
+    progress.statusDetails === 'No Instances In Tag' ||
+    (servers.length === 0 && progress.targetCount === 0)
+  ) {
+    return {
+      status: 'NoTargets',
+      reason: `no managed node carries the tag ${target}: tag the servers (and check that their SSM agent is online), then deploy again`,
+    };
+  }
+  const ok = servers.filter((s) => s.status === 'Success');
+  const failed = servers.filter((s) => s.status !== 'Success');
+  const total = servers.length;
+  if (failed.length === 0 && total > 0) {
+    const serial = ok[0]?.summary?.serial;
+    return {
+      status: 'Succeeded',
+      reason: `installed on ${total} of ${total} servers${serial ? ` (serial ${serial})` : ''}`,
+    };
+  }
+  const list = failed.slice(0, 10).map(describeServer).join('; ');
+  const more = failed.length > 10 ? `; and ${failed.length - 10} more` : '';
+  const timedOut = failed.every(
+    (s) => s.status === 'TimedOut' || /Timed Out/i.test(s.statusDetails),
+  );
+  if (ok.length > 0) {
+    return {
+      status: 'PartiallyFailed',
+      reason: `installed on ${ok.length} of ${total} servers; failed: ${list}${more}`,
+    };
+  }
+  if (timedOut && total > 0) {
+    return { status: 'TimedOut', reason: `no server finished in time: ${list}${more}` };
+  }
+  if (total === 0) {
+    return {
+      status: 'Failed',
+      reason: `the command ended ${progress.status} (${progress.statusDetails}) without any server result`,
+    };
+  }
+  return { status: 'Failed', reason: `failed on all ${total} servers: ${list}${more}` };
+}
+
+/**
+ * Delay before the next look at a running command: a quarter of the time it has run so far,
+ * between `min` and `max` seconds. Quick installs are seen quickly; long ones cost few requests.
+ */
+export function pollDelaySeconds(runningForSeconds: number, min: number, max: number): number {
+  return Math.max(min, Math.min(max, Math.ceil(runningForSeconds / 4)));
+}
+
+/** Backoff after a failed attempt: 2^failures seconds with a cap. */
+export function failureBackoffSeconds(failures: number, max = 300): number {
+  return Math.min(max, 2 ** Math.max(1, failures));
+}

@@ -1,0 +1,47 @@
+import type { AcmEventEnvelope } from '../messages/acm-event.ts';
+import type { DeployMessage } from '../messages/deploy-message.ts';
+import { parseMessage } from '../messages/parse-message.ts';
+import { handleDeploy } from './deploy-handler.ts';
+import { deadLetter, type HandlerOutcome, type MessageContext } from './handler-outcome.ts';
+import { handleAcmEvent } from './renewal-handler.ts';
+import type { WorkerDeps } from './worker-deps.ts';
+
+/**
+ * One handler per message kind. A new kind (scheduled reconciliation, instance launched) is a
+ * schema + a branch in parseMessage + an entry here.
+ */
+export interface Handlers {
+  readonly deploy: (
+    m: DeployMessage,
+    ctx: MessageContext,
+    deps: WorkerDeps,
+  ) => Promise<HandlerOutcome>;
+  readonly 'acm-event': (
+    e: AcmEventEnvelope,
+    ctx: MessageContext,
+    deps: WorkerDeps,
+  ) => Promise<HandlerOutcome>;
+}
+
+export const defaultHandlers: Handlers = { deploy: handleDeploy, 'acm-event': handleAcmEvent };
+
+/** Routes a raw message body to its handler; anything unrecognised goes to the DLQ with the reason. */
+export async function route(
+  ctx: MessageContext,
+  deps: WorkerDeps,
+  handlers: Handlers = defaultHandlers,
+): Promise<HandlerOutcome> {
+  const parsed = parseMessage(ctx.body);
+  switch (parsed.kind) {
+    case 'invalid':
+      deps.logger.warn(
+        { messageId: ctx.messageId, reason: parsed.reason },
+        'invalid message: moving it to the dead-letter queue',
+      );
+      return deadLetter(parsed.reason);
+    case 'deploy':
+      return handlers.deploy(parsed.message, ctx, deps);
+    case 'acm-event':
+      return handlers['acm-event'](parsed.event, ctx, deps);
+  }
+}

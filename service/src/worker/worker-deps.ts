@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { CertificateAuthority } from '../ports/certificate-authority.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { CommandRunner } from '../ports/command-runner.ts';
+import type { DeploymentStore } from '../ports/deployment-store.ts';
+import type { JobQueue } from '../ports/job-queue.ts';
+import type { MappingStore } from '../ports/mapping-store.ts';
+import type { PassphraseStore } from '../ports/passphrase-store.ts';
+
+/** Settings the job steps need (from Config; a narrow view keeps the steps easy to test). */
+export interface WorkerSettings {
+  readonly documentName: string;
+  readonly documentVersion?: string;
+  readonly maxConcurrency: string;
+  readonly maxErrors: string;
+  readonly commandTimeoutSeconds: number;
+  readonly secretPrefix: string;
+  readonly secretRecoveryDays: number;
+  readonly pollInitialSeconds: number;
+  readonly pollMaxSeconds: number;
+  readonly inlinePollSeconds: number;
+  readonly inlinePollIntervalMs: number;
+  readonly jobTimeoutSeconds: number;
+  readonly maxFailures: number;
+  readonly lockRetrySeconds: number;
+  readonly allowedCertificateArns: readonly string[];
+}
+
+/** Everything a handler uses: ports, clock, logger, settings. Built by the composition root. */
+export interface WorkerDeps {
+  readonly certificates: CertificateAuthority;
+  readonly passphrases: PassphraseStore;
+  readonly mappings: MappingStore;
+  readonly deployments: DeploymentStore;
+  readonly commands: CommandRunner;
+  readonly queue: JobQueue;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly settings: WorkerSettings;
+  /** Waits (abortably); injected so unit tests need no real time. */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}

@@ -1,0 +1,161 @@
+import { TerminalError } from '../../../src/domain/errors.ts';
+import { SecretValue } from '../../../src/domain/secret-value.ts';
+import type { DeployMessage } from '../../../src/messages/deploy-message.ts';
+import type {
+  CertificateAuthority,
+  CertificateDescription,
+  ExportedBundle,
+} from '../../../src/ports/certificate-authority.ts';
+import type { Clock } from '../../../src/ports/clock.ts';
+import type {
+  CommandProgress,
+  CommandRunner,
+  SendCommandInput,
+} from '../../../src/ports/command-runner.ts';
+import type { JobQueue } from '../../../src/ports/job-queue.ts';
+import type { PassphraseStore } from '../../../src/ports/passphrase-store.ts';
+
+/** A clock tests move by hand. */
+export class ManualClock implements Clock {
+  #now: number;
+  constructor(start = '2026-11-27T00:00:00.000Z') {
+    this.#now = Date.parse(start);
+  }
+  now() {
+    return new Date(this.#now);
+  }
+  advance(ms: number) {
+    this.#now += ms;
+  }
+}
+
+/** ACM with one or more certificates; every export is recorded with the passphrase used. */
+export class FakeCertificateAuthority implements CertificateAuthority {
+  readonly certificates = new Map<
+    string,
+    { description: CertificateDescription; bundle: ExportedBundle }
+  >();
+  readonly exports: { arn: string; passphrase: string }[] = [];
+  failNext: unknown[] = [];
+
+  add(description: Partial<CertificateDescription> & { arn: string }, bundle: ExportedBundle) {
+    this.certificates.set(description.arn, {
+      description: { status: 'ISSUED', type: 'PRIVATE', exportable: true, ...description },
+      bundle,
+    });
+  }
+
+  async describe(arn: string) {
+    const next = this.failNext.shift();
+    if (next !== undefined) throw next;
+    const c = this.certificates.get(arn);
+    if (c === undefined)
+      throw new TerminalError(
+        'CertificateNotFound',
+        `certificate ${arn} does not exist in this account and region`,
+      );
+    return c.description;
+  }
+
+  async export(arn: string, passphrase: SecretValue) {
+    const c = this.certificates.get(arn);
+    if (c === undefined)
+      throw new TerminalError('CertificateNotFound', `certificate ${arn} does not exist`);
+    this.exports.push({ arn, passphrase: passphrase.reveal() });
+    return c.bundle;
+  }
+}
+
+/** Secrets Manager semantics that matter: versions by token, replay of the same token. */
+export class InMemoryPassphraseStore implements PassphraseStore {
+  readonly secrets = new Map<
+    string,
+    { arn: string; tags: Record<string, string>; versions: Map<string, string> }
+  >();
+  readonly deleted: string[] = [];
+
+  async putNewVersion(input: {
+    name: string;
+    tags: Readonly<Record<string, string>>;
+    passphrase: SecretValue;
+    token: string;
+  }) {
+    let s = this.secrets.get(input.name);
+    if (s === undefined) {
+      s = {
+        arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.name}-AbCdEf`,
+        tags: { ...input.tags },
+        versions: new Map(),
+      };
+      this.secrets.set(input.name, s);
+    }
+    const existing = s.versions.get(input.token);
+    if (existing !== undefined && existing !== input.passphrase.reveal()) {
+      throw Object.assign(new Error('version exists with other value'), {
+        name: 'ResourceExistsException',
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
+    s.versions.set(input.token, input.passphrase.reveal());
+    return { secretArn: s.arn, versionId: input.token };
+  }
+
+  async getVersion(secretId: string, versionId: string) {
+    const s = [...this.secrets.entries()].find(
+      ([name, v]) => name === secretId || v.arn === secretId,
+    )?.[1];
+    const value = s?.versions.get(versionId);
+    if (s === undefined || value === undefined)
+      throw new TerminalError('PassphraseNotFound', `no version ${versionId} of ${secretId}`);
+    return { value: new SecretValue(value), secretArn: s.arn };
+  }
+
+  async scheduleDeletion(secretId: string) {
+    this.deleted.push(secretId);
+  }
+}
+
+/** Run Command whose progress a test scripts: a queue of snapshots per command. */
+export class FakeCommandRunner implements CommandRunner {
+  readonly sent: (SendCommandInput & { commandId: string; at: Date })[] = [];
+  /** Progress snapshots returned in order for the next command; the last one repeats. */
+  script: Omit<CommandProgress, 'commandId'>[] = [];
+  readonly #scripts = new Map<string, Omit<CommandProgress, 'commandId'>[]>();
+  failSend: unknown[] = [];
+  #n = 0;
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  async send(input: SendCommandInput) {
+    const err = this.failSend.shift();
+    if (err !== undefined) throw err;
+    const commandId = `cmd-${++this.#n}`;
+    this.sent.push({ ...input, commandId, at: this.#clock.now() });
+    this.#scripts.set(commandId, [...this.script]);
+    return { commandId };
+  }
+
+  async findByComment(documentName: string, comment: string, invokedAfter: Date) {
+    return this.sent.find(
+      (c) => c.comment === comment && c.documentName === documentName && c.at >= invokedAfter,
+    )?.commandId;
+  }
+
+  async progress(commandId: string): Promise<CommandProgress> {
+    const queue = this.#scripts.get(commandId);
+    if (queue === undefined) throw new TerminalError('CommandNotFound', commandId);
+    const snapshot = queue.length > 1 ? queue.shift() : queue[0];
+    if (snapshot === undefined) throw new Error('no progress scripted');
+    return { commandId, ...snapshot };
+  }
+}
+
+export class InMemoryJobQueue implements JobQueue {
+  readonly messages: DeployMessage[] = [];
+  async send(message: DeployMessage) {
+    this.messages.push(structuredClone(message));
+    return { messageId: `m-${this.messages.length}` };
+  }
+}

@@ -1,0 +1,146 @@
+import type { Deployment } from '../../../src/domain/deployment.ts';
+import { ConflictError } from '../../../src/domain/errors.ts';
+import type { Mapping } from '../../../src/domain/mapping.ts';
+import { certificateArnCertName, tagKeyValue } from '../../../src/domain/target.ts';
+import type { DeploymentStore } from '../../../src/ports/deployment-store.ts';
+import type {
+  LockResult,
+  MappingKey,
+  MappingStore,
+  MappingUpdate,
+  Page,
+} from '../../../src/ports/mapping-store.ts';
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** DeploymentStore in memory, with the same optimistic-concurrency rule as DynamoDB. */
+export class InMemoryDeploymentStore implements DeploymentStore {
+  readonly records = new Map<string, Deployment>();
+  /** Every version written, in order (for assertions on the history). */
+  readonly history: Deployment[] = [];
+
+  async create(d: Deployment) {
+    const existing = this.records.get(d.job.jobId);
+    if (existing !== undefined) return { created: false, deployment: clone(existing) };
+    this.records.set(d.job.jobId, clone(d));
+    this.history.push(clone(d));
+    return { created: true, deployment: clone(d) };
+  }
+
+  async get(jobId: string) {
+    const d = this.records.get(jobId);
+    return d === undefined ? undefined : clone(d);
+  }
+
+  async save(next: Deployment) {
+    const stored = this.records.get(next.job.jobId);
+    if (stored === undefined || stored.version !== next.version - 1) {
+      throw new ConflictError(`version conflict on ${next.job.jobId}`);
+    }
+    this.records.set(next.job.jobId, clone(next));
+    this.history.push(clone(next));
+    return clone(next);
+  }
+
+  async listByCertificate(arn: string, limit: number): Promise<Page<Deployment>> {
+    const items = [...this.records.values()]
+      .filter((d) => d.job.certificateArn === arn)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit);
+    return { items: clone(items) };
+  }
+}
+
+interface StoredMapping {
+  mapping: Mapping;
+  lock?: { jobId: string; until: string };
+}
+
+/** MappingStore in memory, with the lock semantics of the DynamoDB adapter. */
+export class InMemoryMappingStore implements MappingStore {
+  readonly items = new Map<string, StoredMapping>();
+
+  static keyString(key: MappingKey): string {
+    return `${tagKeyValue(key.target)}|${certificateArnCertName(key.certificateArn, key.certName)}`;
+  }
+
+  #entry(key: MappingKey): StoredMapping | undefined {
+    return this.items.get(InMemoryMappingStore.keyString(key));
+  }
+
+  async get(key: MappingKey) {
+    const e = this.#entry(key);
+    return e === undefined ? undefined : clone(e.mapping);
+  }
+
+  async put(m: Mapping) {
+    const e = this.#entry(m);
+    this.items.set(InMemoryMappingStore.keyString(m), {
+      ...e,
+      mapping: clone({ ...m, createdAt: e?.mapping.createdAt ?? m.createdAt }),
+    });
+  }
+
+  async listByCertificate(arn: string) {
+    return [...this.items.values()]
+      .filter((e) => e.mapping.certificateArn === arn)
+      .map((e) => clone(e.mapping));
+  }
+
+  async list(limit: number, cursor?: string) {
+    const all = [...this.items.values()].map((e) => e.mapping);
+    const start = cursor === undefined ? 0 : Number(cursor);
+    const items = all.slice(start, start + limit);
+    return start + limit < all.length
+      ? { items: clone(items), cursor: String(start + limit) }
+      : { items: clone(items) };
+  }
+
+  async delete(key: MappingKey) {
+    const e = this.#entry(key);
+    this.items.delete(InMemoryMappingStore.keyString(key));
+    return e === undefined ? undefined : clone(e.mapping);
+  }
+
+  lockOf(key: MappingKey) {
+    return this.#entry(key)?.lock;
+  }
+
+  async acquireLock(key: MappingKey, jobId: string, until: Date, now: Date): Promise<LockResult> {
+    const e = this.#entry(key);
+    if (e?.lock !== undefined && e.lock.jobId !== jobId && e.lock.until >= now.toISOString()) {
+      return { acquired: false, holder: e.lock.jobId, until: e.lock.until };
+    }
+    const at = now.toISOString();
+    const mapping: Mapping = e?.mapping ?? {
+      certificateArn: key.certificateArn,
+      certName: key.certName,
+      target: key.target,
+      install: {},
+      createdAt: at,
+      updatedAt: at,
+    };
+    this.items.set(InMemoryMappingStore.keyString(key), {
+      mapping,
+      lock: { jobId, until: until.toISOString() },
+    });
+    return { acquired: true };
+  }
+
+  async releaseLock(key: MappingKey, jobId: string, update: MappingUpdate = {}) {
+    const e = this.#entry(key);
+    if (e?.lock?.jobId !== jobId) return false;
+    const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
+    this.items.set(InMemoryMappingStore.keyString(key), {
+      mapping: { ...e.mapping, ...clone(defined) },
+    });
+    return true;
+  }
+
+  async abandon(key: MappingKey, jobId: string) {
+    const e = this.#entry(key);
+    if (e?.lock?.jobId !== jobId || e.mapping.serial !== undefined) return false;
+    this.items.delete(InMemoryMappingStore.keyString(key));
+    return true;
+  }
+}

@@ -1,0 +1,361 @@
+import { describe, expect, it } from 'vitest';
+import { TerminalError } from '../../../src/domain/errors.ts';
+import { passphraseVersionToken } from '../../../src/worker/job-ids.ts';
+import { InMemoryMappingStore } from '../../support/fakes/stores.ts';
+import {
+  aDeployMessage,
+  anInvocation,
+  arnA,
+  progress,
+  summaryLine,
+  workerWorld,
+} from '../../support/worker-world.ts';
+
+const key = { target: { key: 'env', value: 'dev' }, certificateArn: arnA, certName: 'web' };
+
+describe('deploy handler', () => {
+  it('exports, dispatches, polls and records Succeeded for every server', async () => {
+    const w = workerWorld();
+    w.commands.script = [
+      progress('InProgress', []),
+      progress('InProgress', [
+        anInvocation({
+          instanceId: 'i-1',
+          status: 'InProgress',
+          statusDetails: 'InProgress',
+          output: '',
+        }),
+      ]),
+      progress('Success', [
+        anInvocation({ instanceId: 'i-1' }),
+        anInvocation({ instanceId: 'i-2' }),
+      ]),
+    ];
+    expect(await w.deliver(aDeployMessage())).toMatchObject({ kind: 'later' });
+    expect(await w.deliver(aDeployMessage())).toMatchObject({ kind: 'later' });
+    expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
+
+    const d = await w.deployments.get('job-00000001');
+    expect(d?.status).toBe('Succeeded');
+    expect(d?.reason).toMatch(/installed on 2 of 2 servers/);
+    expect(d?.servers.map((s) => [s.instanceId, s.status, s.summary?.outcome])).toEqual([
+      ['i-1', 'Success', 'installed'],
+      ['i-2', 'Success', 'installed'],
+    ]);
+    expect(d?.conditions.map((c) => [c.type, c.status])).toEqual([
+      ['Exported', 'True'],
+      ['Dispatched', 'True'],
+      ['Completed', 'True'],
+    ]);
+    expect(w.commands.sent).toHaveLength(1);
+    const sent = w.commands.sent[0];
+    expect(sent?.target).toEqual({ key: 'env', value: 'dev' });
+    expect(sent?.parameters.PassphraseVersionId).toBe(passphraseVersionToken('job-00000001'));
+    expect(sent?.parameters.PassphraseSecretId).toMatch(/:secret:acm-passphrase\/web-/);
+
+    const mapping = await w.mappings.get(key);
+    expect(mapping).toMatchObject({
+      lastOutcome: 'Succeeded',
+      lastJobId: 'job-00000001',
+      serial: d?.certificate?.serial,
+    });
+    expect(mapping?.secretArn).toBe(d?.secretArn);
+    expect(w.mappings.lockOf(key)).toBeUndefined();
+  });
+
+  it('keeps the passphrase out of parameters, records, mapping and logs', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage());
+    const passphrase = w.certificates.exports[0]?.passphrase ?? '';
+    expect(passphrase).toMatch(/^[A-Za-z0-9]{40}$/);
+    const everything = JSON.stringify([
+      w.commands.sent,
+      [...w.deployments.records.values()],
+      [...w.mappings.items.values()],
+      w.logLines,
+    ]);
+    expect(everything).not.toContain(passphrase);
+  });
+
+  it('stores the passphrase in a per-mapping secret tagged with the target tag', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage());
+    await w.deliver(
+      aDeployMessage({ jobId: 'job-00000002', target: { key: 'env', value: 'prod' } }),
+      'msg-2',
+    );
+    const secrets = [...w.passphrases.secrets.entries()];
+    expect(secrets).toHaveLength(2);
+    expect(secrets.map(([, s]) => s.tags.env).sort()).toEqual(['dev', 'prod']);
+    expect(secrets.every(([name]) => name.startsWith('acm-passphrase/web-'))).toBe(true);
+  });
+
+  it('ends NoTargets when the tag matches no server, without polling again', async () => {
+    const w = workerWorld();
+    w.commands.script = [
+      progress('Failed', [], { statusDetails: 'No Instances In Tag', targetCount: 0 }),
+    ];
+    expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
+    const d = await w.deployments.get('job-00000001');
+    expect(d?.status).toBe('NoTargets');
+    expect(d?.reason).toMatch(/no managed node carries the tag env=dev/);
+  });
+
+  it('ends PartiallyFailed with the failing server and the script reason', async () => {
+    const w = workerWorld();
+    w.commands.script = [
+      progress('Failed', [
+        anInvocation({ instanceId: 'i-ok' }),
+        anInvocation({
+          instanceId: 'i-bad',
+          status: 'Failed',
+          statusDetails: 'Failed',
+          responseCode: 12,
+          output: `${summaryLine({ outcome: 'validation-failed', message: 'chain does not verify the certificate' })}\n----------ERROR-------\nverify failed\n`,
+        }),
+      ]),
+    ];
+    await w.deliver(aDeployMessage());
+    const d = await w.deployments.get('job-00000001');
+    expect(d?.status).toBe('PartiallyFailed');
+    expect(d?.reason).toContain('i-bad');
+    expect(d?.reason).toContain('exit 12');
+    expect(d?.reason).toContain('chain does not verify');
+    expect((await w.mappings.get(key))?.lastOutcome).toBe('PartiallyFailed');
+  });
+
+  it.each([
+    [
+      'not issued',
+      { status: 'PENDING_VALIDATION' },
+      /is PENDING_VALIDATION; ACM exports only ISSUED/,
+    ],
+    ['not exportable', { exportable: false, type: 'AMAZON_ISSUED' }, /cannot be exported/],
+  ])(
+    'fails a %s certificate, acknowledges, and leaves no mapping behind',
+    async (_, description, reason) => {
+      const w = workerWorld();
+      const existing = w.certificates.certificates.get(arnA);
+      if (existing === undefined) throw new Error('fixture');
+      w.certificates.add({ ...existing.description, ...description }, existing.bundle);
+      expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
+      const d = await w.deployments.get('job-00000001');
+      expect(d?.status).toBe('Failed');
+      expect(d?.reason).toMatch(reason);
+      expect(w.certificates.exports).toHaveLength(0);
+      expect(await w.mappings.get(key)).toBeUndefined();
+    },
+  );
+
+  it('fails an unknown certificate with a reason a person can act on', async () => {
+    const w = workerWorld();
+    await w.deliver(
+      aDeployMessage({ certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/nope' }),
+    );
+    const d = await w.deployments.get('job-00000001');
+    expect(d?.status).toBe('Failed');
+    expect(d?.reason).toMatch(/does not exist in this account and region/);
+  });
+
+  it('refuses a certificate outside ALLOWED_CERTIFICATE_ARNS', async () => {
+    const w = workerWorld({
+      allowedCertificateArns: ['arn:aws:acm:us-east-1:123456789012:certificate/other-*'],
+    });
+    await w.deliver(aDeployMessage());
+    expect((await w.deployments.get('job-00000001'))?.reason).toMatch(/ALLOWED_CERTIFICATE_ARNS/);
+  });
+
+  it('acknowledges a duplicate of a finished job without doing anything', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage(), 'msg-1');
+    const versions = w.deployments.history.length;
+    expect(await w.deliver(aDeployMessage(), 'msg-2')).toEqual({ kind: 'ack' });
+    expect(w.deployments.history.length).toBe(versions);
+    expect(w.commands.sent).toHaveLength(1);
+    expect(w.certificates.exports).toHaveLength(1);
+  });
+
+  it('gives a message without a job id the same job on redelivery', async () => {
+    const w = workerWorld();
+    w.commands.script = [
+      progress('InProgress', []),
+      progress('Success', [anInvocation({ instanceId: 'i-1' })]),
+    ];
+    const legacy = {
+      CertificateArn: arnA,
+      CertName: 'web',
+      TargetTagKey: 'env',
+      TargetTagValue: 'dev',
+    };
+    await w.deliver(legacy, 'sqs-id-1');
+    await w.deliver(legacy, 'sqs-id-1');
+    expect(w.deployments.records.size).toBe(1);
+    expect([...w.deployments.records.values()][0]?.status).toBe('Succeeded');
+    expect(w.commands.sent).toHaveLength(1);
+  });
+
+  it('waits while another job holds the lock of the same certificate and target', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('InProgress', [])];
+    await w.deliver(aDeployMessage({ jobId: 'job-first-1' }), 'm1');
+    const second = await w.deliver(aDeployMessage({ jobId: 'job-second-2' }), 'm2');
+    expect(second).toMatchObject({ kind: 'later', delaySeconds: 5 });
+    expect((await w.deployments.get('job-second-2'))?.status).toBe('Queued');
+    expect(w.certificates.exports).toHaveLength(1);
+
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    // first job's command finishes (the fake replays the last snapshot for cmd-1: still InProgress), so
+    // end it by timing out the first job instead: advance past the job timeout.
+    w.clock.advance(3601_000);
+    expect(await w.deliver(aDeployMessage({ jobId: 'job-first-1' }), 'm1')).toEqual({
+      kind: 'ack',
+    });
+    expect((await w.deployments.get('job-first-1'))?.status).toBe('TimedOut');
+    expect(await w.deliver(aDeployMessage({ jobId: 'job-second-2' }), 'm2')).toEqual({
+      kind: 'ack',
+    });
+    expect((await w.deployments.get('job-second-2'))?.status).toBe('Succeeded');
+    expect((await w.mappings.get(key))?.lastJobId).toBe('job-second-2');
+  });
+});
+
+describe('deploy handler after a crash', () => {
+  it('resumes after SendCommand without sending a second command', async () => {
+    const w = workerWorld();
+    w.commands.script = [
+      progress('InProgress', []),
+      progress('Success', [anInvocation({ instanceId: 'i-1' })]),
+    ];
+    await w.deliver(aDeployMessage(), 'msg-1', 1);
+    // Simulate a crash mid-poll: the record still names this pickup as active.
+    const d = await w.deployments.get('job-00000001');
+    if (d === undefined) throw new Error('no record');
+    await w.deployments.save({
+      ...d,
+      version: d.version + 1,
+      activeAttempt: { messageId: 'msg-1', receiveCount: 2, startedAt: d.updatedAt },
+    });
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 3)).toEqual({ kind: 'ack' });
+    const after = await w.deployments.get('job-00000001');
+    expect(after?.status).toBe('Succeeded');
+    expect(after?.attempts).toBe(2);
+    expect(w.commands.sent).toHaveLength(1);
+  });
+
+  it('finds a command sent just before a crash by its comment instead of sending again', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    // First pickup crashes right after SendCommand: make saving the Running state fail once.
+    const realSave = w.deployments.save.bind(w.deployments);
+    let failRunning = true;
+    w.deployments.save = async (next) => {
+      if (next.status === 'Running' && failRunning) {
+        failRunning = false;
+        throw new Error('process killed');
+      }
+      return realSave(next);
+    };
+    const first = await w.deliver(aDeployMessage(), 'msg-1', 1);
+    expect(first).toMatchObject({ kind: 'later' });
+    expect(w.commands.sent).toHaveLength(1);
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 2)).toEqual({ kind: 'ack' });
+    expect(w.commands.sent).toHaveLength(1);
+    const d = await w.deployments.get('job-00000001');
+    expect(d?.status).toBe('Succeeded');
+    expect(d?.commandId).toBe('cmd-1');
+  });
+
+  it('re-exports with the recorded passphrase version when resumed before dispatch', async () => {
+    const w = workerWorld();
+    w.commands.failSend = [
+      Object.assign(new Error('ssm down'), {
+        name: 'InternalServerError',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    ];
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    w.clock.advance(0);
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 1)).toMatchObject({ kind: 'later' });
+    w.clock.advance(60_000);
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 2)).toEqual({ kind: 'ack' });
+    expect(w.certificates.exports).toHaveLength(2);
+    expect(w.certificates.exports[0]?.passphrase).toBe(w.certificates.exports[1]?.passphrase);
+    expect([...w.passphrases.secrets.values()][0]?.versions.size).toBe(1);
+  });
+
+  it('counts pickups that never ended and dead-letters the message after maxFailures', async () => {
+    const w = workerWorld({ maxFailures: 3 });
+    w.certificates.failNext = [new Error('boom 1'), new Error('boom 2'), new Error('boom 3')];
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 1)).toMatchObject({ kind: 'later' });
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 2)).toMatchObject({ kind: 'later' });
+    const last = await w.deliver(aDeployMessage(), 'msg-1', 3);
+    expect(last).toMatchObject({ kind: 'dead-letter' });
+    const d = await w.deployments.get('job-00000001');
+    expect(d?.status).toBe('Failed');
+    expect(d?.reason).toMatch(/gave up after 3 failed attempts; last: Error: boom 3/);
+  });
+
+  it('treats a terminal error from a port as Failed, acknowledged', async () => {
+    const w = workerWorld();
+    w.certificates.failNext = [
+      new TerminalError('AccessDenied', 'ACM DescribeCertificate: access denied'),
+    ];
+    expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
+    expect((await w.deployments.get('job-00000001'))?.reason).toBe(
+      'ACM DescribeCertificate: access denied',
+    );
+  });
+
+  it.each([
+    [1, 'dead-letter'],
+    [2, 'later'],
+  ])(
+    'with maxFailures %i, one pickup that never ended makes the next pickup %s',
+    async (maxFailures, kind) => {
+      const w = workerWorld({ maxFailures });
+      w.commands.script = [progress('InProgress', [])];
+      await w.deliver(aDeployMessage(), 'msg-1', 1);
+      const d = await w.deployments.get('job-00000001');
+      if (d === undefined) throw new Error('no record');
+      // Pickup 2 died mid-step: its activeAttempt was never cleared.
+      await w.deployments.save({
+        ...d,
+        version: d.version + 1,
+        activeAttempt: { messageId: 'msg-1', receiveCount: 2, startedAt: d.updatedAt },
+      });
+      expect(await w.deliver(aDeployMessage(), 'msg-1', 3)).toMatchObject({ kind });
+      const after = await w.deployments.get('job-00000001');
+      if (kind === 'dead-letter') {
+        expect(after?.status).toBe('Failed');
+        expect(after?.reason).toMatch(
+          /gave up after 1 failed attempts; last: the worker stopped during a step|the worker stopped mid-step/,
+        );
+      } else {
+        expect(after?.status).toBe('Running');
+      }
+    },
+  );
+
+  it('does not count a concurrent pickup of a duplicate message as a crash', async () => {
+    const w = workerWorld({ maxFailures: 1 });
+    w.commands.script = [progress('InProgress', [])];
+    await w.deliver(aDeployMessage(), 'msg-1', 1);
+    const d = await w.deployments.get('job-00000001');
+    if (d === undefined) throw new Error('no record');
+    await w.deployments.save({
+      ...d,
+      version: d.version + 1,
+      activeAttempt: { messageId: 'msg-1', receiveCount: 2, startedAt: d.updatedAt },
+    });
+    expect(await w.deliver(aDeployMessage(), 'msg-duplicate', 1)).toMatchObject({ kind: 'later' });
+  });
+});
+
+describe('mapping store fake', () => {
+  it('keys like the DynamoDB table', () => {
+    expect(InMemoryMappingStore.keyString(key)).toBe(`env#dev|${arnA}#web`);
+  });
+});
