@@ -48,6 +48,12 @@ export function parseMessage(body: string): ParsedMessage {
     return invalid('body is not a JSON object');
   }
   const record = value as Record<string, unknown>;
+  // EventBridge envelopes carry a `version` too ("0"): recognise them first.
+  if (isEventBridgeEnvelope(value)) {
+    const checked = checkEvent(value);
+    if (!checked.ok) return invalid(`invalid EventBridge event: ${checked.problems.join('; ')}`);
+    return { kind: 'acm-event', event: checked.value };
+  }
   if ('type' in record || 'version' in record) {
     if (record.type !== 'deploy') {
       return invalid(
@@ -71,11 +77,6 @@ export function parseMessage(body: string): ParsedMessage {
     if (!isSafeCertName(checked.value.CertName))
       return invalid('invalid deploy request: /CertName is not a safe file name');
     return { kind: 'deploy', message: fromLegacy(checked.value) };
-  }
-  if (isEventBridgeEnvelope(value)) {
-    const checked = checkEvent(value);
-    if (!checked.ok) return invalid(`invalid EventBridge event: ${checked.problems.join('; ')}`);
-    return { kind: 'acm-event', event: checked.value };
   }
   return invalid(
     'unrecognised message: expected {"type":"deploy","version":1,...}, the original request body, or an ACM EventBridge event',

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { readAwsConfig } from '../../../src/config/aws-config.ts';
+import { loadConfig } from '../../../src/config/config.ts';
+
+const base = {
+  AWS_REGION: 'us-east-1',
+  QUEUE_URL: 'http://127.0.0.1:5000/123456789012/jobs',
+  DLQ_URL: 'http://127.0.0.1:5000/123456789012/jobs-dlq',
+};
+
+describe('config', () => {
+  it('has safe defaults', () => {
+    const c = loadConfig(base);
+    expect(c.tables).toEqual({ mappings: 'CertTagMapping', deployments: 'CertDeployments' });
+    expect(c.ssm.documentName).toBe('Install-ACMCertificate');
+    expect(c.secrets.prefix).toBe('acm-passphrase/');
+    expect(c.auth.mode).toBe('sts');
+    expect(c.auth.stsEndpoint).toBe('https://sts.us-east-1.amazonaws.com');
+    expect(c.aws.endpoints.acm).toBeUndefined();
+  });
+
+  it('follows AWS_ENDPOINT_URL semantics, service-specific first', () => {
+    const aws = readAwsConfig({
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:5000/',
+      AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:6000',
+    });
+    expect(aws.endpoints.acm).toBe('http://127.0.0.1:5000');
+    expect(aws.endpoints.ssm).toBe('http://127.0.0.1:6000');
+    expect(
+      readAwsConfig({
+        AWS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL: 'http://x',
+        AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
+      }).endpoints.sqs,
+    ).toBeUndefined();
+  });
+
+  it.each([
+    [{ AWS_REGION: '' }, /AWS_REGION is required/],
+    [{ AWS_REGION: 'mars' }, /AWS_REGION must look like/],
+    [{ QUEUE_URL: '' }, /QUEUE_URL is required/],
+    [{ QUEUE_URL: 'ftp://x' }, /QUEUE_URL must be an http/],
+    [{ PORT: 'eighty' }, /PORT must be an integer/],
+    [{ AUTH_MODE: 'trust-me' }, /AUTH_MODE must be one of/],
+    [{ AWS_ENDPOINT_URL: 'not a url' }, /AWS_ENDPOINT_URL must be an absolute/],
+    [{ AUTH_PRINCIPALS: '{' }, /AUTH_PRINCIPALS must be JSON/],
+    [
+      { AUTH_PRINCIPALS: '[{"principal":"*","actions":["read"]}]' },
+      /principal must be an IAM ARN pattern/,
+    ],
+    [
+      {
+        AUTH_PRINCIPALS: '[{"principal":"arn:aws:iam::123456789012:role/ci","actions":["admin"]}]',
+      },
+      /actions must be/,
+    ],
+    [{ POLL_INITIAL_SECONDS: '10', POLL_MAX_SECONDS: '5' }, /POLL_MAX_SECONDS must be at least/],
+  ])('rejects %o with a clear message', (env, message) => {
+    expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { parseMessage } from '../../../src/messages/parse-message.ts';
+import { aCertificateAvailableEvent, anExpiredEvent } from '../../support/builders/acm-events.ts';
+import { aDeployMessage, arnA } from '../../support/worker-world.ts';
+
+const legacy = {
+  CertificateArn: arnA,
+  CertName: 'web',
+  TargetTagKey: 'env',
+  TargetTagValue: 'dev',
+};
+
+describe('parseMessage', () => {
+  it('accepts a v1 deploy message', () => {
+    const parsed = parseMessage(
+      JSON.stringify(aDeployMessage({ install: { reloadCommand: 'systemctl reload nginx' } })),
+    );
+    expect(parsed).toMatchObject({
+      kind: 'deploy',
+      message: { certName: 'web', install: { reloadCommand: 'systemctl reload nginx' } },
+    });
+  });
+
+  it('accepts the original HTTP body shape put straight on the queue', () => {
+    expect(parseMessage(JSON.stringify(legacy))).toEqual({
+      kind: 'deploy',
+      message: {
+        type: 'deploy',
+        version: 1,
+        certificateArn: arnA,
+        certName: 'web',
+        target: { key: 'env', value: 'dev' },
+      },
+    });
+  });
+
+  it.each([
+    ['renewal', aCertificateAvailableEvent({ certificateArn: arnA })],
+    ['expired', anExpiredEvent({ certificateArn: arnA })],
+  ])('accepts an ACM EventBridge envelope (%s)', (_, event) => {
+    expect(parseMessage(JSON.stringify(event))).toMatchObject({
+      kind: 'acm-event',
+      event: { id: event.id },
+    });
+  });
+
+  it.each([
+    ['not JSON', 'hello', /not JSON/],
+    ['a JSON array', '[1]', /not a JSON object/],
+    [
+      'unknown type',
+      JSON.stringify({ type: 'reboot', version: 1 }),
+      /unknown message type "reboot"/,
+    ],
+    ['unknown version', JSON.stringify({ ...aDeployMessage(), version: 2 }), /unknown version 2/],
+    ['missing field', JSON.stringify({ ...aDeployMessage(), certName: undefined }), /certName/],
+    [
+      'unknown field',
+      JSON.stringify({ ...aDeployMessage(), passphrase: 'x' }),
+      /unknown field\(s\) "passphrase"/,
+    ],
+    [
+      'path traversal',
+      JSON.stringify(aDeployMessage({ certName: '../x' })),
+      /\/certName: must match pattern/,
+    ],
+    ['slash', JSON.stringify(aDeployMessage({ certName: 'a/b' })), /certName/],
+    [
+      'double dot inside',
+      JSON.stringify(aDeployMessage({ certName: 'a..b' })),
+      /not a safe file name/,
+    ],
+    ['command substitution', JSON.stringify(aDeployMessage({ certName: '$(reboot)' })), /certName/],
+    ['backticks', JSON.stringify(aDeployMessage({ certName: '`id`' })), /certName/],
+    ['newline', JSON.stringify(aDeployMessage({ certName: 'a\nb' })), /certName/],
+    [
+      'quote in tag value',
+      JSON.stringify(aDeployMessage({ target: { key: 'env', value: "dev';rm" } })),
+      /target\/value/,
+    ],
+    [
+      'bad ARN',
+      JSON.stringify(aDeployMessage({ certificateArn: 'arn:aws:s3:::bucket' })),
+      /certificateArn/,
+    ],
+    [
+      'reload command with ;',
+      JSON.stringify(aDeployMessage({ install: { reloadCommand: 'a; rm -rf /' } })),
+      /install\/reloadCommand/,
+    ],
+    [
+      'world-readable key mode',
+      JSON.stringify(aDeployMessage({ install: { keyMode: '644' } })),
+      /install\/keyMode/,
+    ],
+    [
+      'legacy with a hostile name',
+      JSON.stringify({ ...legacy, CertName: '../../etc/passwd' }),
+      /CertName/,
+    ],
+    [
+      'legacy missing a field',
+      JSON.stringify({ ...legacy, TargetTagValue: undefined }),
+      /TargetTagValue/,
+    ],
+    [
+      'event without resources',
+      JSON.stringify({ ...aCertificateAvailableEvent(), resources: [] }),
+      /resources/,
+    ],
+    ['something else', JSON.stringify({ hello: 'world' }), /unrecognised message/],
+  ])('rejects %s with a reason', (_, body, reason) => {
+    const parsed = parseMessage(body);
+    expect(parsed.kind).toBe('invalid');
+    expect(parsed.kind === 'invalid' ? parsed.reason : '').toMatch(reason);
+  });
+
+  it('rejects a body over 256 KiB without parsing it', () => {
+    expect(parseMessage(`"${'x'.repeat(300_000)}"`)).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringMatching(/larger than/),
+    });
+  });
+});
