@@ -1,0 +1,143 @@
+/**
+ * Builds the SSM Command document Install-ACMCertificate from its install script, the one
+ * source of truth: the script's text becomes the document's only step, and the parameters'
+ * allowedPattern and default values are read from the script's PATTERN_/DEFAULT_ constants.
+ *
+ * CLI: `node ssm/build-document.ts` writes ssm/Install-ACMCertificate.yaml;
+ * `node ssm/build-document.ts --check` exits 1 when the committed file is out of date.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+export const documentName = 'Install-ACMCertificate';
+
+/** The install script, the body of the document's step. */
+export const scriptPath = fileURLToPath(new URL('./install-acm-certificate.sh', import.meta.url));
+
+/** The generated document, committed next to this file. */
+export const documentPath = fileURLToPath(
+  new URL('./Install-ACMCertificate.yaml', import.meta.url),
+);
+
+/** The document's step name, which is also the plugin name Run Command reports. */
+export const stepName = 'installCertificate';
+
+/** Execution timeout of the step, in seconds. */
+export const executionTimeoutSeconds = 600;
+
+/** Every parameter of the document, in document order. */
+export const documentParameterNames = [
+  'CertName',
+  'Certificate',
+  'CertificateChain',
+  'EncryptedPrivateKey',
+  'PassphraseSecretId',
+  'PassphraseVersionId',
+  'CertDir',
+  'KeyDir',
+  'Owner',
+  'Group',
+  'KeyMode',
+  'ReloadCommand',
+  'Force',
+] as const;
+
+export type DocumentParameterName = (typeof documentParameterNames)[number];
+
+const descriptions: Record<DocumentParameterName, string> = {
+  CertName:
+    'File name stem of the installed files (<CertName>-fullchain.pem, -chain.pem, -privkey.pem).',
+  Certificate: 'Base64 of the PEM certificate returned by ACM ExportCertificate.',
+  CertificateChain:
+    'Base64 of the PEM chain returned by ACM ExportCertificate (without the certificate).',
+  EncryptedPrivateKey:
+    'Base64 of the PEM ENCRYPTED PRIVATE KEY (PKCS#8) returned by ACM ExportCertificate.',
+  PassphraseSecretId:
+    'ARN or name (under acm-passphrase/) of the Secrets Manager secret holding the export passphrase.',
+  PassphraseVersionId: 'Version id of the passphrase secret used for this export.',
+  CertDir: 'Absolute directory for the certificate files.',
+  KeyDir: 'Absolute directory for the decrypted private key.',
+  Owner: 'Owner of the installed files.',
+  Group: 'Group of the installed files.',
+  KeyMode: 'Octal mode of the private key file: 600, 640, 400 or 440.',
+  ReloadCommand:
+    'Command run after the files are replaced (split on spaces, never run by a shell); the files are rolled back when it fails. Empty: no reload.',
+  Force: 'true: replace the installed certificate even when it is newer, or identical.',
+};
+
+/** The install script's text. */
+export function readInstallScript(): string {
+  return readFileSync(scriptPath, 'utf8');
+}
+
+/** Reads `readonly <KIND>_<name>='<value>'` from the script. */
+function scriptConstant(script: string, kind: 'PATTERN' | 'DEFAULT', name: string) {
+  const match = new RegExp(`^readonly ${kind}_${name}='([^']*)'$`, 'm').exec(script);
+  return match?.[1];
+}
+
+function parameter(script: string, name: DocumentParameterName): Record<string, unknown> {
+  const allowedPattern = scriptConstant(script, 'PATTERN', name);
+  if (allowedPattern === undefined) {
+    throw new Error(`${scriptPath} has no PATTERN_${name}: every parameter needs a pattern`);
+  }
+  const defaultValue = scriptConstant(script, 'DEFAULT', name);
+  return {
+    type: 'String',
+    description: descriptions[name],
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+    allowedPattern,
+    interpolationType: 'ENV_VAR',
+  };
+}
+
+/** The document as an object (what CloudFormation's AWS::SSM::Document `Content` takes). */
+export function buildDocumentObject(): Record<string, unknown> {
+  const script = readInstallScript();
+  if (script.includes('{{')) {
+    throw new Error(`${scriptPath} must not contain "{{": SSM would interpolate it`);
+  }
+  return {
+    schemaVersion: '2.2',
+    description:
+      'Installs a certificate exported from AWS Certificate Manager: decrypts the key with a passphrase from Secrets Manager, checks key, validity and chain, refuses downgrades, replaces the files atomically, reloads and rolls back on failure. Prints a JSON summary as the last line of output. See docs/target-install.md.',
+    parameters: Object.fromEntries(
+      documentParameterNames.map((name) => [name, parameter(script, name)]),
+    ),
+    mainSteps: [
+      {
+        action: 'aws:runShellScript',
+        name: stepName,
+        precondition: { StringEquals: ['platformType', 'Linux'] },
+        inputs: { timeoutSeconds: executionTimeoutSeconds, runCommand: [script] },
+      },
+    ],
+  };
+}
+
+/** The document as YAML text, exactly as committed in ssm/Install-ACMCertificate.yaml. */
+export function buildDocument(): string {
+  const header =
+    '# Generated by ssm/build-document.ts from ssm/install-acm-certificate.sh: do not edit.\n' +
+    '# Regenerate with `node ssm/build-document.ts`.\n';
+  return header + stringify(buildDocumentObject(), { lineWidth: 0 });
+}
+
+function main(args: string[]): number {
+  const text = buildDocument();
+  if (args.includes('--check')) {
+    const committed = readFileSync(documentPath, 'utf8');
+    if (committed === text) return 0;
+    console.error(`${documentPath} is out of date: run "node ssm/build-document.ts"`);
+    return 1;
+  }
+  writeFileSync(documentPath, text);
+  console.error(`wrote ${documentPath}`);
+  return 0;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,559 @@
+#!/usr/bin/env bash
+# install-acm-certificate.sh: the body of the SSM Command document Install-ACMCertificate.
+#
+# Installs a certificate exported from AWS Certificate Manager on this server: decrypts the
+# exported private key with a passphrase read from Secrets Manager, checks the key, the
+# certificate and the chain, and replaces the installed files atomically; runs an optional
+# reload command and rolls the files back byte for byte when it fails.
+#
+# Input: environment variables SSM_<Name>, set by the SSM agent from the document parameters
+# (interpolationType ENV_VAR); see docs/target-install.md. Local stand-in servers also set
+#   ACM_CERT_EXPORT_ROOT  a directory every path is placed under (never set on AWS)
+#   AWS_ENDPOINT_URL      read by the AWS CLI itself
+#
+# Exit codes (the last line of stdout is always one JSON summary object, see below):
+#   0  installed, or the same certificate was already installed (outcome "unchanged", no reload)
+#   10 bad parameters                                   (outcome "bad-parameters")
+#   11 passphrase secret not readable                   (outcome "secret-unreadable")
+#   12 validation failed: wrong passphrase, key/certificate mismatch, outside the validity
+#      period, chain does not verify                    (outcome "validation-failed")
+#   13 downgrade refused: the installed certificate has a later NotBefore and Force is false
+#                                                       (outcome "downgrade-refused")
+#   14 reload failed; the files were rolled back byte for byte
+#                                                       (outcome "reload-failed-rolled-back")
+#   15 install failed (filesystem error, interrupted); the server was left unchanged
+#                                                       (outcome "install-failed")
+#   16 rollback failed after a failed reload or install (outcome "rollback-failed")
+#
+# Summary: {"outcome":…,"serial":…,"notBefore":…,"notAfter":…,"sha256":…,"files":[…],
+#           "reloaded":true|false,"message":…}; unknown fields are null. It never holds a secret.
+#
+# The passphrase never appears in a process's arguments or environment, nor in any output:
+# the AWS CLI writes it to a file in a private temporary directory and openssl reads it
+# with -passin file:.
+
+# The SSM agent runs the script with `sh`: re-run it under bash when it is not already.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+
+set -u -o pipefail
+umask 077
+export LC_ALL=C
+
+# Parameter patterns and defaults. ssm/build-document.ts copies them into the document, so
+# the document and this script always agree; the script checks them again because it must
+# be safe when run by hand, and because AWS's regex dialect lets "$" match before a final
+# newline.
+readonly PATTERN_CertName='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+readonly PATTERN_Certificate='^[A-Za-z0-9+/=]+$'
+readonly PATTERN_CertificateChain='^[A-Za-z0-9+/=]+$'
+readonly PATTERN_EncryptedPrivateKey='^[A-Za-z0-9+/=]+$'
+readonly PATTERN_PassphraseSecretId='^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?acm-passphrase/[A-Za-z0-9/_+=.@-]{1,400}$'
+readonly PATTERN_PassphraseVersionId='^[A-Za-z0-9-]{32,64}$'
+readonly PATTERN_CertDir='^/[A-Za-z0-9._/-]*$'
+readonly PATTERN_KeyDir='^/[A-Za-z0-9._/-]*$'
+readonly PATTERN_Owner='^[a-z_][a-z0-9_-]{0,31}$'
+readonly PATTERN_Group='^[a-z_][a-z0-9_-]{0,31}$'
+readonly PATTERN_KeyMode='^0?[0-7]{3}$'
+readonly PATTERN_ReloadCommand='^[A-Za-z0-9 ._/:@=,+-]{0,256}$'
+readonly PATTERN_Force='^(true|false)$'
+readonly DEFAULT_CertDir='/etc/ssl/certs'
+readonly DEFAULT_KeyDir='/etc/ssl/private'
+readonly DEFAULT_Owner='root'
+readonly DEFAULT_Group='root'
+readonly DEFAULT_KeyMode='600'
+readonly DEFAULT_ReloadCommand=''
+readonly DEFAULT_Force='false'
+
+readonly TEMP_PREFIX='.acm-install.'
+
+# Summary fields, filled in as they become known.
+outcome=''
+serial=''
+not_before=''
+not_after=''
+sha256=''
+reloaded=false
+files_written=()
+
+tmp_dir=''
+temp_files=()       # temporary and backup files in the target directories
+renamed_targets=()  # targets already replaced, in order
+declare -A backup_of=()
+phase='checking'    # checking | installing | reloading | installed
+finished=false
+keep_backups=false  # after a failed rollback the backups are the only copy of the old files
+lock_fd=''
+
+log() {
+  printf 'install-acm-certificate: %s\n' "$*" >&2
+}
+
+json_string() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/\\r}
+  s=${s//$'\t'/\\t}
+  s=$(printf '%s' "$s" | tr -d '\001-\010\013\014\016-\037\177')
+  printf '"%s"' "$s"
+}
+
+json_or_null() {
+  if [ -z "$1" ]; then printf 'null'; else json_string "$1"; fi
+}
+
+print_summary() {
+  local message=$1 files='' f
+  for f in "${files_written[@]}"; do
+    files+="${files:+,}$(json_string "$f")"
+  done
+  printf '{"outcome":%s,"serial":%s,"notBefore":%s,"notAfter":%s,"sha256":%s,"files":[%s],"reloaded":%s,"message":%s}\n' \
+    "$(json_string "$outcome")" "$(json_or_null "$serial")" "$(json_or_null "$not_before")" \
+    "$(json_or_null "$not_after")" "$(json_or_null "$sha256")" "$files" "$reloaded" \
+    "$(json_string "$message")"
+}
+
+# finish CODE OUTCOME MESSAGE: prints the summary as the last line of stdout and exits.
+finish() {
+  finished=true
+  outcome=$2
+  if [ "$1" -ne 0 ]; then log "$3"; fi
+  print_summary "$3"
+  exit "$1"
+}
+
+bad_parameter() { finish 10 bad-parameters "$1"; }
+validation_failed() { finish 12 validation-failed "$1"; }
+
+# shellcheck disable=SC2329 # invoked by the EXIT trap
+cleanup() {
+  local code=$? f
+  trap - EXIT INT TERM HUP
+  if [ "$finished" != true ]; then
+    # Reached only through an unexpected error: report it like any other exit.
+    finished=true
+    outcome=install-failed
+    files_written=()
+    print_summary "unexpected error (exit status $code)"
+    code=15
+  fi
+  for f in "${temp_files[@]}"; do
+    if [ "$keep_backups" = true ] && [[ $f == *.previous.* ]]; then
+      log "kept the previous file as $f"
+      continue
+    fi
+    rm -f -- "$f"
+  done
+  if [ -n "$tmp_dir" ]; then rm -rf -- "$tmp_dir"; fi
+  exit "$code"
+}
+
+# Undoes the renames done so far. Returns non-zero when a target could not be restored.
+rollback() {
+  local i target backup status=0
+  for ((i = ${#renamed_targets[@]} - 1; i >= 0; i--)); do
+    target=${renamed_targets[i]}
+    backup=${backup_of[$target]:-}
+    if [ -n "$backup" ]; then
+      mv -fT -- "$backup" "$target" || status=1
+    else
+      rm -f -- "$target" || status=1
+    fi
+  done
+  renamed_targets=()
+  return "$status"
+}
+
+# shellcheck disable=SC2329 # invoked by the signal traps
+on_signal() {
+  local signal=$1
+  case $phase in
+    installing | reloading)
+      if rollback; then
+        files_written=()
+        finish 15 install-failed "interrupted by SIG$signal; the previous files were restored"
+      fi
+      keep_backups=true
+      finish 16 rollback-failed "interrupted by SIG$signal and the previous files could not all be restored; the previous files are kept next to them as ${TEMP_PREFIX}*.previous.*"
+      ;;
+    *) finish 15 install-failed "interrupted by SIG$signal before anything was changed" ;;
+  esac
+}
+
+trap cleanup EXIT
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
+
+# ---- parameters ---------------------------------------------------------------------------
+
+cert_name=${SSM_CertName-}
+cert_b64=${SSM_Certificate-}
+chain_b64=${SSM_CertificateChain-}
+key_b64=${SSM_EncryptedPrivateKey-}
+secret_id=${SSM_PassphraseSecretId-}
+secret_version=${SSM_PassphraseVersionId-}
+cert_dir=${SSM_CertDir-$DEFAULT_CertDir}
+key_dir=${SSM_KeyDir-$DEFAULT_KeyDir}
+owner=${SSM_Owner-$DEFAULT_Owner}
+group=${SSM_Group-$DEFAULT_Group}
+key_mode=${SSM_KeyMode-$DEFAULT_KeyMode}
+reload_command=${SSM_ReloadCommand-$DEFAULT_ReloadCommand}
+force=${SSM_Force-$DEFAULT_Force}
+root=${ACM_CERT_EXPORT_ROOT-}
+
+# require NAME VALUE PATTERN: the value must match the document's allowedPattern.
+require() {
+  if ! [[ $2 =~ $3 ]]; then
+    bad_parameter "parameter $1 is missing or does not match its allowed pattern $3"
+  fi
+}
+
+# A directory parameter: absolute, no "." or ".." segment.
+require_dir() {
+  require "$1" "$2" "$3"
+  if [ "${#2}" -gt 256 ]; then bad_parameter "parameter $1 is longer than 256 characters"; fi
+  local segment
+  local -a segments
+  IFS=/ read -r -a segments <<<"$2"
+  for segment in "${segments[@]}"; do
+    if [ "$segment" = . ] || [ "$segment" = .. ]; then
+      bad_parameter "parameter $1 must not contain a \".\" or \"..\" path segment"
+    fi
+  done
+}
+
+require CertName "$cert_name" "$PATTERN_CertName"
+case $cert_name in
+  *..* | */* | .*) bad_parameter "parameter CertName must not contain \"..\" or \"/\" or start with \".\"" ;;
+esac
+require Certificate "$cert_b64" "$PATTERN_Certificate"
+require CertificateChain "$chain_b64" "$PATTERN_CertificateChain"
+require EncryptedPrivateKey "$key_b64" "$PATTERN_EncryptedPrivateKey"
+require PassphraseSecretId "$secret_id" "$PATTERN_PassphraseSecretId"
+require PassphraseVersionId "$secret_version" "$PATTERN_PassphraseVersionId"
+require_dir CertDir "$cert_dir" "$PATTERN_CertDir"
+require_dir KeyDir "$key_dir" "$PATTERN_KeyDir"
+require Owner "$owner" "$PATTERN_Owner"
+require Group "$group" "$PATTERN_Group"
+require KeyMode "$key_mode" "$PATTERN_KeyMode"
+require ReloadCommand "$reload_command" "$PATTERN_ReloadCommand"
+require Force "$force" "$PATTERN_Force"
+
+key_mode=${key_mode: -3}
+# The key may be readable by its owner and group only, and writable by its owner only.
+case $key_mode in
+  400 | 440 | 600 | 640) ;;
+  *) bad_parameter "parameter KeyMode $key_mode would make the key group-writable, world-accessible or executable: use 600, 640, 400 or 440" ;;
+esac
+
+if [ -n "$root" ]; then
+  if [[ $root != /* ]] || [ ! -d "$root" ]; then
+    bad_parameter "ACM_CERT_EXPORT_ROOT must be an existing absolute directory"
+  fi
+  root=${root%/}
+fi
+
+# Owners are set only when running as root (always the case under the SSM agent). Local
+# stand-in servers running unprivileged keep the files owned by the user running the script.
+do_chown=false
+if [ "$(id -u)" -eq 0 ]; then
+  do_chown=true
+  getent passwd "$owner" >/dev/null || bad_parameter "owner $owner does not exist on this server"
+  getent group "$group" >/dev/null || bad_parameter "group $group does not exist on this server"
+else
+  log "not running as root: files keep the current user as owner (Owner/Group not applied)"
+fi
+
+for tool in openssl base64 date mktemp; do
+  command -v "$tool" >/dev/null 2>&1 || finish 15 install-failed "required tool $tool is not installed"
+done
+
+# ---- private working directory ------------------------------------------------------------
+
+tmp_base=${TMPDIR:-/tmp}
+if [ -n "$root" ]; then
+  tmp_base=$root/tmp
+  mkdir -p -- "$tmp_base" || finish 15 install-failed "cannot create $tmp_base"
+fi
+tmp_dir=$(mktemp -d -- "$tmp_base/acm-cert-install.XXXXXXXX") ||
+  finish 15 install-failed "cannot create a private temporary directory in $tmp_base"
+chmod 700 -- "$tmp_dir" || finish 15 install-failed "cannot make $tmp_dir private"
+
+# decode NAME BASE64 FILE: decodes a base64 parameter; bad base64 is a bad parameter.
+decode() {
+  printf '%s' "$2" | base64 -d >"$3" 2>/dev/null || bad_parameter "parameter $1 is not valid base64"
+  # Make sure the file ends with a newline so that files can be concatenated.
+  if [ -s "$3" ] && [ -n "$(tail -c 1 -- "$3")" ]; then printf '\n' >>"$3"; fi
+}
+
+# count_blocks FILE LABEL: the number of PEM blocks of that type.
+count_blocks() {
+  grep -c -- "^-----BEGIN $2-----" "$1" || true
+}
+
+decode Certificate "$cert_b64" "$tmp_dir/cert.pem"
+decode CertificateChain "$chain_b64" "$tmp_dir/chain.pem"
+decode EncryptedPrivateKey "$key_b64" "$tmp_dir/key.enc.pem"
+[ "$(count_blocks "$tmp_dir/cert.pem" CERTIFICATE)" -eq 1 ] ||
+  bad_parameter "parameter Certificate must hold exactly one PEM certificate"
+[ "$(count_blocks "$tmp_dir/chain.pem" CERTIFICATE)" -ge 1 ] ||
+  bad_parameter "parameter CertificateChain must hold at least one PEM certificate"
+if grep -q -- 'PRIVATE KEY-----' "$tmp_dir/cert.pem" "$tmp_dir/chain.pem"; then
+  bad_parameter "parameters Certificate and CertificateChain must not hold a private key"
+fi
+[ "$(count_blocks "$tmp_dir/key.enc.pem" 'ENCRYPTED PRIVATE KEY')" -eq 1 ] ||
+  bad_parameter "parameter EncryptedPrivateKey must hold one PEM ENCRYPTED PRIVATE KEY (PKCS#8)"
+
+# ---- certificate facts ----------------------------------------------------------------------
+
+# iso_date OPENSSL_DATE: "Jan  2 03:04:05 2026 GMT" -> 2026-01-02T03:04:05Z
+iso_date() { date -u -d "$1" '+%Y-%m-%dT%H:%M:%SZ' 2>/dev/null; }
+epoch_of() { date -u -d "$1" '+%s' 2>/dev/null; }
+
+# cert_facts FILE: sets facts_serial, facts_start, facts_end (openssl's date format) and
+# facts_sha256 from the first certificate in FILE. Fails when openssl cannot read it.
+cert_facts() {
+  local out line
+  facts_serial='' facts_start='' facts_end='' facts_sha256=''
+  out=$(openssl x509 -in "$1" -noout -serial -startdate -enddate -fingerprint -sha256 2>/dev/null) ||
+    return 1
+  while IFS= read -r line; do
+    case $line in
+      serial=*) facts_serial=${line#serial=} ;;
+      notBefore=*) facts_start=${line#notBefore=} ;;
+      notAfter=*) facts_end=${line#notAfter=} ;;
+      [Ss][Hh][Aa]256\ [Ff]ingerprint=*) facts_sha256=${line#*=} ;;
+    esac
+  done <<<"$out"
+  [ -n "$facts_start" ] && [ -n "$facts_end" ] && [ -n "$facts_sha256" ]
+}
+
+cert_facts "$tmp_dir/cert.pem" || validation_failed "the certificate cannot be parsed"
+new_start=$facts_start
+new_end=$facts_end
+new_sha256=$facts_sha256
+serial=$facts_serial
+sha256=$facts_sha256
+not_before=$(iso_date "$new_start")
+not_after=$(iso_date "$new_end")
+new_start_epoch=$(epoch_of "$new_start") || validation_failed "cannot read the certificate's NotBefore"
+new_end_epoch=$(epoch_of "$new_end") || validation_failed "cannot read the certificate's NotAfter"
+
+# ---- passphrase ---------------------------------------------------------------------------
+
+# The region: from the secret's ARN, else from the environment the agent or the CLI provide.
+region=${AWS_REGION:-${AWS_DEFAULT_REGION:-${AWS_SSM_REGION_NAME:-}}}
+if [[ $secret_id == arn:* ]]; then
+  IFS=: read -r _ _ _ region _ <<<"$secret_id"
+fi
+aws_args=(secretsmanager get-secret-value --secret-id "$secret_id" --version-id "$secret_version"
+  --query SecretString --output text)
+if [ -n "$region" ]; then aws_args+=(--region "$region"); fi
+
+command -v aws >/dev/null 2>&1 || finish 11 secret-unreadable "the AWS CLI (aws) is not installed"
+if ! AWS_PAGER='' aws "${aws_args[@]}" >"$tmp_dir/passphrase.raw" 2>"$tmp_dir/aws.err"; then
+  reason=$(grep -m 1 -o 'An error occurred.*' "$tmp_dir/aws.err" | cut -c 1-300)
+  [ -n "$reason" ] || reason=$(head -n 1 "$tmp_dir/aws.err" | cut -c 1-300)
+  finish 11 secret-unreadable "cannot read the passphrase secret $secret_id version $secret_version: ${reason:-aws exited with an error}"
+fi
+# The CLI ends its text output with a newline; passphrases never contain one.
+tr -d '\r\n' <"$tmp_dir/passphrase.raw" >"$tmp_dir/passphrase"
+rm -f -- "$tmp_dir/passphrase.raw"
+if [ ! -s "$tmp_dir/passphrase" ] || grep -qx 'None' "$tmp_dir/passphrase"; then
+  finish 11 secret-unreadable "the passphrase secret $secret_id version $secret_version has no SecretString"
+fi
+
+# ---- validation ---------------------------------------------------------------------------
+
+if ! openssl pkey -in "$tmp_dir/key.enc.pem" -passin "file:$tmp_dir/passphrase" \
+  -out "$tmp_dir/key.pem" 2>/dev/null; then
+  rm -f -- "$tmp_dir/passphrase"
+  validation_failed "the private key cannot be decrypted with the passphrase (wrong passphrase or damaged key)"
+fi
+rm -f -- "$tmp_dir/passphrase"
+
+openssl pkey -in "$tmp_dir/key.pem" -pubout -out "$tmp_dir/key.pub" 2>/dev/null ||
+  validation_failed "cannot derive the public key from the private key"
+openssl x509 -in "$tmp_dir/cert.pem" -noout -pubkey >"$tmp_dir/cert.pub" 2>/dev/null ||
+  validation_failed "cannot read the certificate's public key"
+cmp -s -- "$tmp_dir/key.pub" "$tmp_dir/cert.pub" ||
+  validation_failed "the private key does not match the certificate"
+
+now=$(date -u '+%s')
+if [ "$now" -lt "$new_start_epoch" ]; then
+  validation_failed "the certificate is not valid yet (NotBefore $not_before)"
+fi
+if [ "$now" -ge "$new_end_epoch" ]; then
+  validation_failed "the certificate has expired (NotAfter $not_after)"
+fi
+
+# Every chain element must parse and none may be the certificate itself (it would make the
+# chain check below trivially true).
+awk -v dir="$tmp_dir" '/^-----BEGIN CERTIFICATE-----/ { n++ } n { print > (dir "/chain-" n ".pem") }' \
+  "$tmp_dir/chain.pem" || validation_failed "cannot split the chain"
+for element in "$tmp_dir"/chain-*.pem; do
+  cert_facts "$element" || validation_failed "a certificate in the chain cannot be parsed"
+  if [ "$facts_sha256" = "$new_sha256" ]; then
+    validation_failed "the chain contains the certificate itself"
+  fi
+done
+if ! openssl verify -no-CApath -partial_chain -CAfile "$tmp_dir/chain.pem" "$tmp_dir/cert.pem" \
+  >"$tmp_dir/verify.out" 2>&1; then
+  reason=$(grep -m 1 -o 'error [0-9]* at [0-9]* depth lookup: .*' "$tmp_dir/verify.out" | cut -c 1-200)
+  validation_failed "the chain does not verify the certificate${reason:+ ($reason)}"
+fi
+
+# ---- compare with what is installed -------------------------------------------------------
+
+cert_dir_path=$root$cert_dir
+key_dir_path=$root$key_dir
+cert_dir_path=${cert_dir_path%/}
+key_dir_path=${key_dir_path%/}
+fullchain_path=$cert_dir_path/$cert_name-fullchain.pem
+chain_path=$cert_dir_path/$cert_name-chain.pem
+key_path=$key_dir_path/$cert_name-privkey.pem
+
+# Missing directories: the certificate directory readable by all, the key directory private.
+if [ ! -d "$cert_dir_path" ]; then
+  (umask 022 && mkdir -p -- "$cert_dir_path") ||
+    finish 15 install-failed "cannot create the certificate directory $cert_dir_path"
+fi
+if [ ! -d "$key_dir_path" ]; then
+  (umask 077 && mkdir -p -- "$key_dir_path") ||
+    finish 15 install-failed "cannot create the key directory $key_dir_path"
+fi
+
+# One install per key directory at a time (flock on the directory itself leaves no file).
+if command -v flock >/dev/null 2>&1; then
+  exec {lock_fd}<"$key_dir_path" || finish 15 install-failed "cannot open $key_dir_path"
+  flock -w 120 "$lock_fd" || finish 15 install-failed "another install into $key_dir_path is still running"
+fi
+
+cat -- "$tmp_dir/cert.pem" "$tmp_dir/chain.pem" >"$tmp_dir/fullchain.pem" ||
+  finish 15 install-failed "cannot assemble the full chain"
+
+targets=("$fullchain_path" "$chain_path" "$key_path")
+declare -A source_of=(
+  [$fullchain_path]=$tmp_dir/fullchain.pem
+  [$chain_path]=$tmp_dir/chain.pem
+  [$key_path]=$tmp_dir/key.pem
+)
+declare -A mode_of=([$fullchain_path]=644 [$chain_path]=644 [$key_path]=$key_mode)
+
+for target in "${targets[@]}"; do
+  if [ -d "$target" ]; then finish 15 install-failed "$target is a directory"; fi
+done
+
+# installed_as_wanted TARGET: the file already has the wanted bytes, mode and owner.
+installed_as_wanted() {
+  [ -f "$1" ] && cmp -s -- "${source_of[$1]}" "$1" || return 1
+  [ "$(stat -c '%a' -- "$1")" = "${mode_of[$1]}" ] || return 1
+  if [ "$do_chown" = true ]; then
+    [ "$(stat -c '%U:%G' -- "$1")" = "$owner:$group" ] || return 1
+  fi
+}
+
+if [ "$force" != true ]; then
+  unchanged=true
+  for target in "${targets[@]}"; do
+    installed_as_wanted "$target" || unchanged=false
+  done
+  if [ "$unchanged" = true ]; then
+    finish 0 unchanged "certificate $serial is already installed as $cert_name; nothing changed"
+  fi
+fi
+
+if [ -f "$fullchain_path" ]; then
+  if cert_facts "$fullchain_path" && old_start_epoch=$(epoch_of "$facts_start"); then
+    old_serial=$facts_serial
+    old_start=$facts_start
+    if [ "$old_start_epoch" -gt "$new_start_epoch" ]; then
+      if [ "$force" = true ]; then
+        log "replacing the newer installed certificate $old_serial (NotBefore $(iso_date "$old_start")): Force is true"
+      else
+        finish 13 downgrade-refused "the installed certificate $old_serial has a later NotBefore ($(iso_date "$old_start")) than $serial ($not_before); set Force to true to replace it"
+      fi
+    fi
+  else
+    log "the installed $fullchain_path cannot be read as a certificate: replacing it"
+  fi
+fi
+
+# ---- install ------------------------------------------------------------------------------
+
+# stage TARGET: writes the new content next to TARGET under a temporary name (staged_of),
+# with its mode and owner.
+declare -A staged_of=()
+stage() {
+  local target=$1 temp
+  temp=$(mktemp -- "$(dirname -- "$target")/$TEMP_PREFIX$(basename -- "$target").XXXXXXXX") || return 1
+  temp_files+=("$temp")
+  staged_of[$target]=$temp
+  cat -- "${source_of[$target]}" >"$temp" || return 1
+  chmod "${mode_of[$target]}" -- "$temp" || return 1
+  if [ "$do_chown" = true ]; then chown -- "$owner:$group" "$temp" || return 1; fi
+}
+
+# keep_previous TARGET: links the current file to a backup name for a byte-for-byte rollback.
+keep_previous() {
+  local target=$1 backup
+  [ -e "$target" ] || [ -L "$target" ] || return 0
+  backup=$(mktemp -- "$(dirname -- "$target")/$TEMP_PREFIX$(basename -- "$target").previous.XXXXXXXX") || return 1
+  temp_files+=("$backup")
+  ln -f -- "$target" "$backup" 2>/dev/null || cp -pP -- "$target" "$backup" || return 1
+  backup_of[$target]=$backup
+}
+
+for target in "${targets[@]}"; do
+  stage "$target" || finish 15 install-failed "cannot write a temporary file next to $target"
+  keep_previous "$target" || finish 15 install-failed "cannot keep a copy of the installed $target"
+done
+rm -f -- "$tmp_dir/key.pem"
+
+phase=installing
+for target in "${targets[@]}"; do
+  if ! mv -fT -- "${staged_of[$target]}" "$target"; then
+    if rollback; then
+      finish 15 install-failed "cannot replace $target; the previous files were restored"
+    fi
+    keep_backups=true
+    finish 16 rollback-failed "cannot replace $target, and the previous files could not all be restored; the previous files are kept next to them as ${TEMP_PREFIX}*.previous.*"
+  fi
+  renamed_targets+=("$target")
+done
+files_written=("${targets[@]}")
+
+# Words split on spaces, never evaluated by a shell: no expansion, quoting or redirection.
+reload_argv=()
+read -r -a reload_argv <<<"$reload_command"
+if [ "${#reload_argv[@]}" -gt 0 ]; then
+  phase=reloading
+  log "running the reload command: ${reload_argv[*]}"
+  # The reload command must not inherit the lock: a daemon it starts would hold it forever.
+  if ! (
+    if [ -n "$lock_fd" ]; then exec {lock_fd}<&-; fi
+    cd / && "${reload_argv[@]}"
+  ) </dev/null >"$tmp_dir/reload.out" 2>&1; then
+    head -c 2000 -- "$tmp_dir/reload.out" >&2
+    files_written=()
+    if rollback; then
+      finish 14 reload-failed-rolled-back "the reload command failed; the previous files were restored byte for byte"
+    fi
+    files_written=("${targets[@]}")
+    keep_backups=true
+    finish 16 rollback-failed "the reload command failed and the previous files could not all be restored; the previous files are kept next to them as ${TEMP_PREFIX}*.previous.*"
+  fi
+  head -c 2000 -- "$tmp_dir/reload.out" >&2
+  reloaded=true
+fi
+
+phase='installed'
+for target in "${targets[@]}"; do
+  if [ -n "${backup_of[$target]:-}" ]; then rm -f -- "${backup_of[$target]}"; fi
+done
+if [ "$reloaded" = true ]; then
+  finish 0 installed "certificate $serial installed as $cert_name and the reload command succeeded"
+fi
+finish 0 installed "certificate $serial installed as $cert_name"

@@ -1,0 +1,246 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testClients } from '../../../service/test/support/aws.ts';
+import { aScriptFixture, filesUnder, type ScriptFixture } from '../support/fixture.ts';
+import {
+  aPassphraseSecret,
+  installParameters,
+  runInstallScript,
+  scriptEnvironment,
+  strayFiles,
+} from '../support/install-script.ts';
+import { aLeaf, aTestCa, days } from '../support/pki.ts';
+
+let fx: ScriptFixture;
+beforeAll(async () => {
+  fx = await aScriptFixture();
+});
+afterAll(async () => {
+  await fx.cleanup();
+});
+
+const installed = (root: string, name = 'web') => ({
+  fullchain: join(root, 'etc/ssl/certs', `${name}-fullchain.pem`),
+  chain: join(root, 'etc/ssl/certs', `${name}-chain.pem`),
+  key: join(root, 'etc/ssl/private', `${name}-privkey.pem`),
+});
+
+async function expectNothingLeft(root: string) {
+  expect(await strayFiles(root)).toEqual([]);
+  expect(await filesUnder(join(root, 'tmp')).catch(() => [])).toEqual([]);
+}
+
+describe('install-acm-certificate.sh on a stand-in server root', () => {
+  it('installs the certificate, the chain and the decrypted key with their modes and owner', async () => {
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const root = await fx.newRoot();
+    const run = await runInstallScript(scriptEnvironment(root, installParameters(leaf, fx.secret)));
+
+    expect(run.code, run.stderr).toBe(0);
+    const paths = installed(root);
+    const cert = new X509Certificate(leaf.certificate);
+    expect(run.summary).toEqual({
+      outcome: 'installed',
+      serial: cert.serialNumber.toUpperCase(),
+      notBefore: new Date(cert.validFrom).toISOString().replace('.000Z', 'Z'),
+      notAfter: new Date(cert.validTo).toISOString().replace('.000Z', 'Z'),
+      sha256: cert.fingerprint256,
+      files: [paths.fullchain, paths.chain, paths.key],
+      reloaded: false,
+      message: expect.stringContaining('installed as web'),
+    });
+    expect(await readFile(paths.fullchain, 'utf8')).toBe(leaf.certificate + leaf.chain);
+    expect(await readFile(paths.chain, 'utf8')).toBe(leaf.chain);
+    const key = await readFile(paths.key, 'utf8');
+    expect(key).toContain('-----BEGIN PRIVATE KEY-----');
+    expect(cert.checkPrivateKey(createPrivateKey(key))).toBe(true);
+    for (const [path, mode] of [
+      [paths.fullchain, 0o644],
+      [paths.chain, 0o644],
+      [paths.key, 0o600],
+    ] as const) {
+      const info = await stat(path);
+      expect(info.mode & 0o7777, path).toBe(mode);
+      expect([info.uid, info.gid], path).toEqual([0, 0]);
+    }
+    expect((await stat(join(root, 'etc/ssl/private'))).mode & 0o777).toBe(0o700);
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(1);
+    await expectNothingLeft(root);
+  });
+
+  it('honours CertDir, KeyDir, Owner, Group and KeyMode, with an RSA key', async () => {
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase, keyType: 'rsa' });
+    const root = await fx.newRoot();
+    const run = await runInstallScript(
+      scriptEnvironment(
+        root,
+        installParameters(leaf, fx.secret, {
+          CertName: 'api.example.com',
+          CertDir: '/etc/nginx/tls',
+          KeyDir: '/etc/nginx/tls/private',
+          Owner: 'daemon',
+          Group: 'daemon',
+          KeyMode: '0640',
+        }),
+      ),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const key = join(root, 'etc/nginx/tls/private/api.example.com-privkey.pem');
+    const info = await stat(key);
+    expect(info.mode & 0o7777).toBe(0o640);
+    expect(info.uid).toBe(1); // daemon
+    expect(await readFile(join(root, 'etc/nginx/tls/api.example.com-chain.pem'), 'utf8')).toBe(
+      leaf.chain,
+    );
+    expect(
+      new X509Certificate(leaf.certificate).checkPrivateKey(createPrivateKey(await readFile(key))),
+    ).toBe(true);
+  });
+
+  it('accepts the secret by ARN as well as by name', async () => {
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const root = await fx.newRoot();
+    const run = await runInstallScript(
+      scriptEnvironment(
+        root,
+        installParameters(leaf, { secretId: fx.secret.arn, versionId: fx.secret.versionId }),
+      ),
+    );
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it('leaves an identical installation unchanged and does not reload', async () => {
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const root = await fx.newRoot();
+    const params = installParameters(leaf, fx.secret);
+    expect((await runInstallScript(scriptEnvironment(root, params))).code).toBe(0);
+    const marker = join(root, 'reloaded');
+    const again = await runInstallScript(
+      scriptEnvironment(root, { ...params, ReloadCommand: `touch ${marker}` }),
+    );
+    expect(again.code).toBe(0);
+    expect(again.summary).toMatchObject({ outcome: 'unchanged', files: [], reloaded: false });
+    await expect(stat(marker)).rejects.toThrow();
+  });
+
+  it('runs the reload command as plain words after installing', async () => {
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const root = await fx.newRoot();
+    const marker = join(root, 'reloaded');
+    const run = await runInstallScript(
+      scriptEnvironment(
+        root,
+        installParameters(leaf, fx.secret, { ReloadCommand: `touch ${marker}` }),
+      ),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.summary).toMatchObject({ outcome: 'installed', reloaded: true });
+    expect((await stat(marker)).isFile()).toBe(true);
+  });
+});
+
+describe('validation failures leave the server unchanged (exit 12)', () => {
+  const cases: [string, () => Promise<Record<string, string>>, RegExp][] = [
+    [
+      'a wrong passphrase',
+      async () => {
+        const leaf = await aLeaf(fx.ca, { passphrase: 'not the stored one' });
+        return installParameters(leaf, fx.secret);
+      },
+      /cannot be decrypted/,
+    ],
+    [
+      'a key that does not match the certificate',
+      async () => {
+        const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+        const other = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+        return installParameters({ ...leaf, encryptedKey: other.encryptedKey }, fx.secret);
+      },
+      /does not match the certificate/,
+    ],
+    [
+      'an expired certificate',
+      async () => {
+        const now = Date.now();
+        const leaf = await aLeaf(fx.ca, {
+          passphrase: fx.passphrase,
+          notBefore: new Date(now - days(100)),
+          notAfter: new Date(now - days(10)),
+        });
+        return installParameters(leaf, fx.secret);
+      },
+      /has expired/,
+    ],
+    [
+      'a certificate that is not valid yet',
+      async () => {
+        const now = Date.now();
+        const leaf = await aLeaf(fx.ca, {
+          passphrase: fx.passphrase,
+          notBefore: new Date(now + days(2)),
+          notAfter: new Date(now + days(90)),
+        });
+        return installParameters(leaf, fx.secret);
+      },
+      /not valid yet/,
+    ],
+    [
+      'a chain of another CA',
+      async () => {
+        const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+        const otherCa = await aTestCa(join(fx.dir, 'other-ca'), 'Other');
+        return installParameters({ ...leaf, chain: otherCa.chain }, fx.secret);
+      },
+      /chain does not verify/,
+    ],
+    [
+      'a chain holding only the certificate itself',
+      async () => {
+        const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+        return installParameters({ ...leaf, chain: leaf.certificate }, fx.secret);
+      },
+      /chain contains the certificate itself/,
+    ],
+  ];
+
+  it.each(cases)('refuses %s', async (_, parameters, message) => {
+    const root = await fx.newRoot();
+    const run = await runInstallScript(scriptEnvironment(root, await parameters()));
+    expect(run.code, run.stderr).toBe(12);
+    expect(run.summary.outcome).toBe('validation-failed');
+    expect(run.summary.message).toMatch(message);
+    expect(run.summary.files).toEqual([]);
+    expect(await filesUnder(root)).toEqual([]);
+  });
+});
+
+describe('an unreadable passphrase secret (exit 11)', () => {
+  it.each([
+    ['an unknown secret', { secretId: 'acm-passphrase/does-not-exist' }],
+    ['an unknown version', { versionId: '00000000-0000-4000-8000-000000000000' }],
+  ])('refuses %s', async (_, override) => {
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const root = await fx.newRoot();
+    const run = await runInstallScript(
+      scriptEnvironment(root, installParameters(leaf, { ...fx.secret, ...override })),
+    );
+    expect(run.code, run.stderr).toBe(11);
+    expect(run.summary.outcome).toBe('secret-unreadable');
+    expect(run.summary.message).toMatch(/ResourceNotFoundException/);
+    expect(run.summary.serial).toBe(
+      new X509Certificate(leaf.certificate).serialNumber.toUpperCase(),
+    );
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
+  it('refuses a secret whose value is empty-ish', async () => {
+    const { secretsManager } = testClients();
+    const secret = await aPassphraseSecret(secretsManager, '\n');
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const root = await fx.newRoot();
+    const run = await runInstallScript(scriptEnvironment(root, installParameters(leaf, secret)));
+    expect(run.code, run.stderr).toBe(11);
+  });
+});
