@@ -260,3 +260,8 @@ export function loadConfig(env: Env): Config {
 }
 
 export { ConfigError };
+
+/** The one place that reads the process environment. */
+export function loadConfigFromProcess(): Config {
+  return loadConfig(process.env);
+}

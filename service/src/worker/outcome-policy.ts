@@ -38,7 +38,13 @@ function describeServer(s: ServerResult): string {
   return `${s.instanceId} ${s.statusDetails}${code}${detail !== s.statusDetails ? ` - ${detail}` : ''}`;
 }
 
-export function isCommandTerminal(progress: CommandProgress): boolean {
+/** The parts of a command's progress the decisions read. */
+export type ProgressView = Pick<
+  CommandProgress,
+  'status' | 'statusDetails' | 'targetCount' | 'invocations'
+>;
+
+export function isCommandTerminal(progress: ProgressView): boolean {
   if (progress.statusDetails === 'No Instances In Tag') return true;
   if (!terminalCommandStatuses.has(progress.status)) return false;
   // A terminal command with invocations still running is not finished from our side.
@@ -49,7 +55,7 @@ export function isCommandTerminal(progress: CommandProgress): boolean {
  * Decides the job's outcome from a terminal command and the per-server results. Pure.
  */
 export function verdict(
-  progress: CommandProgress,
+  progress: ProgressView,
   servers: readonly ServerResult[],
   target: string,
 ): JobVerdict {
