@@ -1,0 +1,81 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aScriptFixture, type ScriptFixture } from '../support/fixture.ts';
+import {
+  installParameters,
+  runInstallScript,
+  scriptEnvironment,
+  strayFiles,
+} from '../support/install-script.ts';
+import { aLeaf } from '../support/pki.ts';
+
+let fx: ScriptFixture;
+beforeAll(async () => {
+  fx = await aScriptFixture();
+});
+afterAll(async () => {
+  await fx.cleanup();
+});
+
+/** Arguments and environment of every process but this one, read from /proc. */
+async function processTexts(): Promise<{ pid: string; args: string; env: string }[]> {
+  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p) && p !== String(process.pid));
+  const read = (path: string) =>
+    readFile(path)
+      .then((b) => b.toString('latin1'))
+      .catch(() => '');
+  return Promise.all(
+    pids.map(async (pid) => ({
+      pid,
+      args: await read(`/proc/${pid}/cmdline`),
+      env: await read(`/proc/${pid}/environ`),
+    })),
+  );
+}
+
+describe('the passphrase stays secret', () => {
+  it('never appears in any process arguments or environment, nor in any output', async () => {
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const root = await fx.newRoot();
+    const leaks: string[] = [];
+    const seen = new Set<string>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const p of await processTexts()) {
+          if (p.args.includes(fx.passphrase) || p.env.includes(fx.passphrase)) {
+            leaks.push(`${p.pid}: ${p.args.replaceAll('\0', ' ')}`);
+          }
+          if (p.args.includes('secretsmanager')) seen.add('aws secretsmanager');
+          if (p.args.startsWith('openssl')) seen.add(p.args.split('\0').slice(0, 2).join(' '));
+          if (p.args.startsWith('sleep')) seen.add('reload');
+        }
+      }
+    })();
+    const run = await runInstallScript(
+      scriptEnvironment(root, installParameters(leaf, fx.secret, { ReloadCommand: 'sleep 1' })),
+    );
+    watching = false;
+    await watch;
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(leaks).toEqual([]);
+    // The watch really saw the script's children, the passphrase fetch among them.
+    expect(seen).toContain('aws secretsmanager');
+    expect(seen).toContain('reload');
+    expect(run.stdout).not.toContain(fx.passphrase);
+    expect(run.stderr).not.toContain(fx.passphrase);
+    expect(await strayFiles(root)).toEqual([]);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('is absent from the output when the key does not decrypt with it', async () => {
+    const leaf = await aLeaf(fx.ca, { passphrase: 'another passphrase' });
+    const root = await fx.newRoot();
+    const run = await runInstallScript(scriptEnvironment(root, installParameters(leaf, fx.secret)));
+    expect(run.code).toBe(12);
+    expect(run.stdout + run.stderr).not.toContain(fx.passphrase);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+});
