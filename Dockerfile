@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1
+# The service image (target "service", what ECS runs and docker compose starts) and the local
+# tools image (target "standin": the Run Command stand-in and the seeding step of compose).
+# Both run the repository's TypeScript directly with Node 24's type stripping, exactly the
+# files and the Node major the tests run: there is no build step to drift from.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Production dependencies only, from the lockfile.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS service
+ENV NODE_ENV=production \
+    PORT=8080
+WORKDIR /app
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --chown=root:root package.json ./
+COPY --chown=root:root service/src ./service/src
+# Files stay root-owned and read-only to the process; it runs as the image's unprivileged user.
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# API and worker in one process; API_ENABLED / WORKER_ENABLED switch either off.
+CMD ["node", "service/src/main.ts"]
+
+# Local only: stand-in servers run ssm/install-acm-certificate.sh, which needs bash, openssl and
+# the AWS CLI (the same awscli version as local/requirements.txt). Runs as root because the
+# install script sets file ownership, as SSM Agent does on a real server.
+FROM ${NODE_IMAGE} AS standin
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends bash ca-certificates openssl python3 python3-venv \
+  && rm -rf /var/lib/apt/lists/*
+COPY local/requirements.txt /tmp/requirements.txt
+RUN python3 -m venv /opt/awscli \
+  && /opt/awscli/bin/pip install --no-cache-dir "$(grep -E '^awscli==' /tmp/requirements.txt)"
+ENV PATH=/opt/awscli/bin:${PATH}
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY service/src ./service/src
+COPY ssm ./ssm
+COPY local ./local
+COPY infra/lib/resource-definitions.ts infra/lib/service-environment.ts ./infra/lib/

@@ -1,0 +1,178 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { Alarms } from './alarms.ts';
+import { containerImage } from './container-image.ts';
+import { ContainerService } from './container-service.ts';
+import { apiStatements, type ServiceGrantsProps, workerStatements } from './iam-policies.ts';
+import { createInstallDocument } from './install-document.ts';
+import { LambdaApi } from './lambda-api.ts';
+import { ApiLoadBalancer } from './load-balancer.ts';
+import { createNetwork } from './network.ts';
+import { createOperationsKey } from './operations-key.ts';
+import { JobQueues } from './queues.ts';
+import { createRenewalRule } from './renewal-rule.ts';
+import { ServerAccess } from './server-access.ts';
+import { type ServiceResources, serviceEnvironment } from './service-environment.ts';
+import type { StackSettings } from './settings.ts';
+import { Tables } from './tables.ts';
+
+export interface AcmCertExportStackProps extends StackProps {
+  readonly settings: StackSettings;
+  /** The repository root: the Docker build context of the service image. */
+  readonly repoRoot: string;
+  /** The SSM document content, from ssm/build-document.ts. */
+  readonly installDocument: Record<string, unknown>;
+  /** The API function's code in apigateway mode (see lambda-bundle.ts). */
+  readonly lambdaCode?: lambda.Code;
+}
+
+/** The whole system in one stack; each part lives in its own file next to this one. */
+export class AcmCertExportStack extends Stack {
+  readonly tables: Tables;
+  readonly queues: JobQueues;
+  readonly alarms: Alarms;
+  readonly service: ContainerService;
+  readonly #zones: string[];
+
+  /**
+   * The zones come from the settings, never from a lookup: with a concrete account and region
+   * CDK would otherwise ask the account for them at synth time, and synth must run offline.
+   */
+  override get availabilityZones(): string[] {
+    return this.#zones;
+  }
+
+  constructor(scope: Construct, id: string, props: AcmCertExportStackProps) {
+    super(scope, id, props);
+    const s = props.settings;
+    this.#zones =
+      s.vpc.availabilityZones.length > 0
+        ? [...s.vpc.availabilityZones]
+        : [`${this.region}a`, `${this.region}b`];
+    const key = createOperationsKey(this, 'OperationsKey');
+    const logs = { key, retentionDays: s.logRetentionDays };
+
+    this.tables = new Tables(this, 'Tables', {
+      mappingTableName: s.names.mappingTable,
+      deploymentsTableName: s.names.deploymentsTable,
+    });
+    this.queues = new JobQueues(this, 'JobQueues', {
+      queueName: s.names.jobQueue,
+      deadLetterQueueName: s.names.deadLetterQueue,
+    });
+    createRenewalRule(this, 'RenewalRule', this.queues.queue, this.queues.deadLetterQueue);
+    const document = createInstallDocument(this, 'InstallDocument', {
+      name: s.names.documentName,
+      content: props.installDocument,
+    });
+    const serverAccess = new ServerAccess(this, 'ServerAccess', {
+      targetTagKey: s.targetTagKey,
+      secretPrefix: s.names.secretPrefix,
+      ...(s.secretsKmsKeyArn === undefined ? {} : { secretsKmsKeyArn: s.secretsKmsKeyArn }),
+      ...(s.exampleServerRoleTagValue === undefined
+        ? {}
+        : { exampleRoleTagValue: s.exampleServerRoleTagValue }),
+    });
+
+    const grants: ServiceGrantsProps = {
+      mappingTableArn: this.tables.mappings.tableArn,
+      deploymentsTableArn: this.tables.deployments.tableArn,
+      queueArn: this.queues.queue.queueArn,
+      deadLetterQueueArn: this.queues.deadLetterQueue.queueArn,
+      documentName: s.names.documentName,
+      targetTagKey: s.targetTagKey,
+      secretPrefix: s.names.secretPrefix,
+      allowedCertificateArns: s.allowedCertificateArns,
+      ...(s.secretsKmsKeyArn === undefined ? {} : { secretsKmsKeyArn: s.secretsKmsKeyArn }),
+    };
+    const resources: ServiceResources = {
+      queueUrl: this.queues.queue.queueUrl,
+      deadLetterQueueUrl: this.queues.deadLetterQueue.queueUrl,
+      mappingTable: this.tables.mappings.tableName,
+      deploymentsTable: this.tables.deployments.tableName,
+      documentName: s.names.documentName,
+      secretPrefix: s.names.secretPrefix,
+      allowedCertificateArns: s.allowedCertificateArns,
+      ...(s.secretsKmsKeyArn === undefined ? {} : { secretsKmsKeyId: s.secretsKmsKeyArn }),
+    };
+    const network = createNetwork(this, s.vpc, logs);
+    const apiInContainer = s.apiMode === 'alb';
+    const role = { principalsJson: s.principalsJson, authAudience: s.authAudience };
+
+    this.service = new ContainerService(this, 'Service', {
+      vpc: network.vpc,
+      image: containerImage(this, s.image, props.repoRoot),
+      environment: serviceEnvironment(
+        { ...resources, region: this.region },
+        {
+          ...role,
+          apiEnabled: apiInContainer,
+          workerEnabled: true,
+          authMode: 'sts',
+          port: s.task.port,
+        },
+      ),
+      taskStatements: workerStatements(this, grants),
+      queue: this.queues.queue,
+      key,
+      logRetentionDays: s.logRetentionDays,
+      cpu: s.task.cpu,
+      memoryMiB: s.task.memoryMiB,
+      minCount: s.task.minCount,
+      maxCount: s.task.maxCount,
+      port: s.task.port,
+      servesApi: apiInContainer,
+    });
+
+    if (apiInContainer) {
+      if (s.alb.certificateArn === undefined) throw new Error('alb mode needs albCertificateArn');
+      const alb = new ApiLoadBalancer(this, 'Api', {
+        vpc: network.vpc,
+        certificateArn: s.alb.certificateArn,
+        internetFacing: s.alb.internetFacing,
+        ingressCidrs: s.alb.ingressCidrs.length > 0 ? s.alb.ingressCidrs : [network.cidr],
+        service: this.service.service,
+        containerPort: s.task.port,
+        logRetentionDays: s.logRetentionDays,
+      });
+      new CfnOutput(this, 'ApiUrl', {
+        value: `https://${alb.loadBalancer.loadBalancerDnsName}`,
+        description: 'Point a DNS name of the listener certificate at this load balancer.',
+      });
+    } else {
+      if (props.lambdaCode === undefined) throw new Error('apigateway mode needs lambdaCode');
+      const api = new LambdaApi(this, 'Api', {
+        code: props.lambdaCode,
+        // Lambda sets AWS_REGION itself (a reserved variable).
+        environment: serviceEnvironment(resources, {
+          ...role,
+          apiEnabled: true,
+          workerEnabled: false,
+          authMode: 'lambda',
+        }),
+        statements: apiStatements(this, grants),
+        key,
+        logRetentionDays: s.logRetentionDays,
+      });
+      new CfnOutput(this, 'ApiUrl', { value: api.api.url });
+    }
+
+    this.alarms = new Alarms(this, 'Alarms', {
+      queue: this.queues.queue,
+      deadLetterQueue: this.queues.deadLetterQueue,
+      key,
+      oldestMessageSeconds: s.alarms.oldestMessageSeconds,
+      ...(s.alarmEmail === undefined ? {} : { email: s.alarmEmail }),
+    });
+
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'QueueUrl', { value: this.queues.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'InstallDocumentName', { value: document.ref });
+    new CfnOutput(this, 'ServerPassphrasePolicyArn', {
+      value: serverAccess.policy.managedPolicyArn,
+      description: 'Attach to EC2 instance roles and the on-premises service role (ABAC).',
+    });
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * What the service may call, as policy statements, one function per caller. Every statement
+ * names its resources; the only `*` resources are the SSM read actions that IAM cannot scope
+ * (see `ssmReadStatement`). The template tests walk every statement of the stack.
+ */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from './nag.ts';
+
+export interface ServiceGrantsProps {
+  readonly mappingTableArn: string;
+  readonly deploymentsTableArn: string;
+  readonly queueArn: string;
+  readonly deadLetterQueueArn: string;
+  readonly documentName: string;
+  readonly targetTagKey: string;
+  readonly secretPrefix: string;
+  /** Empty: every certificate in the stack's account and region. */
+  readonly allowedCertificateArns: readonly string[];
+  readonly secretsKmsKeyArn?: string;
+}
+
+/**
+ * SSM actions whose IAM resource type list is empty: the service authorization reference lists
+ * no resource for ListCommands, ListCommandInvocations and GetCommandInvocation, so a statement
+ * naming anything but `*` never matches and the worker could not poll its own commands.
+ */
+export const ssmActionsRequiringWildcard = [
+  'ssm:ListCommands',
+  'ssm:ListCommandInvocations',
+  'ssm:GetCommandInvocation',
+] as const;
+
+export function certificateArns(scope: Construct, allowed: readonly string[]): string[] {
+  if (allowed.length > 0) return [...allowed];
+  return [
+    Stack.of(scope).formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' }),
+  ];
+}
+
+export function passphraseSecretArn(scope: Construct, prefix: string): string {
+  // Secrets Manager appends "-XXXXXX" to a secret's name in its ARN: `prefix*` covers it.
+  return Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${prefix}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+function tableResources(...tableArns: string[]): string[] {
+  return tableArns.flatMap((arn) => [arn, `${arn}/index/*`]);
+}
+
+function acmStatement(scope: Construct, props: ServiceGrantsProps, actions: string[]) {
+  return new iam.PolicyStatement({
+    sid: 'ExportAllowedCertificates',
+    actions,
+    resources: certificateArns(scope, props.allowedCertificateArns),
+  });
+}
+
+function tablesStatement(props: ServiceGrantsProps) {
+  return new iam.PolicyStatement({
+    sid: 'ReadWriteMappingsAndDeploymentRecords',
+    actions: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ],
+    resources: tableResources(props.mappingTableArn, props.deploymentsTableArn),
+  });
+}
+
+/** Passphrase secrets: only under the prefix, and only created carrying the target tag (ABAC). */
+function secretStatements(scope: Construct, props: ServiceGrantsProps): iam.PolicyStatement[] {
+  const secrets = passphraseSecretArn(scope, props.secretPrefix);
+  const mustCarryTargetTag = { Null: { [`aws:RequestTag/${props.targetTagKey}`]: 'false' } };
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'CreatePassphraseSecretsWithTheTargetTag',
+      // CreateSecret with Tags also needs TagResource; both demand the target tag so that every
+      // passphrase secret is readable by exactly the servers it was exported for.
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+      resources: [secrets],
+      conditions: mustCarryTargetTag,
+    }),
+    new iam.PolicyStatement({
+      sid: 'UsePassphraseSecrets',
+      actions: [
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:DeleteSecret',
+      ],
+      resources: [secrets],
+    }),
+  ];
+  if (props.secretsKmsKeyArn !== undefined) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'EncryptPassphrasesThroughSecretsManager',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.secretsKmsKeyArn],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com`,
+          },
+        },
+      }),
+    );
+  }
+  return statements;
+}
+
+function sendCommandStatements(scope: Construct, props: ServiceGrantsProps): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  return [
+    new iam.PolicyStatement({
+      sid: 'RunTheInstallDocument',
+      actions: ['ssm:SendCommand'],
+      resources: [
+        stack.formatArn({ service: 'ssm', resource: 'document', resourceName: props.documentName }),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'OnServersCarryingTheTargetTagKey',
+      actions: ['ssm:SendCommand'],
+      resources: [
+        stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
+        stack.formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
+      ],
+      conditions: { Null: { [`ssm:resourceTag/${props.targetTagKey}`]: 'false' } },
+    }),
+  ];
+}
+
+/** The only statement with a `*` resource; why is on `ssmActionsRequiringWildcard`. */
+export function ssmReadStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadCommandStatus',
+    actions: [...ssmActionsRequiringWildcard],
+    resources: ['*'],
+  });
+}
+
+/** The ECS task: the worker (and the API when it runs in the same container). */
+export function workerStatements(
+  scope: Construct,
+  props: ServiceGrantsProps,
+): iam.PolicyStatement[] {
+  return [
+    acmStatement(scope, props, ['acm:DescribeCertificate', 'acm:ExportCertificate']),
+    ...secretStatements(scope, props),
+    tablesStatement(props),
+    new iam.PolicyStatement({
+      sid: 'ConsumeTheJobQueue',
+      actions: [
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+        'sqs:SendMessage',
+      ],
+      resources: [props.queueArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'MoveFailedJobsToTheDeadLetterQueue',
+      actions: ['sqs:SendMessage'],
+      resources: [props.deadLetterQueueArn],
+    }),
+    ...sendCommandStatements(scope, props),
+    ssmReadStatement(),
+  ];
+}
+
+/**
+ * The API alone (the Lambda function in apigateway mode): it validates, records and enqueues;
+ * exporting and running commands stay with the worker. It reads command status for the
+ * deployment status endpoint.
+ */
+export function apiStatements(scope: Construct, props: ServiceGrantsProps): iam.PolicyStatement[] {
+  return [
+    acmStatement(scope, props, ['acm:DescribeCertificate']),
+    tablesStatement(props),
+    new iam.PolicyStatement({
+      sid: 'EnqueueJobs',
+      actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+      resources: [props.queueArn],
+    }),
+    ssmReadStatement(),
+  ];
+}
+
+/**
+ * Why each statement that has a wildcard in a resource needs it, by statement id. The reason is
+ * the cdk-nag acknowledgement written next to the role that gets the statement.
+ */
+export const wildcardResourceReasons: Readonly<Record<string, string>> = {
+  ExportAllowedCertificates:
+    'Certificates are chosen per request; the resource is the configured allow-list (allowedCertificateArns), by default every certificate of this account and region, which the service narrows again with ALLOWED_CERTIFICATE_ARNS.',
+  ReadWriteMappingsAndDeploymentRecords:
+    'index/* covers the GSIs of these two tables only (the certificate-ARN indexes); the tables themselves are named.',
+  CreatePassphraseSecretsWithTheTargetTag:
+    'One secret per deployment target under acm-passphrase/, named at run time; Secrets Manager appends a random suffix to every secret ARN.',
+  UsePassphraseSecrets:
+    'One secret per deployment target under acm-passphrase/, named at run time; Secrets Manager appends a random suffix to every secret ARN.',
+  OnServersCarryingTheTargetTagKey:
+    'Target servers are chosen by tag at run time; the statement is limited to instances and managed nodes that carry the target tag key (ssm:resourceTag condition).',
+  ReadCommandStatus:
+    'ssm:ListCommands, ssm:ListCommandInvocations and ssm:GetCommandInvocation support no resource-level permissions: IAM only accepts * for them.',
+  WriteOwnLogs: 'Log streams get generated names inside this function’s own log group.',
+};
+
+/**
+ * Adds the statements to the role's policy and acknowledges each wildcard resource on the role
+ * with its reason from `wildcardResourceReasons`. A wildcard without a reason fails the synth.
+ */
+export function grantStatements(role: iam.IRole, statements: readonly iam.PolicyStatement[]): void {
+  for (const statement of statements) {
+    role.addToPrincipalPolicy(statement);
+    for (const resource of statement.resources.filter((r) => r.includes('*'))) {
+      const reason =
+        statement.sid === undefined ? undefined : wildcardResourceReasons[statement.sid];
+      if (reason === undefined) {
+        throw new Error(
+          `statement ${statement.sid ?? '(no sid)'} has a wildcard resource without a reason`,
+        );
+      }
+      acknowledge(role, wildcardResourceFinding(role, resource), reason);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The environment the service reads (names from service/src/config/config.ts), built from the
+ * resource names. One definition for every place that starts the service: the ECS task and the
+ * Lambda function of the CDK stack, docker-compose.yml and the no-Docker local run
+ * (local/stack-env.ts). Plain strings in, plain strings out: no CDK here, so the local tools can
+ * import it too. A unit test feeds the result to the service's own `loadConfig`.
+ */
+
+export interface ServiceResources {
+  readonly region?: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly mappingTable: string;
+  readonly deploymentsTable: string;
+  readonly documentName: string;
+  readonly secretPrefix: string;
+  readonly secretsKmsKeyId?: string;
+  /** Empty: every certificate of the account. */
+  readonly allowedCertificateArns: readonly string[];
+}
+
+export interface ServiceRole {
+  readonly apiEnabled: boolean;
+  readonly workerEnabled: boolean;
+  /** sts behind an ALB or locally, lambda behind API Gateway, none only for throwaway local runs. */
+  readonly authMode: 'sts' | 'lambda' | 'none';
+  readonly principalsJson: string;
+  readonly authAudience: string;
+  readonly port?: number;
+}
+
+/** Variables of the service's environment, in a stable order. */
+export function serviceEnvironment(
+  resources: ServiceResources,
+  role: ServiceRole,
+): Record<string, string> {
+  return {
+    ...(resources.region === undefined ? {} : { AWS_REGION: resources.region }),
+    API_ENABLED: String(role.apiEnabled),
+    WORKER_ENABLED: String(role.workerEnabled),
+    ...(role.port === undefined ? {} : { PORT: String(role.port) }),
+    AUTH_MODE: role.authMode,
+    AUTH_AUDIENCE: role.authAudience,
+    AUTH_PRINCIPALS: role.principalsJson,
+    QUEUE_URL: resources.queueUrl,
+    DLQ_URL: resources.deadLetterQueueUrl,
+    MAPPING_TABLE: resources.mappingTable,
+    DEPLOYMENTS_TABLE: resources.deploymentsTable,
+    SSM_DOCUMENT_NAME: resources.documentName,
+    SECRET_PREFIX: resources.secretPrefix,
+    ...(resources.secretsKmsKeyId === undefined
+      ? {}
+      : { SECRETS_KMS_KEY_ID: resources.secretsKmsKeyId }),
+    ALLOWED_CERTIFICATE_ARNS: resources.allowedCertificateArns.join(','),
+  };
+}

@@ -1,0 +1,348 @@
+/**
+ * The stack's parameters, read once from CDK context (`cdk.json` or `-c key=value`) and
+ * validated here so that a wrong value fails `cdk synth` with the key's name, never a deploy.
+ * No CDK imports: this is plain data, tested on its own.
+ */
+import {
+  deploymentsTable,
+  documentName,
+  jobQueue,
+  mappingTable,
+  passphraseSecretPrefix,
+} from './resource-definitions.ts';
+
+export type ApiMode = 'alb' | 'apigateway';
+
+export type VpcSettings =
+  | {
+      readonly kind: 'new';
+      readonly cidr: string;
+      /** Empty: the region's zones a and b (named, so synth needs no AZ lookup). */
+      readonly availabilityZones: readonly string[];
+      readonly natGateways: number;
+    }
+  | {
+      readonly kind: 'attributes';
+      readonly vpcId: string;
+      readonly vpcCidr: string;
+      readonly availabilityZones: readonly string[];
+      readonly privateSubnetIds: readonly string[];
+      readonly publicSubnetIds: readonly string[];
+    };
+
+export type ImageSettings =
+  | { readonly kind: 'asset' }
+  | { readonly kind: 'uri'; readonly uri: string };
+
+export interface StackSettings {
+  readonly stackName: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly apiMode: ApiMode;
+  readonly names: {
+    readonly mappingTable: string;
+    readonly deploymentsTable: string;
+    readonly jobQueue: string;
+    readonly deadLetterQueue: string;
+    readonly documentName: string;
+    readonly secretPrefix: string;
+  };
+  readonly vpc: VpcSettings;
+  readonly alb: {
+    /** ACM certificate of the HTTPS listener; required in `alb` mode. */
+    readonly certificateArn?: string;
+    readonly internetFacing: boolean;
+    /** Who may reach the listener; the VPC CIDR when not given. */
+    readonly ingressCidrs: readonly string[];
+  };
+  /** The tag key that selects target servers (Run Command targets, secret tags, ABAC). */
+  readonly targetTagKey: string;
+  /** Certificates the service may export; empty means every certificate of the account/region. */
+  readonly allowedCertificateArns: readonly string[];
+  /** AUTH_PRINCIPALS as JSON text, passed to the service unchanged. */
+  readonly principalsJson: string;
+  readonly authAudience: string;
+  readonly image: ImageSettings;
+  /** Customer key for the passphrase secrets; AWS-managed `aws/secretsmanager` when absent. */
+  readonly secretsKmsKeyArn?: string;
+  readonly alarmEmail?: string;
+  /** Creates example server roles tagged `<targetTagKey>=<this>` (EC2 and on-premises). */
+  readonly exampleServerRoleTagValue?: string;
+  readonly logRetentionDays: number;
+  readonly task: {
+    readonly cpu: number;
+    readonly memoryMiB: number;
+    readonly minCount: number;
+    readonly maxCount: number;
+    readonly port: number;
+  };
+  readonly alarms: {
+    /** Age of the oldest waiting job message that pages someone. */
+    readonly oldestMessageSeconds: number;
+  };
+}
+
+/** Every context key the app reads, with what it means; `docs/deploy.md` lists the same. */
+export const contextKeys = {
+  stackName: 'stack name (default AcmCertExport)',
+  account: 'AWS account id (default CDK_DEFAULT_ACCOUNT)',
+  region: 'AWS region (default CDK_DEFAULT_REGION); required',
+  apiMode: '"alb" (default) or "apigateway"',
+  mappingTableName: `default ${mappingTable.defaultName}`,
+  deploymentsTableName: `default ${deploymentsTable.defaultName}`,
+  queueName: `default ${jobQueue.defaultName}`,
+  deadLetterQueueName: `default ${jobQueue.deadLetterName}`,
+  documentName: `default ${documentName}`,
+  vpcId:
+    'import this VPC (with vpcCidr, availabilityZones, privateSubnetIds) instead of creating one',
+  vpcCidr: 'CIDR of the imported VPC, or of the new one (default 10.80.0.0/16)',
+  availabilityZones: 'JSON list or comma list of zones (new VPC default: <region>a, <region>b)',
+  privateSubnetIds: 'JSON list or comma list, imported VPC only',
+  publicSubnetIds: 'JSON list or comma list, imported VPC with an internet-facing ALB only',
+  natGateways: 'new VPC: NAT gateways (default 1)',
+  albCertificateArn: 'ACM certificate ARN of the HTTPS listener (required in alb mode)',
+  albInternetFacing: 'true for an internet-facing ALB (default false: internal)',
+  albIngressCidrs: 'JSON list or comma list of CIDRs allowed to the listener (default VPC CIDR)',
+  targetTagKey: 'tag key selecting target servers (default env)',
+  allowedCertificateArns: 'JSON list or comma list of exportable certificate ARNs (default all)',
+  principals: 'AUTH_PRINCIPALS JSON: [{"principal":"arn:...","actions":[...],"targets":[...]}]',
+  authAudience: 'value of the signed x-acm-cert-export-server-id header (default acm-cert-export)',
+  imageUri: 'run this image instead of building the repository Dockerfile',
+  secretsKmsKeyArn: 'customer KMS key for the passphrase secrets (default aws/secretsmanager)',
+  alarmEmail: 'e-mail address subscribed to the alarm topic',
+  exampleServerRoleTagValue: 'create example EC2 and on-premises server roles with this tag value',
+  logRetentionDays: 'CloudWatch Logs retention (default 90)',
+  cpu: 'task CPU units (default 512)',
+  memoryMiB: 'task memory (default 1024)',
+  minTasks: 'minimum tasks (default 1)',
+  maxTasks: 'maximum tasks (default 4)',
+  port: 'container port (default 8080)',
+  oldestMessageAlarmSeconds: 'alarm when a job waits this long (default 900)',
+} as const;
+
+export type ContextKey = keyof typeof contextKeys;
+
+/** Reads one context value; `app.node.tryGetContext` in the app, a map in tests. */
+export type ContextReader = (key: ContextKey) => unknown;
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+function text(read: ContextReader, key: ContextKey): string | undefined {
+  const value = read(key);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+    throw new SettingsError(`context ${key} must be a string, got ${JSON.stringify(value)}`);
+  }
+  const s = String(value).trim();
+  return s === '' ? undefined : s;
+}
+
+/** A list given as a JSON array (cdk.json) or as JSON/comma-separated text (`-c key=a,b`). */
+function list(read: ContextReader, key: ContextKey): string[] {
+  const value = read(key);
+  if (value === undefined || value === null || value === '') return [];
+  let items: unknown = value;
+  if (typeof value === 'string') {
+    items = value.trim().startsWith('[') ? parseJson(key, value) : value.split(',');
+  }
+  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string')) {
+    throw new SettingsError(`context ${key} must be a list of strings`);
+  }
+  return items.map((i) => i.trim()).filter((i) => i !== '');
+}
+
+function parseJson(key: ContextKey, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new SettingsError(`context ${key} is not valid JSON`);
+  }
+}
+
+function integer(read: ContextReader, key: ContextKey, fallback: number, min: number, max: number) {
+  const raw = text(read, key);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new SettingsError(`context ${key} must be an integer from ${min} to ${max}, got ${raw}`);
+  }
+  return value;
+}
+
+function flag(read: ContextReader, key: ContextKey): boolean {
+  const raw = text(read, key)?.toLowerCase();
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new SettingsError(`context ${key} must be true or false, got ${raw}`);
+}
+
+function matching(key: ContextKey, value: string, pattern: RegExp, what: string): string {
+  if (!pattern.test(value)) throw new SettingsError(`context ${key} must be ${what}, got ${value}`);
+  return value;
+}
+
+const certificateArn = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9*-]+$/;
+
+function principalsJson(read: ContextReader): string {
+  const raw = read('principals');
+  if (raw === undefined || raw === null || raw === '') return '[]';
+  const parsed = typeof raw === 'string' ? parseJson('principals', raw) : raw;
+  if (!Array.isArray(parsed)) throw new SettingsError('context principals must be a JSON array');
+  for (const [i, rule] of parsed.entries()) {
+    const principal = (rule as { principal?: unknown } | null)?.principal;
+    if (typeof principal !== 'string' || !/^arn:aws[a-z-]*:(iam|sts)::/.test(principal)) {
+      throw new SettingsError(`context principals[${i}].principal must be an IAM ARN`);
+    }
+  }
+  return JSON.stringify(parsed);
+}
+
+function cidr(read: ContextReader): string | undefined {
+  const value = text(read, 'vpcCidr');
+  return value === undefined
+    ? undefined
+    : matching('vpcCidr', value, /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR');
+}
+
+function vpcSettings(read: ContextReader, internetFacing: boolean): VpcSettings {
+  const vpcId = text(read, 'vpcId');
+  if (vpcId === undefined) {
+    return {
+      kind: 'new',
+      cidr: cidr(read) ?? '10.80.0.0/16',
+      availabilityZones: list(read, 'availabilityZones'),
+      natGateways: integer(read, 'natGateways', 1, 1, 6),
+    };
+  }
+  const vpcCidr = cidr(read);
+  const availabilityZones = list(read, 'availabilityZones');
+  const privateSubnetIds = list(read, 'privateSubnetIds');
+  const publicSubnetIds = list(read, 'publicSubnetIds');
+  if (vpcCidr === undefined || availabilityZones.length < 2) {
+    throw new SettingsError('an imported VPC needs vpcCidr and at least two availabilityZones');
+  }
+  if (privateSubnetIds.length !== availabilityZones.length) {
+    throw new SettingsError('privateSubnetIds needs one subnet per availability zone');
+  }
+  if (internetFacing && publicSubnetIds.length !== availabilityZones.length) {
+    throw new SettingsError('an internet-facing ALB needs publicSubnetIds, one per zone');
+  }
+  return {
+    kind: 'attributes',
+    vpcId: matching('vpcId', vpcId, /^vpc-[0-9a-f]+$/, 'a VPC id'),
+    vpcCidr,
+    availabilityZones,
+    privateSubnetIds,
+    publicSubnetIds,
+  };
+}
+
+/** The values CloudWatch Logs accepts as a retention period. */
+export const logRetentionChoices = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+function retentionDays(read: ContextReader): number {
+  const days = integer(read, 'logRetentionDays', 90, 1, 3653);
+  if (!(logRetentionChoices as readonly number[]).includes(days)) {
+    throw new SettingsError(
+      `context logRetentionDays must be one of ${logRetentionChoices.join(', ')}`,
+    );
+  }
+  return days;
+}
+
+/** Reads and validates every setting; throws a SettingsError naming the context key. */
+export function readSettings(read: ContextReader): StackSettings {
+  const apiMode = text(read, 'apiMode') ?? 'alb';
+  if (apiMode !== 'alb' && apiMode !== 'apigateway') {
+    throw new SettingsError(`context apiMode must be alb or apigateway, got ${apiMode}`);
+  }
+  const internetFacing = flag(read, 'albInternetFacing');
+  const albCertificateArn = text(read, 'albCertificateArn');
+  if (apiMode === 'alb' && albCertificateArn === undefined) {
+    throw new SettingsError('context albCertificateArn is required in alb mode (HTTPS listener)');
+  }
+  const imageUri = text(read, 'imageUri');
+  const secretsKmsKeyArn = text(read, 'secretsKmsKeyArn');
+  const alarmEmail = text(read, 'alarmEmail');
+  const exampleServerRoleTagValue = text(read, 'exampleServerRoleTagValue');
+  const account = text(read, 'account');
+  const region = text(read, 'region');
+  const minCount = integer(read, 'minTasks', 1, 1, 100);
+  return {
+    stackName: text(read, 'stackName') ?? 'AcmCertExport',
+    ...(account === undefined
+      ? {}
+      : { account: matching('account', account, /^\d{12}$/, 'an account id') }),
+    ...(region === undefined
+      ? {}
+      : { region: matching('region', region, /^[a-z]{2}(-[a-z]+)+-\d$/, 'a region') }),
+    apiMode,
+    names: {
+      mappingTable: text(read, 'mappingTableName') ?? mappingTable.defaultName,
+      deploymentsTable: text(read, 'deploymentsTableName') ?? deploymentsTable.defaultName,
+      jobQueue: text(read, 'queueName') ?? jobQueue.defaultName,
+      deadLetterQueue: text(read, 'deadLetterQueueName') ?? jobQueue.deadLetterName,
+      documentName: text(read, 'documentName') ?? documentName,
+      secretPrefix: passphraseSecretPrefix,
+    },
+    vpc: vpcSettings(read, internetFacing),
+    alb: {
+      ...(albCertificateArn === undefined
+        ? {}
+        : {
+            certificateArn: matching(
+              'albCertificateArn',
+              albCertificateArn,
+              certificateArn,
+              'an ACM certificate ARN',
+            ),
+          }),
+      internetFacing,
+      ingressCidrs: list(read, 'albIngressCidrs'),
+    },
+    targetTagKey: matching(
+      'targetTagKey',
+      text(read, 'targetTagKey') ?? 'env',
+      /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/,
+      'a tag key without spaces',
+    ),
+    allowedCertificateArns: list(read, 'allowedCertificateArns').map((arn) =>
+      matching('allowedCertificateArns', arn, certificateArn, 'ACM certificate ARNs'),
+    ),
+    principalsJson: principalsJson(read),
+    authAudience: text(read, 'authAudience') ?? 'acm-cert-export',
+    image: imageUri === undefined ? { kind: 'asset' } : { kind: 'uri', uri: imageUri },
+    ...(secretsKmsKeyArn === undefined
+      ? {}
+      : {
+          secretsKmsKeyArn: matching(
+            'secretsKmsKeyArn',
+            secretsKmsKeyArn,
+            /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/,
+            'a KMS key ARN',
+          ),
+        }),
+    ...(alarmEmail === undefined
+      ? {}
+      : {
+          alarmEmail: matching('alarmEmail', alarmEmail, /^[^@\s]+@[^@\s]+$/, 'an e-mail address'),
+        }),
+    ...(exampleServerRoleTagValue === undefined ? {} : { exampleServerRoleTagValue }),
+    logRetentionDays: retentionDays(read),
+    task: {
+      cpu: integer(read, 'cpu', 512, 256, 16384),
+      memoryMiB: integer(read, 'memoryMiB', 1024, 512, 122880),
+      minCount,
+      maxCount: integer(read, 'maxTasks', Math.max(4, minCount), minCount, 100),
+      port: integer(read, 'port', 8080, 1024, 65535),
+    },
+    alarms: {
+      oldestMessageSeconds: integer(read, 'oldestMessageAlarmSeconds', 900, 60, 1_209_600),
+    },
+  };
+}

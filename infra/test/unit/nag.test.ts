@@ -1,0 +1,117 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { buildStack, defaultRepoRoot } from '../../lib/app.ts';
+import { AwsSolutionsChecks } from '../../lib/nag.ts';
+import { baseContext } from './support/synth.ts';
+
+/** The configurations the checks must pass in: every branch of the stack that adds resources. */
+const configurations: [string, Record<string, unknown>][] = [
+  ['the default (ALB, new VPC, public image)', {}],
+  ['apigateway mode', { apiMode: 'apigateway' }],
+  [
+    'an ECR image, example server roles, a secrets CMK, an allow-list and an e-mail',
+    {
+      imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/acm-cert-export:1.0.0',
+      exampleServerRoleTagValue: 'dev',
+      secretsKmsKeyArn:
+        'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      allowedCertificateArns: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+      alarmEmail: 'ops@example.com',
+    },
+  ],
+  [
+    'an imported VPC and an internet-facing ALB',
+    {
+      vpcId: 'vpc-0123abcd',
+      vpcCidr: '10.1.0.0/16',
+      availabilityZones: 'us-east-1a,us-east-1b',
+      privateSubnetIds: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002',
+      publicSubnetIds: 'subnet-0a1b2c3d4e5f60003,subnet-0a1b2c3d4e5f60004',
+      albInternetFacing: 'true',
+      albIngressCidrs: '203.0.113.0/24',
+    },
+  ],
+];
+
+function build(context: Record<string, unknown>) {
+  const app = new App({ context: { ...baseContext, ...context } });
+  return { app, stack: buildStack(app, { repoRoot: defaultRepoRoot }) };
+}
+
+function acknowledgements(app: App): { path: string; id: string; reason: string }[] {
+  return app.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^Annotation::/, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+describe.each(configurations)('cdk-nag AwsSolutions checks on %s', (_name, context) => {
+  it('report no unacknowledged finding, error or warning', () => {
+    const { app, stack } = build(context);
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    const findings = report.violations.map(
+      (v) =>
+        `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('let the synth through (buildStack registers the checks as a validation plugin)', () => {
+    const { app } = build(context);
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('cdk-nag acknowledgements', () => {
+  const { app } = build(configurations[2]?.[1] ?? {});
+  const all = acknowledgements(app).filter((a) => a.id.startsWith('AwsSolutions-'));
+
+  it('each carry a written reason', () => {
+    for (const a of all) expect(a.reason.length, `${a.id} at ${a.path}`).toBeGreaterThan(40);
+  });
+
+  it('are only the reviewed ones (a new one must be added here on purpose)', () => {
+    const rules = [
+      ...new Set(all.map((a) => a.id.replace(/\[Resource::.*\]$/, '[Resource::…]'))),
+    ].sort();
+    expect(rules).toEqual([
+      'AwsSolutions-ECS2',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'AwsSolutions-IAM5[Resource::…]',
+      'AwsSolutions-S1',
+      'AwsSolutions-SQS3',
+    ]);
+    const wildcardResources = [
+      ...new Set(all.filter((a) => a.id.startsWith('AwsSolutions-IAM5')).map((a) => a.id)),
+    ].sort();
+    expect(wildcardResources).toEqual([
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::<TablesDeploymentsA7A21BB5.Arn>/index/*]',
+      'AwsSolutions-IAM5[Resource::<TablesMappings0FABF01C.Arn>/index/*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:us-east-1:123456789012:instance/*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:us-east-1:123456789012:secret:acm-passphrase/*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:us-east-1:123456789012:managed-instance/*]',
+    ]);
+  });
+
+  it('in apigateway mode add only the API Gateway ones', () => {
+    const api = acknowledgements(build({ apiMode: 'apigateway' }).app)
+      .filter((a) => a.path.includes('/Api/'))
+      .map((a) => a.id.replace(/\[Resource::.*\]$/, '[Resource::…]'));
+    expect([...new Set(api)].sort()).toEqual([
+      'AwsSolutions-APIG2',
+      'AwsSolutions-APIG3',
+      'AwsSolutions-COG4',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'AwsSolutions-IAM5[Resource::…]',
+    ]);
+  });
+});

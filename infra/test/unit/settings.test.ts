@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { type ContextKey, readSettings, SettingsError } from '../../lib/settings.ts';
+
+const certificate = 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123';
+
+function settings(context: Partial<Record<ContextKey, unknown>>) {
+  return readSettings((key) => context[key]);
+}
+
+describe('stack settings from CDK context', () => {
+  it('defaults to the names of resource-definitions.ts, a new VPC, an internal ALB and env', () => {
+    const s = settings({ albCertificateArn: certificate });
+    expect(s.apiMode).toBe('alb');
+    expect(s.names).toEqual({
+      mappingTable: 'CertTagMapping',
+      deploymentsTable: 'CertDeployments',
+      jobQueue: 'acm-cert-export-jobs',
+      deadLetterQueue: 'acm-cert-export-jobs-dlq',
+      documentName: 'Install-ACMCertificate',
+      secretPrefix: 'acm-passphrase/',
+    });
+    expect(s.vpc).toEqual({
+      kind: 'new',
+      cidr: '10.80.0.0/16',
+      availabilityZones: [],
+      natGateways: 1,
+    });
+    expect(s.alb).toEqual({ certificateArn: certificate, internetFacing: false, ingressCidrs: [] });
+    expect(s.targetTagKey).toBe('env');
+    expect(s.allowedCertificateArns).toEqual([]);
+    expect(s.principalsJson).toBe('[]');
+    expect(s.image).toEqual({ kind: 'asset' });
+    expect(s.task).toEqual({ cpu: 512, memoryMiB: 1024, minCount: 1, maxCount: 4, port: 8080 });
+  });
+
+  it('reads lists as JSON arrays, JSON text or comma lists (cdk.json and -c both work)', () => {
+    const other = `${certificate.slice(0, -3)}def`;
+    expect(
+      settings({ albCertificateArn: certificate, allowedCertificateArns: [certificate, other] })
+        .allowedCertificateArns,
+    ).toEqual([certificate, other]);
+    expect(
+      settings({
+        albCertificateArn: certificate,
+        allowedCertificateArns: JSON.stringify([certificate]),
+      }).allowedCertificateArns,
+    ).toEqual([certificate]);
+    expect(
+      settings({
+        albCertificateArn: certificate,
+        allowedCertificateArns: `${certificate}, ${other}`,
+      }).allowedCertificateArns,
+    ).toEqual([certificate, other]);
+  });
+
+  it('accepts principals as JSON text or a JSON value and passes them on as JSON', () => {
+    const rules = [
+      { principal: 'arn:aws:iam::123456789012:role/ci', actions: ['deploy'], targets: ['env=dev'] },
+    ];
+    expect(
+      JSON.parse(
+        settings({ albCertificateArn: certificate, principals: JSON.stringify(rules) })
+          .principalsJson,
+      ),
+    ).toEqual(rules);
+    expect(
+      JSON.parse(settings({ albCertificateArn: certificate, principals: rules }).principalsJson),
+    ).toEqual(rules);
+  });
+
+  it('imports a VPC by attributes, so synth never looks it up', () => {
+    const s = settings({
+      albCertificateArn: certificate,
+      vpcId: 'vpc-0123abcd',
+      vpcCidr: '10.1.0.0/16',
+      availabilityZones: 'eu-west-1a,eu-west-1b',
+      privateSubnetIds: ['subnet-a', 'subnet-b'],
+    });
+    expect(s.vpc).toEqual({
+      kind: 'attributes',
+      vpcId: 'vpc-0123abcd',
+      vpcCidr: '10.1.0.0/16',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-a', 'subnet-b'],
+      publicSubnetIds: [],
+    });
+  });
+
+  it('needs no listener certificate in apigateway mode', () => {
+    expect(settings({ apiMode: 'apigateway' }).alb.certificateArn).toBeUndefined();
+  });
+
+  it.each<[string, Partial<Record<ContextKey, unknown>>, RegExp]>([
+    ['the listener certificate in alb mode', {}, /albCertificateArn is required/],
+    ['an unknown API mode', { apiMode: 'nlb' }, /apiMode must be alb or apigateway/],
+    [
+      'a malformed certificate ARN',
+      { albCertificateArn: 'arn:aws:acm:cert' },
+      /albCertificateArn must be an ACM certificate ARN/,
+    ],
+    [
+      'principals that are not a list',
+      { principals: '{"principal":"x"}' },
+      /principals must be a JSON array/,
+    ],
+    [
+      'a principal that is not an IAM ARN',
+      { principals: '[{"principal":"bob"}]' },
+      /principals\[0\]\.principal/,
+    ],
+    ['invalid JSON', { principals: '[oops' }, /principals is not valid JSON/],
+    [
+      'a retention CloudWatch does not offer',
+      { logRetentionDays: 10 },
+      /logRetentionDays must be one of/,
+    ],
+    [
+      'an imported VPC without subnets',
+      { vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', availabilityZones: 'a,b' },
+      /privateSubnetIds/,
+    ],
+    ['a tag key with spaces', { targetTagKey: 'my env' }, /targetTagKey/],
+    ['maxTasks below minTasks', { minTasks: 3, maxTasks: 2 }, /maxTasks must be an integer from 3/],
+  ])('refuses %s, naming the context key', (_what, context, message) => {
+    const run = () => settings({ albCertificateArn: certificate, ...context });
+    if (!('albCertificateArn' in context) && _what.includes('listener')) {
+      expect(() => settings({})).toThrow(message);
+      return;
+    }
+    expect(run).toThrow(SettingsError);
+    expect(run).toThrow(message);
+  });
+});
