@@ -1,0 +1,275 @@
+/**
+ * Drives one command: sends invocations to the targets within MaxConcurrency, stops sending
+ * once MaxErrors is exceeded, expires undelivered invocations after the delivery timeout,
+ * runs each target's steps for real and records what happened.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type CommandState,
+  type InvocationState,
+  isError,
+  isTerminal,
+  type PluginState,
+  setInvocationStatus,
+} from './command-state.ts';
+import { type CommandDocument, defaultStepTimeoutSeconds } from './document.ts';
+import { interpolate, parameterEnvironment } from './parameters.ts';
+import { concurrencyLimit } from './rate-control.ts';
+import { runScript, type ScriptOutcome, wait } from './script-process.ts';
+import type { RunCommandTiming } from './timing.ts';
+
+export interface CommandRunnerContext {
+  readonly timing: RunCommandTiming;
+  readonly stateDir: string;
+  /** Environment every script gets (AWS endpoint, credentials, region, PATH…). */
+  readonly baseEnv: Readonly<Record<string, string>>;
+  readonly region: string;
+  /** Aborted when the server stops: everything running is cancelled. */
+  readonly shutdown: AbortSignal;
+  readonly log: (line: string) => void;
+}
+
+export interface RunningCommand {
+  /** Cancels the given invocations (all when omitted). */
+  cancel(instanceIds?: readonly string[]): void;
+  /** Settles when every invocation is terminal. */
+  readonly done: Promise<void>;
+}
+
+/** Where a stand-in server's files live: every path the script writes is under it. */
+export function serverRoot(stateDir: string, instanceId: string): string {
+  return join(stateDir, 'servers', instanceId);
+}
+
+function stepTimeoutMs(
+  context: CommandRunnerContext,
+  timeout: string | undefined,
+  values: Readonly<Record<string, readonly string[]>>,
+): number {
+  if (context.timing.executionTimeoutMs !== undefined) return context.timing.executionTimeoutMs;
+  const seconds = Number(timeout === undefined ? NaN : interpolate(timeout, values));
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : defaultStepTimeoutSeconds) * 1000;
+}
+
+/** Records a step's outcome; true when it succeeded. */
+function finishPlugin(plugin: PluginState, outcome: ScriptOutcome): boolean {
+  plugin.finishedAt = new Date();
+  plugin.stdout = outcome.stdout;
+  plugin.stderr = outcome.stderr;
+  plugin.responseCode = outcome.exitCode;
+  if (outcome.kind === 'timed-out') {
+    plugin.status = 'TimedOut';
+    plugin.statusDetails = 'ExecutionTimedOut';
+  } else if (outcome.kind === 'cancelled') {
+    plugin.status = 'Cancelled';
+    plugin.statusDetails = 'Cancelled';
+  } else if (outcome.exitCode === 0) {
+    plugin.status = 'Success';
+    plugin.statusDetails = 'Success';
+    return true;
+  } else {
+    plugin.status = 'Failed';
+    plugin.statusDetails = 'Failed';
+  }
+  return false;
+}
+
+export function startCommand(
+  command: CommandState,
+  document: CommandDocument,
+  values: Readonly<Record<string, readonly string[]>>,
+  context: CommandRunnerContext,
+): RunningCommand {
+  const { timing } = context;
+  const limit = concurrencyLimit(command.maxConcurrency, command.invocations.length);
+  const queue = [...command.invocations];
+  const controllers = new Map<string, AbortController>();
+  let active = 0;
+  let sending = true;
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolvePromise) => {
+    resolveDone = resolvePromise;
+  });
+  const lifetime = new AbortController();
+  const onShutdown = () => cancel();
+  context.shutdown.addEventListener('abort', onShutdown, { once: true });
+
+  const controllerOf = (invocation: InvocationState) => {
+    let controller = controllers.get(invocation.instanceId);
+    if (controller === undefined) {
+      controller = new AbortController();
+      controllers.set(invocation.instanceId, controller);
+    }
+    return controller;
+  };
+
+  const settleIfDone = () => {
+    if (command.invocations.every((i) => isTerminal(i.status)) && active === 0) {
+      lifetime.abort();
+      context.shutdown.removeEventListener('abort', onShutdown);
+      resolveDone();
+    }
+  };
+
+  /** After MaxErrors is exceeded the remaining invocations are never sent. */
+  const stopSendingIfTooManyErrors = () => {
+    if (command.invocations.filter(isError).length <= command.errorBudget) return;
+    sending = false;
+    for (const invocation of queue.splice(0)) {
+      if (invocation.status === 'Pending') {
+        setInvocationStatus(invocation, 'Cancelled', 'Terminated', new Date());
+      }
+    }
+  };
+
+  const runSteps = async (invocation: InvocationState, signal: AbortSignal) => {
+    const root = serverRoot(context.stateDir, invocation.instanceId);
+    const agentDir = join(context.stateDir, 'agent', invocation.instanceId);
+    const env = {
+      ...context.baseEnv,
+      HOME: join(agentDir, 'home'),
+      AWS_SSM_INSTANCE_ID: invocation.instanceId,
+      AWS_SSM_REGION_NAME: context.region,
+      ...parameterEnvironment(document, values),
+      ACM_CERT_EXPORT_ROOT: `${root}/`,
+    };
+    await mkdir(root, { recursive: true });
+    await mkdir(env.HOME, { recursive: true });
+    for (const [index, step] of document.steps.entries()) {
+      const plugin = invocation.plugins[index] as PluginState;
+      plugin.status = 'InProgress';
+      plugin.statusDetails = 'InProgress';
+      plugin.startedAt = new Date();
+      const timeoutMs = stepTimeoutMs(context, step.timeoutSeconds, values);
+      const outcome = await runBehaviour(invocation, signal, timeoutMs, () =>
+        runScript({
+          scriptText: interpolate(step.runCommand.join('\n'), values),
+          scriptFile: join(agentDir, 'orchestration', command.commandId, step.name, '_script.sh'),
+          cwd: join(agentDir, 'orchestration', command.commandId, step.name),
+          env,
+          timeoutMs,
+          killGraceMs: timing.killGraceMs,
+          signal,
+        }),
+      );
+      if (!finishPlugin(plugin, outcome)) break;
+    }
+    const failed = invocation.plugins.find((p) => p.status !== 'Success' && isTerminal(p.status));
+    const last = failed ?? invocation.plugins.at(-1);
+    // Steps after a failed one are not run.
+    setInvocationStatus(
+      invocation,
+      last?.status ?? 'Success',
+      last?.statusDetails ?? 'Success',
+      new Date(),
+    );
+  };
+
+  /** Applies the server's `standin:behaviour` tag around the real run. */
+  const runBehaviour = async (
+    invocation: InvocationState,
+    signal: AbortSignal,
+    timeoutMs: number,
+    run: () => Promise<ScriptOutcome>,
+  ): Promise<ScriptOutcome> => {
+    const idle = async (ms: number): Promise<ScriptOutcome | undefined> => {
+      const result = await wait(Math.min(ms, timeoutMs), signal);
+      if (result === 'aborted') return { kind: 'cancelled', exitCode: -1, stdout: '', stderr: '' };
+      if (ms >= timeoutMs) return { kind: 'timed-out', exitCode: -1, stdout: '', stderr: '' };
+      return undefined;
+    };
+    switch (invocation.behaviour) {
+      case 'hang':
+        return (await idle(Number.POSITIVE_INFINITY)) as ScriptOutcome;
+      case 'fail':
+        return {
+          kind: 'exited',
+          exitCode: 1,
+          stdout: '',
+          stderr: 'stand-in: this server has standin:behaviour=fail; the script was not run\n',
+        };
+      case 'slow': {
+        const early = await idle(timing.slowMs);
+        if (early !== undefined) return early;
+        return run();
+      }
+      default:
+        return run();
+    }
+  };
+
+  const execute = async (invocation: InvocationState) => {
+    const signal = controllerOf(invocation).signal;
+    if (invocation.behaviour === 'unreachable') {
+      // Never delivered: stays Pending until the delivery timeout or a cancel ends it.
+      await wait(Number.POSITIVE_INFINITY, signal);
+      return;
+    }
+    setInvocationStatus(invocation, 'InProgress', 'InProgress', new Date());
+    try {
+      await runSteps(invocation, signal);
+    } catch (error) {
+      context.log(
+        `invocation ${command.commandId}/${invocation.instanceId} broke: ${String(error)}`,
+      );
+      setInvocationStatus(invocation, 'Failed', 'Failed', new Date());
+    }
+  };
+
+  const pump = () => {
+    while (sending && active < limit && queue.length > 0) {
+      const invocation = queue.shift() as InvocationState;
+      if (invocation.status !== 'Pending') continue;
+      active++;
+      void execute(invocation).finally(() => {
+        active--;
+        stopSendingIfTooManyErrors();
+        pump();
+        settleIfDone();
+      });
+    }
+    settleIfDone();
+  };
+
+  const expireUndelivered = () => {
+    queue.splice(0);
+    for (const invocation of command.invocations) {
+      if (invocation.status !== 'Pending') continue;
+      setInvocationStatus(invocation, 'TimedOut', 'DeliveryTimedOut', new Date());
+      controllers.get(invocation.instanceId)?.abort();
+    }
+    settleIfDone();
+  };
+
+  function cancel(instanceIds?: readonly string[]): void {
+    const chosen = command.invocations.filter(
+      (i) =>
+        instanceIds === undefined || instanceIds.length === 0 || instanceIds.includes(i.instanceId),
+    );
+    for (const invocation of chosen) {
+      if (isTerminal(invocation.status)) continue;
+      if (invocation.status === 'InProgress') {
+        setInvocationStatus(invocation, 'Cancelling', 'Cancelling', new Date());
+        controllerOf(invocation).abort();
+      } else {
+        setInvocationStatus(invocation, 'Cancelled', 'Cancelled', new Date());
+        controllers.get(invocation.instanceId)?.abort();
+      }
+    }
+    settleIfDone();
+  }
+
+  if (command.invocations.length === 0) {
+    resolveDone();
+    return { cancel: () => {}, done };
+  }
+  const deliveryTimeoutMs = timing.deliveryTimeoutMs ?? command.timeoutSeconds * 1000;
+  void wait(deliveryTimeoutMs, lifetime.signal).then((result) => {
+    if (result === 'elapsed') expireUndelivered();
+  });
+  void wait(timing.deliveryMs, lifetime.signal).then((result) => {
+    if (result === 'elapsed') pump();
+  });
+  return { cancel, done };
+}

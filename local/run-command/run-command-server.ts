@@ -1,0 +1,145 @@
+/**
+ * A local stand-in for SSM Run Command: an HTTP server speaking the SSM JSON API that answers
+ * SendCommand, ListCommands, ListCommandInvocations, GetCommandInvocation and CancelCommand
+ * itself, running each command's script for real on local stand-in servers (one directory per
+ * EC2 instance under `<stateDir>/servers/`), and forwards every other call to moto.
+ *
+ * Point the production SSM client at it with AWS_ENDPOINT_URL_SSM=<endpoint>.
+ */
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { repoRoot } from '../paths.ts';
+import type { RunningCommand } from './command-runner.ts';
+import { CommandStore } from './command-state.ts';
+import { forwardToMoto } from './forward-to-moto.ts';
+import { type OperationContext, operations } from './operations.ts';
+import { defaultTiming, type RunCommandTiming } from './timing.ts';
+import { parseJsonBody, readBody, sendError, sendResult, ssmOperation } from './wire.ts';
+
+export interface RunCommandServerOptions {
+  /** moto's base URL: documents, instances and secrets live there. */
+  motoEndpoint: string;
+  /** Directory for every file the stand-in writes (server roots, scripts). */
+  stateDir: string;
+  /** Port on 127.0.0.1; a free one when omitted. */
+  port?: number;
+  /** Region of the emulated account (default us-east-1). */
+  region?: string;
+  /** Overrides of the default timing (see RunCommandTiming). */
+  timing?: Partial<RunCommandTiming>;
+  /** Extra or replaced environment variables for every script. */
+  scriptEnv?: Record<string, string>;
+  /** Receives one line per notable event; silent when omitted. */
+  log?: (line: string) => void;
+}
+
+export interface RunCommandServer {
+  /** Base URL, e.g. http://127.0.0.1:40123 */
+  readonly endpoint: string;
+  /** Cancels running scripts (killing their process groups), then closes the server. */
+  stop(): Promise<void>;
+}
+
+/** Credentials moto accepts; the stand-in servers' "instance role". */
+const emulatorCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+function scriptBaseEnv(options: RunCommandServerOptions, region: string): Record<string, string> {
+  return {
+    PATH: [
+      join(repoRoot, '.venv', 'bin'),
+      '/usr/local/sbin',
+      '/usr/local/bin',
+      '/usr/sbin',
+      '/usr/bin',
+      '/sbin',
+      '/bin',
+    ].join(':'),
+    LANG: 'C.UTF-8',
+    AWS_ENDPOINT_URL: options.motoEndpoint,
+    AWS_ACCESS_KEY_ID: emulatorCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulatorCredentials.secretAccessKey,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...options.scriptEnv,
+  };
+}
+
+export async function startRunCommandServer(
+  options: RunCommandServerOptions,
+): Promise<RunCommandServer> {
+  const region = options.region ?? 'us-east-1';
+  const stateDir = resolve(options.stateDir);
+  await mkdir(join(stateDir, 'servers'), { recursive: true });
+  const shutdown = new AbortController();
+  const clientConfig = {
+    region,
+    endpoint: options.motoEndpoint,
+    credentials: emulatorCredentials,
+    maxAttempts: 2,
+  };
+  const running = new Map<string, RunningCommand>();
+  const context: OperationContext = {
+    timing: { ...defaultTiming, ...options.timing },
+    stateDir,
+    baseEnv: scriptBaseEnv(options, region),
+    region,
+    shutdown: shutdown.signal,
+    log: options.log ?? (() => {}),
+    store: new CommandStore(),
+    running,
+    ssm: new SSMClient(clientConfig),
+    ec2: new EC2Client(clientConfig),
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readBody(req);
+    const operation = ssmOperation(req);
+    const answer = operation === undefined ? undefined : operations[operation];
+    if (answer === undefined) {
+      await forwardToMoto(options.motoEndpoint, req, body, res);
+      return;
+    }
+    try {
+      sendResult(res, await answer(parseJsonBody(body), context));
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'SsmApiError')) {
+        context.log(`${operation} failed: ${String(error)}`);
+      }
+      sendError(res, error);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      context.log(`request failed: ${String(error)}`);
+      if (!res.headersSent) sendError(res, error);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      shutdown.abort();
+      await Promise.allSettled([...running.values()].map((command) => command.done));
+      await new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      });
+      context.ssm.destroy();
+      context.ec2.destroy();
+    })();
+    return stopping;
+  };
+  return { endpoint: `http://127.0.0.1:${port}`, stop };
+}

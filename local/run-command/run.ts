@@ -1,0 +1,45 @@
+/**
+ * Runs the Run Command stand-in for manual use and for the local run:
+ * `node local/run-command/run.ts --moto http://127.0.0.1:5000 [--port 5001] [--state-dir DIR]`.
+ * Prints the endpoint; Ctrl-C or SIGTERM cancels running scripts and stops it.
+ */
+
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stateDir as defaultStateDir } from '../paths.ts';
+import { startRunCommandServer } from './run-command-server.ts';
+
+const { values } = parseArgs({
+  options: {
+    moto: { type: 'string' },
+    port: { type: 'string' },
+    'state-dir': { type: 'string' },
+    region: { type: 'string' },
+  },
+});
+const motoEndpoint = values.moto ?? process.env.AWS_ENDPOINT_URL;
+if (motoEndpoint === undefined) {
+  console.error('--moto <url> (or AWS_ENDPOINT_URL) is required: the moto endpoint to use');
+  process.exit(2);
+}
+const port = values.port === undefined ? undefined : Number(values.port);
+if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+  console.error(`--port must be a TCP port number, got "${values.port}"`);
+  process.exit(2);
+}
+const stateDir = values['state-dir'] ?? join(defaultStateDir, 'run-command');
+const server = await startRunCommandServer({
+  motoEndpoint,
+  stateDir,
+  ...(port === undefined ? {} : { port }),
+  ...(values.region === undefined ? {} : { region: values.region }),
+  log: (line) => console.log(line),
+});
+console.log(`Run Command stand-in listening on ${server.endpoint} (moto ${motoEndpoint})`);
+console.log(`  stand-in servers live under ${join(stateDir, 'servers')}`);
+console.log(`  export AWS_ENDPOINT_URL_SSM=${server.endpoint}`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void server.stop().then(() => process.exit(0));
+  });
+}

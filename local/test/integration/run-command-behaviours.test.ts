@@ -1,0 +1,228 @@
+import { execFileSync } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CancelCommandCommand,
+  type Command,
+  type CommandInvocation,
+  GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  type SendCommandCommandInput,
+} from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testClients } from '../../../service/test/support/aws.ts';
+import { anInstance, instances } from '../../../service/test/support/builders/instances.ts';
+import { documentName } from '../../../ssm/build-document.ts';
+import { aScriptFixture, type ScriptFixture } from '../../../ssm/test/support/fixture.ts';
+import { installParameters } from '../../../ssm/test/support/install-script.ts';
+import { aLeaf, type TestLeaf } from '../../../ssm/test/support/pki.ts';
+import { aStandIn, createInstallDocument, pollUntil, type StandIn } from '../support/stand-in.ts';
+
+const { ec2 } = testClients();
+let fx: ScriptFixture;
+let leaf: TestLeaf;
+let standIn: StandIn;
+
+beforeAll(async () => {
+  fx = await aScriptFixture();
+  leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+  // Short execution and delivery timeouts so that hang and unreachable end quickly.
+  standIn = await aStandIn({ executionTimeoutMs: 2000, deliveryTimeoutMs: 1500 });
+  await createInstallDocument(standIn.ssm);
+});
+afterAll(async () => {
+  await standIn.stop();
+  await fx.cleanup();
+});
+
+function parameters(overrides: Record<string, string> = {}): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(installParameters(leaf, fx.secret, overrides)).map(([k, v]) => [k, [v]]),
+  );
+}
+
+async function send(tag: string, input: Partial<SendCommandCommandInput> = {}): Promise<string> {
+  const out = await standIn.ssm.send(
+    new SendCommandCommand({
+      DocumentName: documentName,
+      Targets: [{ Key: 'tag:fleet', Values: [tag] }],
+      Parameters: parameters(),
+      ...input,
+    }),
+  );
+  return out.Command?.CommandId as string;
+}
+
+const terminal = ['Success', 'Failed', 'TimedOut', 'Cancelled'];
+
+async function command(commandId: string): Promise<Command> {
+  const out = await standIn.ssm.send(new ListCommandsCommand({ CommandId: commandId }));
+  return out.Commands?.[0] as Command;
+}
+
+async function settled(commandId: string): Promise<Command> {
+  const seen = await pollUntil(
+    () => command(commandId),
+    (c) => terminal.includes(c.Status ?? ''),
+  );
+  return seen.at(-1) as Command;
+}
+
+async function invocations(commandId: string): Promise<CommandInvocation[]> {
+  const out = await standIn.ssm.send(
+    new ListCommandInvocationsCommand({ CommandId: commandId, Details: true }),
+  );
+  return out.CommandInvocations ?? [];
+}
+
+const byInstance = (list: CommandInvocation[]) =>
+  Object.fromEntries(list.map((i) => [i.InstanceId, [i.Status, i.StatusDetails]]));
+
+describe('Run Command stand-in: what AWS reports', () => {
+  it('settles a command whose tag matches nothing as NoInstancesInTag with no target', async () => {
+    await anInstance(ec2, { tags: { fleet: 'empty' }, state: 'stopped' });
+    const commandId = await send('empty');
+    const seen = await pollUntil(
+      () => command(commandId),
+      (c) => c.Status === 'Success',
+    );
+    expect(seen[0]).toMatchObject({ Status: 'Pending', StatusDetails: 'Pending', TargetCount: 0 });
+    expect(seen.at(-1)).toMatchObject({
+      Status: 'Success',
+      StatusDetails: 'NoInstancesInTag',
+      TargetCount: 0,
+      CompletedCount: 0,
+      ErrorCount: 0,
+    });
+    expect(await invocations(commandId)).toEqual([]);
+  });
+
+  it('reports a failing server as Failed next to a healthy one, with MaxErrors honoured', async () => {
+    const healthy = await anInstance(ec2, { tags: { fleet: 'mixed' } });
+    const failing = await anInstance(ec2, {
+      tags: { fleet: 'mixed', 'standin:behaviour': 'fail' },
+    });
+    const commandId = await send('mixed', { MaxErrors: '1' });
+    const done = await settled(commandId);
+    expect(done).toMatchObject({ TargetCount: 2, CompletedCount: 2, ErrorCount: 1 });
+    expect(byInstance(await invocations(commandId))).toEqual({
+      [healthy]: ['Success', 'Success'],
+      [failing]: ['Failed', 'Failed'],
+    });
+    const failed = await standIn.ssm.send(
+      new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: failing }),
+    );
+    expect(failed).toMatchObject({ ResponseCode: 1, StandardOutputContent: '' });
+  });
+
+  it('stops sending once MaxErrors is exceeded', async () => {
+    await instances(ec2, 3, { tags: { fleet: 'broken', 'standin:behaviour': 'fail' } });
+    const commandId = await send('broken', { MaxConcurrency: '1', MaxErrors: '0' });
+    const done = await settled(commandId);
+    expect(done).toMatchObject({
+      Status: 'Failed',
+      TargetCount: 3,
+      CompletedCount: 3,
+      ErrorCount: 1,
+    });
+    const [visible] = (
+      await pollUntil(
+        () => invocations(commandId),
+        (list) => list.length === 3,
+      )
+    ).slice(-1);
+    const statuses = (visible ?? []).map((i) => `${i.Status}/${i.StatusDetails}`);
+    expect(statuses.sort()).toEqual([
+      'Cancelled/Terminated',
+      'Cancelled/Terminated',
+      'Failed/Failed',
+    ]);
+  });
+
+  it('times out a hanging server (Execution Timed Out)', async () => {
+    const hanging = await anInstance(ec2, { tags: { fleet: 'hang', 'standin:behaviour': 'hang' } });
+    const commandId = await send('hang');
+    const seen = await pollUntil(
+      () => invocations(commandId),
+      (list) => terminal.includes(list[0]?.Status ?? ''),
+    );
+    expect(seen.map((l) => l[0]?.Status)).toContain('InProgress');
+    expect(byInstance(seen.at(-1) ?? [])).toEqual({ [hanging]: ['TimedOut', 'ExecutionTimedOut'] });
+    expect(await settled(commandId)).toMatchObject({
+      Status: 'TimedOut',
+      StatusDetails: 'ExecutionTimedOut',
+      ErrorCount: 1,
+    });
+  });
+
+  it('times out delivery to an unreachable server (Delivery Timed Out)', async () => {
+    const unreachable = await anInstance(ec2, {
+      tags: { fleet: 'offline', 'standin:behaviour': 'unreachable' },
+    });
+    const commandId = await send('offline');
+    const seen = await pollUntil(
+      () => invocations(commandId),
+      (list) => terminal.includes(list[0]?.Status ?? ''),
+    );
+    expect(seen.map((l) => l[0]?.Status)).toContain('Pending');
+    expect(seen.map((l) => l[0]?.Status)).not.toContain('InProgress');
+    expect(byInstance(seen.at(-1) ?? [])).toEqual({
+      [unreachable]: ['TimedOut', 'DeliveryTimedOut'],
+    });
+    expect(await settled(commandId)).toMatchObject({
+      Status: 'TimedOut',
+      StatusDetails: 'DeliveryTimedOut',
+      DeliveryTimedOutCount: 1,
+      ErrorCount: 0,
+    });
+  });
+
+  it('cancels a running install: its processes are killed and its files rolled back', async () => {
+    const server = await anInstance(ec2, { tags: { fleet: 'cancel' } });
+    const commandId = await send('cancel', {
+      Parameters: parameters({ ReloadCommand: 'sleep 37' }),
+    });
+    const root = join(standIn.stateDir, 'servers', server);
+    // Wait until the files are in place and the reload runs.
+    await pollUntil(
+      async (): Promise<string[]> => readdir(join(root, 'etc/ssl/private')).catch(() => []),
+      (files) => files.includes('web-privkey.pem'),
+    );
+    await standIn.ssm.send(new CancelCommandCommand({ CommandId: commandId }));
+    const done = await settled(commandId);
+    expect(done).toMatchObject({ Status: 'Cancelled', StatusDetails: 'Cancelled' });
+    expect(byInstance(await invocations(commandId))).toEqual({
+      [server]: ['Cancelled', 'Cancelled'],
+    });
+    // The script got SIGTERM, restored the (absent) previous files and removed its temp files.
+    expect(await readdir(join(root, 'etc/ssl/private'))).toEqual([]);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    const sleeping = execFileSync('ps', ['-eo', 'args']).toString();
+    expect(sleeping).not.toContain('sleep 37');
+  });
+
+  it('cancels invocations still waiting to be sent', async () => {
+    await instances(ec2, 2, { tags: { fleet: 'queue', 'standin:behaviour': 'slow' } });
+    const commandId = await send('queue', { MaxConcurrency: '1' });
+    await pollUntil(
+      () => invocations(commandId),
+      (list) => list.some((i) => i.Status === 'InProgress'),
+    );
+    await standIn.ssm.send(new CancelCommandCommand({ CommandId: commandId }));
+    expect(await settled(commandId)).toMatchObject({ Status: 'Cancelled', CompletedCount: 2 });
+    const statuses = (await invocations(commandId)).map((i) => i.Status);
+    expect(statuses).toEqual(['Cancelled', 'Cancelled']);
+  });
+
+  it('skips stopped instances and runs slow ones to completion', async () => {
+    const slow = await anInstance(ec2, { tags: { fleet: 'slow', 'standin:behaviour': 'slow' } });
+    await anInstance(ec2, { tags: { fleet: 'slow' }, state: 'stopped' });
+    await anInstance(ec2, { tags: { fleet: 'slow' }, state: 'terminated' });
+    const commandId = await send('slow', { Parameters: parameters({ CertName: 'slow' }) });
+    const done = await settled(commandId);
+    expect(done).toMatchObject({ Status: 'Success', TargetCount: 1 });
+    expect(byInstance(await invocations(commandId))).toEqual({ [slow]: ['Success', 'Success'] });
+  });
+});

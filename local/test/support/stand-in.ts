@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateDocumentCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { inject } from 'vitest';
+import { testAwsConfig, testClients } from '../../../service/test/support/aws.ts';
+import { buildDocument, documentName } from '../../../ssm/build-document.ts';
+import {
+  type RunCommandServer,
+  startRunCommandServer,
+} from '../../run-command/run-command-server.ts';
+import type { RunCommandTiming } from '../../run-command/timing.ts';
+
+/** Short timings so that the suite stays fast; AWS-like ordering is kept. */
+export const testTiming: Partial<RunCommandTiming> = {
+  invisibleMs: 300,
+  deliveryMs: 50,
+  noInstancesSettleMs: 300,
+  slowMs: 1500,
+  killGraceMs: 500,
+};
+
+export interface StandIn {
+  readonly server: RunCommandServer;
+  readonly stateDir: string;
+  /** The production SSM client, configured by AWS_ENDPOINT_URL_SSM=<stand-in>. */
+  readonly ssm: SSMClient;
+  stop(): Promise<void>;
+}
+
+export async function aStandIn(timing: Partial<RunCommandTiming> = {}): Promise<StandIn> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'run-command-test-'));
+  const server = await startRunCommandServer({
+    motoEndpoint: inject('motoEndpoint'),
+    stateDir,
+    timing: { ...testTiming, ...timing },
+  });
+  const { ssm } = testClients(testAwsConfig({ AWS_ENDPOINT_URL_SSM: server.endpoint }));
+  return {
+    server,
+    stateDir,
+    ssm,
+    async stop() {
+      await server.stop();
+      ssm.destroy();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates the install document through the stand-in (which forwards it to moto). */
+export async function createInstallDocument(ssm: SSMClient): Promise<void> {
+  await ssm.send(
+    new CreateDocumentCommand({
+      Name: documentName,
+      Content: buildDocument(),
+      DocumentType: 'Command',
+      DocumentFormat: 'YAML',
+    }),
+  );
+}
+
+/** Polls `read` until `done` holds; returns every value seen, the last one satisfying it. */
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T[]> {
+  const seen: T[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    seen.push(value);
+    if (done(value)) return seen;
+    if (Date.now() > deadline) {
+      throw new Error(`not done after ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
+    }
+    await sleep(50);
+  }
+}
