@@ -61,7 +61,10 @@ export class ContainerService extends Construct {
       key: props.key,
       retentionDays: props.logRetentionDays,
     });
-    this.taskDefinition.addContainer('service', {
+    // The root filesystem is read-only; /tmp is the task's ephemeral storage for whatever
+    // Node or a library writes there.
+    this.taskDefinition.addVolume({ name: 'tmp' });
+    const container = this.taskDefinition.addContainer('service', {
       image: props.image,
       environment: props.environment,
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'service', logGroup }),
@@ -81,6 +84,7 @@ export class ContainerService extends Construct {
           }
         : {}),
     });
+    container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
     if (!(props.image instanceof ecs.RepositoryImage)) {
       // An ECR image (the built asset or an ECR URI); a public registry image needs no grant.
       acknowledge(

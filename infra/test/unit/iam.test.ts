@@ -5,6 +5,7 @@ import { flat } from './support/flatten.ts';
 import {
   actionsOf,
   identityStatements,
+  onlyResource,
   resourcesOf,
   type Statement,
   statementsOfRole,
@@ -47,8 +48,8 @@ function roleOfTaskDefinition(
   template: Template,
   property: 'TaskRoleArn' | 'ExecutionRoleArn',
 ): string {
-  const [definition] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
-  return (definition?.Properties[property] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const definition = onlyResource(template, 'AWS::ECS::TaskDefinition');
+  return (definition.Properties[property] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 }
 
 describe.each(configurations)('every IAM statement (%s)', (_name, context) => {
@@ -230,14 +231,15 @@ describe('the servers’ passphrase policy (ABAC)', () => {
   });
 
   it('lets a server read a passphrase only when the secret’s tag equals its role’s tag', () => {
-    const [policy] = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
-    const statements = (policy?.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const policy = onlyResource(template, 'AWS::IAM::ManagedPolicy');
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
     const read = statements.find(
       (st) => st.Sid === 'ReadPassphrasesTaggedForThisServer',
     ) as Statement;
     expect(actionsOf(read)).toEqual(['secretsmanager:GetSecretValue']);
     expect(resourcesOf(read).map(flat)).toEqual([arn('secretsmanager', 'secret:acm-passphrase/*')]);
     expect(read.Condition).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, kept literal
       StringEquals: { 'secretsmanager:ResourceTag/env': '${aws:PrincipalTag/env}' },
     });
     const decrypt = statements.find((st) => st.Sid === 'DecryptThroughSecretsManager') as Statement;
@@ -250,6 +252,7 @@ describe('the servers’ passphrase policy (ABAC)', () => {
       synth({ targetTagKey: 'team' }).template.findResources('AWS::IAM::ManagedPolicy'),
     );
     expect(JSON.stringify(policy)).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, kept literal
       '"secretsmanager:ResourceTag/team":"${aws:PrincipalTag/team}"',
     );
   });
@@ -281,8 +284,8 @@ describe('the servers’ passphrase policy (ABAC)', () => {
 describe('the API function role (apigateway mode)', () => {
   it('can validate, record and enqueue, but neither export nor touch secrets nor run commands', () => {
     const { template } = synth({ apiMode: 'apigateway' });
-    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const fn = onlyResource(template, 'AWS::Lambda::Function');
+    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const actions = statementsOfRole(template, roleId).flatMap(actionsOf).sort();
     expect(actions).toContain('acm:DescribeCertificate');
     expect(actions).toContain('sqs:SendMessage');

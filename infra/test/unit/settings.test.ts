@@ -86,12 +86,15 @@ describe('stack settings from CDK context', () => {
     });
   });
 
+  it('requires the listener certificate in alb mode (the listener is HTTPS)', () => {
+    expect(() => settings({})).toThrow(/albCertificateArn is required in alb mode/);
+  });
+
   it('needs no listener certificate in apigateway mode', () => {
     expect(settings({ apiMode: 'apigateway' }).alb.certificateArn).toBeUndefined();
   });
 
   it.each<[string, Partial<Record<ContextKey, unknown>>, RegExp]>([
-    ['the listener certificate in alb mode', {}, /albCertificateArn is required/],
     ['an unknown API mode', { apiMode: 'nlb' }, /apiMode must be alb or apigateway/],
     [
       'a malformed certificate ARN',
@@ -123,10 +126,6 @@ describe('stack settings from CDK context', () => {
     ['maxTasks below minTasks', { minTasks: 3, maxTasks: 2 }, /maxTasks must be an integer from 3/],
   ])('refuses %s, naming the context key', (_what, context, message) => {
     const run = () => settings({ albCertificateArn: certificate, ...context });
-    if (!('albCertificateArn' in context) && _what.includes('listener')) {
-      expect(() => settings({})).toThrow(message);
-      return;
-    }
     expect(run).toThrow(SettingsError);
     expect(run).toThrow(message);
   });

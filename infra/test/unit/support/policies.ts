@@ -71,3 +71,15 @@ export function logicalIdOf(template: Template, type: string, props: object = {}
   if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
   return ids[0] as string;
 }
+
+/** The single resource of `type` in the template (throws when there is not exactly one). */
+export function onlyResource(
+  template: Template,
+  type: string,
+): { Properties: Record<string, unknown> } {
+  const found = Object.values(template.findResources(type));
+  if (found.length !== 1 || found[0] === undefined) {
+    throw new Error(`expected one ${type}, found ${found.length}`);
+  }
+  return found[0] as { Properties: Record<string, unknown> };
+}
