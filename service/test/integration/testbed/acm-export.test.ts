@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeCertificateCommand, ExportCertificateCommand } from '@aws-sdk/client-acm';
 import { describe, expect, it } from 'vitest';
 import { testClients } from '../../support/aws.ts';
@@ -35,6 +39,29 @@ describe('ACM export on the emulator', () => {
       createPrivateKey({ key: out.PrivateKey ?? '', format: 'pem', passphrase: 'wrong' }),
     ).toThrow();
     expect(cert.serialNumber.length).toBeGreaterThan(0);
+
+    // Like ACM, the emulator (patched by local/moto/acm_local_ca.py) returns a chain that
+    // verifies the certificate, so the install script's chain check can pass locally.
+    const dir = mkdtempSync(join(tmpdir(), 'chain-'));
+    try {
+      writeFileSync(join(dir, 'cert.pem'), out.Certificate ?? '');
+      writeFileSync(join(dir, 'chain.pem'), out.CertificateChain ?? '');
+      const verified = execFileSync(
+        'openssl',
+        [
+          'verify',
+          '-no-CApath',
+          '-partial_chain',
+          '-CAfile',
+          join(dir, 'chain.pem'),
+          join(dir, 'cert.pem'),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(verified).toMatch(/: OK/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('requests a public certificate with Export ENABLED', async () => {

@@ -1,0 +1,130 @@
+/**
+ * A loopback HTTP proxy in front of the emulator (or the Run Command stand-in) for tests and
+ * benchmarks: counts requests by operation, and answers some with ThrottlingException the way
+ * AWS does — a fixed rate for chosen operations (ACM's ExportCertificate quota is 5 per second)
+ * and/or a random share of all JSON-protocol calls. Everything else is forwarded untouched.
+ */
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RateRule {
+  /** `X-Amz-Target` of the operation, e.g. `CertificateManager.ExportCertificate`. */
+  readonly operation: string;
+  readonly perSecond: number;
+}
+
+export interface AwsProxyOptions {
+  /** Where requests go, e.g. moto's endpoint. */
+  readonly target: string;
+  readonly rates?: readonly RateRule[];
+  /** Share (0..1) of JSON-protocol requests answered with ThrottlingException at random. */
+  readonly throttleShare?: number;
+  /** Operations never throttled at random (e.g. the queue receive of the test itself). */
+  readonly neverThrottle?: readonly string[];
+  readonly random?: () => number;
+}
+
+export interface AwsProxy {
+  readonly endpoint: string;
+  /** Requests forwarded, by operation (`Service.Operation`, or `Query:Action` for query APIs). */
+  readonly counts: Map<string, number>;
+  /** Requests answered with ThrottlingException, by operation. */
+  readonly throttled: Map<string, number>;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function operationOf(req: IncomingMessage, body: Buffer): string {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target;
+  const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString('utf8'))?.[1];
+  return action === undefined ? `${req.method} ${req.url?.split('?')[0] ?? ''}` : `Query:${action}`;
+}
+
+export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy> {
+  const target = new URL(options.target);
+  const counts = new Map<string, number>();
+  const throttled = new Map<string, number>();
+  const random = options.random ?? Math.random;
+  // Per-operation token spacing: the next time a call is allowed.
+  const nextAllowed = new Map<string, number>();
+
+  function shouldThrottle(operation: string, isJson: boolean): boolean {
+    const rule = options.rates?.find((r) => r.operation === operation);
+    if (rule !== undefined) {
+      const now = performance.now();
+      const at = nextAllowed.get(operation) ?? 0;
+      if (now < at) return true;
+      nextAllowed.set(operation, Math.max(now, at) + 1000 / rule.perSecond);
+    }
+    if (
+      !isJson ||
+      options.throttleShare === undefined ||
+      options.neverThrottle?.includes(operation)
+    )
+      return false;
+    return random() < options.throttleShare;
+  }
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      const body = await readBody(req);
+      const operation = operationOf(req, body);
+      const isJson = typeof req.headers['x-amz-target'] === 'string';
+      if (shouldThrottle(operation, isJson)) {
+        bump(throttled, operation);
+        res.writeHead(400, {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-errortype': 'ThrottlingException',
+        });
+        res.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
+        return;
+      }
+      bump(counts, operation);
+      const upstream = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host },
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      upstream.on('error', () => {
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      });
+      upstream.end(body);
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    counts,
+    throttled,
+    reset() {
+      counts.clear();
+      throttled.clear();
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
