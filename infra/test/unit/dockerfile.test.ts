@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultRepoRoot } from '../../lib/app.ts';
+import { serviceImageTarget } from '../../lib/container-image.ts';
+import { lambdaHandlerModule } from '../../lib/lambda-bundle.ts';
+import { args, parseDockerfile, stage } from './support/dockerfile.ts';
+import { importGraph, packageName } from './support/imports.ts';
+
+const root = defaultRepoRoot;
+const dockerfile = parseDockerfile(join(root, 'Dockerfile'));
+const service = stage(dockerfile, serviceImageTarget);
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  engines: { node: string };
+  dependencies: Record<string, string>;
+};
+
+describe('the Dockerfile', () => {
+  it('builds every stage from Node 24, the major the tests run on', () => {
+    const image = dockerfile.globalArgs.NODE_IMAGE;
+    expect(image).toMatch(/^node:24[.-][\w.-]*$/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile ARG reference, kept literal
+    for (const s of dockerfile.stages) expect(s.from).toBe('${NODE_IMAGE}');
+    expect(pkg.engines.node).toMatch(/>=24/);
+    expect(process.versions.node.split('.')[0]).toBe('24');
+  });
+
+  it('is multi-stage: dependencies are installed in their own stage, production only', () => {
+    const deps = stage(dockerfile, 'deps');
+    expect(args(deps, 'RUN').join('\n')).toMatch(/npm ci --omit=dev/);
+    expect(args(service, 'COPY')).toContainEqual(
+      expect.stringMatching(/^--from=deps .*\/app\/node_modules \.\/node_modules$/),
+    );
+    expect(args(service, 'RUN')).toEqual([]); // nothing is installed in the final stage
+  });
+
+  it('runs as the unprivileged node user', () => {
+    const users = args(service, 'USER');
+    expect(users).toEqual(['node']);
+    const keywords = service.instructions.map((i) => i.keyword);
+    expect(keywords.indexOf('USER')).toBeLessThan(keywords.indexOf('CMD'));
+  });
+
+  it('health-checks /healthz with Node’s fetch on the configurable port', () => {
+    const [healthcheck] = args(service, 'HEALTHCHECK');
+    expect(healthcheck).toContain('/healthz');
+    expect(healthcheck).toContain('process.env.PORT');
+    expect(healthcheck).not.toMatch(/curl|wget/);
+    expect(args(service, 'ENV').join(' ')).toMatch(/PORT=8080/);
+  });
+
+  it('starts service/src/main.ts (API and worker in one process), which exists', () => {
+    const cmd = JSON.parse(args(service, 'CMD')[0] ?? '[]') as string[];
+    expect(cmd).toEqual(['node', 'service/src/main.ts']);
+    expect(existsSync(join(root, 'service/src/main.ts'))).toBe(true);
+  });
+
+  it('copies paths that exist', () => {
+    for (const s of dockerfile.stages) {
+      for (const copy of args(s, 'COPY').filter((c) => !c.startsWith('--from'))) {
+        const sources = copy
+          .split(/\s+/)
+          .filter((p) => !p.startsWith('--'))
+          .slice(0, -1);
+        for (const source of sources)
+          expect(existsSync(join(root, source)), `${s.name}: ${source}`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('the image holds the artefact the tests run', () => {
+  const copied = args(service, 'COPY')
+    .filter((c) => !c.startsWith('--from'))
+    .flatMap((c) =>
+      c
+        .split(/\s+/)
+        .filter((p) => !p.startsWith('--'))
+        .slice(0, -1),
+    );
+  const graph = importGraph([join(root, 'service/src/main.ts'), join(root, lambdaHandlerModule)]);
+
+  it('every file main.ts and lambda.ts load is inside what the image copies', () => {
+    expect(graph.files.size).toBeGreaterThan(10);
+    for (const file of graph.files) {
+      const path = relative(root, file);
+      expect(
+        copied.some((c) => path === c || path.startsWith(`${c}/`)),
+        path,
+      ).toBe(true);
+    }
+  });
+
+  it('every package they load at run time is a production dependency', () => {
+    for (const specifier of graph.packages) {
+      expect(pkg.dependencies[packageName(specifier)], specifier).toBeDefined();
+    }
+  });
+});
+
+describe('.dockerignore', () => {
+  it('keeps dependencies, local state, git and CDK output out of the build context', () => {
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
+    for (const path of ['**/node_modules', '.venv', '.state', '.git', '**/cdk.out']) {
+      expect(ignored).toContain(path);
+    }
+  });
+});

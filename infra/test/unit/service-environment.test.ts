@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../service/src/config/config.ts';
+import { defaultRepoRoot } from '../../lib/app.ts';
+import { serviceEnvironment } from '../../lib/service-environment.ts';
+import { flat } from './support/flatten.ts';
+import { onlyResource } from './support/policies.ts';
+import { principals, synth } from './support/synth.ts';
+
+const resources = {
+  region: 'eu-west-1',
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/acm-cert-export-jobs',
+  deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/acm-cert-export-jobs-dlq',
+  mappingTable: 'CertTagMapping',
+  deploymentsTable: 'CertDeployments',
+  documentName: 'Install-ACMCertificate',
+  secretPrefix: 'acm-passphrase/',
+  secretsKmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  allowedCertificateArns: ['arn:aws:acm:eu-west-1:123456789012:certificate/abc'],
+};
+const role = {
+  apiEnabled: true,
+  workerEnabled: true,
+  authMode: 'sts' as const,
+  principalsJson: JSON.stringify(principals),
+  authAudience: 'acm-cert-export',
+  port: 8080,
+};
+
+describe('the service environment built for the stack', () => {
+  it('is accepted by the service’s own loadConfig and lands where the service reads it', () => {
+    const config = loadConfig(serviceEnvironment(resources, role));
+    expect(config.aws.region).toBe('eu-west-1');
+    expect(config.worker).toMatchObject({
+      enabled: true,
+      queueUrl: resources.queueUrl,
+      deadLetterQueueUrl: resources.deadLetterQueueUrl,
+    });
+    expect(config.api).toMatchObject({ enabled: true, port: 8080 });
+    expect(config.auth).toMatchObject({ mode: 'sts', audience: 'acm-cert-export', principals });
+    expect(config.tables).toEqual({ mappings: 'CertTagMapping', deployments: 'CertDeployments' });
+    expect(config.ssm.documentName).toBe('Install-ACMCertificate');
+    expect(config.secrets).toMatchObject({
+      prefix: 'acm-passphrase/',
+      kmsKeyId: resources.secretsKmsKeyId,
+    });
+    expect(config.allowedCertificateArns).toEqual(resources.allowedCertificateArns);
+  });
+
+  it('uses only variable names the service reads (service/src/config)', () => {
+    const sources = ['config.ts', 'aws-config.ts']
+      .map((f) => readFileSync(join(defaultRepoRoot, 'service/src/config', f), 'utf8'))
+      .join('\n');
+    for (const name of Object.keys(serviceEnvironment(resources, role))) {
+      const read = sources.includes(`'${name}'`) || sources.includes(`env.${name}`);
+      expect(read, `${name} is not read by service/src/config`).toBe(true);
+    }
+  });
+
+  it('is what the Fargate task gets, wired to the stack’s own resources', () => {
+    const definition = onlyResource(synth().template, 'AWS::ECS::TaskDefinition');
+    const [container] = definition.Properties.ContainerDefinitions as {
+      Environment: { Name: string; Value: unknown }[];
+    }[];
+    const env = Object.fromEntries(
+      (container?.Environment ?? []).map((e) => [e.Name, flat(e.Value)]),
+    );
+    expect(Object.keys(env).sort()).toEqual(
+      Object.keys(serviceEnvironment({ ...resources, secretsKmsKeyId: undefined }, role))
+        .filter((k) => k !== 'SECRETS_KMS_KEY_ID')
+        .sort(),
+    );
+    expect(env).toMatchObject({
+      AWS_REGION: 'us-east-1',
+      API_ENABLED: 'true',
+      WORKER_ENABLED: 'true',
+      PORT: '8080',
+      AUTH_MODE: 'sts',
+      AUTH_PRINCIPALS: JSON.stringify(principals),
+      QUEUE_URL: expect.stringMatching(/^<JobQueuesQueue[0-9A-F]+>$/),
+      DLQ_URL: expect.stringMatching(/^<JobQueuesDeadLetterQueue[0-9A-F]+>$/),
+      MAPPING_TABLE: expect.stringMatching(/^<TablesMappings[0-9A-F]+>$/),
+      DEPLOYMENTS_TABLE: expect.stringMatching(/^<TablesDeployments[0-9A-F]+>$/),
+      SSM_DOCUMENT_NAME: 'Install-ACMCertificate',
+      SECRET_PREFIX: 'acm-passphrase/',
+      ALLOWED_CERTIFICATE_ARNS: '',
+    });
+  });
+});

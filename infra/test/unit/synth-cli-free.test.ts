@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultRepoRoot } from '../../lib/app.ts';
+import { baseContext } from './support/synth.ts';
+
+/** Runs infra/bin/app.ts with plain Node, as `cdk synth` would (context and outdir by env). */
+function runApp(context: Record<string, unknown>) {
+  const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+  const result = spawnSync(process.execPath, [join(defaultRepoRoot, 'infra/bin/app.ts')], {
+    cwd: defaultRepoRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      CDK_OUTDIR: outdir,
+      CDK_CONTEXT_JSON: JSON.stringify(context),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+  });
+  return { ...result, outdir };
+}
+
+describe('synth without the CDK CLI (node infra/bin/app.ts)', () => {
+  it('runs offline and writes the template', () => {
+    const run = runApp(baseContext);
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.status).toBe(0);
+    const template = JSON.parse(
+      readFileSync(join(run.outdir, 'AcmCertExport.template.json'), 'utf8'),
+    );
+    expect(template.Resources).toBeDefined();
+  });
+
+  it('exits 2 naming the missing context key', () => {
+    const { albCertificateArn: _, ...withoutCertificate } = baseContext;
+    const run = runApp(withoutCertificate);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('albCertificateArn is required');
+  });
+});
