@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClients } from '../../../service/test/support/aws.ts';
+import { scriptPath } from '../../build-document.ts';
 import { aScriptFixture, filesUnder, type ScriptFixture } from '../support/fixture.ts';
 import {
   aPassphraseSecret,
@@ -243,4 +246,38 @@ describe('an unreadable passphrase secret (exit 11)', () => {
     const run = await runInstallScript(scriptEnvironment(root, installParameters(leaf, secret)));
     expect(run.code, run.stderr).toBe(11);
   });
+});
+
+describe('an unprivileged run (a local stand-in server not run as root)', () => {
+  it.runIf(process.getuid?.() === 0)(
+    'installs with the current user as owner and says so',
+    async () => {
+      // As nobody, with a stub `aws` printing the passphrase (the project's .venv may not be
+      // readable by nobody); the secret fetch itself is covered by the other tests.
+      const bin = join(fx.dir, 'nobody-bin');
+      await mkdir(bin, { mode: 0o755 });
+      await writeFile(join(bin, 'aws'), `#!/bin/sh\nprintf '%s\\n' '${fx.passphrase}'\n`, {
+        mode: 0o755,
+      });
+      await copyFile(scriptPath, join(bin, 'install.sh'));
+      await chmod(join(bin, 'install.sh'), 0o755);
+      await chmod(fx.dir, 0o755);
+      const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+      const root = await fx.newRoot();
+      await chown(root, 65534, 65534);
+      const env = {
+        ...scriptEnvironment(root, installParameters(leaf, fx.secret)),
+        PATH: `${bin}:/usr/bin:/bin`,
+      };
+      const run = await promisify(execFile)(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', join(bin, 'install.sh')],
+        { env },
+      );
+      expect(JSON.parse(run.stdout.trim())).toMatchObject({ outcome: 'installed' });
+      expect(run.stderr).toMatch(/not running as root/);
+      const key = await stat(installed(root).key);
+      expect([key.uid, key.mode & 0o777]).toEqual([65534, 0o600]);
+    },
+  );
 });
