@@ -35,6 +35,34 @@ describe('synth without the CDK CLI (node infra/bin/app.ts)', () => {
     expect(template.Resources).toBeDefined();
   });
 
+  it('reads infra/cdk.json and -c key=value arguments when run without the CLI', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+    const context = Object.entries(baseContext)
+      .filter(([key]) => !key.startsWith('aws:'))
+      .flatMap(([key, value]) => ['-c', `${key}=${String(value)}`]);
+    const result = spawnSync(
+      process.execPath,
+      [join(defaultRepoRoot, 'infra/bin/app.ts'), ...context, '-c', 'queueName=from-argv'],
+      {
+        cwd: defaultRepoRoot,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          CDK_OUTDIR: outdir,
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+      },
+    );
+    expect(result.stderr).toContain('synthesized to');
+    expect(result.status).toBe(0);
+    const template = readFileSync(
+      join(defaultRepoRoot, 'infra/cdk.out/AcmCertExport.template.json'),
+      'utf8',
+    );
+    expect(template).toContain('"QueueName": "from-argv"');
+  });
+
   it('exits 2 naming the missing context key', () => {
     const { albCertificateArn: _, ...withoutCertificate } = baseContext;
     const run = runApp(withoutCertificate);
