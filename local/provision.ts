@@ -1,0 +1,307 @@
+/**
+ * Creates in the emulator what the CDK stack creates in AWS and the service needs: the two
+ * tables (keys, indexes and TTL from infra/lib/resource-definitions.ts, as the stack), the job
+ * queue with its DLQ and redrive policy, the EventBridge rule sending ACM renewals to the
+ * queue, and the Install-ACMCertificate document built by ssm/build-document.ts.
+ *
+ * Idempotent: a second run finds everything in place and changes nothing (a changed document
+ * becomes a new default version, like the stack's UpdateMethod NewVersion). Independent parts
+ * are created concurrently so the integration tests can call it per file.
+ *
+ * moto accepts PutEvents with `source: aws.acm` (real AWS refuses it from an account), so tests
+ * can publish renewals exactly as ACM would; `eventSources` adds other sources if wanted.
+ */
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  type EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  CreateDocumentCommand,
+  GetDocumentCommand,
+  type SSMClient,
+  UpdateDocumentCommand,
+  UpdateDocumentDefaultVersionCommand,
+} from '@aws-sdk/client-ssm';
+import {
+  deploymentsTable,
+  documentName,
+  jobQueue,
+  mappingTable,
+  renewalEventPattern,
+} from '../infra/lib/resource-definitions.ts';
+import { buildDocumentObject } from '../ssm/build-document.ts';
+
+export interface ProvisionClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly eventbridge: EventBridgeClient;
+  readonly ssm: SSMClient;
+}
+
+export interface ProvisionNames {
+  readonly mappingTable: string;
+  readonly deploymentsTable: string;
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
+  readonly documentName: string;
+  readonly ruleName: string;
+  /** The rule's `source` values: `aws.acm` as in AWS; tests may add their own. */
+  readonly eventSources: readonly string[];
+}
+
+export const defaultNames: ProvisionNames = {
+  mappingTable: mappingTable.defaultName,
+  deploymentsTable: deploymentsTable.defaultName,
+  queueName: jobQueue.defaultName,
+  deadLetterQueueName: jobQueue.deadLetterName,
+  documentName,
+  ruleName: 'acm-cert-export-renewals',
+  eventSources: renewalEventPattern.source,
+};
+
+export interface Provisioned {
+  readonly names: ProvisionNames;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
+  readonly ruleArn: string;
+}
+
+const string = 'S' as const;
+
+/** CreateTable inputs of both tables, from the shared definitions. */
+export function tableInputs(names: Pick<ProvisionNames, 'mappingTable' | 'deploymentsTable'>) {
+  const mappings: CreateTableCommandInput = {
+    TableName: names.mappingTable,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: mappingTable.partitionKey, AttributeType: string },
+      { AttributeName: mappingTable.sortKey, AttributeType: string },
+      { AttributeName: mappingTable.certificateIndex.partitionKey, AttributeType: string },
+    ],
+    KeySchema: [
+      { AttributeName: mappingTable.partitionKey, KeyType: 'HASH' },
+      { AttributeName: mappingTable.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: mappingTable.certificateIndex.name,
+        KeySchema: [
+          { AttributeName: mappingTable.certificateIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: mappingTable.certificateIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+  const deployments: CreateTableCommandInput = {
+    TableName: names.deploymentsTable,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: deploymentsTable.partitionKey, AttributeType: string },
+      { AttributeName: deploymentsTable.certificateIndex.partitionKey, AttributeType: string },
+      { AttributeName: deploymentsTable.certificateIndex.sortKey, AttributeType: string },
+    ],
+    KeySchema: [{ AttributeName: deploymentsTable.partitionKey, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: deploymentsTable.certificateIndex.name,
+        KeySchema: [
+          { AttributeName: deploymentsTable.certificateIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: deploymentsTable.certificateIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+  return { mappings, deployments };
+}
+
+function errorName(error: unknown): string | undefined {
+  return (error as { name?: string } | null)?.name;
+}
+
+async function createTable(db: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
+  try {
+    await db.send(new CreateTableCommand(input));
+  } catch (error) {
+    if (errorName(error) !== 'ResourceInUseException') throw error;
+  }
+}
+
+async function tables(db: DynamoDBClient, names: ProvisionNames): Promise<void> {
+  const inputs = tableInputs(names);
+  await Promise.all([createTable(db, inputs.mappings), createTable(db, inputs.deployments)]);
+  try {
+    await db.send(
+      new UpdateTimeToLiveCommand({
+        TableName: names.deploymentsTable,
+        TimeToLiveSpecification: { AttributeName: deploymentsTable.ttlAttribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // DynamoDB refuses to enable TTL twice ("TimeToLive is already enabled").
+    if (errorName(error) !== 'ValidationException') throw error;
+  }
+}
+
+/** Creates the queue, or brings an existing one to these attributes. */
+async function queue(sqs: SQSClient, name: string, attributes: Record<string, string>) {
+  let url: string | undefined;
+  try {
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })))
+      .QueueUrl;
+  } catch (error) {
+    // Exists with other attributes (an older run): keep it, update the attributes.
+    if (errorName(error) !== 'QueueNameExists' && errorName(error) !== 'QueueAlreadyExists') {
+      throw error;
+    }
+    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+  }
+  if (url === undefined) throw new Error(`no URL for queue ${name}`);
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = Attributes?.QueueArn;
+  if (arn === undefined) throw new Error(`no ARN for queue ${name}`);
+  return { url, arn };
+}
+
+/** The queue policy the stack's SqsQueue target adds: EventBridge, from this rule only. */
+function eventBridgePolicy(queueArn: string, ruleArn: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+      },
+    ],
+  });
+}
+
+async function queuesAndRule(clients: ProvisionClients, names: ProvisionNames) {
+  const dlq = await queue(clients.sqs, names.deadLetterQueueName, {
+    MessageRetentionPeriod: String(jobQueue.retentionSeconds),
+  });
+  const jobs = await queue(clients.sqs, names.queueName, {
+    VisibilityTimeout: String(jobQueue.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(jobQueue.retentionSeconds),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: dlq.arn,
+      maxReceiveCount: jobQueue.maxReceiveCount,
+    }),
+  });
+  const { RuleArn } = await clients.eventbridge.send(
+    new PutRuleCommand({
+      Name: names.ruleName,
+      Description: 'ACM certificate renewals to the acm-cert-export job queue',
+      EventPattern: JSON.stringify({ ...renewalEventPattern, source: [...names.eventSources] }),
+      State: 'ENABLED',
+    }),
+  );
+  if (RuleArn === undefined) throw new Error(`no ARN for rule ${names.ruleName}`);
+  await clients.eventbridge.send(
+    new PutTargetsCommand({
+      Rule: names.ruleName,
+      Targets: [{ Id: 'job-queue', Arn: jobs.arn, DeadLetterConfig: { Arn: dlq.arn } }],
+    }),
+  );
+  await Promise.all(
+    [jobs, dlq].map((q) =>
+      clients.sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: q.url,
+          Attributes: { Policy: eventBridgePolicy(q.arn, RuleArn) },
+        }),
+      ),
+    ),
+  );
+  return { jobs, dlq, ruleArn: RuleArn };
+}
+
+/** Same content as the stack's CfnDocument: the JSON of buildDocumentObject(). */
+async function installDocument(ssm: SSMClient, name: string): Promise<void> {
+  const content = JSON.stringify(buildDocumentObject(), null, 2);
+  let current: string | undefined;
+  try {
+    current = (await ssm.send(new GetDocumentCommand({ Name: name, DocumentFormat: 'JSON' })))
+      .Content;
+  } catch (error) {
+    if (errorName(error) !== 'InvalidDocument') throw error;
+  }
+  if (current === undefined) {
+    await ssm.send(
+      new CreateDocumentCommand({
+        Name: name,
+        Content: content,
+        DocumentType: 'Command',
+        DocumentFormat: 'JSON',
+      }),
+    );
+    return;
+  }
+  if (sameJson(current, content)) return;
+  const updated = await ssm.send(
+    new UpdateDocumentCommand({
+      Name: name,
+      Content: content,
+      DocumentFormat: 'JSON',
+      DocumentVersion: '$LATEST',
+    }),
+  );
+  const version = updated.DocumentDescription?.DocumentVersion;
+  if (version !== undefined) {
+    await ssm.send(
+      new UpdateDocumentDefaultVersionCommand({ Name: name, DocumentVersion: version }),
+    );
+  }
+}
+
+function sameJson(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
+}
+
+/** Provisions everything (see the file comment); returns the names, URLs and ARNs. */
+export async function provision(
+  clients: ProvisionClients,
+  overrides: Partial<ProvisionNames> = {},
+): Promise<Provisioned> {
+  const names: ProvisionNames = { ...defaultNames, ...overrides };
+  const [, messaging] = await Promise.all([
+    tables(clients.dynamodb, names),
+    queuesAndRule(clients, names),
+    installDocument(clients.ssm, names.documentName),
+  ]);
+  return {
+    names,
+    queueUrl: messaging.jobs.url,
+    queueArn: messaging.jobs.arn,
+    deadLetterQueueUrl: messaging.dlq.url,
+    deadLetterQueueArn: messaging.dlq.arn,
+    ruleArn: messaging.ruleArn,
+  };
+}
