@@ -168,6 +168,7 @@ rollback() {
 # shellcheck disable=SC2329 # invoked by the signal traps
 on_signal() {
   local signal=$1
+  if [ "$finished" = true ]; then return; fi
   case $phase in
     installing | reloading)
       if rollback; then
@@ -177,6 +178,7 @@ on_signal() {
       keep_backups=true
       finish 16 rollback-failed "interrupted by SIG$signal and the previous files could not all be restored; the previous files are kept next to them as ${TEMP_PREFIX}*.previous.*"
       ;;
+    installed) finish 0 installed "certificate $serial installed as $cert_name (SIG$signal received at the end)" ;;
     *) finish 15 install-failed "interrupted by SIG$signal before anything was changed" ;;
   esac
 }
@@ -399,8 +401,10 @@ for element in "$tmp_dir"/chain-*.pem; do
     validation_failed "the chain contains the certificate itself"
   fi
 done
-if ! openssl verify -no-CApath -partial_chain -CAfile "$tmp_dir/chain.pem" "$tmp_dir/cert.pem" \
-  >"$tmp_dir/verify.out" 2>&1; then
+# Trust anchors: the chain only, not the system store (OpenSSL 3 also has a default store).
+verify_args=(-no-CApath -partial_chain -CAfile "$tmp_dir/chain.pem")
+if openssl verify -help 2>&1 | grep -q -- '-no-CAstore'; then verify_args+=(-no-CAstore); fi
+if ! openssl verify "${verify_args[@]}" "$tmp_dir/cert.pem" >"$tmp_dir/verify.out" 2>&1; then
   reason=$(grep -m 1 -o 'error [0-9]* at [0-9]* depth lookup: .*' "$tmp_dir/verify.out" | cut -c 1-200)
   validation_failed "the chain does not verify the certificate${reason:+ ($reason)}"
 fi
