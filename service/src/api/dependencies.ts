@@ -1,0 +1,32 @@
+import type { Logger } from 'pino';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { Config } from '../config/config.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { DeploymentStore } from '../ports/deployment-store.ts';
+import type { JobQueue } from '../ports/job-queue.ts';
+import type { MappingStore } from '../ports/mapping-store.ts';
+import type { PassphraseStore } from '../ports/passphrase-store.ts';
+import type { ReadinessProbe } from '../ports/readiness.ts';
+
+/** The part of the configuration the API reads. A full `Config` fits. */
+export type ApiConfig = Pick<Config, 'api' | 'auth' | 'secrets' | 'allowedCertificateArns'>;
+
+/** The ports the API uses, narrowed to the methods it calls. Full adapters fit. */
+export interface ApiPorts {
+  readonly jobs: JobQueue;
+  readonly deployments: Pick<DeploymentStore, 'create' | 'get' | 'save' | 'listByCertificate'>;
+  readonly mappings: Pick<MappingStore, 'get' | 'list' | 'delete'>;
+  readonly passphrases: Pick<PassphraseStore, 'scheduleDeletion'>;
+  readonly readiness: ReadinessProbe;
+}
+
+/** Everything the HTTP app needs; built by the composition root (or a test, or the bench). */
+export interface ApiDependencies {
+  readonly config: ApiConfig;
+  readonly ports: ApiPorts;
+  readonly clock: Clock;
+  /** The process logger; the app logs through a child that redacts credentials and secrets. */
+  readonly logger: Logger;
+  /** From `createAuthenticator(config.auth, …)` (auth/authenticator.ts). */
+  readonly authenticator: Authenticator;
+}

@@ -1,0 +1,124 @@
+import { requireTarget } from '../access.ts';
+import { ApiError, fromPort } from '../errors.ts';
+import {
+  CertificatePage,
+  CertificateParams,
+  DeploymentPage,
+  errorResponses,
+  MappingParams,
+  PageQuery,
+  StopManagingResult,
+} from '../schemas.ts';
+import { type ApiApp, authenticated, type RouteContext } from '../types.ts';
+import { certificateItem, deploymentView } from '../views.ts';
+
+const defaultLimit = 50;
+
+export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContext): void {
+  app.get(
+    '/v1/certificates',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Every managed certificate on every target (paginated)',
+        tags: ['certificates'],
+        security: authenticated,
+        querystring: PageQuery,
+        response: { 200: CertificatePage, ...errorResponses(400, 401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const { limit = defaultLimit, cursor } = request.query;
+      const page = await fromPort('the mappings table', deps.ports.mappings.list(limit, cursor));
+      const now = deps.clock.now();
+      return {
+        items: page.items.map((m) => certificateItem(m, now)),
+        ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/certificates/:arn/deployments',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Deployments of one certificate, newest first (paginated)',
+        description: 'The ARN is one path segment: URL-encode it (`/` as `%2F`).',
+        tags: ['certificates'],
+        security: authenticated,
+        params: CertificateParams,
+        querystring: PageQuery,
+        response: { 200: DeploymentPage, ...errorResponses(400, 401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const { limit = defaultLimit, cursor } = request.query;
+      const page = await fromPort(
+        'the deployments table',
+        deps.ports.deployments.listByCertificate(request.params.arn, limit, cursor),
+      );
+      return {
+        items: page.items.map(deploymentView),
+        ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }),
+      };
+    },
+  );
+
+  app.delete(
+    '/v1/certificates/:arn/targets/:key/:value/:certName',
+    {
+      config: { access: 'deploy' },
+      schema: {
+        summary: 'Stop managing a certificate on a target',
+        description:
+          'Schedules the mapping’s passphrase secret for deletion (SECRET_RECOVERY_DAYS) and removes the mapping: renewals no longer reach this target. Files already installed on the servers are left as they are. Needs deploy on the target. URL-encode every segment.',
+        tags: ['certificates'],
+        security: authenticated,
+        params: MappingParams,
+        response: { 200: StopManagingResult, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const { arn, key, value, certName } = request.params;
+      const target = { key, value };
+      requireTarget(request, authorizer, target);
+      const mappingKey = { target, certificateArn: arn, certName };
+      const mapping = await fromPort('the mappings table', deps.ports.mappings.get(mappingKey));
+      if (mapping === undefined) {
+        throw new ApiError(
+          'MAPPING_NOT_FOUND',
+          `${certName} of ${arn} is not managed on ${key}=${value}`,
+        );
+      }
+      const recoveryWindowDays = deps.config.secrets.deletionRecoveryDays;
+      // Secret first: if removing the mapping then fails, a retry finds the mapping and finishes.
+      if (mapping.secretArn !== undefined) {
+        await fromPort(
+          'the secret store',
+          deps.ports.passphrases.scheduleDeletion(mapping.secretArn, recoveryWindowDays),
+        );
+      }
+      const deleted = await fromPort('the mappings table', deps.ports.mappings.delete(mappingKey));
+      if (deleted === undefined) {
+        throw new ApiError(
+          'MAPPING_NOT_FOUND',
+          `${certName} of ${arn} is not managed on ${key}=${value}`,
+        );
+      }
+      request.log.info(
+        { principal: request.identity?.principal, certificateArn: arn, certName, target },
+        'stopped managing certificate on target',
+      );
+      return {
+        certificateArn: arn,
+        certName,
+        target,
+        ...(mapping.secretArn === undefined ? {} : { secretArn: mapping.secretArn }),
+        secretDeletion:
+          mapping.secretArn === undefined ? ('none' as const) : ('scheduled' as const),
+        recoveryWindowDays,
+      };
+    },
+  );
+}

@@ -1,0 +1,144 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isSafeCertName } from '../../domain/names.ts';
+import { DeployRequestV1, LegacyDeployBody } from '../../messages/deploy-request.ts';
+import { identityOf, requireReadOrTarget, requireTarget } from '../access.ts';
+import { ApiError, fromPort } from '../errors.ts';
+import {
+  DeploymentParams,
+  DeploymentView,
+  errorResponses,
+  IdempotencyHeaders,
+  JobAccepted,
+} from '../schemas.ts';
+import { type DeploymentRequest, submitDeployment } from '../submit.ts';
+import { type ApiApp, authenticated, type RouteContext } from '../types.ts';
+import { deploymentView } from '../views.ts';
+
+/** Whether the ARN is on the allow-list (exact, or a prefix ending in `*`); empty allows all. */
+export function isAllowedCertificate(arn: string, allowed: readonly string[]): boolean {
+  if (allowed.length === 0) return true;
+  return allowed.some((p) => (p.endsWith('*') ? arn.startsWith(p.slice(0, -1)) : arn === p));
+}
+
+const submitResponses = {
+  200: { ...JobAccepted, description: 'An earlier request with this Idempotency-Key' },
+  202: { ...JobAccepted, description: 'Recorded as Queued and on the queue' },
+  ...errorResponses(400, 401, 403, 409, 413, 415, 503),
+};
+
+export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext): void {
+  const baseUrl = (deps.config.api.publicBaseUrl ?? '').replace(/\/+$/, '');
+
+  async function accept(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    body: DeploymentRequest,
+    certNameField: string,
+    idempotencyKey: string | undefined,
+  ) {
+    // The same extra check the worker applies after the schema (messages/parse-message.ts).
+    if (!isSafeCertName(body.certName)) {
+      throw new ApiError('VALIDATION_FAILED', `body ${certNameField} is not a safe file name`, {
+        details: [{ in: 'body', field: certNameField, problem: 'must not contain ".."' }],
+      });
+    }
+    requireTarget(request, authorizer, body.target);
+    if (!isAllowedCertificate(body.certificateArn, deps.config.allowedCertificateArns)) {
+      request.log.warn(
+        { principal: identityOf(request).principal, certificateArn: body.certificateArn },
+        'certificate not allowed',
+      );
+      throw new ApiError(
+        'CERTIFICATE_NOT_ALLOWED',
+        `certificate ${body.certificateArn} is not in this service's allow-list`,
+      );
+    }
+    const result = await submitDeployment(
+      { ports: deps.ports, now: deps.clock.now(), log: request.log },
+      body,
+      identityOf(request).principal,
+      idempotencyKey,
+    );
+    const statusUrl = `${baseUrl}/v1/deployments/${result.jobId}`;
+    reply.code(result.statusCode).header('location', statusUrl);
+    if (result.replayed) reply.header('idempotent-replayed', 'true');
+    return { jobId: result.jobId, status: result.status, statusUrl };
+  }
+
+  app.post(
+    '/export-cert',
+    {
+      config: { access: 'deploy' },
+      schema: {
+        summary: 'Deploy a certificate (original request shape)',
+        description:
+          'Kept for existing callers; the same as POST /v1/deployments. Returns once the job is recorded as Queued and is on the queue.',
+        tags: ['deployments'],
+        security: authenticated,
+        headers: IdempotencyHeaders,
+        body: LegacyDeployBody,
+        response: submitResponses,
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      return accept(
+        request,
+        reply,
+        {
+          certificateArn: b.CertificateArn,
+          certName: b.CertName,
+          target: { key: b.TargetTagKey, value: b.TargetTagValue },
+        },
+        '/CertName',
+        request.headers['idempotency-key'],
+      );
+    },
+  );
+
+  app.post(
+    '/v1/deployments',
+    {
+      config: { access: 'deploy' },
+      schema: {
+        summary: 'Deploy a certificate to the servers of a target tag',
+        description:
+          'Returns 202 once the job is recorded as Queued and is on the queue. With an Idempotency-Key, a retry returns the same job.',
+        tags: ['deployments'],
+        security: authenticated,
+        headers: IdempotencyHeaders,
+        body: DeployRequestV1,
+        response: submitResponses,
+      },
+    },
+    async (request, reply) =>
+      accept(request, reply, request.body, '/certName', request.headers['idempotency-key']),
+  );
+
+  app.get(
+    '/v1/deployments/:id',
+    {
+      config: { access: 'status' },
+      schema: {
+        summary: 'A deployment: status, conditions and per-server results',
+        description:
+          'Allowed with read, or with deploy on the deployment’s target (so a pipeline can follow its own jobs).',
+        tags: ['deployments'],
+        security: authenticated,
+        params: DeploymentParams,
+        response: { 200: DeploymentView, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const found = await fromPort(
+        'the deployments table',
+        deps.ports.deployments.get(request.params.id),
+      );
+      if (found === undefined) {
+        throw new ApiError('DEPLOYMENT_NOT_FOUND', `no deployment ${request.params.id}`);
+      }
+      requireReadOrTarget(request, authorizer, found.job.target);
+      return deploymentView(found);
+    },
+  );
+}

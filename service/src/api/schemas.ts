@@ -1,0 +1,215 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import {
+  CertificateArn,
+  CertName,
+  InstallOptionsSchema,
+  JobId,
+  TagKey,
+  TagValue,
+  Target,
+} from '../messages/deploy-request.ts';
+
+/**
+ * Response and parameter schemas of the HTTP API. Request bodies are the shared message schemas
+ * (`LegacyDeployBody`, `DeployRequestV1` in messages/deploy-request.ts).
+ */
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'Stable error code (see docs/api.md)' }),
+    message: Type.String({ description: 'What went wrong, for people' }),
+    reason: Type.Optional(
+      Type.String({ description: 'For UNAUTHENTICATED: why the caller was not identified' }),
+    ),
+    details: Type.Optional(
+      Type.Array(
+        Type.Object({
+          in: Type.String({ description: 'body, query, params or headers' }),
+          field: Type.String({ description: 'JSON pointer to the field' }),
+          problem: Type.String(),
+        }),
+      ),
+    ),
+    requestId: Type.Optional(Type.String({ description: 'Quote this when reporting a 5xx' })),
+  }),
+});
+export type ErrorBody = Static<typeof ErrorBody>;
+
+export const DeploymentStatus = Type.Union(
+  [
+    Type.Literal('Queued'),
+    Type.Literal('Exporting'),
+    Type.Literal('Dispatching'),
+    Type.Literal('Running'),
+    Type.Literal('Succeeded'),
+    Type.Literal('PartiallyFailed'),
+    Type.Literal('Failed'),
+    Type.Literal('TimedOut'),
+    Type.Literal('NoTargets'),
+  ],
+  { description: 'The last five are terminal' },
+);
+
+export const JobAccepted = Type.Object({
+  jobId: Type.String(),
+  status: DeploymentStatus,
+  statusUrl: Type.String({ description: 'Where to GET the deployment' }),
+});
+export type JobAccepted = Static<typeof JobAccepted>;
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+const Condition = Type.Object({
+  type: Type.String(),
+  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  reason: Type.String(),
+  message: Type.String(),
+  lastTransitionTime: Type.String(),
+});
+
+const ServerResult = Type.Object({
+  instanceId: Type.String(),
+  status: Type.String(),
+  statusDetails: Type.String(),
+  responseCode: Type.Optional(Type.Integer()),
+  summary: Type.Optional(
+    Type.Object({
+      outcome: Type.String(),
+      serial: NullableString,
+      notBefore: NullableString,
+      notAfter: NullableString,
+      sha256: NullableString,
+      files: Type.Array(Type.String()),
+      reloaded: Type.Boolean(),
+      message: Type.Optional(Type.String()),
+    }),
+  ),
+  error: Type.Optional(Type.String()),
+  updatedAt: Type.String(),
+});
+
+export const DeploymentView = Type.Object({
+  jobId: Type.String(),
+  status: DeploymentStatus,
+  reason: Type.Optional(Type.String()),
+  certificateArn: Type.String(),
+  certName: Type.String(),
+  target: Target,
+  install: InstallOptionsSchema,
+  requester: Type.Optional(Type.String()),
+  trigger: Type.String({ description: 'api, queue or renewal' }),
+  eventId: Type.Optional(Type.String()),
+  conditions: Type.Array(Condition),
+  certificate: Type.Optional(
+    Type.Object({ serial: Type.String(), notBefore: Type.String(), notAfter: Type.String() }),
+  ),
+  commandId: Type.Optional(Type.String()),
+  servers: Type.Array(ServerResult),
+  counts: Type.Optional(
+    Type.Object({ target: Type.Integer(), completed: Type.Integer(), errors: Type.Integer() }),
+  ),
+  attempts: Type.Integer(),
+  failures: Type.Integer(),
+  lastError: Type.Optional(Type.String()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  finishedAt: Type.Optional(Type.String()),
+});
+export type DeploymentView = Static<typeof DeploymentView>;
+
+export const CertificateItem = Type.Object({
+  certificateArn: Type.String(),
+  certName: Type.String(),
+  target: Target,
+  install: InstallOptionsSchema,
+  serial: Type.Optional(Type.String()),
+  notBefore: Type.Optional(Type.String()),
+  notAfter: Type.Optional(Type.String()),
+  daysToExpiry: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Whole days until notAfter (negative once expired); null when not yet exported',
+  }),
+  lastExportedAt: Type.Optional(Type.String()),
+  lastJobId: Type.Optional(Type.String()),
+  lastOutcome: Type.Optional(Type.String()),
+  lastOutcomeAt: Type.Optional(Type.String()),
+});
+export type CertificateItem = Static<typeof CertificateItem>;
+
+const nextCursor = Type.Optional(
+  Type.String({ description: 'Pass as `cursor` for the next page; absent on the last page' }),
+);
+
+export const CertificatePage = Type.Object({ items: Type.Array(CertificateItem), nextCursor });
+export const DeploymentPage = Type.Object({ items: Type.Array(DeploymentView), nextCursor });
+
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  },
+  { additionalProperties: false },
+);
+export type PageQuery = Static<typeof PageQuery>;
+
+export const DeploymentParams = Type.Object({ id: JobId });
+export const CertificateParams = Type.Object({ arn: CertificateArn });
+export const MappingParams = Type.Object({
+  arn: CertificateArn,
+  key: TagKey,
+  value: TagValue,
+  certName: CertName,
+});
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      pattern: '^[\\x21-\\x7E]{1,255}$',
+      description:
+        'Any 1-255 printable ASCII characters (a UUID is a good choice). Retries with the same key and body return the same job.',
+    }),
+  ),
+});
+
+export const StopManagingResult = Type.Object({
+  certificateArn: Type.String(),
+  certName: Type.String(),
+  target: Target,
+  secretArn: Type.Optional(Type.String()),
+  secretDeletion: Type.Union([Type.Literal('scheduled'), Type.Literal('none')]),
+  recoveryWindowDays: Type.Integer(),
+});
+
+export const Health = Type.Object({ status: Type.Literal('ok') });
+export const Ready = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
+  checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('failing')])),
+});
+
+export { JobId };
+
+const errorDescriptions: Readonly<Record<number, string>> = {
+  400: 'VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR or BAD_REQUEST',
+  401: 'UNAUTHENTICATED (see error.reason)',
+  403: 'FORBIDDEN or CERTIFICATE_NOT_ALLOWED',
+  404: 'Not found',
+  409: 'IDEMPOTENCY_KEY_REUSED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  500: 'INTERNAL_ERROR (no detail; quote requestId)',
+  503: 'QUEUE_UNAVAILABLE, DEPENDENCY_UNAVAILABLE or AUTH_UNAVAILABLE: retry',
+};
+
+/** Schemas registered once (`app.addSchema`) and referenced by id from routes. */
+export const sharedSchemas = [{ ...ErrorBody, $id: 'Error' }];
+
+/** Error responses of a route, for the OpenAPI document and the serializer. */
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const status of [...statuses, 500]) {
+    out[status] = {
+      description: errorDescriptions[status] ?? 'Error',
+      ...Type.Ref('Error'),
+    } as TSchema;
+  }
+  return out;
+}

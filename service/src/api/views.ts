@@ -1,0 +1,62 @@
+import type { Deployment } from '../domain/deployment.ts';
+import type { Mapping } from '../domain/mapping.ts';
+import type { CertificateItem, DeploymentView } from './schemas.ts';
+
+const dayMs = 86_400_000;
+
+/** Whole days from `now` until `notAfter` (negative once expired); null when unknown. */
+export function daysToExpiry(notAfter: string | undefined, now: Date): number | null {
+  if (notAfter === undefined) return null;
+  const at = Date.parse(notAfter);
+  if (Number.isNaN(at)) return null;
+  return Math.floor((at - now.getTime()) / dayMs);
+}
+
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** What callers see of a deployment record (no secret ids, no internal bookkeeping). */
+export function deploymentView(d: Deployment): DeploymentView {
+  return defined({
+    jobId: d.job.jobId,
+    status: d.status,
+    reason: d.reason,
+    certificateArn: d.job.certificateArn,
+    certName: d.job.certName,
+    target: { key: d.job.target.key, value: d.job.target.value },
+    install: { ...d.job.install },
+    requester: d.job.requester,
+    trigger: d.job.trigger,
+    eventId: d.job.eventId,
+    conditions: [...d.conditions],
+    certificate: d.certificate,
+    commandId: d.commandId,
+    servers: d.servers.map((s) => ({ ...s })),
+    counts: d.counts,
+    attempts: d.attempts,
+    failures: d.failures,
+    lastError: d.lastError,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    finishedAt: d.finishedAt,
+  }) as DeploymentView;
+}
+
+/** One managed certificate on one target, with days to expiry computed at `now`. */
+export function certificateItem(m: Mapping, now: Date): CertificateItem {
+  return defined({
+    certificateArn: m.certificateArn,
+    certName: m.certName,
+    target: { key: m.target.key, value: m.target.value },
+    install: { ...m.install },
+    serial: m.serial,
+    notBefore: m.notBefore,
+    notAfter: m.notAfter,
+    daysToExpiry: daysToExpiry(m.notAfter, now),
+    lastExportedAt: m.lastExportedAt,
+    lastJobId: m.lastJobId,
+    lastOutcome: m.lastOutcome,
+    lastOutcomeAt: m.lastOutcomeAt,
+  }) as CertificateItem;
+}

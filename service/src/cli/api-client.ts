@@ -1,0 +1,114 @@
+import { CliError } from './errors.ts';
+
+export interface ApiClientOptions {
+  /** e.g. `https://certs.example.com` (ACM_CERT_EXPORT_URL). */
+  readonly baseUrl: string;
+  /**
+   * Headers that authenticate one request (an `AcmCertExport` token, or a SigV4 signature for
+   * API Gateway). Called again with `fresh` after a 401 TOKEN_EXPIRED.
+   */
+  readonly authorize: (request: OutgoingRequest, fresh: boolean) => Promise<Record<string, string>>;
+  readonly fetch: typeof fetch;
+  /** Retries of 503 answers and network errors (requests are safe to retry: POSTs carry an Idempotency-Key). */
+  readonly retries?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly timeoutMs?: number;
+}
+
+export interface OutgoingRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export interface ApiResponse<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+}
+
+interface ErrorPayload {
+  error?: {
+    code?: string;
+    message?: string;
+    reason?: string;
+    details?: { field?: string; problem?: string }[];
+  };
+}
+
+function describe(status: number, payload: unknown): CliError {
+  const error = (payload as ErrorPayload | undefined)?.error;
+  if (error?.code === undefined) return new CliError(`the API answered HTTP ${status}`);
+  const details = (error.details ?? [])
+    .map((d) => `\n  ${d.field ?? ''} ${d.problem ?? ''}`.trimEnd())
+    .join('');
+  const reason = error.reason === undefined ? '' : ` [${error.reason}]`;
+  return new CliError(`${error.code}${reason}: ${error.message ?? ''}${details}`, {
+    code: error.code,
+  });
+}
+
+/** A small client of the HTTP API: JSON in and out, signed with a fresh-enough token. */
+export class ApiClient {
+  readonly #options: ApiClientOptions;
+
+  constructor(options: ApiClientOptions) {
+    this.#options = options;
+  }
+
+  async request<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> {
+    const retries = this.#options.retries ?? 2;
+    const sleep = this.#options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    let freshToken = false;
+    for (let attempt = 0; ; attempt++) {
+      const url = new URL(`${this.#options.baseUrl.replace(/\/+$/, '')}${path}`);
+      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
+      };
+      const outgoing = { method, url, headers, ...(body === undefined ? {} : { body }) };
+      const auth = await this.#options.authorize(outgoing, freshToken);
+      let response: Response;
+      try {
+        response = await this.#options.fetch(url, {
+          method,
+          headers: { ...headers, ...auth },
+          ...(body === undefined ? {} : { body }),
+          signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
+        });
+      } catch (error) {
+        if (attempt < retries) {
+          await sleep(500 * 2 ** attempt);
+          continue;
+        }
+        const why = error instanceof Error ? error.message : String(error);
+        throw new CliError(`cannot reach ${this.#options.baseUrl}: ${why}`);
+      }
+      const text = await response.text();
+      let payload: unknown;
+      try {
+        payload = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        payload = undefined;
+      }
+      if (response.ok) return { status: response.status, body: payload as T };
+      const error = describe(response.status, payload);
+      const reason = (payload as ErrorPayload | undefined)?.error?.reason;
+      if (response.status === 401 && reason === 'TOKEN_EXPIRED' && !freshToken) {
+        freshToken = true;
+        continue;
+      }
+      if (response.status === 503 && attempt < retries) {
+        await sleep(500 * 2 ** attempt);
+        continue;
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Exit codes of `acm-cert-export`:
+ * - 0: done (a job that succeeded, or was queued / is in progress when not waiting);
+ * - 1: usage or other error (bad arguments, credentials, HTTP errors, network);
+ * - 2: the job ended unsuccessfully (PartiallyFailed, Failed, TimedOut, NoTargets);
+ * - 3: `--wait` gave up (`--timeout`) while the job was still running.
+ */
+export const exitCodes = { ok: 0, error: 1, jobFailed: 2, waitTimedOut: 3 } as const;
+
+/** An error the CLI reports as one line on stderr, exiting with `exitCode`. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  readonly exitCode: number;
+  /** The API's error code, when the error came from the API. */
+  readonly code?: string;
+
+  constructor(message: string, options: { exitCode?: number; code?: string } = {}) {
+    super(message);
+    this.exitCode = options.exitCode ?? exitCodes.error;
+    if (options.code !== undefined) this.code = options.code;
+  }
+}

@@ -1,0 +1,99 @@
+import type { CertificateItem, DeploymentView, JobAccepted } from '../api/schemas.ts';
+
+/** Human-readable output. Scripts use `--json`, which prints the API's JSON unchanged. */
+
+export function formatAccepted(accepted: JobAccepted, baseUrl: string): string {
+  const url = new URL(accepted.statusUrl, baseUrl).toString();
+  return `Job ${accepted.jobId} ${accepted.status}\n  status: ${url}\n  follow: acm-cert-export status ${accepted.jobId} --wait`;
+}
+
+function serverLine(s: DeploymentView['servers'][number]): string {
+  const summary = s.summary;
+  const what =
+    s.error ??
+    (summary === undefined
+      ? s.statusDetails
+      : [
+          summary.outcome,
+          summary.serial === null ? undefined : `serial ${summary.serial}`,
+          summary.reloaded ? 'reloaded' : undefined,
+          summary.message,
+        ]
+          .filter((x) => x !== undefined)
+          .join(', '));
+  return `  ${s.instanceId.padEnd(20)} ${s.status.padEnd(10)} ${what}`;
+}
+
+export function formatDeployment(d: DeploymentView): string {
+  const lines = [
+    `Job ${d.jobId}  ${d.status}`,
+    `  certificate  ${d.certificateArn} as ${d.certName}`,
+    `  target       ${d.target.key}=${d.target.value}`,
+    `  requested    ${d.createdAt} by ${d.requester ?? 'unknown'} (${d.trigger})`,
+  ];
+  if (d.reason !== undefined) lines.push(`  reason       ${d.reason}`);
+  if (d.certificate !== undefined) {
+    lines.push(
+      `  exported     serial ${d.certificate.serial}, valid until ${d.certificate.notAfter}`,
+    );
+  }
+  if (d.commandId !== undefined) lines.push(`  command      ${d.commandId}`);
+  if (d.counts !== undefined) {
+    lines.push(
+      `  progress     ${d.counts.completed}/${d.counts.target} servers done, ${d.counts.errors} failed`,
+    );
+  }
+  if (d.servers.length > 0) {
+    lines.push(`  servers (${d.servers.length}):`);
+    for (const s of d.servers) lines.push(serverLine(s));
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The lines worth printing when a deployment moved from `before` to `after`: its status, and
+ * each server whose status changed.
+ */
+export function progressLines(
+  before: DeploymentView | undefined,
+  after: DeploymentView,
+  at: Date,
+): string[] {
+  const time = at.toISOString().slice(11, 19);
+  const lines: string[] = [];
+  const counts =
+    after.counts === undefined
+      ? ''
+      : `  ${after.counts.completed}/${after.counts.target} servers done, ${after.counts.errors} failed`;
+  if (
+    before === undefined ||
+    before.status !== after.status ||
+    JSON.stringify(before.counts) !== JSON.stringify(after.counts)
+  ) {
+    lines.push(`[${time}] ${after.status}${counts}`);
+  }
+  const previous = new Map(before?.servers.map((s) => [s.instanceId, s.status]) ?? []);
+  for (const s of after.servers) {
+    if (previous.get(s.instanceId) !== s.status) lines.push(serverLine(s));
+  }
+  return lines;
+}
+
+export function formatCertificates(items: readonly CertificateItem[]): string {
+  if (items.length === 0) return 'No managed certificates.';
+  const rows = items.map((c) => [
+    `${c.target.key}=${c.target.value}`,
+    c.certName,
+    c.daysToExpiry === null ? '-' : String(c.daysToExpiry),
+    c.notAfter ?? '-',
+    c.lastOutcome ?? '-',
+    c.certificateArn,
+  ]);
+  const header = ['TARGET', 'NAME', 'DAYS', 'NOT AFTER', 'LAST OUTCOME', 'CERTIFICATE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}

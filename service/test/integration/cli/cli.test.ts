@@ -1,0 +1,236 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stsAuthenticator } from '../../../src/auth/sts-authenticator.ts';
+import { parseMessage } from '../../../src/messages/parse-message.ts';
+import { systemClock } from '../../../src/ports/clock.ts';
+import { testClients } from '../../support/aws.ts';
+import { anIamUser, type IamUser } from '../../support/builders/iam-users.ts';
+import { aMapping, certArn, type TestApi, testApi } from '../../unit/api/support/harness.ts';
+
+/**
+ * The `acm-cert-export` binary, run as a child process with the standard AWS credential
+ * variables, against the app listening on loopback (STS on the emulator, the other ports
+ * in memory; a test stands in for the worker by moving records along). The full end-to-end
+ * run through the worker to files on the stand-in servers lives with the worker's tests.
+ */
+
+const endpoint = inject('motoEndpoint');
+const main = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+const account = '123456789012';
+
+let api: TestApi;
+let baseUrl: string;
+let alice: IamUser;
+let bob: IamUser;
+
+beforeAll(async () => {
+  const { iam } = testClients();
+  alice = await anIamUser(iam, { userName: 'alice-cli' });
+  bob = await anIamUser(iam, { userName: 'bob-cli' });
+  const auth = {
+    mode: 'sts' as const,
+    audience: 'certs-test',
+    stsEndpoint: endpoint,
+    maxTokenAgeSeconds: 300,
+    principals: [
+      { principal: alice.arn, actions: ['read' as const, 'deploy' as const], targets: ['env=dev'] },
+      { principal: bob.arn, actions: ['read' as const], targets: [] },
+    ],
+  };
+  api = testApi({
+    config: { auth },
+    authenticator: stsAuthenticator({ ...auth, clock: systemClock }),
+  });
+  baseUrl = await api.app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await api?.app.close();
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(user: IamUser, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [main, ...args],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: '/nonexistent',
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: user.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: user.credentials.secretAccessKey,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_ENDPOINT_URL: endpoint,
+          ACM_CERT_EXPORT_URL: baseUrl,
+          ACM_CERT_EXPORT_AUDIENCE: 'certs-test',
+        },
+        timeout: 30_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Stands in for the worker: moves the newest job along while the CLI follows it. */
+function workOnNextJob(final: 'Succeeded' | 'Failed'): Promise<void> {
+  return new Promise((resolve) => {
+    const seen = api.queue.messages.length;
+    const timer = setInterval(async () => {
+      const message = api.queue.messages[seen];
+      if (message?.jobId === undefined) return;
+      clearInterval(timer);
+      const d = await api.deployments.get(message.jobId);
+      if (d === undefined) return;
+      const running = await api.deployments.save({
+        ...d,
+        status: 'Running',
+        version: d.version + 1,
+        counts: { target: 1, completed: 0, errors: 0 },
+        servers: [
+          {
+            instanceId: 'i-0abc',
+            status: 'InProgress',
+            statusDetails: 'InProgress',
+            updatedAt: 'now',
+          },
+        ],
+      });
+      await new Promise((r) => setTimeout(r, 400));
+      await api.deployments.save({
+        ...running,
+        status: final,
+        version: running.version + 1,
+        counts: { target: 1, completed: 1, errors: final === 'Failed' ? 1 : 0 },
+        servers: [
+          {
+            instanceId: 'i-0abc',
+            status: final === 'Failed' ? 'Failed' : 'Success',
+            statusDetails: final === 'Failed' ? 'Failed' : 'Success',
+            ...(final === 'Failed' ? { error: 'reload command failed' } : {}),
+            updatedAt: 'later',
+          },
+        ],
+        ...(final === 'Failed' ? { reason: '1 of 1 servers failed' } : {}),
+      });
+      resolve();
+    }, 50);
+  });
+}
+
+describe('acm-cert-export (child process, standard credential chain)', () => {
+  it('deploy --wait follows the job to Succeeded: exit 0', async () => {
+    const worker = workOnNextJob('Succeeded');
+    const run = await cli(
+      alice,
+      'deploy',
+      '--cert-arn',
+      certArn,
+      '--name',
+      'web',
+      '--target',
+      'env=dev',
+      '--reload-command',
+      'systemctl reload nginx',
+      '--wait',
+      '--interval',
+      '0.2',
+    );
+    await worker;
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Running {2}0\/1 servers done/);
+    expect(run.stdout).toMatch(/i-0abc +Success/);
+    expect(run.stdout).toMatch(/Job \S+ {2}Succeeded/);
+    expect(api.queue.messages.at(-1)).toMatchObject({
+      requester: `arn:aws:iam::${account}:user/alice-cli`,
+      install: { reloadCommand: 'systemctl reload nginx' },
+    });
+  });
+
+  it('deploy --wait --json exits 2 when the job fails, printing the record', async () => {
+    const worker = workOnNextJob('Failed');
+    const run = await cli(
+      alice,
+      'deploy',
+      '--cert-arn',
+      certArn,
+      '--name',
+      'web',
+      '--target',
+      'env=dev',
+      '--wait',
+      '--json',
+      '--interval',
+      '0.2',
+    );
+    await worker;
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      status: 'Failed',
+      reason: '1 of 1 servers failed',
+      servers: [{ instanceId: 'i-0abc', error: 'reload command failed' }],
+    });
+    const status = await cli(bob, 'status', JSON.parse(run.stdout).jobId);
+    expect(status.code).toBe(2);
+    expect(status.stdout).toMatch(/reason +1 of 1 servers failed/);
+  });
+
+  it('a principal without deploy rights gets exit 1 and the API’s reason', async () => {
+    const run = await cli(
+      bob,
+      'deploy',
+      '--cert-arn',
+      certArn,
+      '--name',
+      'web',
+      '--target',
+      'env=dev',
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      `acm-cert-export: FORBIDDEN: arn:aws:iam::${account}:user/bob-cli is not allowed to deploy`,
+    );
+  });
+
+  it('list prints the managed certificates', async () => {
+    await api.mappings.put(aMapping({ certName: 'shop', notAfter: '2099-01-01T00:00:00.000Z' }));
+    const run = await cli(bob, 'list', '--json');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([expect.objectContaining({ certName: 'shop' })]);
+  });
+
+  it('token prints a header value curl can use', async () => {
+    const run = await cli(bob, 'token');
+    expect(run.code).toBe(0);
+    const res = await fetch(`${baseUrl}/v1/certificates`, {
+      headers: { authorization: run.stdout.trim() },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('renew puts an ACM RENEWAL event on the queue', async () => {
+    const { sqs } = testClients();
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'cli-renew-test' }));
+    const run = await cli(alice, 'renew', '--cert-arn', certArn, '--queue-url', QueueUrl ?? '');
+    expect(run.code).toBe(0);
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 1 }),
+    );
+    expect(parseMessage(Messages?.[0]?.Body ?? '')).toMatchObject({
+      kind: 'acm-event',
+      event: { resources: [certArn], detail: { Action: 'RENEWAL' } },
+    });
+  });
+});

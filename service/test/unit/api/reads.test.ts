@@ -1,0 +1,282 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TerminalError } from '../../../src/domain/errors.ts';
+import {
+  aDeployment,
+  aMapping,
+  certArn,
+  otherCertArn,
+  principals,
+  type TestApi,
+  testApi,
+} from './support/harness.ts';
+
+let api: TestApi;
+afterEach(async () => {
+  await api?.app.close();
+});
+
+const enc = encodeURIComponent;
+
+describe('GET /v1/deployments/:id', () => {
+  it('shows status, conditions and per-server results, and no secret ids', async () => {
+    api = testApi();
+    await api.deployments.create(
+      aDeployment({
+        jobId: 'job-12345678',
+        status: 'PartiallyFailed',
+        reason: '1 of 2 servers failed',
+        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:acm-passphrase/x',
+        secretVersionId: 'v1',
+        conditions: [
+          {
+            type: 'Exported',
+            status: 'True',
+            reason: 'Exported',
+            message: 'serial 01',
+            lastTransitionTime: '2026-11-26T00:00:01.000Z',
+          },
+        ],
+        servers: [
+          {
+            instanceId: 'i-1',
+            status: 'Success',
+            statusDetails: 'Success',
+            responseCode: 0,
+            summary: {
+              outcome: 'installed',
+              serial: '01',
+              notBefore: null,
+              notAfter: null,
+              sha256: null,
+              files: ['/etc/ssl/web.pem'],
+              reloaded: true,
+            },
+            updatedAt: '2026-11-26T00:00:02.000Z',
+          },
+          {
+            instanceId: 'i-2',
+            status: 'Failed',
+            statusDetails: 'Failed',
+            responseCode: 1,
+            error: 'nginx: config test failed',
+            updatedAt: '2026-11-26T00:00:02.000Z',
+          },
+        ],
+        counts: { target: 2, completed: 2, errors: 1 },
+      }),
+    );
+    const res = await api.call('reader', 'GET', '/v1/deployments/job-12345678');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({
+      jobId: 'job-12345678',
+      status: 'PartiallyFailed',
+      reason: '1 of 2 servers failed',
+      certificateArn: certArn,
+      target: { key: 'env', value: 'dev' },
+      requester: principals.admin,
+      conditions: [{ type: 'Exported', status: 'True' }],
+      servers: [
+        { instanceId: 'i-1', summary: { outcome: 'installed', files: ['/etc/ssl/web.pem'] } },
+        { instanceId: 'i-2', error: 'nginx: config test failed' },
+      ],
+      counts: { target: 2, completed: 2, errors: 1 },
+    });
+    expect(res.body).not.toContain('secretsmanager');
+    expect(body.secretVersionId).toBeUndefined();
+  });
+
+  it('404 DEPLOYMENT_NOT_FOUND for an unknown id; 400 for a malformed one', async () => {
+    api = testApi();
+    const missing = await api.call('reader', 'GET', '/v1/deployments/job-00000000');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('DEPLOYMENT_NOT_FOUND');
+    const bad = await api.call('reader', 'GET', '/v1/deployments/x');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details[0]).toMatchObject({ in: 'params', field: '/id' });
+  });
+
+  it('lets a deploy-only principal follow jobs on its targets, not on others', async () => {
+    api = testApi();
+    await api.deployments.create(aDeployment({ jobId: 'job-dev-0001' }));
+    await api.deployments.create(
+      aDeployment({
+        jobId: 'job-prod-001',
+        job: { ...aDeployment().job, jobId: 'job-prod-001', target: { key: 'env', value: 'prod' } },
+      }),
+    );
+    expect((await api.call('ci', 'GET', '/v1/deployments/job-dev-0001')).statusCode).toBe(200);
+    const prod = await api.call('ci', 'GET', '/v1/deployments/job-prod-001');
+    expect(prod.statusCode).toBe(403);
+    expect(prod.json().error.code).toBe('FORBIDDEN');
+  });
+
+  it('503 DEPENDENCY_UNAVAILABLE when the table fails, without the cause', async () => {
+    api = testApi();
+    api.deployments.get = async () => {
+      throw new Error('ProvisionedThroughputExceededException: table CertDeployments');
+    };
+    const res = await api.call('reader', 'GET', '/v1/deployments/job-00000001');
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    expect(res.body).not.toContain('CertDeployments');
+  });
+
+  it('500 INTERNAL_ERROR with a request id for a terminal adapter error, nothing leaked', async () => {
+    api = testApi();
+    api.deployments.get = async () => {
+      throw new TerminalError('AccessDenied', 'User arn:aws:iam::123:role/x is not authorized');
+    };
+    const res = await api.call('reader', 'GET', '/v1/deployments/job-00000001');
+    expect(res.statusCode).toBe(500);
+    expect(res.json().error).toEqual({
+      code: 'INTERNAL_ERROR',
+      message: 'internal error; quote the request id when reporting it',
+      requestId: res.headers['x-request-id'],
+    });
+    expect(res.body).not.toContain('arn:aws:iam');
+  });
+});
+
+describe('GET /v1/certificates', () => {
+  it('lists mappings with days to expiry at the injected time, paginated', async () => {
+    api = testApi();
+    await api.mappings.put(
+      aMapping({
+        certName: 'a',
+        serial: '0a',
+        notAfter: '2026-12-27T12:00:00.000Z',
+        lastOutcome: 'Succeeded',
+        lastJobId: 'job-1',
+      }),
+    );
+    await api.mappings.put(aMapping({ certName: 'b', notAfter: '2026-11-20T00:00:00.000Z' }));
+    await api.mappings.put(aMapping({ certName: 'c' }));
+    const first = await api.call('reader', 'GET', '/v1/certificates?limit=2');
+    expect(first.statusCode).toBe(200);
+    const page1 = first.json();
+    expect(page1.items).toEqual([
+      {
+        certificateArn: certArn,
+        certName: 'a',
+        target: { key: 'env', value: 'dev' },
+        install: {},
+        serial: '0a',
+        notAfter: '2026-12-27T12:00:00.000Z',
+        daysToExpiry: 30,
+        lastJobId: 'job-1',
+        lastOutcome: 'Succeeded',
+      },
+      expect.objectContaining({ certName: 'b', daysToExpiry: -7 }),
+    ]);
+    expect(page1.nextCursor).toEqual(expect.any(String));
+    const second = await api.call(
+      'reader',
+      'GET',
+      `/v1/certificates?limit=2&cursor=${enc(page1.nextCursor)}`,
+    );
+    expect(second.json()).toEqual({
+      items: [expect.objectContaining({ certName: 'c', daysToExpiry: null })],
+    });
+  });
+
+  it('400 INVALID_CURSOR when the store does not recognise the cursor', async () => {
+    api = testApi();
+    api.mappings.list = async () => {
+      throw new TerminalError('InvalidCursor', 'bad cursor');
+    };
+    const res = await api.call('reader', 'GET', '/v1/certificates?cursor=zzz');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('INVALID_CURSOR');
+  });
+
+  it('is refused to a deploy-only principal', async () => {
+    api = testApi();
+    expect((await api.call('ci', 'GET', '/v1/certificates')).statusCode).toBe(403);
+  });
+});
+
+describe('GET /v1/certificates/:arn/deployments', () => {
+  it('takes the URL-encoded ARN and lists that certificate’s deployments, newest first', async () => {
+    api = testApi();
+    await api.deployments.create(
+      aDeployment({ jobId: 'job-old-0001', createdAt: '2026-11-01T00:00:00Z' }),
+    );
+    await api.deployments.create(
+      aDeployment({ jobId: 'job-new-0001', createdAt: '2026-11-02T00:00:00Z' }),
+    );
+    await api.deployments.create(
+      aDeployment({
+        jobId: 'job-other-01',
+        job: { ...aDeployment().job, jobId: 'job-other-01', certificateArn: otherCertArn },
+      }),
+    );
+    const res = await api.call('reader', 'GET', `/v1/certificates/${enc(certArn)}/deployments`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items.map((d: { jobId: string }) => d.jobId)).toEqual([
+      'job-new-0001',
+      'job-old-0001',
+    ]);
+  });
+
+  it('400 for something that is not a certificate ARN', async () => {
+    api = testApi();
+    const res = await api.call('reader', 'GET', '/v1/certificates/not-an-arn/deployments');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details[0]).toMatchObject({ in: 'params', field: '/arn' });
+  });
+});
+
+describe('DELETE /v1/certificates/:arn/targets/:key/:value/:certName', () => {
+  const url = (arn = certArn, key = 'env', value = 'dev', name = 'web') =>
+    `/v1/certificates/${enc(arn)}/targets/${enc(key)}/${enc(value)}/${enc(name)}`;
+
+  it('schedules the secret for deletion, then removes the mapping', async () => {
+    api = testApi();
+    const secretArn =
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:acm-passphrase/x-AbCdEf';
+    await api.mappings.put(aMapping({ secretArn }));
+    const res = await api.call('admin', 'DELETE', url());
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      certificateArn: certArn,
+      certName: 'web',
+      target: { key: 'env', value: 'dev' },
+      secretArn,
+      secretDeletion: 'scheduled',
+      recoveryWindowDays: 7,
+    });
+    expect(api.passphrases.scheduled).toEqual([{ secretId: secretArn, days: 7 }]);
+    expect(api.mappings.items.size).toBe(0);
+    const again = await api.call('admin', 'DELETE', url());
+    expect(again.statusCode).toBe(404);
+    expect(again.json().error.code).toBe('MAPPING_NOT_FOUND');
+  });
+
+  it('handles tag values with slashes and spaces (URL-encoded)', async () => {
+    api = testApi();
+    await api.mappings.put(aMapping({ target: { key: 'app/tier', value: 'web front' } }));
+    const res = await api.call('admin', 'DELETE', url(certArn, 'app/tier', 'web front'));
+    expect(res.statusCode).toBe(200);
+    expect(res.json().secretDeletion).toBe('none');
+  });
+
+  it('keeps the mapping when the secret cannot be scheduled (retry finishes the job)', async () => {
+    api = testApi();
+    await api.mappings.put(aMapping({ secretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x' }));
+    api.passphrases.scheduleDeletion = async () => {
+      throw new Error('throttled');
+    };
+    const res = await api.call('admin', 'DELETE', url());
+    expect(res.statusCode).toBe(503);
+    expect(api.mappings.items.size).toBe(1);
+  });
+
+  it('needs deploy on that target', async () => {
+    api = testApi();
+    await api.mappings.put(aMapping({ target: { key: 'env', value: 'prod' } }));
+    expect((await api.call('ci', 'DELETE', url(certArn, 'env', 'prod'))).statusCode).toBe(403);
+    expect((await api.call('reader', 'DELETE', url(certArn, 'env', 'prod'))).statusCode).toBe(403);
+    expect(api.mappings.items.size).toBe(1);
+  });
+});
