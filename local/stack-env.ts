@@ -1,0 +1,87 @@
+/**
+ * The service's environment for local runs (docker compose and the no-Docker run), from the
+ * same definition as the CDK stack's (infra/lib/service-environment.ts) plus the endpoints of
+ * the emulator. docker-compose.yml spells the result out; a unit test keeps them equal.
+ */
+import {
+  deploymentsTable,
+  documentName,
+  jobQueue,
+  mappingTable,
+  passphraseSecretPrefix,
+} from '../infra/lib/resource-definitions.ts';
+import { serviceEnvironment } from '../infra/lib/service-environment.ts';
+
+/** moto's default account: every ARN and queue URL in the emulator uses it. */
+export const emulatorAccount = '123456789012';
+export const emulatorRegion = 'us-east-1';
+
+/** The IAM user the seeding step creates; its signed requests are what the demo CLI sends. */
+export const demoUserName = 'demo';
+export const demoPrincipal = `arn:aws:iam::${emulatorAccount}:user/${demoUserName}`;
+/** The demo servers' tag, and the only target the demo user may deploy to. */
+export const demoTarget = { key: 'env', value: 'dev' } as const;
+
+export const demoPrincipals = [
+  {
+    principal: demoPrincipal,
+    actions: ['read', 'deploy'],
+    targets: [`${demoTarget.key}=${demoTarget.value}`],
+  },
+];
+
+export interface LocalEndpoints {
+  /** moto, e.g. http://moto:5000 in compose, http://127.0.0.1:5000 without Docker. */
+  readonly moto: string;
+  /** The Run Command stand-in (SSM API). */
+  readonly runCommand: string;
+  readonly port?: number;
+}
+
+/** moto names a queue URL after the endpoint it was reached through, the account and the name. */
+export function emulatorQueueUrl(moto: string, queueName: string): string {
+  return `${moto.replace(/\/+$/, '')}/${emulatorAccount}/${queueName}`;
+}
+
+/** Every variable the local service gets, in a stable order. */
+export function localServiceEnvironment(endpoints: LocalEndpoints): Record<string, string> {
+  return {
+    ...serviceEnvironment(
+      {
+        region: emulatorRegion,
+        queueUrl: emulatorQueueUrl(endpoints.moto, jobQueue.defaultName),
+        deadLetterQueueUrl: emulatorQueueUrl(endpoints.moto, jobQueue.deadLetterName),
+        mappingTable: mappingTable.defaultName,
+        deploymentsTable: deploymentsTable.defaultName,
+        documentName,
+        secretPrefix: passphraseSecretPrefix,
+        allowedCertificateArns: [],
+      },
+      {
+        apiEnabled: true,
+        workerEnabled: true,
+        authMode: 'sts',
+        principalsJson: JSON.stringify(demoPrincipals),
+        authAudience: 'acm-cert-export',
+        port: endpoints.port ?? 8080,
+      },
+    ),
+    // Every AWS call goes to moto except SSM, which the stand-in answers (and forwards the rest).
+    AWS_ENDPOINT_URL: endpoints.moto,
+    AWS_ENDPOINT_URL_SSM: endpoints.runCommand,
+    // moto accepts any credentials; these are the service's own, not the demo caller's.
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    LOG_LEVEL: 'info',
+  };
+}
+
+/** The environment the seeding step and the stand-in use to reach moto. */
+export function emulatorClientEnvironment(moto: string): Record<string, string> {
+  return {
+    AWS_REGION: emulatorRegion,
+    AWS_ENDPOINT_URL: moto,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+  };
+}
