@@ -26,18 +26,19 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # API and worker in one process; API_ENABLED / WORKER_ENABLED switch either off.
 CMD ["node", "service/src/main.ts"]
 
-# Local only: stand-in servers run ssm/install-acm-certificate.sh, which needs bash, openssl and
-# the AWS CLI (the same awscli version as local/requirements.txt). Runs as root because the
-# install script sets file ownership, as SSM Agent does on a real server.
+# Local only (docker compose): the Run Command stand-in and the seeding step. Stand-in servers
+# run ssm/install-acm-certificate.sh, which needs bash, openssl and the AWS CLI; the CLI goes
+# into /app/.venv, where the stand-in looks for it (as after local/setup.sh), at the version
+# local/requirements.txt pins. Runs as root: the install script sets file ownership, as SSM
+# Agent does on a real server. All npm dependencies: the seeding step uses dev-only SDK clients.
 FROM ${NODE_IMAGE} AS standin
 RUN apt-get update \
   && apt-get install -y --no-install-recommends bash ca-certificates openssl python3 python3-venv \
   && rm -rf /var/lib/apt/lists/*
-COPY local/requirements.txt /tmp/requirements.txt
-RUN python3 -m venv /opt/awscli \
-  && /opt/awscli/bin/pip install --no-cache-dir "$(grep -E '^awscli==' /tmp/requirements.txt)"
-ENV PATH=/opt/awscli/bin:${PATH}
 WORKDIR /app
+COPY local/requirements.txt ./local/requirements.txt
+RUN python3 -m venv .venv \
+  && .venv/bin/pip install --no-cache-dir "$(grep -E '^awscli==' local/requirements.txt)"
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY service/src ./service/src

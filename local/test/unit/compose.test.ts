@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { args, parseDockerfile, stage } from '../../../infra/test/unit/support/dockerfile.ts';
+import { importGraph } from '../../../infra/test/unit/support/imports.ts';
+import { repoRoot } from '../../paths.ts';
+import { emulatorClientEnvironment, localServiceEnvironment } from '../../stack-env.ts';
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; target: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  network_mode?: string;
+}
+
+const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, ComposeService>;
+};
+const services = compose.services;
+
+/** The compose-spec JSON schema, as shipped by the dclint package (MIT; the schema is compose-spec's). */
+function composeSchema(): Record<string, unknown> {
+  const dclint = dirname(createRequire(import.meta.url).resolve('dclint/package.json'));
+  const schema = JSON.parse(readFileSync(join(dclint, 'schemas/compose.schema.json'), 'utf8'));
+  // Draft-07 is Ajv's default; its "$schema" URL spelling is one Ajv does not know by that name.
+  delete schema.$schema;
+  return schema;
+}
+
+describe('docker-compose.yml', () => {
+  it('is valid against the compose-spec schema', () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(composeSchema());
+    const valid = validate(compose);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('fails the schema check for a mistake compose would refuse (so the check is not vacuous)', () => {
+    const validate = new Ajv({ strict: false }).compile(composeSchema());
+    const broken = structuredClone(compose) as {
+      services: Record<string, Record<string, unknown>>;
+    };
+    (broken.services.service as Record<string, unknown>).depends_on = {
+      seed: { condition: 'finished' },
+    };
+    expect(validate(broken)).toBe(false);
+    expect(validate({ ...compose, servics: {} })).toBe(false);
+  });
+
+  it('runs the emulator, the seeding step, the Run Command stand-in and the service', () => {
+    expect(Object.keys(services).sort()).toEqual(['moto', 'run-command', 'seed', 'service']);
+    expect(services.moto?.image).toBe('motoserver/moto:5.2.5');
+    expect(services.moto?.environment).toEqual({ MOTO_ACM_VALIDATION_WAIT: '0' });
+  });
+
+  it('gives the service exactly the environment local/stack-env.ts builds for these hosts', () => {
+    const env = localServiceEnvironment({
+      moto: 'http://moto:5000',
+      // The service shares the stand-in's network namespace (network_mode), hence loopback.
+      runCommand: 'http://127.0.0.1:5001',
+      port: 8080,
+    });
+    expect(services.service?.environment).toEqual(env);
+    expect(services.service?.network_mode).toBe('service:run-command');
+    expect(services.seed?.environment).toEqual(emulatorClientEnvironment('http://moto:5000'));
+    expect(services['run-command']?.environment).toEqual(
+      emulatorClientEnvironment('http://moto:5000'),
+    );
+  });
+
+  it('starts the service only after the seeding step succeeded', () => {
+    expect(services.service?.depends_on?.seed).toEqual({
+      condition: 'service_completed_successfully',
+    });
+    expect(services.seed?.depends_on?.moto).toEqual({ condition: 'service_healthy' });
+    expect(services['run-command']?.depends_on?.moto).toEqual({ condition: 'service_healthy' });
+  });
+
+  it('builds only targets the Dockerfile has, the service from the image ECS runs', () => {
+    const dockerfile = parseDockerfile(join(repoRoot, 'Dockerfile'));
+    const targets = dockerfile.stages.map((s) => s.name);
+    for (const [name, service] of Object.entries(services)) {
+      if (service.build === undefined) continue;
+      expect(service.build.context, name).toBe('.');
+      expect(targets, name).toContain(service.build.target);
+    }
+    expect(services.service?.build?.target).toBe('service');
+  });
+
+  it('runs `node <file>` commands whose files, and everything they import, are in their image', () => {
+    const dockerfile = parseDockerfile(join(repoRoot, 'Dockerfile'));
+    for (const [name, service] of Object.entries(services)) {
+      const command = service.command ?? [];
+      if (command[0] !== 'node') continue;
+      const entry = join(repoRoot, command[1] ?? '');
+      expect(existsSync(entry), `${name}: ${command[1]}`).toBe(true);
+      const copied = args(stage(dockerfile, service.build?.target ?? ''), 'COPY')
+        .filter((c) => !c.startsWith('--from'))
+        .flatMap((c) =>
+          c
+            .split(/\s+/)
+            .filter((p) => !p.startsWith('--'))
+            .slice(0, -1),
+        );
+      for (const file of importGraph([entry]).files) {
+        const path = relative(repoRoot, file);
+        expect(
+          copied.some((c) => path === c || path.startsWith(c.endsWith('/') ? c : `${c}/`)),
+          `${name}: ${path} is not copied into the ${service.build?.target} image`,
+        ).toBe(true);
+      }
+    }
+  });
+});
