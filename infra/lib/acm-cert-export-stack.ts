@@ -166,6 +166,7 @@ export class AcmCertExportStack extends Stack {
       ...(s.alarmEmail === undefined ? {} : { email: s.alarmEmail }),
     });
 
+    new CfnOutput(this, 'ServiceLogGroup', { value: this.service.logGroup.logGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'QueueUrl', { value: this.queues.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });

@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantStatements } from './iam-policies.ts';
@@ -41,6 +42,7 @@ export function healthCheckCommand(port: number): string {
 export class ContainerService extends Construct {
   readonly service: ecs.FargateService;
   readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: ContainerServiceProps) {
     super(scope, id);
@@ -61,6 +63,7 @@ export class ContainerService extends Construct {
       key: props.key,
       retentionDays: props.logRetentionDays,
     });
+    this.logGroup = logGroup;
     // The root filesystem is read-only; /tmp is the task's ephemeral storage for whatever
     // Node or a library writes there.
     this.taskDefinition.addVolume({ name: 'tmp' });

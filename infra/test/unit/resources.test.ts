@@ -472,7 +472,7 @@ describe('the load balancer', () => {
 });
 
 describe('the outputs', () => {
-  it('name what an operator needs: API URL, topic, queues, document, server policy', () => {
+  it('name what an operator needs: API URL, topic, queues, document, server policy, logs', () => {
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
       'AlarmTopicArn',
       'ApiUrl',
@@ -480,6 +480,7 @@ describe('the outputs', () => {
       'InstallDocumentName',
       'QueueUrl',
       'ServerPassphrasePolicyArn',
+      'ServiceLogGroup',
     ]);
   });
 });

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ContextKey, readSettings, SettingsError } from '../../lib/settings.ts';
+import { defaultRepoRoot } from '../../lib/app.ts';
+import { type ContextKey, contextKeys, readSettings, SettingsError } from '../../lib/settings.ts';
 
 const certificate = 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123';
 
@@ -128,5 +131,12 @@ describe('stack settings from CDK context', () => {
     const run = () => settings({ albCertificateArn: certificate, ...context });
     expect(run).toThrow(SettingsError);
     expect(run).toThrow(message);
+  });
+});
+
+describe('docs/deploy.md', () => {
+  it('documents every context key the app reads', () => {
+    const doc = readFileSync(join(defaultRepoRoot, 'docs/deploy.md'), 'utf8');
+    for (const key of Object.keys(contextKeys)) expect(doc, key).toContain(`\`${key}\``);
   });
 });
