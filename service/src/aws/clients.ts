@@ -13,7 +13,7 @@ export function clientOptions(config: AwsConfig, service: AwsService) {
   return {
     region: config.region,
     maxAttempts: config.maxAttempts,
-    retryMode: 'adaptive',
+    retryMode: config.retryMode ?? (service === 'acm' ? 'adaptive' : 'standard'),
     ...(endpoint === undefined ? {} : { endpoint }),
   } as const;
 }

@@ -8,6 +8,13 @@ export interface AwsConfig {
   readonly endpoints: Readonly<Record<AwsService, string | undefined>>;
   /** Attempts per call including the first, with the SDK's adaptive retry mode. */
   readonly maxAttempts: number;
+  /**
+   * The SDK's retry mode for every client (`AWS_RETRY_MODE`). Unset: adaptive for ACM (a fixed
+   * per-account rate quota, where client-side rate adaptation pays), standard (exponential
+   * backoff with jitter, per call) for the rest, where adaptive mode's shared client-side rate
+   * limiter slows every job down after a few throttled calls.
+   */
+  readonly retryMode: 'adaptive' | 'standard' | undefined;
 }
 
 /** Service ids as they appear in `AWS_ENDPOINT_URL_<ID>`. */
@@ -69,5 +76,9 @@ export function readAwsConfig(env: Env): AwsConfig {
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) {
     throw new Error(`AWS_MAX_ATTEMPTS must be an integer from 1 to 20, got "${attemptsRaw}"`);
   }
-  return { region, endpoints, maxAttempts };
+  const retryMode = nonEmpty(env.AWS_RETRY_MODE);
+  if (retryMode !== undefined && retryMode !== 'adaptive' && retryMode !== 'standard') {
+    throw new Error(`AWS_RETRY_MODE must be adaptive or standard, got "${retryMode}"`);
+  }
+  return { region, endpoints, maxAttempts, retryMode };
 }

@@ -44,8 +44,16 @@ export type ProgressView = Pick<
   'status' | 'statusDetails' | 'targetCount' | 'invocations'
 >;
 
+/**
+ * The terminal "tag matched nothing" detail. The AWS guide writes `No Instances In Tag`; recorded
+ * API answers show `NoInstancesInTag`: both are accepted.
+ */
+export function isNoInstancesInTag(statusDetails: string): boolean {
+  return statusDetails.replace(/\s+/g, '').toLowerCase() === 'noinstancesintag';
+}
+
 export function isCommandTerminal(progress: ProgressView): boolean {
-  if (progress.statusDetails === 'No Instances In Tag') return true;
+  if (isNoInstancesInTag(progress.statusDetails)) return true;
   if (!terminalCommandStatuses.has(progress.status)) return false;
   // A terminal command with invocations still running is not finished from our side.
   return progress.invocations.every((i) => terminalInvocationStatuses.has(i.status));
@@ -60,7 +68,7 @@ export function verdict(
   target: string,
 ): JobVerdict {
   if (
-    progress.statusDetails === 'No Instances In Tag' ||
+    isNoInstancesInTag(progress.statusDetails) ||
     (servers.length === 0 && progress.targetCount === 0)
   ) {
     return {
@@ -81,7 +89,7 @@ export function verdict(
   const list = failed.slice(0, 10).map(describeServer).join('; ');
   const more = failed.length > 10 ? `; and ${failed.length - 10} more` : '';
   const timedOut = failed.every(
-    (s) => s.status === 'TimedOut' || /Timed Out/i.test(s.statusDetails),
+    (s) => s.status === 'TimedOut' || /Timed ?Out/i.test(s.statusDetails),
   );
   if (ok.length > 0) {
     return {

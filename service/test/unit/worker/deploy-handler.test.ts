@@ -95,7 +95,7 @@ describe('deploy handler', () => {
   it('ends NoTargets when the tag matches no server, without polling again', async () => {
     const w = workerWorld();
     w.commands.script = [
-      progress('Failed', [], { statusDetails: 'No Instances In Tag', targetCount: 0 }),
+      progress('Success', [], { statusDetails: 'NoInstancesInTag', targetCount: 0 }),
     ];
     expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
     const d = await w.deployments.get('job-00000001');

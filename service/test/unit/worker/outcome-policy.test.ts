@@ -52,7 +52,12 @@ describe('outcome policy', () => {
       'TimedOut',
     ],
     [
-      'no instances in tag',
+      'NoInstancesInTag (as the API answers)',
+      progress('Success', [], { statusDetails: 'NoInstancesInTag', targetCount: 0 }),
+      'NoTargets',
+    ],
+    [
+      'No Instances In Tag (as the guide writes it)',
       progress('Failed', [], { statusDetails: 'No Instances In Tag', targetCount: 0 }),
       'NoTargets',
     ],

@@ -1,0 +1,125 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { AcmCertificateAuthority } from './adapters/acm-certificate-authority.ts';
+import { AwsReadinessProbe } from './adapters/aws-readiness.ts';
+import { DynamoDbDeploymentStore } from './adapters/dynamodb-deployment-store.ts';
+import { DynamoDbMappingStore } from './adapters/dynamodb-mapping-store.ts';
+import { intervalRateLimiter } from './adapters/rate-limiter.ts';
+import { SecretsManagerPassphraseStore } from './adapters/secrets-manager-passphrase-store.ts';
+import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
+import { SsmCommandRunner } from './adapters/ssm-command-runner.ts';
+import type { ApiDependencies } from './api/dependencies.ts';
+import { createAuthenticator } from './auth/authenticator.ts';
+import { type AwsClients, createAwsClients } from './aws/clients.ts';
+import type { Config } from './config/config.ts';
+import { type Clock, systemClock } from './ports/clock.ts';
+import type { WorkerDeps, WorkerSettings } from './worker/worker-deps.ts';
+
+/** Every adapter, built once from one set of clients. */
+export function buildPorts(config: Config, clients: AwsClients) {
+  return {
+    certificates: new AcmCertificateAuthority(
+      clients.acm,
+      intervalRateLimiter(config.acm.exportRatePerSecond),
+    ),
+    passphrases: new SecretsManagerPassphraseStore(
+      clients.secretsManager,
+      config.secrets.kmsKeyId === undefined ? {} : { kmsKeyId: config.secrets.kmsKeyId },
+    ),
+    mappings: new DynamoDbMappingStore(clients.dynamodb, config.tables.mappings),
+    deployments: new DynamoDbDeploymentStore(clients.dynamodb, config.tables.deployments),
+    commands: new SsmCommandRunner(clients.ssm),
+    queue: new SqsJobQueue(clients.sqs, config.worker.queueUrl),
+    readiness: new AwsReadinessProbe(
+      clients.sqs,
+      clients.dynamodb,
+      config.worker.queueUrl,
+      config.tables,
+    ),
+  };
+}
+
+export type Ports = ReturnType<typeof buildPorts>;
+
+export function workerSettings(config: Config): WorkerSettings {
+  return {
+    documentName: config.ssm.documentName,
+    ...(config.ssm.documentVersion === undefined
+      ? {}
+      : { documentVersion: config.ssm.documentVersion }),
+    maxConcurrency: config.ssm.maxConcurrency,
+    maxErrors: config.ssm.maxErrors,
+    commandTimeoutSeconds: config.ssm.timeoutSeconds,
+    secretPrefix: config.secrets.prefix,
+    secretRecoveryDays: config.secrets.deletionRecoveryDays,
+    pollInitialSeconds: config.worker.pollInitialSeconds,
+    pollMaxSeconds: config.worker.pollMaxSeconds,
+    inlinePollSeconds: config.worker.inlinePollSeconds,
+    inlinePollIntervalMs: config.worker.inlinePollIntervalMs,
+    jobTimeoutSeconds: config.worker.jobTimeoutSeconds,
+    maxFailures: config.worker.maxFailures,
+    lockRetrySeconds: config.worker.lockRetrySeconds,
+    allowedCertificateArns: config.allowedCertificateArns,
+  };
+}
+
+async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    // aborted: the caller checks the signal
+  }
+}
+
+export function buildWorkerDeps(
+  config: Config,
+  ports: Ports,
+  logger: Logger,
+  clock: Clock = systemClock,
+): WorkerDeps {
+  return {
+    certificates: ports.certificates,
+    passphrases: ports.passphrases,
+    mappings: ports.mappings,
+    deployments: ports.deployments,
+    commands: ports.commands,
+    queue: ports.queue,
+    clock,
+    logger,
+    settings: workerSettings(config),
+    sleep: abortableSleep,
+  };
+}
+
+export function buildApiDependencies(
+  config: Config,
+  ports: Ports,
+  logger: Logger,
+  clock: Clock = systemClock,
+): ApiDependencies {
+  return {
+    config,
+    ports: {
+      jobs: ports.queue,
+      deployments: ports.deployments,
+      mappings: ports.mappings,
+      passphrases: ports.passphrases,
+      readiness: ports.readiness,
+    },
+    clock,
+    logger,
+    authenticator: createAuthenticator(config.auth, { clock }),
+  };
+}
+
+/** The whole object graph of one process. */
+export function compose(config: Config, logger: Logger, clock: Clock = systemClock) {
+  const clients = createAwsClients(config.aws);
+  const ports = buildPorts(config, clients);
+  return {
+    clients,
+    ports,
+    worker: buildWorkerDeps(config, ports, logger, clock),
+    api: buildApiDependencies(config, ports, logger, clock),
+  };
+}

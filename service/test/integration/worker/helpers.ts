@@ -1,0 +1,79 @@
+import { X509Certificate } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Deployment } from '../../../src/domain/deployment.ts';
+import { isTerminal } from '../../../src/domain/deployment.ts';
+import type { RunningSystem } from '../../support/running-system.ts';
+
+export async function enqueue(system: RunningSystem, body: unknown): Promise<string> {
+  const out = await system.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: system.provisioned.queueUrl,
+      MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+  return out.MessageId ?? '';
+}
+
+/** Waits until the job's record is terminal; returns it. */
+export async function finished(
+  system: RunningSystem,
+  jobId: string,
+  timeoutMs = 45_000,
+): Promise<Deployment> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await system.ports.deployments.get(jobId);
+    if (d !== undefined && isTerminal(d.status)) return d;
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} not finished: ${JSON.stringify(d ?? null)}`);
+    await sleep(100);
+  }
+}
+
+export interface InstalledFile {
+  readonly mode: string;
+  readonly text: string;
+}
+
+/** A file as installed on a stand-in server (`<stateDir>/servers/<id>/<path>`). */
+export async function installedFile(
+  system: RunningSystem,
+  instanceId: string,
+  path: string,
+): Promise<InstalledFile> {
+  const full = join(system.standIn.stateDir, 'servers', instanceId, path);
+  const s = await stat(full);
+  return { mode: (s.mode & 0o777).toString(8), text: await readFile(full, 'utf8') };
+}
+
+export function serialOf(pem: string): string {
+  return new X509Certificate(pem).serialNumber.toLowerCase();
+}
+
+/** Reads every message now on the DLQ (each is left in flight for the visibility timeout). */
+export async function drainDeadLetters(
+  system: RunningSystem,
+  expected: number,
+  timeoutMs = 20_000,
+) {
+  const found: { body: string; reason: string }[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (found.length < expected && Date.now() < deadline) {
+    const { Messages } = await system.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: system.provisioned.deadLetterQueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 300,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    for (const m of Messages ?? []) {
+      found.push({ body: m.Body ?? '', reason: m.MessageAttributes?.reason?.StringValue ?? '' });
+    }
+  }
+  return found;
+}

@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ListCommandsCommand } from '@aws-sdk/client-ssm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../../../local/paths.ts';
+import { anExportableCertificate } from '../../support/builders/certificates.ts';
+import { anInstance } from '../../support/builders/instances.ts';
+import { aRunningSystem, type RunningSystem } from '../../support/running-system.ts';
+import { enqueue, finished } from './helpers.ts';
+
+let system: RunningSystem;
+let arn: string;
+const started: ChildProcess[] = [];
+
+/** A worker as its own process: the real entry point, API off. */
+function workerProcess(): ChildProcess & { output: string[] } {
+  const child = spawn(process.execPath, ['service/src/main.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      ...system.env,
+      API_ENABLED: 'false',
+      WORKER_VISIBILITY_TIMEOUT_SECONDS: '10',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }) as ChildProcess & { output: string[] };
+  child.output = [];
+  child.stdout?.on('data', (b: Buffer) => child.output.push(String(b)));
+  child.stderr?.on('data', (b: Buffer) => child.output.push(String(b)));
+  started.push(child);
+  return child;
+}
+
+async function statusReaches(jobId: string, status: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await system.ports.deployments.get(jobId))?.status === status) return;
+    await sleep(50);
+  }
+  throw new Error(`${jobId} never reached ${status}`);
+}
+
+async function commandsFor(jobId: string) {
+  const out = await system.standIn.ssm.send(new ListCommandsCommand({}));
+  return (out.Commands ?? []).filter((c) => c.Comment?.endsWith(jobId));
+}
+
+beforeAll(async () => {
+  system = await aRunningSystem({ worker: false, timing: { slowMs: 4000 } });
+  arn = await anExportableCertificate(system.clients.acm);
+  await anInstance(system.clients.ec2, { tags: { env: 'slow', 'standin:behaviour': 'slow' } });
+});
+
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+const job = (jobId: string) => ({
+  type: 'deploy',
+  version: 1,
+  jobId,
+  certificateArn: arn,
+  certName: jobId,
+  target: { key: 'env', value: 'slow' },
+});
+
+describe('a worker process', () => {
+  it('killed mid-poll leaves a job that a new worker process finishes without a second command', async () => {
+    const first = workerProcess();
+    await enqueue(system, job('it-crash-0001'));
+    await statusReaches('it-crash-0001', 'Running');
+    first.kill('SIGKILL');
+    await once(first, 'exit');
+
+    const second = workerProcess();
+    const d = await finished(system, 'it-crash-0001', 60_000);
+    expect(d.status, d.reason).toBe('Succeeded');
+    expect(d.attempts).toBeGreaterThanOrEqual(2);
+    expect(await commandsFor('it-crash-0001')).toHaveLength(1);
+    second.kill('SIGTERM');
+    const [code] = await once(second, 'exit');
+    expect(code).toBe(0);
+  });
+
+  it('stops on SIGTERM within the grace period, exit 0, handing its job back', async () => {
+    const worker = workerProcess();
+    await enqueue(system, job('it-sigterm-01'));
+    await statusReaches('it-sigterm-01', 'Running');
+    const stoppedAt = Date.now();
+    worker.kill('SIGTERM');
+    const [code] = await once(worker, 'exit');
+    expect(code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    expect(worker.output.join('')).toContain('"msg":"stopped"');
+
+    const next = workerProcess();
+    const d = await finished(system, 'it-sigterm-01', 60_000);
+    expect(d.status, d.reason).toBe('Succeeded');
+    expect(await commandsFor('it-sigterm-01')).toHaveLength(1);
+    next.kill('SIGTERM');
+    await once(next, 'exit');
+  });
+
+  it('refuses to start with a bad configuration, saying which variable', async () => {
+    const child = spawn(process.execPath, ['service/src/main.ts'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...system.env, QUEUE_URL: 'not-a-url' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => {
+      stderr += String(b);
+    });
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(78);
+    expect(stderr).toMatch(/QUEUE_URL must be an http\(s\) URL/);
+  });
+});

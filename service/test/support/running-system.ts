@@ -1,0 +1,117 @@
+import { Writable } from 'node:stream';
+import { inject } from 'vitest';
+import { type AwsProxy, startAwsProxy } from '../../../local/aws-proxy/aws-proxy.ts';
+import { type Provisioned, provision } from '../../../local/provision.ts';
+import type { RunCommandTiming } from '../../../local/run-command/timing.ts';
+import { aStandIn, type StandIn } from '../../../local/test/support/stand-in.ts';
+import { createAwsClients } from '../../src/aws/clients.ts';
+import { buildPorts, buildWorkerDeps } from '../../src/composition.ts';
+import { type Config, loadConfig } from '../../src/config/config.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import type { SqsWorker } from '../../src/worker/sqs-worker.ts';
+import { startWorker } from '../../src/worker/start-worker.ts';
+import { testAwsConfig, testClients } from './aws.ts';
+
+export interface SystemOptions {
+  /** Throttle this share of the service's JSON-protocol AWS calls (SQS receive excluded). */
+  readonly throttleShare?: number;
+  /** ExportCertificate calls per second the test bed allows (ACM's quota is 5). */
+  readonly exportRatePerSecond?: number;
+  /** Extra service environment. */
+  readonly env?: Record<string, string>;
+  readonly timing?: Partial<RunCommandTiming>;
+  /** Start the in-process worker (default true). */
+  readonly worker?: boolean;
+}
+
+/**
+ * The whole system on one machine for integration tests: moto (from the global setup), the Run
+ * Command stand-in, the provisioned tables/queues/rule/document, and the worker in this process,
+ * optionally behind a proxy that counts and throttles AWS calls.
+ */
+export async function aRunningSystem(options: SystemOptions = {}) {
+  const moto = inject('motoEndpoint');
+  const standIn: StandIn = await aStandIn(options.timing);
+  const needsProxy =
+    options.throttleShare !== undefined || options.exportRatePerSecond !== undefined;
+  const proxy: AwsProxy | undefined = needsProxy
+    ? await startAwsProxy({
+        target: moto,
+        ...(options.throttleShare === undefined ? {} : { throttleShare: options.throttleShare }),
+        ...(options.exportRatePerSecond === undefined
+          ? {}
+          : {
+              rates: [
+                {
+                  operation: 'CertificateManager.ExportCertificate',
+                  perSecond: options.exportRatePerSecond,
+                },
+              ],
+            }),
+        neverThrottle: ['AmazonSQS.ReceiveMessage'],
+      })
+    : undefined;
+  const clients = testClients(testAwsConfig({ AWS_ENDPOINT_URL_SSM: standIn.server.endpoint }));
+  const provisioned: Provisioned = await provision(
+    {
+      dynamodb: clients.dynamodbRaw,
+      sqs: clients.sqs,
+      eventbridge: clients.eventbridge,
+      ssm: clients.ssm,
+    },
+    { eventSources: ['aws.acm', 'test.acm'] },
+  );
+  const env: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: proxy?.endpoint ?? moto,
+    AWS_ENDPOINT_URL_SSM: standIn.server.endpoint,
+    AWS_MAX_ATTEMPTS: '3',
+    QUEUE_URL: provisioned.queueUrl,
+    DLQ_URL: provisioned.deadLetterQueueUrl,
+    WORKER_RECEIVE_WAIT_SECONDS: '1',
+    WORKER_CONCURRENCY: '4',
+    POLL_INLINE_SECONDS: '3',
+    POLL_INLINE_INTERVAL_MS: '200',
+    POLL_INITIAL_SECONDS: '1',
+    POLL_MAX_SECONDS: '2',
+    LOCK_RETRY_SECONDS: '1',
+    AUTH_MODE: 'none',
+    API_ENABLED: 'false',
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  };
+  const config: Config = loadConfig(env);
+  const logLines: string[] = [];
+  const logger = createLogger(
+    'debug',
+    new Writable({
+      write(chunk, _e, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  const serviceClients = createAwsClients(config.aws);
+  const ports = buildPorts(config, serviceClients);
+  const deps = buildWorkerDeps(config, ports, logger);
+  let worker: SqsWorker | undefined;
+  if (options.worker !== false) worker = startWorker(config, serviceClients.sqs, deps);
+  return {
+    env,
+    config,
+    clients,
+    ports,
+    provisioned,
+    standIn,
+    proxy,
+    logLines,
+    async stop() {
+      await worker?.stop(5000);
+      serviceClients.destroy();
+      await proxy?.stop();
+      await standIn.stop();
+    },
+  };
+}
+
+export type RunningSystem = Awaited<ReturnType<typeof aRunningSystem>>;
