@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { type App, Validations } from 'aws-cdk-lib';
 import { buildDocumentObject } from '../../ssm/build-document.ts';
 import { AcmCertExportStack } from './acm-cert-export-stack.ts';
+import type { ContextKey } from './context-keys.ts';
 import { serviceLambdaCode } from './lambda-bundle.ts';
 import { AwsSolutionsChecks } from './nag.ts';
-import { type ContextKey, readSettings, SettingsError } from './settings.ts';
+import { readSettings, SettingsError } from './settings.ts';
 
 export interface BuildOptions {
   /** The repository root: Docker build context and Lambda package source. */

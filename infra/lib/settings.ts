@@ -3,6 +3,7 @@
  * validated here so that a wrong value fails `cdk synth` with the key's name, never a deploy.
  * No CDK imports: this is plain data, tested on its own.
  */
+import type { ContextKey, ContextReader } from './context-keys.ts';
 import {
   deploymentsTable,
   documentName,
@@ -81,49 +82,6 @@ export interface StackSettings {
     readonly oldestMessageSeconds: number;
   };
 }
-
-/** Every context key the app reads, with what it means; `docs/deploy.md` lists the same. */
-export const contextKeys = {
-  stackName: 'stack name (default AcmCertExport)',
-  account: 'AWS account id (default CDK_DEFAULT_ACCOUNT)',
-  region: 'AWS region (default CDK_DEFAULT_REGION); required',
-  apiMode: '"alb" (default) or "apigateway"',
-  mappingTableName: `default ${mappingTable.defaultName}`,
-  deploymentsTableName: `default ${deploymentsTable.defaultName}`,
-  queueName: `default ${jobQueue.defaultName}`,
-  deadLetterQueueName: `default ${jobQueue.deadLetterName}`,
-  documentName: `default ${documentName}`,
-  vpcId:
-    'import this VPC (with vpcCidr, availabilityZones, privateSubnetIds) instead of creating one',
-  vpcCidr: 'CIDR of the imported VPC, or of the new one (default 10.80.0.0/16)',
-  availabilityZones: 'JSON list or comma list of zones (new VPC default: <region>a, <region>b)',
-  privateSubnetIds: 'JSON list or comma list, imported VPC only',
-  publicSubnetIds: 'JSON list or comma list, imported VPC with an internet-facing ALB only',
-  natGateways: 'new VPC: NAT gateways (default 1)',
-  albCertificateArn: 'ACM certificate ARN of the HTTPS listener (required in alb mode)',
-  albInternetFacing: 'true for an internet-facing ALB (default false: internal)',
-  albIngressCidrs: 'JSON list or comma list of CIDRs allowed to the listener (default VPC CIDR)',
-  targetTagKey: 'tag key selecting target servers (default env)',
-  allowedCertificateArns: 'JSON list or comma list of exportable certificate ARNs (default all)',
-  principals: 'AUTH_PRINCIPALS JSON: [{"principal":"arn:...","actions":[...],"targets":[...]}]',
-  authAudience: 'value of the signed x-acm-cert-export-server-id header (default acm-cert-export)',
-  imageUri: 'run this image instead of building the repository Dockerfile',
-  secretsKmsKeyArn: 'customer KMS key for the passphrase secrets (default aws/secretsmanager)',
-  alarmEmail: 'e-mail address subscribed to the alarm topic',
-  exampleServerRoleTagValue: 'create example EC2 and on-premises server roles with this tag value',
-  logRetentionDays: 'CloudWatch Logs retention (default 90)',
-  cpu: 'task CPU units (default 512)',
-  memoryMiB: 'task memory (default 1024)',
-  minTasks: 'minimum tasks (default 1)',
-  maxTasks: 'maximum tasks (default 4)',
-  port: 'container port (default 8080)',
-  oldestMessageAlarmSeconds: 'alarm when a job waits this long (default 900)',
-} as const;
-
-export type ContextKey = keyof typeof contextKeys;
-
-/** Reads one context value; `app.node.tryGetContext` in the app, a map in tests. */
-export type ContextReader = (key: ContextKey) => unknown;
 
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';

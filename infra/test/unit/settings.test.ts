@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultRepoRoot } from '../../lib/app.ts';
-import { type ContextKey, contextKeys, readSettings, SettingsError } from '../../lib/settings.ts';
+import { type ContextKey, contextKeys } from '../../lib/context-keys.ts';
+import { readSettings, SettingsError } from '../../lib/settings.ts';
 
 const certificate = 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123';
 

@@ -40,9 +40,19 @@ export interface Synthesized {
   readonly template: Template;
 }
 
-/** Builds the stack as infra/bin/app.ts does, with the given context on top of baseContext. */
+const built = new Map<string, Synthesized>();
+
+/**
+ * Builds the stack as infra/bin/app.ts does, with the given context on top of baseContext.
+ * Memoized per context within a test file: templates are read, never changed, by the tests.
+ */
 export function synth(context: Record<string, unknown> = {}): Synthesized {
+  const key = JSON.stringify(context);
+  const cached = built.get(key);
+  if (cached !== undefined) return cached;
   const app = new App({ context: { ...cdkJsonContext, ...baseContext, ...context } });
   const stack = buildStack(app, { repoRoot: defaultRepoRoot });
-  return { app, stack, template: Template.fromStack(stack) };
+  const result = { app, stack, template: Template.fromStack(stack) };
+  built.set(key, result);
+  return result;
 }
