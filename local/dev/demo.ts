@@ -1,0 +1,64 @@
+/**
+ * `npm run demo`: with `bash local/up.sh` running, deploys the demo certificate through the CLI
+ * (signed as the demo IAM user), waits for the outcome, and lists the installed files.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { repoRoot, stateDir } from '../paths.ts';
+import { demoTarget } from '../stack-env.ts';
+
+const dir = process.argv[2] ?? join(stateDir, 'local');
+const demoFile = join(dir, 'demo.json');
+if (!existsSync(demoFile)) {
+  console.error(`${demoFile} not found: start the local run first with "bash local/up.sh"`);
+  process.exit(2);
+}
+const demo = JSON.parse(readFileSync(demoFile, 'utf8')) as {
+  apiUrl: string;
+  motoEndpoint: string;
+  certificateArn: string;
+  instanceIds: string[];
+};
+const user = Object.fromEntries(
+  readFileSync(join(dir, 'demo-user.env'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('='))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+);
+const env = {
+  ...process.env,
+  ...user,
+  AWS_REGION: 'us-east-1',
+  AWS_ENDPOINT_URL: demo.motoEndpoint,
+  ACM_CERT_EXPORT_URL: demo.apiUrl,
+};
+const args = [
+  'service/src/cli/main.ts',
+  'deploy',
+  '--cert-arn',
+  demo.certificateArn,
+  '--name',
+  'demo',
+  '--target',
+  `${demoTarget.key}=${demoTarget.value}`,
+  '--wait',
+];
+console.log(`$ acm-cert-export ${args.slice(1).join(' ')}`);
+const run = spawnSync(process.execPath, args, { cwd: repoRoot, env, stdio: 'inherit' });
+
+console.log('\nInstalled files:');
+function walk(path: string): string[] {
+  if (!existsSync(path)) return [];
+  return readdirSync(path).flatMap((name) => {
+    const full = join(path, name);
+    return statSync(full).isDirectory() ? walk(full) : [full];
+  });
+}
+for (const id of demo.instanceIds) {
+  for (const file of walk(join(dir, 'servers', id))) {
+    const mode = (statSync(file).mode & 0o777).toString(8);
+    console.log(`  ${mode}  ${relative(repoRoot, file)}`);
+  }
+}
+process.exit(run.status ?? 1);

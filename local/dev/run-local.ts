@@ -1,0 +1,145 @@
+/**
+ * The local run without Docker (`bash local/up.sh`): moto, the Run Command stand-in with two
+ * stand-in servers, provisioning and seeding, and the service itself as its own process — the
+ * same pieces docker-compose.yml starts. Prints where the API listens and the command that
+ * deploys the demo certificate; Ctrl-C stops everything it started.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { readAwsConfig } from '../../service/src/config/aws-config.ts';
+import { startMoto } from '../moto/moto-server.ts';
+import { repoRoot, stateDir } from '../paths.ts';
+import { startRunCommandServer } from '../run-command/run-command-server.ts';
+import { seed } from '../seed.ts';
+import { demoTarget, emulatorClientEnvironment, localServiceEnvironment } from '../stack-env.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8080' },
+    'state-dir': { type: 'string', default: join(stateDir, 'local') },
+  },
+});
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`--port must be a TCP port, got "${values.port}"`);
+  process.exit(2);
+}
+const dir = values['state-dir'] ?? join(stateDir, 'local');
+// Each run starts clean: the emulator keeps nothing across runs, so neither do the servers.
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+
+// Everything this process calls is the emulator: never pick up real AWS credentials or profiles.
+Object.assign(process.env, {
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_REGION: 'us-east-1',
+});
+for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL'])
+  delete process.env[name];
+
+const stops: (() => Promise<void>)[] = [];
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    console.log('\nStopping…');
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    console.log('Stopped.');
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  const moto = await startMoto();
+  stops.push(() => moto.stop());
+  console.log(`emulator (moto)      ${moto.endpoint}`);
+
+  const standIn = await startRunCommandServer({ motoEndpoint: moto.endpoint, stateDir: dir });
+  stops.push(() => standIn.stop());
+  console.log(`Run Command stand-in ${standIn.endpoint}`);
+
+  const seeded = await seed(readAwsConfig(emulatorClientEnvironment(moto.endpoint)));
+  const userEnv = join(dir, 'demo-user.env');
+  writeFileSync(
+    userEnv,
+    `AWS_ACCESS_KEY_ID=${seeded.demoUser.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${seeded.demoUser.secretAccessKey}\n`,
+    { mode: 0o600 },
+  );
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const demo = {
+    apiUrl,
+    motoEndpoint: moto.endpoint,
+    runCommandEndpoint: standIn.endpoint,
+    certificateArn: seeded.certificateArn,
+    instanceIds: seeded.instanceIds,
+    queueUrl: seeded.queueUrl,
+    stateDir: dir,
+  };
+  writeFileSync(join(dir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
+  console.log(`seeded               certificate ${seeded.certificateArn}`);
+  console.log(
+    `                     servers ${seeded.instanceIds.join(', ')} tagged ${demoTarget.key}=${demoTarget.value}`,
+  );
+
+  const log = createWriteStream(join(dir, 'service.log'));
+  const service: ChildProcess = spawn(process.execPath, ['service/src/main.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      ...localServiceEnvironment({ moto: moto.endpoint, runCommand: standIn.endpoint, port }),
+      HOST: '127.0.0.1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  service.stdout?.pipe(log);
+  service.stderr?.pipe(process.stderr);
+  stops.push(async () => {
+    if (service.exitCode !== null) return;
+    service.kill('SIGTERM');
+    await Promise.race([once(service, 'exit'), sleep(30_000)]);
+  });
+  service.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`the service exited (code ${code}); see ${join(dir, 'service.log')}`);
+      void stopAll(1);
+    }
+  });
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${apiUrl}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 150)
+      throw new Error(
+        `the service did not answer on ${apiUrl}/healthz; see ${join(dir, 'service.log')}`,
+      );
+    await sleep(200);
+  }
+
+  console.log(`
+acm-cert-export is running: API ${apiUrl} (logs: ${join(dir, 'service.log')})
+
+Deploy the demo certificate to the two servers tagged ${demoTarget.key}=${demoTarget.value}, in another terminal:
+
+  npm run demo
+
+or by hand, as the demo IAM user:
+
+  set -a; . ${userEnv}; set +a
+  export AWS_REGION=us-east-1 AWS_ENDPOINT_URL=${moto.endpoint} ACM_CERT_EXPORT_URL=${apiUrl}
+  node service/src/cli/main.ts deploy --cert-arn ${seeded.certificateArn} --name demo --target ${demoTarget.key}=${demoTarget.value} --wait
+
+The installed files appear under ${join(dir, 'servers')}/<instance-id>/etc/ssl/.
+Ctrl-C stops everything.`);
+} catch (error) {
+  console.error(`local run failed: ${error instanceof Error ? error.message : String(error)}`);
+  await stopAll(1);
+}

@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeLoopbackPort } from '../../moto/moto-server.ts';
+import { repoRoot } from '../../paths.ts';
+
+// The README's local run, end to end: local/dev/run-local.ts starts its own emulator, the
+// stand-in with two servers, the seeding and the service; `npm run demo` (local/dev/demo.ts)
+// deploys through the CLI, signed as the demo IAM user, to files on both servers.
+let run: ChildProcess;
+let output = '';
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'local-run-'));
+  const port = await freeLoopbackPort();
+  run = spawn(
+    process.execPath,
+    ['local/dev/run-local.ts', '--port', String(port), '--state-dir', dir],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  run.stdout?.on('data', (b: Buffer) => {
+    output += String(b);
+  });
+  run.stderr?.on('data', (b: Buffer) => {
+    output += String(b);
+  });
+  const deadline = Date.now() + 90_000;
+  while (!output.includes('Ctrl-C stops everything')) {
+    if (run.exitCode !== null || Date.now() > deadline)
+      throw new Error(`local run did not start:\n${output}`);
+    await sleep(200);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  if (run !== undefined && run.exitCode === null) {
+    run.kill('SIGINT');
+    await once(run, 'exit');
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the local run', () => {
+  it('prints where the API listens and the CLI command that deploys the demo certificate', () => {
+    expect(output).toMatch(/API http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toMatch(
+      /node service\/src\/cli\/main\.ts deploy --cert-arn arn:aws:acm:us-east-1:123456789012:certificate\/\S+ --name demo --target env=dev --wait/,
+    );
+  });
+
+  it('deploys through the CLI to files on both stand-in servers (npm run demo)', () => {
+    const demo = spawnSync(process.execPath, ['local/dev/demo.ts', dir], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect(demo.status, `${demo.stdout}\n${demo.stderr}`).toBe(0);
+    expect(demo.stdout).toMatch(/Succeeded/);
+    const { instanceIds } = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as {
+      instanceIds: string[];
+    };
+    expect(instanceIds).toHaveLength(2);
+    for (const id of instanceIds) {
+      const key = join(dir, 'servers', id, 'etc/ssl/private/demo-privkey.pem');
+      expect(existsSync(join(dir, 'servers', id, 'etc/ssl/certs/demo-fullchain.pem'))).toBe(true);
+      expect((statSync(key).mode & 0o777).toString(8)).toBe('600');
+    }
+  });
+
+  it('stops everything it started on Ctrl-C', async () => {
+    run.kill('SIGINT');
+    const [code] = await once(run, 'exit');
+    expect(code).toBe(0);
+    expect(output).toContain('Stopped.');
+  });
+});
