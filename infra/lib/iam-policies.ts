@@ -180,20 +180,25 @@ export function workerStatements(
 }
 
 /**
- * The API alone (the Lambda function in apigateway mode): it validates, records and enqueues;
- * exporting and running commands stay with the worker. It reads command status for the
- * deployment status endpoint.
+ * The API alone (the Lambda function in apigateway mode), as service/src/api/dependencies.ts
+ * narrows its ports: it records and enqueues jobs, reads records and mappings (status comes from
+ * the records, not from SSM), deletes a mapping's passphrase secret when a target is no longer
+ * managed, and checks readiness (GetQueueAttributes, GetItem). Exporting and running commands
+ * stay with the worker.
  */
 export function apiStatements(scope: Construct, props: ServiceGrantsProps): iam.PolicyStatement[] {
   return [
-    acmStatement(scope, props, ['acm:DescribeCertificate']),
     tablesStatement(props),
     new iam.PolicyStatement({
       sid: 'EnqueueJobs',
       actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
       resources: [props.queueArn],
     }),
-    ssmReadStatement(),
+    new iam.PolicyStatement({
+      sid: 'DeletePassphrasesOfUnmanagedTargets',
+      actions: ['secretsmanager:DeleteSecret'],
+      resources: [passphraseSecretArn(scope, props.secretPrefix)],
+    }),
   ];
 }
 
@@ -210,6 +215,8 @@ export const wildcardResourceReasons: Readonly<Record<string, string>> = {
     'One secret per deployment target under acm-passphrase/, named at run time; Secrets Manager appends a random suffix to every secret ARN.',
   UsePassphraseSecrets:
     'One secret per deployment target under acm-passphrase/, named at run time; Secrets Manager appends a random suffix to every secret ARN.',
+  DeletePassphrasesOfUnmanagedTargets:
+    'The secret of the mapping being removed is named at run time under acm-passphrase/; Secrets Manager appends a random suffix to every secret ARN.',
   OnServersCarryingTheTargetTagKey:
     'Target servers are chosen by tag at run time; the statement is limited to instances and managed nodes that carry the target tag key (ssm:resourceTag condition).',
   ReadCommandStatus:

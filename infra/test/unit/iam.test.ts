@@ -282,16 +282,30 @@ describe('the servers’ passphrase policy (ABAC)', () => {
 });
 
 describe('the API function role (apigateway mode)', () => {
-  it('can validate, record and enqueue, but neither export nor touch secrets nor run commands', () => {
+  it('records, enqueues and deletes unmanaged passphrases, but neither exports nor runs commands', () => {
     const { template } = synth({ apiMode: 'apigateway' });
     const fn = onlyResource(template, 'AWS::Lambda::Function');
     const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
-    const actions = statementsOfRole(template, roleId).flatMap(actionsOf).sort();
-    expect(actions).toContain('acm:DescribeCertificate');
-    expect(actions).toContain('sqs:SendMessage');
-    for (const forbidden of ['acm:ExportCertificate', 'ssm:SendCommand', 'sqs:ReceiveMessage']) {
-      expect(actions).not.toContain(forbidden);
-    }
-    expect(actions.some((a) => a.startsWith('secretsmanager:'))).toBe(false);
+    const s = bySid(statementsOfRole(template, roleId));
+    expect(Object.keys(s).sort()).toEqual([
+      'DeletePassphrasesOfUnmanagedTargets',
+      'EnqueueJobs',
+      'ReadWriteMappingsAndDeploymentRecords',
+      'WriteOwnLogs',
+    ]);
+    expect(actionsOf(s.EnqueueJobs as Statement).sort()).toEqual([
+      'sqs:GetQueueAttributes',
+      'sqs:SendMessage',
+    ]);
+    expect(actionsOf(s.DeletePassphrasesOfUnmanagedTargets as Statement)).toEqual([
+      'secretsmanager:DeleteSecret',
+    ]);
+    expect(resourcesOf(s.DeletePassphrasesOfUnmanagedTargets as Statement).map(flat)).toEqual([
+      arn('secretsmanager', 'secret:acm-passphrase/*'),
+    ]);
+    expect(resourcesOf(s.WriteOwnLogs as Statement).map(flat)).toEqual([
+      expect.stringMatching(/^<ApiFunctionLogs[0-9A-F]+\.Arn>$/),
+      expect.stringMatching(/^<ApiFunctionLogs[0-9A-F]+\.Arn>:log-stream:\*$/),
+    ]);
   });
 });
