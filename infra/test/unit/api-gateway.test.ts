@@ -1,11 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultRepoRoot } from '../../lib/app.ts';
 import { lambdaHandler, lambdaHandlerModule } from '../../lib/lambda-bundle.ts';
 import { onlyResource } from './support/policies.ts';
 import { synth } from './support/synth.ts';
+
+// Synthesizing takes seconds, far more on a loaded 2-core CI machine than vitest's default
+// hook timeout (10 s) allows.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let template: Template;
 beforeAll(() => {

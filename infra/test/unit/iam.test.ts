@@ -1,5 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ssmActionsRequiringWildcard } from '../../lib/iam-policies.ts';
 import { flat } from './support/flatten.ts';
 import {
@@ -11,6 +11,10 @@ import {
   statementsOfRole,
 } from './support/policies.ts';
 import { synth } from './support/synth.ts';
+
+// Synthesizing takes seconds, far more on a loaded 2-core CI machine than vitest's default
+// hook timeout (10 s) allows.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const kmsKey = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const arn = (service: string, resource: string) =>

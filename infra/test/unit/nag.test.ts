@@ -1,8 +1,12 @@
 import { App, Validations } from 'aws-cdk-lib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildStack, defaultRepoRoot } from '../../lib/app.ts';
 import { AwsSolutionsChecks } from '../../lib/nag.ts';
 import { baseContext } from './support/synth.ts';
+
+// Synthesizing takes seconds, far more on a loaded 2-core CI machine than vitest's default
+// hook timeout (10 s) allows.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /** The configurations the checks must pass in: every branch of the stack that adds resources. */
 const configurations: [string, Record<string, unknown>][] = [

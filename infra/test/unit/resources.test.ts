@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildDocumentObject } from '../../../ssm/build-document.ts';
 import { deploymentMetrics } from '../../lib/alarms.ts';
 import {
@@ -11,6 +11,10 @@ import {
 import { flat } from './support/flatten.ts';
 import { actionsOf, logicalIdOf, onlyResource, type Statement } from './support/policies.ts';
 import { albCertificateArn, synth } from './support/synth.ts';
+
+// Synthesizing takes seconds, far more on a loaded 2-core CI machine than vitest's default
+// hook timeout (10 s) allows.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let template: Template;
 beforeAll(() => {

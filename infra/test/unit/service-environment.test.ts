@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../service/src/config/config.ts';
 import { defaultRepoRoot } from '../../lib/app.ts';
 import { serviceEnvironment } from '../../lib/service-environment.ts';
 import { flat } from './support/flatten.ts';
 import { onlyResource } from './support/policies.ts';
 import { principals, synth } from './support/synth.ts';
+
+// Synthesizing takes seconds, far more on a loaded 2-core CI machine than vitest's default
+// hook timeout (10 s) allows.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const resources = {
   region: 'eu-west-1',

@@ -2,9 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { defaultRepoRoot } from '../../lib/app.ts';
 import { baseContext } from './support/synth.ts';
+
+// Synthesizing takes seconds, far more on a loaded 2-core CI machine than vitest's default
+// hook timeout (10 s) allows.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /** Runs infra/bin/app.ts with plain Node, as `cdk synth` would (context and outdir by env). */
 function runApp(context: Record<string, unknown>) {
