@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{service,ssm,local,infra}/test/unit/**/*.test.ts'],
+          include: ['{service,ssm,local,infra,bench}/test/unit/**/*.test.ts'],
           env: testEnv,
           testTimeout: 20_000,
         },

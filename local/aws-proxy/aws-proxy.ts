@@ -56,16 +56,20 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
   const counts = new Map<string, number>();
   const throttled = new Map<string, number>();
   const random = options.random ?? Math.random;
-  // Per-operation token spacing: the next time a call is allowed.
-  const nextAllowed = new Map<string, number>();
+  // Per-operation token buckets, like AWS's API rate quotas: refilled at the rate, holding at
+  // most one second's worth (the burst).
+  const buckets = new Map<string, { tokens: number; at: number }>();
 
   function shouldThrottle(operation: string, isJson: boolean): boolean {
     const rule = options.rates?.find((r) => r.operation === operation);
     if (rule !== undefined) {
       const now = performance.now();
-      const at = nextAllowed.get(operation) ?? 0;
-      if (now < at) return true;
-      nextAllowed.set(operation, Math.max(now, at) + 1000 / rule.perSecond);
+      const b = buckets.get(operation) ?? { tokens: rule.perSecond, at: now };
+      b.tokens = Math.min(rule.perSecond, b.tokens + ((now - b.at) / 1000) * rule.perSecond);
+      b.at = now;
+      buckets.set(operation, b);
+      if (b.tokens < 1) return true;
+      b.tokens -= 1;
     }
     if (
       !isJson ||

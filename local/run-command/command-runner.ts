@@ -189,6 +189,15 @@ export function startCommand(
           stdout: '',
           stderr: 'stand-in: this server has standin:behaviour=fail; the script was not run\n',
         };
+      case 'instant':
+        // A server whose work costs this machine nothing (benchmarks measure the orchestration,
+        // not openssl): success with the summary an install of an unchanged certificate prints.
+        return {
+          kind: 'exited',
+          exitCode: 0,
+          stdout: `${JSON.stringify({ outcome: 'unchanged', serial: null, notBefore: null, notAfter: null, sha256: null, files: [], reloaded: false, message: 'stand-in: standin:behaviour=instant; the script was not run' })}\n`,
+          stderr: '',
+        };
       case 'slow': {
         const early = await idle(timing.slowMs);
         if (early !== undefined) return early;

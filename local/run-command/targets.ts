@@ -13,7 +13,7 @@ import {
 import { SsmApiError } from './wire.ts';
 
 /** `standin:behaviour` values; anything else (or no tag) is `normal`. */
-export type Behaviour = 'normal' | 'slow' | 'fail' | 'hang' | 'unreachable';
+export type Behaviour = 'normal' | 'slow' | 'fail' | 'hang' | 'unreachable' | 'instant';
 
 export const behaviourTag = 'standin:behaviour';
 
@@ -29,7 +29,7 @@ export interface Target {
   readonly Values: readonly string[];
 }
 
-const behaviours: readonly Behaviour[] = ['slow', 'fail', 'hang', 'unreachable'];
+const behaviours: readonly Behaviour[] = ['slow', 'fail', 'hang', 'unreachable', 'instant'];
 
 function toTarget(instance: Instance): TargetInstance {
   const tag = instance.Tags?.find((t) => t.Key === behaviourTag)?.Value;

@@ -179,6 +179,18 @@ describe('Run Command stand-in: what AWS reports', () => {
     });
   });
 
+  it('answers at once without running the script on an instant server (benchmarks)', async () => {
+    const instant = await anInstance(ec2, {
+      tags: { fleet: 'instant', 'standin:behaviour': 'instant' },
+    });
+    const commandId = await send('instant');
+    const seen = await pollUntil(
+      () => invocations(commandId),
+      (list) => terminal.includes(list[0]?.Status ?? ''),
+    );
+    expect(byInstance(seen.at(-1) ?? [])).toEqual({ [instant]: ['Success', 'Success'] });
+  });
+
   it('cancels a running install: its processes are killed and its files rolled back', async () => {
     const server = await anInstance(ec2, { tags: { fleet: 'cancel' } });
     const commandId = await send('cancel', {

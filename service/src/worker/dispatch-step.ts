@@ -15,8 +15,9 @@ const dispatchSettleMs = 30_000;
 
 /**
  * Dispatching → Running: exactly one SendCommand per job. `dispatchStartedAt` is recorded
- * (conditionally, so only one worker proceeds) before the call; a job resumed after a crash
- * first looks for a command carrying its comment, and sends only when there is none.
+ * (conditionally, so only one worker proceeds) before the call — by the export step's write on
+ * the first pass; a job resumed after a crash first looks for a command carrying its comment,
+ * and sends only when there is none.
  */
 export async function dispatchStep(
   d: Deployment,
@@ -27,30 +28,30 @@ export async function dispatchStep(
   const { settings, clock } = deps;
   const comment = commandComment(d.job.jobId);
   let current = d;
-  if (current.dispatchStartedAt !== undefined) {
-    const startedAt = Date.parse(current.dispatchStartedAt);
-    const found = await deps.commands.findByComment(
-      settings.documentName,
-      comment,
-      new Date(startedAt - 60_000),
-    );
-    if (found !== undefined) {
-      return running(current, found, current.dispatchStartedAt, deps, save);
-    }
-    if (clock.now().getTime() - startedAt < dispatchSettleMs) {
-      return later(
-        10,
-        'a command may have been sent just before the last attempt stopped; looking again',
-      );
-    }
-  }
-  current = await save(
-    revise(current, { dispatchStartedAt: clock.now().toISOString() }, clock.now()),
-  );
-
   let bundle = bundleInMemory;
   if (bundle === undefined) {
-    // Resumed: the bundle is never stored; export again with the job's recorded passphrase.
+    // Resumed (or a send failed): a command may have gone out before the last attempt stopped.
+    if (current.dispatchStartedAt !== undefined) {
+      const startedAt = Date.parse(current.dispatchStartedAt);
+      const found = await deps.commands.findByComment(
+        settings.documentName,
+        comment,
+        new Date(startedAt - 60_000),
+      );
+      if (found !== undefined) {
+        return running(current, found, current.dispatchStartedAt, deps, save);
+      }
+      if (clock.now().getTime() - startedAt < dispatchSettleMs) {
+        return later(
+          10,
+          'a command may have been sent just before the last attempt stopped; looking again',
+        );
+      }
+    }
+    current = await save(
+      revise(current, { dispatchStartedAt: clock.now().toISOString() }, clock.now()),
+    );
+    // The bundle is never stored: export again with the job's recorded passphrase.
     const exported = await exportWithPassphrase(current, deps, save);
     current = exported.deployment;
     bundle = exported.bundle;

@@ -68,17 +68,21 @@ export async function checkExportable(d: Deployment, deps: WorkerDeps): Promise<
   }
 }
 
-/** Exports with the job's passphrase (recording the secret version first) and returns the bundle. */
+/**
+ * Exports with the job's passphrase and returns the bundle. With `save`, a passphrase version
+ * not yet on the record is recorded first; without it, the caller records it with the next state
+ * (the version id derives from the job, so a crash in between loses nothing).
+ */
 export async function exportWithPassphrase(
   d: Deployment,
   deps: WorkerDeps,
-  save: (next: Deployment) => Promise<Deployment>,
-): Promise<{ deployment: Deployment; bundle: ExportedBundle }> {
+  save: ((next: Deployment) => Promise<Deployment>) | undefined,
+): Promise<{ deployment: Deployment; bundle: ExportedBundle; passphrase: Passphrase }> {
   const passphrase = await obtainPassphrase(d, deps);
   let current = d;
   if (
-    current.secretVersionId !== passphrase.versionId ||
-    current.secretArn !== passphrase.secretArn
+    save !== undefined &&
+    (current.secretVersionId !== passphrase.versionId || current.secretArn !== passphrase.secretArn)
   ) {
     current = await save(
       revise(
@@ -89,17 +93,20 @@ export async function exportWithPassphrase(
     );
   }
   const bundle = await deps.certificates.export(current.job.certificateArn, passphrase.value);
-  return { deployment: current, bundle };
+  return { deployment: current, bundle, passphrase };
 }
 
-/** Exporting → Dispatching: checks, passphrase, export; records what was exported. */
+/**
+ * Exporting → Dispatching: checks, passphrase, export; records in one write what was exported,
+ * the passphrase version, and that dispatch is starting (the next step sends the command).
+ */
 export async function exportStep(
   d: Deployment,
   deps: WorkerDeps,
   save: (next: Deployment) => Promise<Deployment>,
 ): Promise<{ deployment: Deployment; bundle: ExportedBundle }> {
   await checkExportable(d, deps);
-  const exported = await exportWithPassphrase(d, deps, save);
+  const exported = await exportWithPassphrase(d, deps, undefined);
   const info = certificateInfo(exported.bundle.certificate);
   const now = deps.clock.now();
   const next = await save(
@@ -108,6 +115,9 @@ export async function exportStep(
       'Dispatching',
       {
         certificate: info,
+        secretArn: exported.passphrase.secretArn,
+        secretVersionId: exported.passphrase.versionId,
+        dispatchStartedAt: now.toISOString(),
         conditions: withCondition(
           exported.deployment.conditions,
           'Exported',

@@ -55,6 +55,8 @@ export function isNoInstancesInTag(statusDetails: string): boolean {
 export function isCommandTerminal(progress: ProgressView): boolean {
   if (isNoInstancesInTag(progress.statusDetails)) return true;
   if (!terminalCommandStatuses.has(progress.status)) return false;
+  // Eventual consistency: the command can read as finished before its invocations are listed.
+  if (progress.invocations.length < progress.targetCount) return false;
   // A terminal command with invocations still running is not finished from our side.
   return progress.invocations.every((i) => terminalInvocationStatuses.has(i.status));
 }

@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ACMClient,
+  DescribeCertificateCommand,
+  RequestCertificateCommand,
+} from '@aws-sdk/client-acm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startAwsProxy } from '../local/aws-proxy/aws-proxy.ts';
+import { startMoto } from '../local/moto/moto-server.ts';
+import { provision } from '../local/provision.ts';
+import { startRunCommandServer } from '../local/run-command/run-command-server.ts';
+import { clientOptions } from '../service/src/aws/clients.ts';
+import { readAwsConfig } from '../service/src/config/aws-config.ts';
+
+/**
+ * Everything a benchmark needs on loopback: moto behind a counting proxy that holds
+ * ExportCertificate to 5 per second (ACM's quota), the Run Command stand-in behind a counting
+ * proxy, the provisioned resources, one exportable certificate, and tagged servers.
+ */
+export async function startBenchSystem(
+  servers: Record<string, number>,
+  behaviours: Record<string, string> = {},
+) {
+  // The benchmark talks to the emulator only: never real AWS credentials or profiles.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+  });
+  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL'])
+    delete process.env[name];
+  const stateDir = mkdtempSync(join(tmpdir(), 'acm-bench-'));
+  const moto = await startMoto();
+  const aws = await startAwsProxy({
+    target: moto.endpoint,
+    rates: [{ operation: 'CertificateManager.ExportCertificate', perSecond: 5 }],
+  });
+  const standIn = await startRunCommandServer({ motoEndpoint: moto.endpoint, stateDir });
+  const ssmProxy = await startAwsProxy({ target: standIn.endpoint });
+  // Set-up and observation go straight to moto / the stand-in: they are not the service's calls.
+  const direct = readAwsConfig({
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ENDPOINT_URL_SSM: standIn.endpoint,
+  });
+  const dynamodbRaw = new DynamoDBClient(clientOptions(direct, 'dynamodb'));
+  const clients = {
+    acm: new ACMClient(clientOptions(direct, 'acm')),
+    dynamodbRaw,
+    dynamodb: DynamoDBDocumentClient.from(dynamodbRaw),
+    sqs: new SQSClient(clientOptions(direct, 'sqs')),
+    ssm: new SSMClient(clientOptions(direct, 'ssm')),
+    ec2: new EC2Client(clientOptions(direct, 'ec2')),
+    iam: new IAMClient(clientOptions(direct, 'iam')),
+    eventbridge: new EventBridgeClient(clientOptions(direct, 'eventbridge')),
+  };
+  const provisioned = await provision({
+    dynamodb: dynamodbRaw,
+    sqs: clients.sqs,
+    eventbridge: clients.eventbridge,
+    ssm: clients.ssm,
+  });
+  const { CertificateArn } = await clients.acm.send(
+    new RequestCertificateCommand({
+      DomainName: 'bench.example.com',
+      ValidationMethod: 'DNS',
+      Options: { Export: 'ENABLED' },
+    }),
+  );
+  const certificateArn = CertificateArn ?? '';
+  for (let i = 0; i < 50; i++) {
+    const { Certificate } = await clients.acm.send(
+      new DescribeCertificateCommand({ CertificateArn: certificateArn }),
+    );
+    if (Certificate?.Status === 'ISSUED') break;
+    await sleep(100);
+  }
+  for (const [value, count] of Object.entries(servers)) {
+    for (let i = 0; i < count; i++) {
+      await clients.ec2.send(
+        new RunInstancesCommand({
+          ImageId: 'ami-12c6146b',
+          MinCount: 1,
+          MaxCount: 1,
+          TagSpecifications: [
+            {
+              ResourceType: 'instance',
+              Tags: [
+                { Key: 'env', Value: value },
+                ...(behaviours[value] === undefined
+                  ? []
+                  : [{ Key: 'standin:behaviour', Value: behaviours[value] }]),
+              ],
+            },
+          ],
+        }),
+      );
+    }
+  }
+  /** The service's environment: every AWS call through the counting proxies. */
+  const serviceEnv: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_ENDPOINT_URL_SSM: ssmProxy.endpoint,
+    QUEUE_URL: provisioned.queueUrl,
+    DLQ_URL: provisioned.deadLetterQueueUrl,
+    LOG_LEVEL: 'silent',
+  };
+  return {
+    moto,
+    aws,
+    ssmProxy,
+    standIn,
+    clients,
+    provisioned,
+    certificateArn,
+    serviceEnv,
+    async stop() {
+      for (const c of Object.values(clients)) c.destroy();
+      await ssmProxy.stop();
+      await standIn.stop();
+      await aws.stop();
+      await moto.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type BenchSystem = Awaited<ReturnType<typeof startBenchSystem>>;
