@@ -60,7 +60,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
   app.setNotFoundHandler((request, reply) =>
     send(reply, 404, {
       code: 'NOT_FOUND',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      message: `no route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`,
     }),
   );
 }
