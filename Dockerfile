@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# The service image (target "service", what ECS runs and docker compose starts) and the local
-# tools image (target "standin": the Run Command stand-in and the seeding step of compose).
+# The service image (target "service", what ECS runs and docker compose starts), and for docker
+# compose only: the local tools image (target "standin": the Run Command stand-in and the seeding
+# step) and the emulator (target "moto": moto with the project's ACM patch, as the tests run it).
 # Both run the repository's TypeScript directly with Node 24's type stripping, exactly the
 # files and the Node major the tests run: there is no build step to drift from.
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -45,3 +46,15 @@ COPY service/src ./service/src
 COPY ssm ./ssm
 COPY local ./local
 COPY infra/lib/resource-definitions.ts infra/lib/service-environment.ts ./infra/lib/
+
+# Local only (docker compose): the emulator exactly as the tests and the no-Docker run start it:
+# moto at the version local/requirements.txt pins, through local/moto/launch.py, whose ACM patch
+# (acm_local_ca.py) makes exported chains verify the certificate as ACM's do.
+FROM python:3.11-slim-bookworm AS moto
+WORKDIR /app
+COPY local/requirements.txt ./local/requirements.txt
+RUN pip install --no-cache-dir "$(grep -E '^moto\[server\]==' local/requirements.txt)"
+COPY local/moto/launch.py local/moto/acm_local_ca.py ./local/moto/
+ENV MOTO_ACM_VALIDATION_WAIT=0
+EXPOSE 5000
+CMD ["python", "local/moto/launch.py", "0.0.0.0", "5000"]

@@ -54,7 +54,8 @@ describe('docker-compose.yml', () => {
 
   it('runs the emulator, the seeding step, the Run Command stand-in and the service', () => {
     expect(Object.keys(services).sort()).toEqual(['moto', 'run-command', 'seed', 'service']);
-    expect(services.moto?.image).toBe('motoserver/moto:5.2.5');
+    // The emulator as the tests run it (pinned moto + the ACM patch), not the stock image.
+    expect(services.moto?.build).toEqual({ context: '.', target: 'moto' });
     expect(services.moto?.environment).toEqual({ MOTO_ACM_VALIDATION_WAIT: '0' });
   });
 
