@@ -147,6 +147,15 @@ export async function measureApi(system: BenchSystem, seconds: number, concurren
       seconds,
       concurrency,
     });
+    // Authenticated, then refused by validation: the cost of authentication without the
+    // emulator's queue and table on the path.
+    const authOnly = await load(`${base}/export-cert`, {
+      method: 'POST',
+      headers: { authorization: token, 'content-type': 'application/json' },
+      body: '{}',
+      seconds,
+      concurrency,
+    });
     const stsCalls = [...sts.counts.entries()]
       .filter(([op]) => op.includes('GetCallerIdentity'))
       .reduce((a, [, n]) => a + n, 0);
@@ -167,7 +176,19 @@ export async function measureApi(system: BenchSystem, seconds: number, concurren
         requests: deploy.requests,
         statuses: deploy.statuses,
       },
-      { figure: 'api_authenticated_to_noop_rps_ratio', value: round(deploy.rps / noop.rps, 3) },
+      {
+        figure: 'api_authenticated_invalid_body',
+        rps: round(authOnly.rps, 1),
+        p99_ms: round(authOnly.p99, 2),
+        p50_ms: round(authOnly.p50, 2),
+        requests: authOnly.requests,
+        statuses: authOnly.statuses,
+      },
+      {
+        figure: 'api_authenticated_to_noop_rps_ratio',
+        value: round(deploy.rps / noop.rps, 3),
+        without_queue_and_table: round(authOnly.rps / noop.rps, 3),
+      },
       {
         figure: 'sts_calls_per_distinct_token',
         value: stsCalls,
