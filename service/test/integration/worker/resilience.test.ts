@@ -40,7 +40,7 @@ describe('under throttling', () => {
     expect(done.map((d) => d.status)).toEqual(ids.map(() => 'Succeeded'));
     const throttled = [...(system.proxy?.throttled.values() ?? [])].reduce((a, b) => a + b, 0);
     expect(throttled).toBeGreaterThan(0);
-  });
+  }, 150_000);
 });
 
 describe('two jobs for the same certificate and target', () => {
@@ -93,5 +93,5 @@ describe('two jobs for the same certificate and target', () => {
       await second.stop(5000);
       clients.destroy();
     }
-  });
+  }, 150_000);
 });
