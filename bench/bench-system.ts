@@ -18,6 +18,7 @@ import { startAwsProxy } from '../local/aws-proxy/aws-proxy.ts';
 import { startMoto } from '../local/moto/moto-server.ts';
 import { provision } from '../local/provision.ts';
 import { startRunCommandServer } from '../local/run-command/run-command-server.ts';
+import { useEmulatorCredentials } from '../local/stack-env.ts';
 import { clientOptions } from '../service/src/aws/clients.ts';
 import { readAwsConfig } from '../service/src/config/aws-config.ts';
 
@@ -31,13 +32,7 @@ export async function startBenchSystem(
   behaviours: Record<string, string> = {},
 ) {
   // The benchmark talks to the emulator only: never real AWS credentials or profiles.
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-  });
-  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL'])
-    delete process.env[name];
+  useEmulatorCredentials();
   const stateDir = mkdtempSync(join(tmpdir(), 'acm-bench-'));
   const moto = await startMoto();
   const aws = await startAwsProxy({

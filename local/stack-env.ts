@@ -85,3 +85,16 @@ export function emulatorClientEnvironment(moto: string): Record<string, string> 
     AWS_SECRET_ACCESS_KEY: 'testing',
   };
 }
+
+/**
+ * For processes that talk to the emulator only (the local run, the benchmarks): emulator
+ * credentials and region, and never a real profile, session or endpoint from the shell.
+ */
+export function useEmulatorCredentials(env: NodeJS.ProcessEnv = process.env): void {
+  Object.assign(env, {
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: emulatorRegion,
+  });
+  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL']) delete env[name];
+}

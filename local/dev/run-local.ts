@@ -15,7 +15,12 @@ import { startMoto } from '../moto/moto-server.ts';
 import { repoRoot, stateDir } from '../paths.ts';
 import { startRunCommandServer } from '../run-command/run-command-server.ts';
 import { seed } from '../seed.ts';
-import { demoTarget, emulatorClientEnvironment, localServiceEnvironment } from '../stack-env.ts';
+import {
+  demoTarget,
+  emulatorClientEnvironment,
+  localServiceEnvironment,
+  useEmulatorCredentials,
+} from '../stack-env.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,13 +39,7 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
 // Everything this process calls is the emulator: never pick up real AWS credentials or profiles.
-Object.assign(process.env, {
-  AWS_ACCESS_KEY_ID: 'testing',
-  AWS_SECRET_ACCESS_KEY: 'testing',
-  AWS_REGION: 'us-east-1',
-});
-for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL'])
-  delete process.env[name];
+useEmulatorCredentials();
 
 const stops: (() => Promise<void>)[] = [];
 let stopping = false;

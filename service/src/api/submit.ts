@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DeployJob } from '../domain/deploy-job.ts';
 import type { Deployment } from '../domain/deployment.ts';
+import { newDeployment } from '../domain/deployment-record.ts';
 import type { InstallOptions } from '../domain/install-options.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
 import type { ApiPorts } from './dependencies.ts';
@@ -47,21 +48,6 @@ function sameRequest(job: DeployJob, request: DeploymentRequest): boolean {
     JSON.stringify(normalisedInstall(job.install)) ===
       JSON.stringify(normalisedInstall(request.install))
   );
-}
-
-function newDeployment(job: DeployJob, now: Date): Deployment {
-  const at = now.toISOString();
-  return {
-    job,
-    status: 'Queued',
-    conditions: [],
-    servers: [],
-    attempts: 0,
-    failures: 0,
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-  };
 }
 
 function messageFor(job: DeployJob): DeployMessage {

@@ -1,10 +1,10 @@
 import type { DeployJob } from '../domain/deploy-job.ts';
 import { type Deployment, isTerminal } from '../domain/deployment.ts';
+import { newDeployment, revise } from '../domain/deployment-record.ts';
 import { ConflictError, TerminalError } from '../domain/errors.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
-import { newDeployment, revise } from './deployment-record.ts';
 import { dispatchStep } from './dispatch-step.ts';
 import { exportStep } from './export-step.ts';
 import { finishStep } from './finish-step.ts';

@@ -1,8 +1,8 @@
 import type { Deployment } from '../domain/deployment.ts';
+import { moveTo, revise, withCondition } from '../domain/deployment-record.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
 import { certificateInfo } from './certificate-info.ts';
-import { moveTo, revise, withCondition } from './deployment-record.ts';
 import { documentParameters, effectiveInstall } from './document-parameters.ts';
 import { exportWithPassphrase } from './export-step.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';

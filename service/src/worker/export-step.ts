@@ -1,10 +1,10 @@
+import { isAllowedCertificate } from '../domain/allowed-certificates.ts';
 import type { Deployment } from '../domain/deployment.ts';
+import { moveTo, revise, withCondition } from '../domain/deployment-record.ts';
 import { TerminalError } from '../domain/errors.ts';
 import type { SecretValue } from '../domain/secret-value.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
-import { isAllowedCertificate } from './allowed-certificates.ts';
 import { certificateInfo } from './certificate-info.ts';
-import { moveTo, revise, withCondition } from './deployment-record.ts';
 import { passphraseVersionToken } from './job-ids.ts';
 import { mappingKeyOf } from './mapping-key.ts';
 import { generatePassphrase, passphraseSecretName, passphraseSecretTags } from './passphrase.ts';

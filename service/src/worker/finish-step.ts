@@ -1,5 +1,5 @@
 import type { Deployment, DeploymentStatus } from '../domain/deployment.ts';
-import { moveTo, withCondition } from './deployment-record.ts';
+import { moveTo, withCondition } from '../domain/deployment-record.ts';
 import { effectiveInstall } from './document-parameters.ts';
 import { mappingKeyOf } from './mapping-key.ts';
 import type { JobVerdict } from './outcome-policy.ts';

@@ -1,7 +1,7 @@
 import type { Deployment, ServerResult } from '../domain/deployment.ts';
+import { revise } from '../domain/deployment-record.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { CommandProgress } from '../ports/command-runner.ts';
-import { revise } from './deployment-record.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
 import { errorTail, parseInstallSummary } from './install-summary.ts';
 import { isCommandTerminal, type JobVerdict, pollDelaySeconds, verdict } from './outcome-policy.ts';

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isAllowedCertificate } from '../../domain/allowed-certificates.ts';
 import { isSafeCertName } from '../../domain/names.ts';
 import { DeployRequestV1, LegacyDeployBody } from '../../messages/deploy-request.ts';
 import { identityOf, requireReadOrTarget, requireTarget } from '../access.ts';
@@ -15,10 +16,6 @@ import { type ApiApp, authenticated, type RouteContext } from '../types.ts';
 import { deploymentView } from '../views.ts';
 
 /** Whether the ARN is on the allow-list (exact, or a prefix ending in `*`); empty allows all. */
-export function isAllowedCertificate(arn: string, allowed: readonly string[]): boolean {
-  if (allowed.length === 0) return true;
-  return allowed.some((p) => (p.endsWith('*') ? arn.startsWith(p.slice(0, -1)) : arn === p));
-}
 
 const submitResponses = {
   200: { ...JobAccepted, description: 'An earlier request with this Idempotency-Key' },

@@ -1,10 +1,5 @@
-import type { DeployJob } from '../domain/deploy-job.ts';
-import type {
-  Condition,
-  ConditionType,
-  Deployment,
-  DeploymentStatus,
-} from '../domain/deployment.ts';
+import type { DeployJob } from './deploy-job.ts';
+import type { Condition, ConditionType, Deployment, DeploymentStatus } from './deployment.ts';
 
 /** A new record for a job: `Queued`, version 1, no conditions yet. */
 export function newDeployment(job: DeployJob, now: Date): Deployment {
