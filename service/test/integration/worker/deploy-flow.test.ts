@@ -12,6 +12,8 @@ import { drainDeadLetters, enqueue, finished, installedFile } from './helpers.ts
 let system: RunningSystem;
 let arn: string;
 let devServers: string[];
+/** The first job's passphrase, read back from Secrets Manager: it must appear nowhere else. */
+let passphrase = '';
 
 beforeAll(async () => {
   system = await aRunningSystem();
@@ -74,7 +76,7 @@ describe('a deploy job on the queue', () => {
     const secret = await system.clients.secretsManager.send(
       new GetSecretValueCommand({ SecretId: d?.secretArn, VersionId: d?.secretVersionId }),
     );
-    const passphrase = secret.SecretString ?? '';
+    passphrase = secret.SecretString ?? '';
     expect(passphrase.length).toBeGreaterThanOrEqual(32);
     const tables = await Promise.all(
       [system.provisioned.names.mappingTable, system.provisioned.names.deploymentsTable].map(
@@ -206,5 +208,7 @@ describe('a deploy job on the queue', () => {
     const mine = letters.find((l) => l.body === marker);
     expect(mine, JSON.stringify(letters)).toBeDefined();
     expect(mine?.reason).toMatch(reason);
+    expect(passphrase).not.toBe('');
+    expect(JSON.stringify(letters)).not.toContain(passphrase);
   });
 });
