@@ -1,0 +1,165 @@
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { provision } from '../../../../local/provision.ts';
+import { DynamoDbDeploymentStore } from '../../../src/adapters/dynamodb-deployment-store.ts';
+import { DynamoDbMappingStore } from '../../../src/adapters/dynamodb-mapping-store.ts';
+import { SecretsManagerPassphraseStore } from '../../../src/adapters/secrets-manager-passphrase-store.ts';
+import { newDeployment, revise } from '../../../src/domain/deployment-record.ts';
+import { ConflictError, TerminalError } from '../../../src/domain/errors.ts';
+import { SecretValue } from '../../../src/domain/secret-value.ts';
+import { testClients } from '../../support/aws.ts';
+
+const c = testClients();
+const mappings = new DynamoDbMappingStore(c.dynamodb, 'CertTagMapping');
+const deployments = new DynamoDbDeploymentStore(c.dynamodb, 'CertDeployments');
+const secrets = new SecretsManagerPassphraseStore(c.secretsManager);
+const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
+const key = { target: { key: 'env', value: 'dev' }, certificateArn: arn, certName: 'web' };
+const t0 = new Date('2026-11-27T00:00:00Z');
+const at = (s: number) => new Date(t0.getTime() + s * 1000);
+
+beforeAll(async () => {
+  await provision({ dynamodb: c.dynamodbRaw, sqs: c.sqs, eventbridge: c.eventbridge, ssm: c.ssm });
+});
+
+describe('the mapping store on DynamoDB', () => {
+  it('lets one job at a time hold a mapping, re-entrant, taken over only after expiry', async () => {
+    expect(await mappings.acquireLock(key, 'job-a', at(600), at(0))).toEqual({ acquired: true });
+    expect(await mappings.acquireLock(key, 'job-a', at(600), at(1))).toEqual({ acquired: true });
+    expect(await mappings.acquireLock(key, 'job-b', at(600), at(2))).toMatchObject({
+      acquired: false,
+      holder: 'job-a',
+    });
+    expect(await mappings.acquireLock(key, 'job-b', at(1200), at(601))).toEqual({ acquired: true });
+  });
+
+  it('records an outcome only for the job holding the lock, in the same write that releases it', async () => {
+    expect(
+      await mappings.releaseLock(key, 'job-a', { lastOutcome: 'Succeeded', serial: 'aa' }),
+    ).toBe(false);
+    expect(
+      await mappings.releaseLock(key, 'job-b', {
+        lastOutcome: 'Succeeded',
+        serial: 'bb',
+        notAfter: '2027-01-01T00:00:00.000Z',
+        lastJobId: 'job-b',
+      }),
+    ).toBe(true);
+    const m = await mappings.get(key);
+    expect(m).toMatchObject({
+      serial: 'bb',
+      lastOutcome: 'Succeeded',
+      lastJobId: 'job-b',
+      certName: 'web',
+      target: key.target,
+    });
+    const raw = await c.dynamodb.send(
+      new (await import('@aws-sdk/lib-dynamodb')).GetCommand({
+        TableName: 'CertTagMapping',
+        Key: { TagKeyValue: 'env#dev', 'CertificateArn#CertName': `${arn}#web` },
+      }),
+    );
+    // The original sample's keys and attribute names, and no lock left behind.
+    expect(raw.Item).toMatchObject({
+      CertExpiryDate: '2027-01-01T00:00:00.000Z',
+      CertificateArn: arn,
+    });
+    expect(raw.Item?.LockJobId).toBeUndefined();
+  });
+
+  it('finds every mapping of a certificate through the index', async () => {
+    const prod = { ...key, target: { key: 'env', value: 'prod' } };
+    await mappings.acquireLock(prod, 'job-p', at(600), at(0));
+    await mappings.releaseLock(prod, 'job-p', { lastOutcome: 'NoTargets' });
+    const found = await mappings.listByCertificate(arn);
+    expect(found.map((m) => m.target.value).sort()).toEqual(['dev', 'prod']);
+  });
+
+  it('abandons only a mapping that never had a successful install', async () => {
+    const fresh = { ...key, certName: 'never' };
+    await mappings.acquireLock(fresh, 'job-x', at(600), at(0));
+    expect(await mappings.abandon(fresh, 'job-x')).toBe(true);
+    expect(await mappings.get(fresh)).toBeUndefined();
+    await mappings.acquireLock(key, 'job-y', at(600), at(0));
+    expect(await mappings.abandon(key, 'job-y')).toBe(false);
+    expect(await mappings.get(key)).toBeDefined();
+  });
+});
+
+describe('the deployment store on DynamoDB', () => {
+  it('creates once, saves only on the version read, lists newest first by certificate', async () => {
+    const job = {
+      jobId: 'job-store-1',
+      certificateArn: arn,
+      certName: 'web',
+      target: key.target,
+      install: {},
+      trigger: 'queue' as const,
+    };
+    const d = newDeployment(job, t0);
+    expect((await deployments.create(d)).created).toBe(true);
+    expect((await deployments.create(d)).created).toBe(false);
+    const next = await deployments.save(revise(d, { status: 'Exporting' }, at(1)));
+    await expect(deployments.save(revise(d, { status: 'Failed' }, at(2)))).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    expect((await deployments.get('job-store-1'))?.status).toBe('Exporting');
+    await deployments.create(newDeployment({ ...job, jobId: 'job-store-2' }, at(10)));
+    const page = await deployments.listByCertificate(arn, 1);
+    expect(page.items.map((x) => x.job.jobId)).toEqual(['job-store-2']);
+    const rest = await deployments.listByCertificate(arn, 5, page.cursor);
+    expect(rest.items.map((x) => x.job.jobId)).toEqual(['job-store-1']);
+    expect(next.version).toBe(2);
+    await expect(deployments.listByCertificate(arn, 5, 'not-a-cursor')).rejects.toMatchObject({
+      code: 'InvalidCursor',
+    });
+  });
+});
+
+describe('the passphrase store on Secrets Manager', () => {
+  it('stores one version per token, idempotently, tagged for ABAC, and reads it back by version', async () => {
+    const tags = { env: 'dev', 'acm-cert-export:cert-name': 'web' };
+    const token = '0a1b2c3d-0000-4000-8000-000000000001';
+    const first = await secrets.putNewVersion({
+      name: 'acm-passphrase/web-test',
+      tags,
+      passphrase: new SecretValue('first-passphrase'),
+      token,
+    });
+    const replay = await secrets.putNewVersion({
+      name: 'acm-passphrase/web-test',
+      tags,
+      passphrase: new SecretValue('first-passphrase'),
+      token,
+    });
+    expect(replay).toEqual(first);
+    expect(first.versionId).toBe(token);
+    const second = await secrets.putNewVersion({
+      name: 'acm-passphrase/web-test',
+      tags,
+      passphrase: new SecretValue('second-passphrase'),
+      token: '0a1b2c3d-0000-4000-8000-000000000002',
+    });
+    expect(second.secretArn).toBe(first.secretArn);
+    expect((await secrets.getVersion(first.secretArn, first.versionId)).value.reveal()).toBe(
+      'first-passphrase',
+    );
+    expect(
+      (await secrets.getVersion('acm-passphrase/web-test', second.versionId)).value.reveal(),
+    ).toBe('second-passphrase');
+    const described = await c.secretsManager.send(
+      new DescribeSecretCommand({ SecretId: first.secretArn }),
+    );
+    expect(Object.fromEntries((described.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject(
+      tags,
+    );
+  });
+
+  it('reports a missing version as PassphraseNotFound (terminal), not as a retryable error', async () => {
+    const error = await secrets
+      .getVersion('acm-passphrase/nope', '0a1b2c3d-0000-4000-8000-00000000dead')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TerminalError);
+    expect(error).toMatchObject({ code: 'PassphraseNotFound' });
+  });
+});
