@@ -4,6 +4,7 @@ import { AcmCertificateAuthority } from './adapters/acm-certificate-authority.ts
 import { AwsReadinessProbe } from './adapters/aws-readiness.ts';
 import { DynamoDbDeploymentStore } from './adapters/dynamodb-deployment-store.ts';
 import { DynamoDbMappingStore } from './adapters/dynamodb-mapping-store.ts';
+import { Ec2InstanceDirectory } from './adapters/ec2-instance-directory.ts';
 import { intervalRateLimiter } from './adapters/rate-limiter.ts';
 import { SecretsManagerPassphraseStore } from './adapters/secrets-manager-passphrase-store.ts';
 import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
@@ -29,6 +30,7 @@ export function buildPorts(config: Config, clients: AwsClients) {
     mappings: new DynamoDbMappingStore(clients.dynamodb, config.tables.mappings),
     deployments: new DynamoDbDeploymentStore(clients.dynamodb, config.tables.deployments),
     commands: new SsmCommandRunner(clients.ssm),
+    instances: new Ec2InstanceDirectory(clients.ec2),
     queue: new SqsJobQueue(clients.sqs, config.worker.queueUrl),
     readiness: new AwsReadinessProbe(
       clients.sqs,
@@ -60,6 +62,7 @@ export function workerSettings(config: Config): WorkerSettings {
     maxFailures: config.worker.maxFailures,
     lockRetrySeconds: config.worker.lockRetrySeconds,
     allowedCertificateArns: config.allowedCertificateArns,
+    instanceSettleSeconds: config.worker.instanceSettleSeconds,
   };
 }
 
@@ -83,6 +86,7 @@ export function buildWorkerDeps(
     mappings: ports.mappings,
     deployments: ports.deployments,
     commands: ports.commands,
+    instances: ports.instances,
     queue: ports.queue,
     clock,
     logger,

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { InstallOptions } from '../domain/install-options.ts';
 import type { Mapping } from '../domain/mapping.ts';
-import { certificateArnCertName, tagKeyValue } from '../domain/target.ts';
+import { certificateArnCertName, type TargetTag, tagKeyValue } from '../domain/target.ts';
 import type {
   LockResult,
   MappingKey,
@@ -123,6 +123,28 @@ export class DynamoDbMappingStore implements MappingStore {
             IndexName: indexName,
             KeyConditionExpression: 'CertificateArn = :arn',
             ExpressionAttributeValues: { ':arn': certificateArn },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? [])
+        if (item.CertName !== undefined) items.push(toMapping(item));
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  }
+
+  async listByTarget(target: TargetTag): Promise<Mapping[]> {
+    const items: Mapping[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await withRetry(() =>
+        this.#db.send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: 'TagKeyValue = :tkv',
+            ExpressionAttributeValues: { ':tkv': tagKeyValue(target) },
+            ConsistentRead: true,
             ExclusiveStartKey: start,
           }),
         ),

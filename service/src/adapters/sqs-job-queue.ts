@@ -13,10 +13,17 @@ export class SqsJobQueue implements JobQueue {
     this.#queueUrl = queueUrl;
   }
 
-  async send(message: DeployMessage): Promise<{ messageId: string }> {
+  async send(
+    message: DeployMessage,
+    options: { delaySeconds?: number } = {},
+  ): Promise<{ messageId: string }> {
     const out = await withRetry(() =>
       this.#sqs.send(
-        new SendMessageCommand({ QueueUrl: this.#queueUrl, MessageBody: JSON.stringify(message) }),
+        new SendMessageCommand({
+          QueueUrl: this.#queueUrl,
+          MessageBody: JSON.stringify(message),
+          ...(options.delaySeconds === undefined ? {} : { DelaySeconds: options.delaySeconds }),
+        }),
       ),
     );
     if (out.MessageId === undefined) throw new Error('SQS accepted the message but returned no id');

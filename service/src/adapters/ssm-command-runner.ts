@@ -45,7 +45,9 @@ export class SsmCommandRunner implements CommandRunner {
             ...(input.documentVersion === undefined
               ? {}
               : { DocumentVersion: input.documentVersion }),
-            Targets: [{ Key: `tag:${input.target.key}`, Values: [input.target.value] }],
+            ...(input.instanceIds === undefined
+              ? { Targets: [{ Key: `tag:${input.target.key}`, Values: [input.target.value] }] }
+              : { InstanceIds: [...input.instanceIds] }),
             Parameters: Object.fromEntries(
               Object.entries(input.parameters).map(([k, v]) => [k, [v]]),
             ),

@@ -50,6 +50,8 @@ export interface Config {
     readonly lockRetrySeconds: number;
     /** Give up waiting for a command after this long: the job ends TimedOut. */
     readonly jobTimeoutSeconds: number;
+    /** Delay before installing on a server that just started, for its SSM agent to register. */
+    readonly instanceSettleSeconds: number;
     /** How long a stopping container waits for in-flight steps (ECS stopTimeout is 30 s by default). */
     readonly shutdownGraceSeconds: number;
   };
@@ -233,6 +235,7 @@ export function loadConfig(env: Env): Config {
       receiveWaitSeconds: int(env, 'WORKER_RECEIVE_WAIT_SECONDS', 20, 0, 20),
       lockRetrySeconds: int(env, 'LOCK_RETRY_SECONDS', 5, 1, 900),
       jobTimeoutSeconds: int(env, 'JOB_TIMEOUT_SECONDS', 3600, 10, 43_200),
+      instanceSettleSeconds: int(env, 'INSTANCE_SETTLE_SECONDS', 60, 0, 900),
       shutdownGraceSeconds: int(env, 'SHUTDOWN_GRACE_SECONDS', 25, 1, 120),
     },
     tables: {

@@ -2,7 +2,7 @@ import type { InstallOptions } from './install-options.ts';
 import type { TargetTag } from './target.ts';
 
 /** What started a job. */
-export type JobTrigger = 'api' | 'queue' | 'renewal';
+export type JobTrigger = 'api' | 'queue' | 'renewal' | 'instance';
 
 /** One deployment of one certificate to the servers of one target tag. */
 export interface DeployJob {
@@ -11,6 +11,8 @@ export interface DeployJob {
   readonly certName: string;
   readonly target: TargetTag;
   readonly install: InstallOptions;
+  /** Only these servers (carrying the target tag), e.g. one that just started; all when absent. */
+  readonly instanceIds?: readonly string[];
   readonly requester?: string;
   readonly trigger: JobTrigger;
   /** EventBridge event id for renewals. */

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { CertificateArn, CertName, InstallOptionsSchema, JobId, Target } from './deploy-request.ts';
+import { instanceIdPattern } from './instance-event.ts';
 
 /** A job on the queue: `{"type":"deploy","version":1,...}`. */
 export const DeployMessageV1 = Type.Object(
@@ -11,9 +12,22 @@ export const DeployMessageV1 = Type.Object(
     certName: CertName,
     target: Target,
     install: Type.Optional(InstallOptionsSchema),
+    /** Only these servers of the target (a server that just started), instead of every one. */
+    instanceIds: Type.Optional(
+      Type.Array(Type.String({ pattern: instanceIdPattern }), {
+        minItems: 1,
+        maxItems: 50,
+        uniqueItems: true,
+      }),
+    ),
     requester: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
     trigger: Type.Optional(
-      Type.Union([Type.Literal('api'), Type.Literal('queue'), Type.Literal('renewal')]),
+      Type.Union([
+        Type.Literal('api'),
+        Type.Literal('queue'),
+        Type.Literal('renewal'),
+        Type.Literal('instance'),
+      ]),
     ),
     eventId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   },

@@ -3,17 +3,20 @@ import { isSafeCertName } from '../domain/names.ts';
 import { AcmEventEnvelope, isEventBridgeEnvelope } from './acm-event.ts';
 import { type DeployMessage, DeployMessageV1 } from './deploy-message.ts';
 import { LegacyDeployBody } from './deploy-request.ts';
+import { InstanceEventEnvelope, instanceStateChange } from './instance-event.ts';
 import { validator } from './validation.ts';
 
 /** What the router makes of one queue message body. */
 export type ParsedMessage =
   | { readonly kind: 'deploy'; readonly message: DeployMessage }
   | { readonly kind: 'acm-event'; readonly event: AcmEventEnvelope }
+  | { readonly kind: 'instance-event'; readonly event: InstanceEventEnvelope }
   | { readonly kind: 'invalid'; readonly reason: string };
 
 const checkV1 = validator<DeployMessage>(DeployMessageV1);
 const checkLegacy = validator<LegacyDeployBody>(LegacyDeployBody);
 const checkEvent = validator<AcmEventEnvelope>(AcmEventEnvelope);
+const checkInstanceEvent = validator<InstanceEventEnvelope>(InstanceEventEnvelope);
 
 const maxBody = 256 * 1024;
 
@@ -49,6 +52,12 @@ export function parseMessage(body: string): ParsedMessage {
   }
   const record = value as Record<string, unknown>;
   // EventBridge envelopes carry a `version` too ("0"): recognise them first.
+  if (isEventBridgeEnvelope(value) && record['detail-type'] === instanceStateChange) {
+    const checked = checkInstanceEvent(value);
+    if (!checked.ok)
+      return invalid(`invalid EC2 state-change event: ${checked.problems.join('; ')}`);
+    return { kind: 'instance-event', event: checked.value };
+  }
   if (isEventBridgeEnvelope(value)) {
     const checked = checkEvent(value);
     if (!checked.ok) return invalid(`invalid EventBridge event: ${checked.problems.join('; ')}`);

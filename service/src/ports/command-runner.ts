@@ -4,6 +4,8 @@ export interface SendCommandInput {
   readonly documentName: string;
   readonly documentVersion?: string;
   readonly target: TargetTag;
+  /** Only these servers (they carry the target tag); every server with the tag when absent. */
+  readonly instanceIds?: readonly string[];
   /** Document parameters. Never a plaintext secret: SSM keeps them in command history. */
   readonly parameters: Readonly<Record<string, string>>;
   /** Carries the job id, so a resumed job can find a command it sent before a crash. */

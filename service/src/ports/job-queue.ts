@@ -2,6 +2,9 @@ import type { DeployMessage } from '../messages/deploy-message.ts';
 
 /** The job queue, as producers (API, CLI, fan-out of renewals) see it. */
 export interface JobQueue {
-  /** Resolves once SQS has durably accepted the message. */
-  send(message: DeployMessage): Promise<{ messageId: string }>;
+  /**
+   * Resolves once SQS has durably accepted the message. `delaySeconds` (0-900) hides it that
+   * long first.
+   */
+  send(message: DeployMessage, options?: { delaySeconds?: number }): Promise<{ messageId: string }>;
 }

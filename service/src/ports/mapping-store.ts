@@ -21,6 +21,8 @@ export interface MappingStore {
   /** Every mapping of a certificate, through the certificate-ARN index (never a Scan). */
   listByCertificate(certificateArn: string): Promise<Mapping[]>;
   list(limit: number, cursor?: string): Promise<Page<Mapping>>;
+  /** Every mapping of one target tag: a Query of the `TagKeyValue` partition (never a Scan). */
+  listByTarget(target: TargetTag): Promise<Mapping[]>;
   /** Deletes the item and returns what was deleted. */
   delete(key: MappingKey): Promise<Mapping | undefined>;
   /**

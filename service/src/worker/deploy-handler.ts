@@ -35,6 +35,7 @@ export function jobFromMessage(
     trigger: m.trigger ?? 'queue',
     ...(m.requester === undefined ? {} : { requester: m.requester }),
     ...(m.eventId === undefined ? {} : { eventId: m.eventId }),
+    ...(m.instanceIds === undefined ? {} : { instanceIds: m.instanceIds }),
   };
 }
 

@@ -71,6 +71,7 @@ export async function dispatchStep(
       ? {}
       : { documentVersion: settings.documentVersion }),
     target: current.job.target,
+    ...(current.job.instanceIds === undefined ? {} : { instanceIds: current.job.instanceIds }),
     parameters: documentParameters(
       current.job,
       install,

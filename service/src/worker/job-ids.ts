@@ -15,6 +15,11 @@ export function renewalJobId(eventId: string, key: MappingKey): string {
   return `r-${digest('renewal', eventId, key.target.key, key.target.value, key.certificateArn, key.certName).slice(0, 32)}`;
 }
 
+/** Job id of one mapping's install on one server that just started, for one EC2 event. */
+export function instanceJobId(eventId: string, instanceId: string, key: MappingKey): string {
+  return `i-${digest('instance', eventId, instanceId, key.target.key, key.target.value, key.certificateArn, key.certName).slice(0, 32)}`;
+}
+
 /**
  * The Secrets Manager ClientRequestToken (and so the VersionId) of a job's passphrase: derived
  * from the job, so a resumed job finds the version it stored before a crash.

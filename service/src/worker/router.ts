@@ -1,14 +1,16 @@
 import type { AcmEventEnvelope } from '../messages/acm-event.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
+import type { InstanceEventEnvelope } from '../messages/instance-event.ts';
 import { parseMessage } from '../messages/parse-message.ts';
 import { handleDeploy } from './deploy-handler.ts';
 import { deadLetter, type HandlerOutcome, type MessageContext } from './handler-outcome.ts';
+import { handleInstanceEvent } from './instance-handler.ts';
 import { handleAcmEvent } from './renewal-handler.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
 /**
- * One handler per message kind. A new kind (scheduled reconciliation, instance launched) is a
- * schema + a branch in parseMessage + an entry here.
+ * One handler per message kind. A new kind (scheduled reconciliation, say) is a schema + a
+ * branch in parseMessage + an entry here.
  */
 export interface Handlers {
   readonly deploy: (
@@ -21,9 +23,18 @@ export interface Handlers {
     ctx: MessageContext,
     deps: WorkerDeps,
   ) => Promise<HandlerOutcome>;
+  readonly 'instance-event': (
+    e: InstanceEventEnvelope,
+    ctx: MessageContext,
+    deps: WorkerDeps,
+  ) => Promise<HandlerOutcome>;
 }
 
-export const defaultHandlers: Handlers = { deploy: handleDeploy, 'acm-event': handleAcmEvent };
+export const defaultHandlers: Handlers = {
+  deploy: handleDeploy,
+  'acm-event': handleAcmEvent,
+  'instance-event': handleInstanceEvent,
+};
 
 /** Routes a raw message body to its handler; anything unrecognised goes to the DLQ with the reason. */
 export async function route(
@@ -43,5 +54,7 @@ export async function route(
       return handlers.deploy(parsed.message, ctx, deps);
     case 'acm-event':
       return handlers['acm-event'](parsed.event, ctx, deps);
+    case 'instance-event':
+      return handlers['instance-event'](parsed.event, ctx, deps);
   }
 }

@@ -3,6 +3,7 @@ import type { CertificateAuthority } from '../ports/certificate-authority.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CommandRunner } from '../ports/command-runner.ts';
 import type { DeploymentStore } from '../ports/deployment-store.ts';
+import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { MappingStore } from '../ports/mapping-store.ts';
 import type { PassphraseStore } from '../ports/passphrase-store.ts';
@@ -24,6 +25,8 @@ export interface WorkerSettings {
   readonly maxFailures: number;
   readonly lockRetrySeconds: number;
   readonly allowedCertificateArns: readonly string[];
+  /** Delay before installing on a server that just started (its SSM agent registers first). */
+  readonly instanceSettleSeconds: number;
 }
 
 /** Everything a handler uses: ports, clock, logger, settings. Built by the composition root. */
@@ -33,6 +36,7 @@ export interface WorkerDeps {
   readonly mappings: MappingStore;
   readonly deployments: DeploymentStore;
   readonly commands: CommandRunner;
+  readonly instances: InstanceDirectory;
   readonly queue: JobQueue;
   readonly clock: Clock;
   readonly logger: Logger;

@@ -75,6 +75,7 @@ export async function aRunningSystem(options: SystemOptions = {}) {
     POLL_INITIAL_SECONDS: '1',
     POLL_MAX_SECONDS: '2',
     LOCK_RETRY_SECONDS: '1',
+    INSTANCE_SETTLE_SECONDS: '0',
     AUTH_MODE: 'none',
     API_ENABLED: 'false',
     LOG_LEVEL: 'debug',

@@ -8,6 +8,7 @@ import type { WorkerDeps, WorkerSettings } from '../../src/worker/worker-deps.ts
 import {
   FakeCertificateAuthority,
   FakeCommandRunner,
+  FakeInstanceDirectory,
   InMemoryJobQueue,
   InMemoryPassphraseStore,
   ManualClock,
@@ -36,6 +37,7 @@ export const testSettings: WorkerSettings = {
   maxFailures: 3,
   lockRetrySeconds: 5,
   allowedCertificateArns: [],
+  instanceSettleSeconds: 60,
 };
 
 /** The JSON line the install script prints last. */
@@ -102,6 +104,7 @@ export function workerWorld(settings: Partial<WorkerSettings> = {}) {
     mappings: new InMemoryMappingStore(),
     deployments: new InMemoryDeploymentStore(),
     commands: new FakeCommandRunner(clock),
+    instances: new FakeInstanceDirectory(),
     queue: new InMemoryJobQueue(),
     clock,
     logger: createLogger('debug', sink),

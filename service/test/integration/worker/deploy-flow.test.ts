@@ -3,7 +3,10 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aCertificateAvailableEvent } from '../../support/builders/acm-events.ts';
+import {
+  aCertificateAvailableEvent,
+  anInstanceStateEvent,
+} from '../../support/builders/acm-events.ts';
 import { anExportableCertificate } from '../../support/builders/certificates.ts';
 import { anInstance } from '../../support/builders/instances.ts';
 import { aRunningSystem, type RunningSystem } from '../../support/running-system.ts';
@@ -141,6 +144,28 @@ describe('a deploy job on the queue', () => {
     expect(d.servers.find((s) => s.instanceId === ok)?.status).toBe('Success');
   });
 
+  it('installs the mapped certificates on a server started after the deployment, on it alone', async () => {
+    const late = await anInstance(system.clients.ec2, { tags: { env: 'dev' } });
+    await enqueue(system, anInstanceStateEvent({ instanceId: late }));
+    const deadline = Date.now() + 30_000;
+    let jobs: string[] = [];
+    while (Date.now() < deadline) {
+      const page = await system.ports.deployments.listByCertificate(arn, 50);
+      jobs = page.items.filter((x) => x.job.trigger === 'instance').map((x) => x.job.jobId);
+      if (jobs.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // env=dev has two mappings so far: web and dup.
+    const done = await Promise.all(jobs.map((id) => finished(system, id)));
+    expect(done.map((d) => [d.job.certName, d.status]).sort()).toEqual([
+      ['dup', 'Succeeded'],
+      ['web', 'Succeeded'],
+    ]);
+    for (const d of done) expect(d.servers.map((x) => x.instanceId)).toEqual([late]);
+    const key = await installedFile(system, late, 'etc/ssl/private/web-privkey.pem');
+    expect(key.mode).toBe('600');
+  });
+
   it('runs a renewal event through EventBridge to a new deployment of every mapping', async () => {
     const event = aCertificateAvailableEvent({
       certificateArn: arn,
@@ -168,6 +193,7 @@ describe('a deploy job on the queue', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     // Mappings: web@dev, dup@dev, web@nowhere (NoTargets keeps the mapping), web@mixed.
+    // (Jobs for the server started above are trigger "instance", not counted here.)
     expect(renewals).toHaveLength(4);
     const done = await Promise.all(renewals.map((id) => finished(system, id)));
     const dev = done.find((x) => x.job.certName === 'web' && x.job.target.value === 'dev');

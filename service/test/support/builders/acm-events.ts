@@ -103,3 +103,23 @@ export function aRevokedEvent(o: AcmEventOverrides = {}): AcmEventEnvelope {
     o,
   );
 }
+
+/** `EC2 Instance State-change Notification`, as EventBridge delivers it to an SQS target. */
+export function anInstanceStateEvent(o: {
+  instanceId: string;
+  state?: string;
+  id?: string;
+  source?: string;
+}) {
+  return {
+    version: '0',
+    id: o.id ?? randomUUID(),
+    'detail-type': 'EC2 Instance State-change Notification',
+    source: o.source ?? 'aws.ec2',
+    account: '123456789012',
+    time: '2026-11-27T00:00:00Z',
+    region: 'us-east-1',
+    resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${o.instanceId}`],
+    detail: { 'instance-id': o.instanceId, state: o.state ?? 'running' },
+  };
+}

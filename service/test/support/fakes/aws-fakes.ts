@@ -12,6 +12,7 @@ import type {
   CommandRunner,
   SendCommandInput,
 } from '../../../src/ports/command-runner.ts';
+import type { InstanceDirectory, InstanceInfo } from '../../../src/ports/instance-directory.ts';
 import type { JobQueue } from '../../../src/ports/job-queue.ts';
 import type { PassphraseStore } from '../../../src/ports/passphrase-store.ts';
 
@@ -154,8 +155,26 @@ export class FakeCommandRunner implements CommandRunner {
 
 export class InMemoryJobQueue implements JobQueue {
   readonly messages: DeployMessage[] = [];
-  async send(message: DeployMessage) {
+  readonly delays: (number | undefined)[] = [];
+  async send(message: DeployMessage, options: { delaySeconds?: number } = {}) {
     this.messages.push(structuredClone(message));
+    this.delays.push(options.delaySeconds);
     return { messageId: `m-${this.messages.length}` };
+  }
+}
+
+/** EC2 with the instances a test adds. */
+export class FakeInstanceDirectory implements InstanceDirectory {
+  readonly instances = new Map<string, InstanceInfo>();
+  failNext: unknown[] = [];
+
+  add(instanceId: string, tags: Record<string, string>, state = 'running') {
+    this.instances.set(instanceId, { instanceId, state, tags });
+  }
+
+  async describe(instanceId: string) {
+    const next = this.failNext.shift();
+    if (next !== undefined) throw next;
+    return this.instances.get(instanceId);
   }
 }

@@ -87,6 +87,12 @@ export class InMemoryMappingStore implements MappingStore {
       .map((e) => clone(e.mapping));
   }
 
+  async listByTarget(target: { key: string; value: string }) {
+    return [...this.items.values()]
+      .filter((e) => e.mapping.target.key === target.key && e.mapping.target.value === target.value)
+      .map((e) => clone(e.mapping));
+  }
+
   async list(limit: number, cursor?: string) {
     const all = [...this.items.values()].map((e) => e.mapping);
     const start = cursor === undefined ? 0 : Number(cursor);
