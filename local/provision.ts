@@ -39,6 +39,7 @@ import {
 import {
   deploymentsTable,
   documentName,
+  instanceRunningEventPattern,
   jobQueue,
   mappingTable,
   renewalEventPattern,
@@ -59,6 +60,8 @@ export interface ProvisionNames {
   readonly deadLetterQueueName: string;
   readonly documentName: string;
   readonly ruleName: string;
+  /** The rule sending EC2 instances that enter running to the queue. */
+  readonly instanceRuleName: string;
   /** The rule's `source` values: `aws.acm` as in AWS; tests may add their own. */
   readonly eventSources: readonly string[];
 }
@@ -70,6 +73,7 @@ export const defaultNames: ProvisionNames = {
   deadLetterQueueName: jobQueue.deadLetterName,
   documentName,
   ruleName: 'acm-cert-export-renewals',
+  instanceRuleName: 'acm-cert-export-instances',
   eventSources: renewalEventPattern.source,
 };
 
@@ -183,19 +187,17 @@ async function queue(sqs: SQSClient, name: string, attributes: Record<string, st
   return { url, arn };
 }
 
-/** The queue policy the stack's SqsQueue target adds: EventBridge, from this rule only. */
-function eventBridgePolicy(queueArn: string, ruleArn: string): string {
+/** The queue policy the stack's SqsQueue targets add: EventBridge, from these rules only. */
+function eventBridgePolicy(queueArn: string, ruleArns: readonly string[]): string {
   return JSON.stringify({
     Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'events.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: queueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
-      },
-    ],
+    Statement: ruleArns.map((ruleArn) => ({
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: queueArn,
+      Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+    })),
   });
 }
 
@@ -220,18 +222,32 @@ async function queuesAndRule(clients: ProvisionClients, names: ProvisionNames) {
     }),
   );
   if (RuleArn === undefined) throw new Error(`no ARN for rule ${names.ruleName}`);
-  await clients.eventbridge.send(
-    new PutTargetsCommand({
-      Rule: names.ruleName,
-      Targets: [{ Id: 'job-queue', Arn: jobs.arn, DeadLetterConfig: { Arn: dlq.arn } }],
+  const instanceRule = await clients.eventbridge.send(
+    new PutRuleCommand({
+      Name: names.instanceRuleName,
+      Description: 'EC2 instances entering running to the acm-cert-export job queue',
+      EventPattern: JSON.stringify(instanceRunningEventPattern),
+      State: 'ENABLED',
     }),
   );
+  if (instanceRule.RuleArn === undefined)
+    throw new Error(`no ARN for rule ${names.instanceRuleName}`);
+  for (const rule of [names.ruleName, names.instanceRuleName]) {
+    await clients.eventbridge.send(
+      new PutTargetsCommand({
+        Rule: rule,
+        Targets: [{ Id: 'job-queue', Arn: jobs.arn, DeadLetterConfig: { Arn: dlq.arn } }],
+      }),
+    );
+  }
   await Promise.all(
     [jobs, dlq].map((q) =>
       clients.sqs.send(
         new SetQueueAttributesCommand({
           QueueUrl: q.url,
-          Attributes: { Policy: eventBridgePolicy(q.arn, RuleArn) },
+          Attributes: {
+            Policy: eventBridgePolicy(q.arn, [RuleArn, instanceRule.RuleArn as string]),
+          },
         }),
       ),
     ),

@@ -11,7 +11,7 @@ import { ApiLoadBalancer } from './load-balancer.ts';
 import { createNetwork } from './network.ts';
 import { createOperationsKey } from './operations-key.ts';
 import { JobQueues } from './queues.ts';
-import { createRenewalRule } from './renewal-rule.ts';
+import { createInstanceRunningRule, createRenewalRule } from './renewal-rule.ts';
 import { ServerAccess } from './server-access.ts';
 import { type ServiceResources, serviceEnvironment } from './service-environment.ts';
 import type { StackSettings } from './settings.ts';
@@ -62,6 +62,12 @@ export class AcmCertExportStack extends Stack {
       deadLetterQueueName: s.names.deadLetterQueue,
     });
     createRenewalRule(this, 'RenewalRule', this.queues.queue, this.queues.deadLetterQueue);
+    createInstanceRunningRule(
+      this,
+      'InstanceRunningRule',
+      this.queues.queue,
+      this.queues.deadLetterQueue,
+    );
     const document = createInstallDocument(this, 'InstallDocument', {
       name: s.names.documentName,
       content: props.installDocument,

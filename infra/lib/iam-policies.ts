@@ -176,6 +176,11 @@ export function workerStatements(
     }),
     ...sendCommandStatements(scope, props),
     ssmReadStatement(),
+    new iam.PolicyStatement({
+      sid: 'DescribeStartedServers',
+      actions: ['ec2:DescribeInstances'],
+      resources: ['*'],
+    }),
   ];
 }
 
@@ -221,6 +226,8 @@ export const wildcardResourceReasons: Readonly<Record<string, string>> = {
     'Target servers are chosen by tag at run time; the statement is limited to instances and managed nodes that carry the target tag key (ssm:resourceTag condition).',
   ReadCommandStatus:
     'ssm:ListCommands, ssm:ListCommandInvocations and ssm:GetCommandInvocation support no resource-level permissions: IAM only accepts * for them.',
+  DescribeStartedServers:
+    'ec2:DescribeInstances supports no resource-level permissions: IAM only accepts * for it. The worker reads the tags of an instance that entered running.',
   WriteOwnLogs: 'Log streams get generated names inside this function’s own log group.',
 };
 

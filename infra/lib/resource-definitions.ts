@@ -48,5 +48,15 @@ export const renewalEventPattern = {
   detail: { Action: ['RENEWAL'] },
 } as const;
 
+/**
+ * EventBridge pattern routing EC2 instances that enter `running` to the job queue: a server
+ * started after a deployment gets the certificates mapped to its tags.
+ */
+export const instanceRunningEventPattern = {
+  source: ['aws.ec2'],
+  'detail-type': ['EC2 Instance State-change Notification'],
+  detail: { state: ['running'] },
+} as const;
+
 export const passphraseSecretPrefix = 'acm-passphrase/';
 export const documentName = 'Install-ACMCertificate';

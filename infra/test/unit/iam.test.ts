@@ -29,6 +29,8 @@ const wildcardOnlyActions: Record<string, string> = {
   'ssm:ListCommandInvocations': 'no resource type: the worker polls per-server results',
   'ssm:GetCommandInvocation': 'no resource type: the status endpoint reads one result',
   'ecr:GetAuthorizationToken': 'no resource type: the ECS agent logs in to ECR to pull the image',
+  'ec2:DescribeInstances':
+    'no resource type: the worker reads the tags of an instance that entered running',
 };
 
 const configurations: [string, Record<string, unknown>][] = [
@@ -110,6 +112,7 @@ describe('the task role (worker and API on Fargate)', () => {
     expect(Object.keys(s).sort()).toEqual([
       'ConsumeTheJobQueue',
       'CreatePassphraseSecretsWithTheTargetTag',
+      'DescribeStartedServers',
       'EncryptPassphrasesThroughSecretsManager',
       'ExportAllowedCertificates',
       'MoveFailedJobsToTheDeadLetterQueue',
@@ -201,6 +204,12 @@ describe('the task role (worker and API on Fargate)', () => {
       arn('ssm', 'managed-instance/*'),
     ]);
     expect(st.Condition).toEqual({ Null: { 'ssm:resourceTag/env': 'false' } });
+  });
+
+  it('reads the tags of a started instance on "*": ec2:DescribeInstances has no resource type', () => {
+    const st = s.DescribeStartedServers as Statement;
+    expect(actionsOf(st)).toEqual(['ec2:DescribeInstances']);
+    expect(resourcesOf(st)).toEqual(['*']);
   });
 
   it('reads command status on "*" because those SSM actions have no resource type', () => {

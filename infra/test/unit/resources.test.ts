@@ -4,6 +4,7 @@ import { buildDocumentObject } from '../../../ssm/build-document.ts';
 import { deploymentMetrics } from '../../lib/alarms.ts';
 import {
   deploymentsTable,
+  instanceRunningEventPattern,
   jobQueue,
   mappingTable,
   renewalEventPattern,
@@ -120,8 +121,9 @@ describe('the job queue and its dead-letter queue', () => {
     }
   });
 
-  it('accept messages from EventBridge only when sent by the renewal rule (aws:SourceArn)', () => {
-    const ruleId = logicalIdOf(template, 'AWS::Events::Rule');
+  it('accept messages from EventBridge only when sent by one of the two rules (aws:SourceArn)', () => {
+    const ruleIds = Object.keys(template.findResources('AWS::Events::Rule')).sort();
+    expect(ruleIds).toHaveLength(2);
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
     for (const id of [queueId, dlqId]) {
       const policy = policies.find(
@@ -131,32 +133,41 @@ describe('the job queue and its dead-letter queue', () => {
       const allows = (policy.Properties.PolicyDocument.Statement as Statement[]).filter(
         (st) => st.Effect === 'Allow',
       );
-      expect(allows).toHaveLength(1);
-      const [allow] = allows as [Statement];
-      expect(allow.Principal).toEqual({ Service: 'events.amazonaws.com' });
-      expect(actionsOf(allow)).toContain('sqs:SendMessage');
-      expect(
-        actionsOf(allow).every((a) => a.startsWith('sqs:Send') || a.startsWith('sqs:GetQueue')),
-      ).toBe(true);
-      expect(allow.Resource).toEqual(arnOf(id));
-      expect(allow.Condition).toEqual({ ArnEquals: { 'aws:SourceArn': arnOf(ruleId) } });
+      expect(allows).toHaveLength(2);
+      const sources = allows.map((allow) => {
+        expect(allow.Principal).toEqual({ Service: 'events.amazonaws.com' });
+        expect(actionsOf(allow)).toContain('sqs:SendMessage');
+        expect(
+          actionsOf(allow).every((a) => a.startsWith('sqs:Send') || a.startsWith('sqs:GetQueue')),
+        ).toBe(true);
+        expect(allow.Resource).toEqual(arnOf(id));
+        return JSON.stringify(allow.Condition);
+      });
+      expect(sources.sort()).toEqual(
+        ruleIds.map((r) => JSON.stringify({ ArnEquals: { 'aws:SourceArn': arnOf(r) } })).sort(),
+      );
     }
   });
 });
 
-describe('the renewal rule', () => {
-  it('matches exactly the pattern of resource-definitions.ts', () => {
-    const rule = onlyResource(template, 'AWS::Events::Rule');
-    expect(rule.Properties.EventPattern).toEqual(renewalEventPattern);
-    expect(rule.Properties.State).toBe('ENABLED');
+describe('the event rules', () => {
+  it('match exactly the renewal and instance-running patterns of resource-definitions.ts', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules.map((r) => r.Properties.EventPattern)).toEqual(
+      expect.arrayContaining([renewalEventPattern, instanceRunningEventPattern]),
+    );
+    expect(rules).toHaveLength(2);
+    for (const rule of rules) expect(rule.Properties.State).toBe('ENABLED');
   });
 
-  it('delivers straight to the job queue, undeliverable events to the DLQ', () => {
+  it('deliver straight to the job queue, undeliverable events to the DLQ', () => {
     const queueId = logicalIdOf(template, 'AWS::SQS::Queue', { QueueName: jobQueue.defaultName });
     const dlqId = logicalIdOf(template, 'AWS::SQS::Queue', { QueueName: jobQueue.deadLetterName });
-    template.hasResourceProperties('AWS::Events::Rule', {
-      Targets: [Match.objectLike({ Arn: arnOf(queueId), DeadLetterConfig: { Arn: arnOf(dlqId) } })],
-    });
+    for (const rule of Object.values(template.findResources('AWS::Events::Rule'))) {
+      expect(rule.Properties.Targets).toEqual([
+        expect.objectContaining({ Arn: arnOf(queueId), DeadLetterConfig: { Arn: arnOf(dlqId) } }),
+      ]);
+    }
   });
 });
 

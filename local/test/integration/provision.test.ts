@@ -9,6 +9,7 @@ import { DescribeDocumentCommand, GetDocumentCommand } from '@aws-sdk/client-ssm
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   deploymentsTable,
+  instanceRunningEventPattern,
   jobQueue,
   mappingTable,
   renewalEventPattern,
@@ -88,6 +89,17 @@ describe('provision on the emulator', () => {
     expect(JSON.parse(rule.EventPattern ?? '{}')).toEqual(renewalEventPattern);
     const { Targets } = await clients.eventbridge.send(
       new ListTargetsByRuleCommand({ Rule: defaultNames.ruleName }),
+    );
+    expect(Targets?.map((t) => t.Arn)).toEqual([first.queueArn]);
+  });
+
+  it('creates the instance-running rule with the shared pattern, targeting the queue', async () => {
+    const rule = await clients.eventbridge.send(
+      new DescribeRuleCommand({ Name: defaultNames.instanceRuleName }),
+    );
+    expect(JSON.parse(rule.EventPattern ?? '{}')).toEqual(instanceRunningEventPattern);
+    const { Targets } = await clients.eventbridge.send(
+      new ListTargetsByRuleCommand({ Rule: defaultNames.instanceRuleName }),
     );
     expect(Targets?.map((t) => t.Arn)).toEqual([first.queueArn]);
   });
