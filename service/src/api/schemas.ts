@@ -97,8 +97,11 @@ export const DeploymentView = Type.Object({
   target: Target,
   install: InstallOptionsSchema,
   requester: Type.Optional(Type.String()),
-  trigger: Type.String({ description: 'api, queue or renewal' }),
+  trigger: Type.String({ description: 'api, queue, renewal or instance (a server that started)' }),
   eventId: Type.Optional(Type.String()),
+  instanceIds: Type.Optional(
+    Type.Array(Type.String(), { description: 'only these servers of the target, when set' }),
+  ),
   conditions: Type.Array(Condition),
   certificate: Type.Optional(
     Type.Object({ serial: Type.String(), notBefore: Type.String(), notAfter: Type.String() }),

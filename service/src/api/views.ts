@@ -29,6 +29,7 @@ export function deploymentView(d: Deployment): DeploymentView {
     requester: d.job.requester,
     trigger: d.job.trigger,
     eventId: d.job.eventId,
+    instanceIds: d.job.instanceIds === undefined ? undefined : [...d.job.instanceIds],
     conditions: [...d.conditions],
     certificate: d.certificate,
     commandId: d.commandId,
