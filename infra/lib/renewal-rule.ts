@@ -4,34 +4,58 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { instanceRunningEventPattern, renewalEventPattern } from './resource-definitions.ts';
 
+type Pattern = {
+  source: readonly string[];
+  'detail-type': readonly string[];
+  detail: Record<string, readonly string[]>;
+};
+
 /**
- * EventBridge rule sending ACM renewals straight to the job queue (no Lambda in between).
+ * An EventBridge rule sending matching events straight to the job queue (no Lambda in between).
  * The target's own dead-letter queue is the job DLQ: an event EventBridge could not deliver
- * after its retries lands where the DLQ alarm sees it, instead of vanishing.
- * The SqsQueue target adds the queue policy statement for events.amazonaws.com, conditioned
- * on aws:SourceArn = this rule.
+ * after its retries lands where the DLQ alarm sees it, instead of vanishing. The SqsQueue
+ * target adds the queue policy statement for events.amazonaws.com, conditioned on
+ * aws:SourceArn = this rule.
  */
+function queueRule(
+  scope: Construct,
+  id: string,
+  description: string,
+  pattern: Pattern,
+  queue: sqs.IQueue,
+  deadLetterQueue: sqs.IQueue,
+): events.Rule {
+  return new events.Rule(scope, id, {
+    description,
+    eventPattern: {
+      source: [...pattern.source],
+      detailType: [...pattern['detail-type']],
+      detail: Object.fromEntries(Object.entries(pattern.detail).map(([k, v]) => [k, [...v]])),
+    },
+    targets: [new targets.SqsQueue(queue, { deadLetterQueue })],
+  });
+}
+
+/** ACM renewals (`ACM Certificate Available` / `RENEWAL`) to the job queue. */
 export function createRenewalRule(
   scope: Construct,
   id: string,
   queue: sqs.IQueue,
   deadLetterQueue: sqs.IQueue,
 ): events.Rule {
-  return new events.Rule(scope, id, {
-    description: 'ACM certificate renewals to the acm-cert-export job queue',
-    eventPattern: {
-      source: [...renewalEventPattern.source],
-      detailType: [...renewalEventPattern['detail-type']],
-      detail: { Action: [...renewalEventPattern.detail.Action] },
-    },
-    targets: [new targets.SqsQueue(queue, { deadLetterQueue })],
-  });
+  return queueRule(
+    scope,
+    id,
+    'ACM certificate renewals to the acm-cert-export job queue',
+    renewalEventPattern,
+    queue,
+    deadLetterQueue,
+  );
 }
 
 /**
- * EventBridge rule sending "EC2 instance entered running" straight to the job queue: the worker
- * installs the certificates mapped to the instance's tags on it (a server launched after a
- * deployment, or started again). Same delivery and DLQ as the renewal rule.
+ * EC2 instances entering `running` to the job queue: the worker installs the certificates
+ * mapped to the instance's tags on it (a server launched after a deployment, or started again).
  */
 export function createInstanceRunningRule(
   scope: Construct,
@@ -39,13 +63,12 @@ export function createInstanceRunningRule(
   queue: sqs.IQueue,
   deadLetterQueue: sqs.IQueue,
 ): events.Rule {
-  return new events.Rule(scope, id, {
-    description: 'EC2 instances entering running to the acm-cert-export job queue',
-    eventPattern: {
-      source: [...instanceRunningEventPattern.source],
-      detailType: [...instanceRunningEventPattern['detail-type']],
-      detail: { state: [...instanceRunningEventPattern.detail.state] },
-    },
-    targets: [new targets.SqsQueue(queue, { deadLetterQueue })],
-  });
+  return queueRule(
+    scope,
+    id,
+    'EC2 instances entering running to the acm-cert-export job queue',
+    instanceRunningEventPattern,
+    queue,
+    deadLetterQueue,
+  );
 }

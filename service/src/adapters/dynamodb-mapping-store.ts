@@ -113,40 +113,31 @@ export class DynamoDbMappingStore implements MappingStore {
   }
 
   async listByCertificate(certificateArn: string): Promise<Mapping[]> {
-    const items: Mapping[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await withRetry(() =>
-        this.#db.send(
-          new QueryCommand({
-            TableName: this.#table,
-            IndexName: indexName,
-            KeyConditionExpression: 'CertificateArn = :arn',
-            ExpressionAttributeValues: { ':arn': certificateArn },
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of out.Items ?? [])
-        if (item.CertName !== undefined) items.push(toMapping(item));
-      start = out.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
+    return this.#queryAll({
+      IndexName: indexName,
+      KeyConditionExpression: 'CertificateArn = :arn',
+      ExpressionAttributeValues: { ':arn': certificateArn },
+    });
   }
 
   async listByTarget(target: TargetTag): Promise<Mapping[]> {
+    return this.#queryAll({
+      KeyConditionExpression: 'TagKeyValue = :tkv',
+      ExpressionAttributeValues: { ':tkv': tagKeyValue(target) },
+      ConsistentRead: true,
+    });
+  }
+
+  /** Every page of a Query; lock-only items (no mapping yet) are left out. */
+  async #queryAll(
+    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'ExclusiveStartKey'>,
+  ): Promise<Mapping[]> {
     const items: Mapping[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await withRetry(() =>
         this.#db.send(
-          new QueryCommand({
-            TableName: this.#table,
-            KeyConditionExpression: 'TagKeyValue = :tkv',
-            ExpressionAttributeValues: { ':tkv': tagKeyValue(target) },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
+          new QueryCommand({ ...input, TableName: this.#table, ExclusiveStartKey: start }),
         ),
       );
       for (const item of out.Items ?? [])

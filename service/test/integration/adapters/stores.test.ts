@@ -73,6 +73,11 @@ describe('the mapping store on DynamoDB', () => {
     await mappings.releaseLock(prod, 'job-p', { lastOutcome: 'NoTargets' });
     const found = await mappings.listByCertificate(arn);
     expect(found.map((m) => m.target.value).sort()).toEqual(['dev', 'prod']);
+    // ...and every mapping of one target through its partition (a server that started).
+    expect(
+      (await mappings.listByTarget({ key: 'env', value: 'prod' })).map((m) => m.certName),
+    ).toEqual(['web']);
+    expect(await mappings.listByTarget({ key: 'env', value: 'staging' })).toEqual([]);
   });
 
   it('abandons only a mapping that never had a successful install', async () => {
