@@ -96,7 +96,8 @@ describe('a worker process', () => {
     worker.kill('SIGTERM');
     const [code] = await once(worker, 'exit');
     expect(code).toBe(0);
-    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    // A correctness bound, not a speed target: ECS kills the task 30 s after SIGTERM.
+    expect(Date.now() - stoppedAt).toBeLessThan(30_000);
     expect(worker.output.join('')).toContain('"msg":"stopped"');
 
     const next = workerProcess();
