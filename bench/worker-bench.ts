@@ -2,8 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommandInvocationCommand } from '@aws-sdk/client-ssm';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createAwsClients } from '../service/src/aws/clients.ts';
-import { buildPorts, buildWorkerDeps } from '../service/src/composition.ts';
+import { composeWorker } from '../service/src/composition.ts';
 import { loadConfig } from '../service/src/config/config.ts';
 import { type Deployment, isTerminal } from '../service/src/domain/deployment.ts';
 import { createLogger } from '../service/src/logging/logger.ts';
@@ -19,8 +18,7 @@ export function startBenchWorker(system: BenchSystem, concurrency: number) {
     AUTH_MODE: 'none',
     WORKER_CONCURRENCY: String(concurrency),
   });
-  const clients = createAwsClients(config.aws);
-  const deps = buildWorkerDeps(config, buildPorts(config, clients), createLogger('silent'));
+  const { clients, worker: deps } = composeWorker(config, createLogger('silent'));
   const worker = startWorker(config, clients.sqs, deps);
   return {
     async stop() {

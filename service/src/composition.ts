@@ -116,14 +116,15 @@ export function buildApiDependencies(
   };
 }
 
-/** The whole object graph of one process. */
-export function compose(config: Config, logger: Logger, clock: Clock = systemClock) {
+/** The worker's part of the graph alone: its clients, ports and handler dependencies. */
+export function composeWorker(config: Config, logger: Logger, clock: Clock = systemClock) {
   const clients = createAwsClients(config.aws);
   const ports = buildPorts(config, clients);
-  return {
-    clients,
-    ports,
-    worker: buildWorkerDeps(config, ports, logger, clock),
-    api: buildApiDependencies(config, ports, logger, clock),
-  };
+  return { clients, ports, worker: buildWorkerDeps(config, ports, logger, clock) };
+}
+
+/** The whole object graph of one process. */
+export function compose(config: Config, logger: Logger, clock: Clock = systemClock) {
+  const graph = composeWorker(config, logger, clock);
+  return { ...graph, api: buildApiDependencies(config, graph.ports, logger, clock) };
 }

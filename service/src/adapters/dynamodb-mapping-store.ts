@@ -85,7 +85,7 @@ export class DynamoDbMappingStore implements MappingStore {
   }
 
   async put(m: Mapping): Promise<void> {
-    const { sets, values } = updateParts({ ...m, updatedAt: m.updatedAt });
+    const { sets, values } = updateParts(m);
     await withRetry(() =>
       this.#db.send(
         new UpdateCommand({

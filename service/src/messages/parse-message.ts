@@ -1,4 +1,3 @@
-import type { DeployJob } from '../domain/deploy-job.ts';
 import { isSafeCertName } from '../domain/names.ts';
 import { AcmEventEnvelope, isEventBridgeEnvelope } from './acm-event.ts';
 import { type DeployMessage, DeployMessageV1 } from './deploy-message.ts';
@@ -35,6 +34,19 @@ export function fromLegacy(body: LegacyDeployBody): DeployMessage {
   };
 }
 
+/** An EventBridge envelope, by its detail-type: a server that started, or an ACM event. */
+function parseEnvelope(value: unknown, detailType: unknown): ParsedMessage {
+  if (detailType === instanceStateChange) {
+    const checked = checkInstanceEvent(value);
+    if (!checked.ok)
+      return invalid(`invalid EC2 state-change event: ${checked.problems.join('; ')}`);
+    return { kind: 'instance-event', event: checked.value };
+  }
+  const checked = checkEvent(value);
+  if (!checked.ok) return invalid(`invalid EventBridge event: ${checked.problems.join('; ')}`);
+  return { kind: 'acm-event', event: checked.value };
+}
+
 /**
  * Classifies a message body: a v1 job, the original body shape, an EventBridge envelope, or
  * invalid with a reason a person can act on. Never throws.
@@ -52,17 +64,7 @@ export function parseMessage(body: string): ParsedMessage {
   }
   const record = value as Record<string, unknown>;
   // EventBridge envelopes carry a `version` too ("0"): recognise them first.
-  if (isEventBridgeEnvelope(value) && record['detail-type'] === instanceStateChange) {
-    const checked = checkInstanceEvent(value);
-    if (!checked.ok)
-      return invalid(`invalid EC2 state-change event: ${checked.problems.join('; ')}`);
-    return { kind: 'instance-event', event: checked.value };
-  }
-  if (isEventBridgeEnvelope(value)) {
-    const checked = checkEvent(value);
-    if (!checked.ok) return invalid(`invalid EventBridge event: ${checked.problems.join('; ')}`);
-    return { kind: 'acm-event', event: checked.value };
-  }
+  if (isEventBridgeEnvelope(value)) return parseEnvelope(value, record['detail-type']);
   if ('type' in record || 'version' in record) {
     if (record.type !== 'deploy') {
       return invalid(
@@ -91,5 +93,3 @@ export function parseMessage(body: string): ParsedMessage {
     'unrecognised message: expected {"type":"deploy","version":1,...}, the original request body, or an ACM EventBridge event',
   );
 }
-
-export type { DeployJob };

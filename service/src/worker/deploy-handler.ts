@@ -39,6 +39,8 @@ export function jobFromMessage(
   };
 }
 
+const crashedMidStep = 'the worker stopped during a step (crash, kill or timeout)';
+
 /** A short, secret-free description of an unexpected error for the record and the logs. */
 function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 500);
@@ -83,12 +85,13 @@ export async function handleDeploy(
     previous.messageId === ctx.messageId &&
     previous.receiveCount < ctx.receiveCount;
   const failures = current.failures + (crashed ? 1 : 0);
+  const lastError = crashed ? crashedMidStep : current.lastError;
   const now = deps.clock.now();
   if (crashed) log.warn({ failures }, 'the previous attempt at this job stopped mid-step');
   if (failures >= deps.settings.maxFailures) {
     return giveUp(
       current,
-      `gave up after ${failures} failed attempts; last: ${current.lastError ?? 'the worker stopped mid-step'}`,
+      `gave up after ${failures} failed attempts; last: ${lastError ?? crashedMidStep}`,
       deps,
       save,
       log,
@@ -106,9 +109,7 @@ export async function handleDeploy(
             receiveCount: ctx.receiveCount,
             startedAt: now.toISOString(),
           },
-          ...(crashed
-            ? { lastError: 'the worker stopped during a step (crash, kill or timeout)' }
-            : {}),
+          ...(lastError === undefined ? {} : { lastError }),
         },
         now,
       ),

@@ -4,8 +4,7 @@ import { type AwsProxy, startAwsProxy } from '../../../local/aws-proxy/aws-proxy
 import { type Provisioned, provision } from '../../../local/provision.ts';
 import type { RunCommandTiming } from '../../../local/run-command/timing.ts';
 import { aStandIn, type StandIn } from '../../../local/test/support/stand-in.ts';
-import { createAwsClients } from '../../src/aws/clients.ts';
-import { buildPorts, buildWorkerDeps } from '../../src/composition.ts';
+import { composeWorker } from '../../src/composition.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { SqsWorker } from '../../src/worker/sqs-worker.ts';
@@ -92,9 +91,7 @@ export async function aRunningSystem(options: SystemOptions = {}) {
       },
     }),
   );
-  const serviceClients = createAwsClients(config.aws);
-  const ports = buildPorts(config, serviceClients);
-  const deps = buildWorkerDeps(config, ports, logger);
+  const { clients: serviceClients, ports, worker: deps } = composeWorker(config, logger);
   let worker: SqsWorker | undefined;
   if (options.worker !== false) worker = startWorker(config, serviceClients.sqs, deps);
   return {

@@ -10,13 +10,23 @@ import {
 import { anExportableCertificate } from '../../support/builders/certificates.ts';
 import { anInstance } from '../../support/builders/instances.ts';
 import { aRunningSystem, type RunningSystem } from '../../support/running-system.ts';
-import { drainDeadLetters, enqueue, finished, installedFile } from './helpers.ts';
+import { drainDeadLetters, enqueue, finished, installedFile, jobsStartedBy } from './helpers.ts';
 
 let system: RunningSystem;
 let arn: string;
 let devServers: string[];
 /** The first job's passphrase, read back from Secrets Manager: it must appear nowhere else. */
 let passphrase = '';
+
+/** A v1 deploy job of the test's certificate to the servers tagged env=<value>. */
+const aJob = (jobId: string, certName: string, value: string) => ({
+  type: 'deploy',
+  version: 1,
+  jobId,
+  certificateArn: arn,
+  certName,
+  target: { key: 'env', value },
+});
 
 beforeAll(async () => {
   system = await aRunningSystem();
@@ -34,14 +44,7 @@ afterAll(async () => {
 
 describe('a deploy job on the queue', () => {
   it('ends with the certificate installed on both servers and the records written', async () => {
-    await enqueue(system, {
-      type: 'deploy',
-      version: 1,
-      jobId: 'it-deploy-0001',
-      certificateArn: arn,
-      certName: 'web',
-      target: { key: 'env', value: 'dev' },
-    });
+    await enqueue(system, aJob('it-deploy-0001', 'web', 'dev'));
     const d = await finished(system, 'it-deploy-0001');
     expect(d.status, d.reason).toBe('Succeeded');
     expect(d.servers.map((s) => s.instanceId).sort()).toEqual([...devServers].sort());
@@ -93,14 +96,7 @@ describe('a deploy job on the queue', () => {
   });
 
   it('makes one deployment from the same job sent twice', async () => {
-    const job = {
-      type: 'deploy',
-      version: 1,
-      jobId: 'it-dup-00001',
-      certificateArn: arn,
-      certName: 'dup',
-      target: { key: 'env', value: 'dev' },
-    };
+    const job = aJob('it-dup-00001', 'dup', 'dev');
     await enqueue(system, job);
     await enqueue(system, job);
     const d = await finished(system, 'it-dup-00001');
@@ -112,14 +108,7 @@ describe('a deploy job on the queue', () => {
   });
 
   it('ends NoTargets, not a loop, when no server carries the tag', async () => {
-    await enqueue(system, {
-      type: 'deploy',
-      version: 1,
-      jobId: 'it-none-0001',
-      certificateArn: arn,
-      certName: 'web',
-      target: { key: 'env', value: 'nowhere' },
-    });
+    await enqueue(system, aJob('it-none-0001', 'web', 'nowhere'));
     const d = await finished(system, 'it-none-0001');
     expect(d.status).toBe('NoTargets');
     expect(d.reason).toMatch(/env=nowhere/);
@@ -130,14 +119,7 @@ describe('a deploy job on the queue', () => {
     const bad = await anInstance(system.clients.ec2, {
       tags: { env: 'mixed', 'standin:behaviour': 'fail' },
     });
-    await enqueue(system, {
-      type: 'deploy',
-      version: 1,
-      jobId: 'it-mixed-001',
-      certificateArn: arn,
-      certName: 'web',
-      target: { key: 'env', value: 'mixed' },
-    });
+    await enqueue(system, aJob('it-mixed-001', 'web', 'mixed'));
     const d = await finished(system, 'it-mixed-001');
     expect(d.status).toBe('PartiallyFailed');
     expect(d.reason).toContain(bad);
@@ -147,14 +129,7 @@ describe('a deploy job on the queue', () => {
   it('installs the mapped certificates on a server started after the deployment, on it alone', async () => {
     const late = await anInstance(system.clients.ec2, { tags: { env: 'dev' } });
     await enqueue(system, anInstanceStateEvent({ instanceId: late }));
-    const deadline = Date.now() + 30_000;
-    let jobs: string[] = [];
-    while (Date.now() < deadline) {
-      const page = await system.ports.deployments.listByCertificate(arn, 50);
-      jobs = page.items.filter((x) => x.job.trigger === 'instance').map((x) => x.job.jobId);
-      if (jobs.length >= 2) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const jobs = await jobsStartedBy(system, arn, 'instance', 2);
     // env=dev has two mappings so far: web and dup.
     const done = await Promise.all(jobs.map((id) => finished(system, id)));
     expect(done.map((d) => [d.job.certName, d.status]).sort()).toEqual([
@@ -184,14 +159,7 @@ describe('a deploy job on the queue', () => {
         ],
       }),
     );
-    const deadline = Date.now() + 30_000;
-    let renewals: string[] = [];
-    while (Date.now() < deadline) {
-      const page = await system.ports.deployments.listByCertificate(arn, 50);
-      renewals = page.items.filter((x) => x.job.trigger === 'renewal').map((x) => x.job.jobId);
-      if (renewals.length >= 4) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const renewals = await jobsStartedBy(system, arn, 'renewal', 4);
     // Mappings: web@dev, dup@dev, web@nowhere (NoTargets keeps the mapping), web@mixed.
     // (Jobs for the server started above are trigger "instance", not counted here.)
     expect(renewals).toHaveLength(4);

@@ -17,6 +17,23 @@ export async function enqueue(system: RunningSystem, body: unknown): Promise<str
   return out.MessageId ?? '';
 }
 
+/** Waits until at least `count` jobs of the certificate were started by `trigger`; their ids. */
+export async function jobsStartedBy(
+  system: RunningSystem,
+  certificateArn: string,
+  trigger: Deployment['job']['trigger'],
+  count: number,
+  timeoutMs = 30_000,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const page = await system.ports.deployments.listByCertificate(certificateArn, 50);
+    const jobs = page.items.filter((x) => x.job.trigger === trigger).map((x) => x.job.jobId);
+    if (jobs.length >= count || Date.now() > deadline) return jobs;
+    await sleep(200);
+  }
+}
+
 /** Waits until the job's record is terminal; returns it. */
 export async function finished(
   system: RunningSystem,

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeWorker } from '../../../src/composition.ts';
+import { createLogger } from '../../../src/logging/logger.ts';
+import { startWorker } from '../../../src/worker/start-worker.ts';
 import { anExportableCertificate } from '../../support/builders/certificates.ts';
 import { anInstance } from '../../support/builders/instances.ts';
 import { aRunningSystem, type RunningSystem } from '../../support/running-system.ts';
@@ -45,17 +48,10 @@ describe('under throttling', () => {
 
 describe('two jobs for the same certificate and target', () => {
   it('run one after the other, never overlapping, with two workers', async () => {
-    // A second worker in this process: two consumers racing for the same queue.
-    const { startWorker } = await import('../../../src/worker/start-worker.ts');
-    const { buildWorkerDeps } = await import('../../../src/composition.ts');
-    const { createLogger } = await import('../../../src/logging/logger.ts');
-    const { createAwsClients } = await import('../../../src/aws/clients.ts');
-    const clients = createAwsClients(system.config.aws);
-    const second = startWorker(
-      system.config,
-      clients.sqs,
-      buildWorkerDeps(system.config, system.ports, createLogger('silent')),
-    );
+    // A second worker in this process, with its own clients and ports: two consumers racing
+    // for the same queue.
+    const { clients, worker } = composeWorker(system.config, createLogger('silent'));
+    const second = startWorker(system.config, clients.sqs, worker);
     try {
       const body = (jobId: string) => ({
         type: 'deploy',

@@ -11,6 +11,21 @@ import {
   workerWorld,
 } from '../../support/worker-world.ts';
 
+/** Records a pickup of `messageId` that never ended, as a worker that died mid-step leaves it. */
+async function leaveUnfinishedPickup(
+  w: ReturnType<typeof workerWorld>,
+  messageId: string,
+  receiveCount: number,
+) {
+  const d = await w.deployments.get('job-00000001');
+  if (d === undefined) throw new Error('no record');
+  await w.deployments.save({
+    ...d,
+    version: d.version + 1,
+    activeAttempt: { messageId, receiveCount, startedAt: d.updatedAt },
+  });
+}
+
 const key = { target: { key: 'env', value: 'dev' }, certificateArn: arnA, certName: 'web' };
 
 describe('deploy handler', () => {
@@ -231,13 +246,7 @@ describe('deploy handler after a crash', () => {
     ];
     await w.deliver(aDeployMessage(), 'msg-1', 1);
     // Simulate a crash mid-poll: the record still names this pickup as active.
-    const d = await w.deployments.get('job-00000001');
-    if (d === undefined) throw new Error('no record');
-    await w.deployments.save({
-      ...d,
-      version: d.version + 1,
-      activeAttempt: { messageId: 'msg-1', receiveCount: 2, startedAt: d.updatedAt },
-    });
+    await leaveUnfinishedPickup(w, 'msg-1', 2);
     expect(await w.deliver(aDeployMessage(), 'msg-1', 3)).toEqual({ kind: 'ack' });
     const after = await w.deployments.get('job-00000001');
     expect(after?.status).toBe('Succeeded');
@@ -318,14 +327,8 @@ describe('deploy handler after a crash', () => {
       const w = workerWorld({ maxFailures });
       w.commands.script = [progress('InProgress', [])];
       await w.deliver(aDeployMessage(), 'msg-1', 1);
-      const d = await w.deployments.get('job-00000001');
-      if (d === undefined) throw new Error('no record');
       // Pickup 2 died mid-step: its activeAttempt was never cleared.
-      await w.deployments.save({
-        ...d,
-        version: d.version + 1,
-        activeAttempt: { messageId: 'msg-1', receiveCount: 2, startedAt: d.updatedAt },
-      });
+      await leaveUnfinishedPickup(w, 'msg-1', 2);
       expect(await w.deliver(aDeployMessage(), 'msg-1', 3)).toMatchObject({ kind });
       const after = await w.deployments.get('job-00000001');
       if (kind === 'dead-letter') {
@@ -343,13 +346,7 @@ describe('deploy handler after a crash', () => {
     const w = workerWorld({ maxFailures: 1 });
     w.commands.script = [progress('InProgress', [])];
     await w.deliver(aDeployMessage(), 'msg-1', 1);
-    const d = await w.deployments.get('job-00000001');
-    if (d === undefined) throw new Error('no record');
-    await w.deployments.save({
-      ...d,
-      version: d.version + 1,
-      activeAttempt: { messageId: 'msg-1', receiveCount: 2, startedAt: d.updatedAt },
-    });
+    await leaveUnfinishedPickup(w, 'msg-1', 2);
     expect(await w.deliver(aDeployMessage(), 'msg-duplicate', 1)).toMatchObject({ kind: 'later' });
   });
 });
