@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { allowEverything, compileRules } from '../auth/authorization.ts';
 import { authScheme } from '../auth/token.ts';
+import { redactPaths } from '../logging/logger.ts';
 import { registerAccessControl } from './access.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { registerErrorHandling } from './error-handler.ts';
@@ -17,23 +18,6 @@ import { healthRoutes } from './routes/health.ts';
 import { sharedSchemas } from './schemas.ts';
 import type { ApiApp } from './types.ts';
 import { typeboxValidatorCompiler } from './validation.ts';
-
-/** Log paths that must never be written in clear (the process logger may redact more). */
-export const apiRedactPaths = [
-  'req.headers.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-  'authorization',
-  '*.authorization',
-  'passphrase',
-  '*.passphrase',
-  'Passphrase',
-  '*.Passphrase',
-  'privateKey',
-  '*.privateKey',
-  'PrivateKey',
-  '*.PrivateKey',
-];
 
 const openApiInfo = {
   title: 'acm-cert-export',
@@ -115,7 +99,7 @@ export function buildApp(deps: ApiDependencies): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child(
       { component: 'api' },
-      { redact: { paths: apiRedactPaths, censor: '[REDACTED]' } },
+      { redact: { paths: redactPaths, censor: '[REDACTED]' } },
     ) as FastifyBaseLogger,
     bodyLimit: deps.config.api.bodyLimit,
     genReqId: () => randomUUID(),

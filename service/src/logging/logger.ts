@@ -23,6 +23,8 @@ export const redactPaths = [
   'req.headers.authorization',
   'headers.authorization',
   '*.headers.authorization',
+  'authorization',
+  '*.authorization',
 ];
 
 export type { Logger };
