@@ -11,7 +11,7 @@ import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
 import { SsmCommandRunner } from './adapters/ssm-command-runner.ts';
 import type { ApiDependencies } from './api/dependencies.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
-import { type AwsClients, createAwsClients } from './aws/clients.ts';
+import { type AwsClients, createAwsClients, serviceAppId } from './aws/clients.ts';
 import type { Config } from './config/config.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { WorkerDeps, WorkerSettings } from './worker/worker-deps.ts';
@@ -118,7 +118,10 @@ export function buildApiDependencies(
 
 /** The worker's part of the graph alone: its clients, ports and handler dependencies. */
 export function composeWorker(config: Config, logger: Logger, clock: Clock = systemClock) {
-  const clients = createAwsClients(config.aws);
+  const clients = createAwsClients(
+    config.aws,
+    serviceAppId({ api: config.api.enabled, worker: config.worker.enabled }),
+  );
   const ports = buildPorts(config, clients);
   return { clients, ports, worker: buildWorkerDeps(config, ports, logger, clock) };
 }

@@ -7,14 +7,29 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsConfig, AwsService } from '../config/aws-config.ts';
 
+/**
+ * The service's SDK app id (`app/<id>` in every request's User-Agent, so in CloudTrail's
+ * userAgent): which part of the service made a call. The test bed's IAM evaluation reads it to
+ * know whose role a request runs under.
+ */
+export type ServiceAppId = 'acm-cert-export' | 'acm-cert-export-api' | 'acm-cert-export-worker';
+
+/** The app id of a process running the API, the worker, or both (one task role). */
+export function serviceAppId(parts: { api: boolean; worker: boolean }): ServiceAppId {
+  if (parts.api && !parts.worker) return 'acm-cert-export-api';
+  if (parts.worker && !parts.api) return 'acm-cert-export-worker';
+  return 'acm-cert-export';
+}
+
 /** The options every SDK client of the project is built with, for one service. */
-export function clientOptions(config: AwsConfig, service: AwsService) {
+export function clientOptions(config: AwsConfig, service: AwsService, appId?: ServiceAppId) {
   const endpoint = config.endpoints[service];
   return {
     region: config.region,
     maxAttempts: config.maxAttempts,
     retryMode: config.retryMode ?? (service === 'acm' ? 'adaptive' : 'standard'),
     ...(endpoint === undefined ? {} : { endpoint }),
+    ...(appId === undefined ? {} : { userAgentAppId: appId }),
   } as const;
 }
 
@@ -29,18 +44,19 @@ export interface AwsClients {
   destroy(): void;
 }
 
-export function createAwsClients(config: AwsConfig): AwsClients {
-  const raw = new DynamoDBClient(clientOptions(config, 'dynamodb'));
+export function createAwsClients(config: AwsConfig, appId?: ServiceAppId): AwsClients {
+  const options = (service: AwsService) => clientOptions(config, service, appId);
+  const raw = new DynamoDBClient(options('dynamodb'));
   const dynamodb = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   const clients = {
-    acm: new ACMClient(clientOptions(config, 'acm')),
-    secretsManager: new SecretsManagerClient(clientOptions(config, 'secretsManager')),
+    acm: new ACMClient(options('acm')),
+    secretsManager: new SecretsManagerClient(options('secretsManager')),
     dynamodb,
-    ssm: new SSMClient(clientOptions(config, 'ssm')),
-    sqs: new SQSClient(clientOptions(config, 'sqs')),
-    ec2: new EC2Client(clientOptions(config, 'ec2')),
+    ssm: new SSMClient(options('ssm')),
+    sqs: new SQSClient(options('sqs')),
+    ec2: new EC2Client(options('ec2')),
   };
   return {
     ...clients,
