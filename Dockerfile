@@ -48,13 +48,15 @@ COPY local ./local
 COPY infra/lib/resource-definitions.ts infra/lib/service-environment.ts ./infra/lib/
 
 # Local only (docker compose): the emulator exactly as the tests and the no-Docker run start it:
-# moto at the version local/requirements.txt pins, through local/moto/launch.py, whose ACM patch
-# (acm_local_ca.py) makes exported chains verify the certificate as ACM's do.
+# moto at the version local/requirements.txt pins, through local/moto/launch.py, with the
+# patches beside it (acm_local_ca.py makes exported chains verify the certificate as ACM's do).
 FROM python:3.11-slim-bookworm AS moto
 WORKDIR /app
 COPY local/requirements.txt ./local/requirements.txt
 RUN pip install --no-cache-dir "$(grep -E '^moto\[server\]==' local/requirements.txt)"
-COPY local/moto/launch.py local/moto/acm_local_ca.py ./local/moto/
+COPY local/moto/launch.py local/moto/moto_patching.py local/moto/acm_local_ca.py \
+  local/moto/acm_renewal.py local/moto/acm_events.py local/moto/events_envelope.py \
+  local/moto/secretsmanager_deletion.py ./local/moto/
 ENV MOTO_ACM_VALIDATION_WAIT=0
 EXPOSE 5000
 CMD ["python", "local/moto/launch.py", "0.0.0.0", "5000"]

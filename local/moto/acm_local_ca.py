@@ -6,16 +6,21 @@ returns a root that did not sign them, so no chain check on a server can pass
 (../shared/docs/local-aws.md). Here each moto process makes one local CA (RSA 2048, valid ten
 years, CN "acm-cert-export local ACM CA") and re-signs every generated certificate with it,
 keeping its key, subject, SANs, serial and validity. The chain ACM returns is then
-"local CA + AWS root", as real ACM returns "issuing CA(s) + root".
+"local CA + AWS root", as real ACM returns "issuing CA(s) + root". `issue` is also what
+acm_renewal.py signs renewed certificates with.
 """
 
 import datetime
+from collections.abc import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID
 from moto.acm import models
+
+from moto_patching import wrap
 
 _CA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 _CA_NAME = x509.Name(
@@ -53,34 +58,55 @@ _CA_CERT = (
 )
 CA_PEM = _CA_CERT.public_bytes(serialization.Encoding.PEM)
 
-_original = models.CertBundle.generate_cert.__func__  # type: ignore[attr-defined]
 
-
-def _generate_cert(cls, domain_name, account_id, region, sans=None, cert_authority_arn=None):
-    bundle = _original(cls, domain_name, account_id, region, sans, cert_authority_arn)
-    leaf = bundle._cert
+def issue(
+    *,
+    subject: x509.Name,
+    public_key: CertificatePublicKeyTypes,
+    serial: int,
+    not_before: datetime.datetime,
+    not_after: datetime.datetime,
+    extensions: Iterable[x509.Extension],
+) -> x509.Certificate:
+    """A certificate for `public_key` signed by this process's local CA."""
     builder = (
         x509.CertificateBuilder()
-        .subject_name(leaf.subject)
+        .subject_name(subject)
         .issuer_name(_CA_NAME)
-        .public_key(leaf.public_key())
-        .serial_number(leaf.serial_number)
-        .not_valid_before(leaf.not_valid_before_utc)
-        .not_valid_after(leaf.not_valid_after_utc)
+        .public_key(public_key)
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
     )
-    for extension in leaf.extensions:
+    for extension in extensions:
         builder = builder.add_extension(extension.value, critical=extension.critical)
-    resigned = builder.sign(_CA_KEY, hashes.SHA256())
-    return cls(
-        certificate=resigned.public_bytes(serialization.Encoding.PEM),
-        private_key=bundle.key,
-        cert_type=bundle.type,
-        cert_status=bundle.status,
-        cert_authority_arn=bundle.cert_authority_arn,
-        account_id=account_id,
-        region=region,
-        chain=CA_PEM,
-    )
+    return builder.sign(_CA_KEY, hashes.SHA256())
 
 
-models.CertBundle.generate_cert = classmethod(_generate_cert)
+def _generate_cert(original):
+    def generate_cert(cls, domain_name, account_id, region, sans=None, cert_authority_arn=None):
+        bundle = original(cls, domain_name, account_id, region, sans, cert_authority_arn)
+        leaf = bundle._cert
+        resigned = issue(
+            subject=leaf.subject,
+            public_key=leaf.public_key(),
+            serial=leaf.serial_number,
+            not_before=leaf.not_valid_before_utc,
+            not_after=leaf.not_valid_after_utc,
+            extensions=leaf.extensions,
+        )
+        return cls(
+            certificate=resigned.public_bytes(serialization.Encoding.PEM),
+            private_key=bundle.key,
+            cert_type=bundle.type,
+            cert_status=bundle.status,
+            cert_authority_arn=bundle.cert_authority_arn,
+            account_id=account_id,
+            region=region,
+            chain=CA_PEM,
+        )
+
+    return generate_cert
+
+
+wrap(models.CertBundle, "generate_cert", _generate_cert)

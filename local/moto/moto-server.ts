@@ -20,7 +20,15 @@ export interface StartMotoOptions {
   log?: 'inherit' | 'ignore';
   /** How long to wait for the health check. */
   startTimeoutMs?: number;
+  /**
+   * true: moto as published, without the project's patches (launch.py --stock). Only for
+   * tests that show what the patches change.
+   */
+  stock?: boolean;
 }
+
+/** How much of moto's stderr an early-exit error quotes (a patch's traceback fits). */
+const stderrTailChars = 4000;
 
 /** Asks the kernel for a free TCP port on 127.0.0.1. */
 export async function freeLoopbackPort(): Promise<number> {
@@ -44,11 +52,16 @@ export async function waitForMoto(
   endpoint: string,
   child: ChildProcess,
   timeoutMs: number,
+  stderrTail: () => Promise<string> = async () => '',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`moto exited early (code ${child.exitCode}, signal ${child.signalCode})`);
+      const tail = (await stderrTail()).trim();
+      throw new Error(
+        `moto exited early (code ${child.exitCode}, signal ${child.signalCode})` +
+          (tail === '' ? '' : `:\n${tail}`),
+      );
     }
     try {
       const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
@@ -64,19 +77,30 @@ export async function waitForMoto(
 /**
  * Starts moto_server from the project's .venv on loopback and waits until it is healthy.
  * The child gets PR_SET_PDEATHSIG through local/moto/launch.py, so it dies with this process
- * even when this process is killed without running any cleanup.
+ * even when this process is killed without running any cleanup. If moto exits before it is
+ * healthy (a patch in local/moto that no longer fits moto, say), the error quotes its stderr.
  */
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const python = venvBin('python');
   venvBin('moto_server');
   const port = options.port ?? (await freeLoopbackPort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(python, [join(repoRoot, 'local/moto/launch.py'), '127.0.0.1', String(port)], {
-    stdio: ['ignore', options.log ?? 'ignore', options.log ?? 'ignore'],
+  const args = [join(repoRoot, 'local/moto/launch.py'), '127.0.0.1', String(port)];
+  if (options.stock === true) args.push('--stock');
+  const log = options.log ?? 'ignore';
+  const child = spawn(python, args, {
+    // Discarded output still passes through here until moto is healthy: see stderrTail.
+    stdio: ['ignore', log, log === 'inherit' ? 'inherit' : 'pipe'],
     env: { ...process.env, MOTO_ACM_VALIDATION_WAIT: '0', PYTHONUNBUFFERED: '1' },
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start moto_server');
+  const closed = new Promise<void>((resolveClose) => child.once('close', () => resolveClose()));
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-stderrTailChars);
+  });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -88,11 +112,19 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     }
   };
   try {
-    await waitForMoto(endpoint, child, options.startTimeoutMs ?? 30_000);
+    // An exit can be seen before the last of stderr is read: wait (briefly) for the pipes.
+    const stderrTail = async () => {
+      await Promise.race([closed, sleep(1000)]);
+      return stderr;
+    };
+    await waitForMoto(endpoint, child, options.startTimeoutMs ?? 30_000, stderrTail);
   } catch (error) {
     await stop();
     throw error;
   }
+  // Healthy: from now on moto's stderr is only drained (its request log), never kept.
+  child.stderr?.removeAllListeners('data');
+  child.stderr?.resume();
   return { endpoint, pid, stop };
 }
 
