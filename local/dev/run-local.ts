@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { readAwsConfig } from '../../service/src/config/aws-config.ts';
+import { recordedEndpoint } from '../iam/bed-hooks.ts';
 import { startMoto } from '../moto/moto-server.ts';
 import { repoRoot, stateDir } from '../paths.ts';
 import { startRunCommandServer } from '../run-command/run-command-server.ts';
@@ -87,12 +88,29 @@ try {
     `                     servers ${seeded.instanceIds.join(', ')} tagged ${demoTarget.key}=${demoTarget.value}`,
   );
 
+  // When the integration tests run this, the service's requests go through the IAM recorder's
+  // fronts (local/iam) and are evaluated against the stack's policies; otherwise these are no-ops.
+  const recordedMoto = await recordedEndpoint(moto.endpoint, {
+    via: 'local run',
+    emulator: moto.endpoint,
+  });
+  stops.push(recordedMoto.stop);
+  const recordedStandIn = await recordedEndpoint(standIn.endpoint, {
+    via: 'local run stand-in',
+    emulator: moto.endpoint,
+  });
+  stops.push(recordedStandIn.stop);
+
   const log = createWriteStream(join(dir, 'service.log'));
   const service: ChildProcess = spawn(process.execPath, ['service/src/main.ts'], {
     cwd: repoRoot,
     env: {
       ...process.env,
-      ...localServiceEnvironment({ moto: moto.endpoint, runCommand: standIn.endpoint, port }),
+      ...localServiceEnvironment({
+        moto: recordedMoto.endpoint,
+        runCommand: recordedStandIn.endpoint,
+        port,
+      }),
       HOST: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

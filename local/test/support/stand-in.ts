@@ -6,6 +6,7 @@ import { CreateDocumentCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { inject } from 'vitest';
 import { testAwsConfig, testClients } from '../../../service/test/support/aws.ts';
 import { buildDocument, documentName } from '../../../ssm/build-document.ts';
+import { recordedEndpoint } from '../../iam/bed-hooks.ts';
 import {
   type RunCommandServer,
   startRunCommandServer,
@@ -31,11 +32,20 @@ export interface StandIn {
 
 export async function aStandIn(timing: Partial<RunCommandTiming> = {}): Promise<StandIn> {
   const stateDir = await mkdtemp(join(tmpdir(), 'run-command-test-'));
-  const server = await startRunCommandServer({
+  const started = await startRunCommandServer({
     motoEndpoint: inject('motoEndpoint'),
     stateDir,
     timing: { ...testTiming, ...timing },
   });
+  // Behind the IAM recorder's front (local/iam): the service's SSM requests are evaluated too.
+  const front = await recordedEndpoint(started.endpoint, { via: 'run-command' });
+  const server: RunCommandServer = {
+    endpoint: front.endpoint,
+    async stop() {
+      await front.stop();
+      await started.stop();
+    },
+  };
   const { ssm } = testClients(testAwsConfig({ AWS_ENDPOINT_URL_SSM: server.endpoint }));
   return {
     server,

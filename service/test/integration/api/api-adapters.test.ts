@@ -27,6 +27,9 @@ let provisioned: Provisioned;
 let config: Config;
 let aws: AwsClients;
 let ports: Ports;
+/** The same adapters on clients without an app id: the test arranging the world, not evaluated. */
+let arranged: Ports;
+let arrangedAws: AwsClients;
 let app: FastifyInstance;
 let alice: IamUser;
 let token: string;
@@ -70,8 +73,12 @@ beforeAll(async () => {
   });
   alice = await anIamUser(clients.iam, { userName: 'alice-api' });
   config = configFor();
-  aws = createAwsClients(config.aws);
+  // The API's own clients, with its app id: the IAM evaluation (local/iam) checks its requests
+  // as the API's, whether it runs in the container (task role) or as the Lambda function.
+  aws = createAwsClients(config.aws, 'acm-cert-export-api');
   ports = buildPorts(config, aws);
+  arrangedAws = createAwsClients(config.aws);
+  arranged = buildPorts(config, arrangedAws);
   app = appFor(config, ports);
   token = await createAuthToken({
     credentials: alice.credentials,
@@ -84,6 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   aws?.destroy();
+  arrangedAws?.destroy();
 });
 
 const call = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, headers = {}) =>
@@ -170,7 +178,7 @@ describe('the API over the real adapters', () => {
   });
 
   it('stops managing: schedules the Secrets Manager secret for deletion, removes the mapping', async () => {
-    const stored = await ports.passphrases.putNewVersion({
+    const stored = await arranged.passphrases.putNewVersion({
       name: `${config.secrets.prefix}it-delete`,
       tags: {},
       passphrase: new SecretValue('correct horse battery staple'),
@@ -209,6 +217,8 @@ describe('the API over the real adapters', () => {
       QUEUE_URL: `${endpoint}/123456789012/no-such-queue`,
       MAPPING_TABLE: config.tables.mappings,
     });
+    // No app id: a queue outside the stack is not a request the deployed API can make, so the
+    // IAM evaluation would only report what this test already expects to fail.
     const brokenAws = createAwsClients(broken.aws);
     const brokenApp = appFor(broken, buildPorts(broken, brokenAws));
     try {

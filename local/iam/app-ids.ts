@@ -1,0 +1,61 @@
+/**
+ * Which role a request runs under, from the SDK app id in its User-Agent (`app/<id>`, set by
+ * service/src/aws/clients.ts). Requests without one of these ids are the tests' own arranging
+ * and are neither recorded nor evaluated.
+ */
+import type { ServiceAppId } from '../../service/src/aws/clients.ts';
+
+export const serviceAppIds = [
+  'acm-cert-export',
+  'acm-cert-export-api',
+  'acm-cert-export-worker',
+] as const satisfies readonly ServiceAppId[];
+
+export type AppId = (typeof serviceAppIds)[number];
+
+export const apiModes = ['alb', 'apigateway'] as const;
+export type ApiMode = (typeof apiModes)[number];
+
+/** The two roles the stack gives the service's code. */
+export type ServiceRole = 'taskRole' | 'apiFunctionRole';
+
+export const roleLabels: Readonly<Record<ServiceRole, string>> = {
+  taskRole: 'ECS task role',
+  apiFunctionRole: 'API Lambda function role',
+};
+
+/**
+ * Whose role serves each app id, per API mode. alb: one container runs API and worker, so every
+ * id runs as the task role. apigateway: the API is the Lambda function, the worker the ECS task;
+ * no process runs both, so the combined id has no role there (it is evaluated in alb mode).
+ */
+export const roleServing: Readonly<
+  Record<ApiMode, Readonly<Record<AppId, ServiceRole | undefined>>>
+> = {
+  alb: {
+    'acm-cert-export': 'taskRole',
+    'acm-cert-export-api': 'taskRole',
+    'acm-cert-export-worker': 'taskRole',
+  },
+  apigateway: {
+    'acm-cert-export': undefined,
+    'acm-cert-export-api': 'apiFunctionRole',
+    'acm-cert-export-worker': 'taskRole',
+  },
+};
+
+/** The app ids a role serves in a mode (the requests that can use its grants). */
+export function appIdsServedBy(mode: ApiMode, role: ServiceRole): AppId[] {
+  return serviceAppIds.filter((id) => roleServing[mode][id] === role);
+}
+
+/** The service's app id in a User-Agent header, or undefined (not the service's request). */
+export function appIdOf(userAgent: string | undefined): AppId | undefined {
+  if (userAgent === undefined) return undefined;
+  for (const token of userAgent.split(/\s+/)) {
+    if (!token.startsWith('app/')) continue;
+    const id = token.slice('app/'.length);
+    if ((serviceAppIds as readonly string[]).includes(id)) return id as AppId;
+  }
+  return undefined;
+}

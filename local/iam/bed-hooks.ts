@@ -1,0 +1,66 @@
+/**
+ * The test side of the IAM evaluation: what test files, test helpers and processes they spawn
+ * call to reach the recorder in the runner's main process (iam-recorder.ts). The per-file setup
+ * puts the recorder's control URL in ACM_CERT_EXPORT_IAM_RECORDER, which spawned processes
+ * inherit; where it is unset (a local run by hand, the benchmarks) every helper here is a no-op.
+ */
+
+export const recorderControlVariable = 'ACM_CERT_EXPORT_IAM_RECORDER';
+
+function controlUrl(): string | undefined {
+  const value = process.env[recorderControlVariable];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+async function post(control: string, path: string, body: object): Promise<Record<string, unknown>> {
+  const res = await fetch(`${control}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`IAM recorder ${path}: ${String(answer.error)}`);
+  return answer;
+}
+
+/** Requests from now on belong to `file`. */
+export async function startFile(control: string, file: string): Promise<void> {
+  await post(control, '/files/start', { file });
+}
+
+/** The refusals among `file`'s requests, or undefined when the policies allow them all. */
+export async function checkFile(control: string, file: string): Promise<string | undefined> {
+  const { report } = await post(control, '/files/check', { file });
+  return typeof report === 'string' ? report : undefined;
+}
+
+export interface RecordedEndpoint {
+  /** Where the service should send its requests: a recording front, or `target` itself. */
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A recording front before `target` (a Run Command stand-in, or a local run's own emulator),
+ * when a recorder runs; `emulator` is where names and tags are looked up (the run's emulator by
+ * default). Without a recorder, `target` itself.
+ */
+export async function recordedEndpoint(
+  target: string,
+  options: { via: string; emulator?: string },
+): Promise<RecordedEndpoint> {
+  const control = controlUrl();
+  if (control === undefined) return { endpoint: target, stop: async () => {} };
+  const { endpoint } = await post(control, '/fronts', {
+    target,
+    via: options.via,
+    ...(options.emulator === undefined ? {} : { emulator: options.emulator }),
+  });
+  if (typeof endpoint !== 'string') throw new Error('IAM recorder: no endpoint for the front');
+  return {
+    endpoint,
+    stop: async () => {
+      await post(control, '/fronts/stop', { endpoint });
+    },
+  };
+}

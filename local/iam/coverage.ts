@@ -1,0 +1,106 @@
+/**
+ * Least privilege, checked from the other side: every action a role grants must be used by some
+ * request of the app ids that role serves, in each API mode. What is granted but never requested
+ * fails the run, unless it is listed below with the reason it stays. Meaningful only for a
+ * complete run of the integration project (a few files request less).
+ */
+import { type ApiMode, apiModes, roleLabels, type ServiceRole } from './app-ids.ts';
+import type { Verdict } from './evaluation.ts';
+import { grantsOf } from './role-policies.ts';
+import type { StackPolicies } from './stack-policies.ts';
+
+export interface ReviewedGrant {
+  readonly role: ServiceRole;
+  readonly action: string;
+  /** Only in this mode (both when absent). */
+  readonly mode?: ApiMode;
+  readonly reason: string;
+}
+
+/** The one reviewed list of grants that no request of the test bed uses, each with its reason. */
+export const reviewedUnusedGrants: readonly ReviewedGrant[] = [
+  {
+    role: 'apiFunctionRole',
+    action: 'logs:CreateLogStream',
+    reason:
+      'The Lambda runtime writes the function’s logs with its role; the app’s SDK clients never do, and the bed runs no Lambda runtime.',
+  },
+  {
+    role: 'apiFunctionRole',
+    action: 'logs:PutLogEvents',
+    reason:
+      'The Lambda runtime writes the function’s logs with its role; the app’s SDK clients never do, and the bed runs no Lambda runtime.',
+  },
+];
+
+export interface Grant {
+  readonly mode: ApiMode;
+  readonly role: ServiceRole;
+  readonly sid: string;
+  readonly action: string;
+}
+
+export interface CoverageFindings {
+  /** Granted, never used by an allowed request, not reviewed. */
+  readonly unused: readonly Grant[];
+  /** Reviewed as unused, but used (or no longer granted): the entry is stale. */
+  readonly staleReviews: readonly ReviewedGrant[];
+}
+
+function reviewFor(grant: Grant, reviewed: readonly ReviewedGrant[]): ReviewedGrant | undefined {
+  return reviewed.find(
+    (r) =>
+      r.role === grant.role &&
+      r.action === grant.action &&
+      (r.mode === undefined || r.mode === grant.mode),
+  );
+}
+
+export function coverage(
+  policies: StackPolicies,
+  verdicts: readonly Verdict[],
+  reviewed: readonly ReviewedGrant[] = reviewedUnusedGrants,
+): CoverageFindings {
+  const used = new Set<string>();
+  for (const v of verdicts) {
+    if (v.decision !== 'Allowed') continue;
+    for (const sid of v.allowedBy)
+      used.add(JSON.stringify([v.mode, v.role, sid, v.request.action]));
+  }
+  const unused: Grant[] = [];
+  const reviewsApplied = new Set<ReviewedGrant>();
+  for (const mode of apiModes) {
+    for (const [role, rolePolicies] of Object.entries(policies[mode].roles) as [
+      ServiceRole,
+      NonNullable<StackPolicies[ApiMode]['roles'][ServiceRole]>,
+    ][]) {
+      for (const { sid, action } of grantsOf(rolePolicies)) {
+        const grant = { mode, role, sid, action };
+        if (used.has(JSON.stringify([mode, role, sid, action]))) continue;
+        const review = reviewFor(grant, reviewed);
+        if (review === undefined) unused.push(grant);
+        else reviewsApplied.add(review);
+      }
+    }
+  }
+  return { unused, staleReviews: reviewed.filter((r) => !reviewsApplied.has(r)) };
+}
+
+export function formatCoverage(findings: CoverageFindings): string | undefined {
+  const lines: string[] = [];
+  for (const g of findings.unused) {
+    lines.push(
+      `  - ${g.mode}: the ${roleLabels[g.role]} grants ${g.action} (statement ${g.sid}) and no request of the run used it`,
+    );
+  }
+  for (const r of findings.staleReviews) {
+    lines.push(
+      `  - reviewed as unused but now used or no longer granted: ${r.role} ${r.action}${r.mode === undefined ? '' : ` (${r.mode})`}: remove it from reviewedUnusedGrants`,
+    );
+  }
+  if (lines.length === 0) return undefined;
+  return [
+    'IAM coverage: grants no request of the complete integration run used. Remove the grant, or list it with its reason in local/iam/coverage.ts (reviewedUnusedGrants):',
+    ...lines,
+  ].join('\n');
+}

@@ -1,0 +1,213 @@
+/**
+ * The IAM evaluation of one integration run, living in the test runner's main process (vitest's
+ * global setup): a recording front before the emulator, more fronts on request (one before each
+ * Run Command stand-in, or before a local run's own emulator), the record of every request of
+ * the service attributed to the test file running at the time, and a small control server the
+ * test files call (start of a file, check of a file) — see bed-hooks.ts for that side.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { coverage, formatCoverage } from './coverage.ts';
+import { type EmulatorLookup, emulatorLookup } from './emulator-lookup.ts';
+import { PolicyEvaluator, type Verdict } from './evaluation.ts';
+import { type RecordedCall, type RecordingFront, startRecordingFront } from './recording-front.ts';
+import { formatRefusals } from './report.ts';
+import type { StackPolicies } from './stack-policies.ts';
+
+export interface IamRecorderOptions {
+  readonly motoEndpoint: string;
+  readonly policies: StackPolicies;
+  readonly account: string;
+}
+
+interface Entry {
+  readonly file: string;
+  readonly call: Promise<RecordedCall>;
+  checked: boolean;
+}
+
+export interface IamRecorder {
+  /** The emulator's recording front: what AWS_ENDPOINT_URL of the tests points at. */
+  readonly endpoint: string;
+  /** The control server's base URL (bed-hooks.ts). */
+  readonly control: string;
+  startFile(file: string): void;
+  /** The refusals among the file's requests so far, or undefined when all are allowed. */
+  checkFile(file: string): Promise<string | undefined>;
+  /**
+   * Checks what no file checked (requests after a file's check) and, when the run was complete,
+   * the coverage of the grants. Returns the failure report, or undefined.
+   */
+  finish(complete: boolean): Promise<string | undefined>;
+  /** Files whose check ran (the per-file setup's afterAll). */
+  filesChecked(): string[];
+  /** Calls recorded so far (for the recorder's own tests). */
+  calls(): Promise<RecordedCall[]>;
+  stop(): Promise<void>;
+}
+
+const outsideFiles = '(outside any test file)';
+
+export async function startIamRecorder(options: IamRecorderOptions): Promise<IamRecorder> {
+  const entries: Entry[] = [];
+  const evaluator = new PolicyEvaluator(options.policies, options.account);
+  const fronts = new Map<string, { front: RecordingFront; lookup?: EmulatorLookup }>();
+  const motoLookup = emulatorLookup(options.motoEndpoint);
+  let currentFile = outsideFiles;
+  const checkedFiles = new Set<string>();
+
+  async function openFront(target: string, emulator: string, via: string): Promise<string> {
+    const lookup = emulator === options.motoEndpoint ? undefined : emulatorLookup(emulator);
+    const front = await startRecordingFront({
+      target,
+      lookup: lookup ?? motoLookup,
+      account: options.account,
+      via,
+      record: (call) => {
+        // Never an unhandled rejection: a failed record becomes a problem in the report.
+        call.catch(() => undefined);
+        entries.push({ file: currentFile, call, checked: false });
+      },
+    });
+    fronts.set(front.endpoint, lookup === undefined ? { front } : { front, lookup });
+    return front.endpoint;
+  }
+
+  async function settle(selected: Entry[]): Promise<RecordedCall[]> {
+    return Promise.all(
+      selected.map((e) =>
+        e.call.catch(
+          (error: unknown): RecordedCall => ({
+            appId: 'acm-cert-export',
+            operation: 'unknown',
+            requests: [],
+            problem: `the recorder failed: ${(error as Error).message}`,
+            via: 'recorder',
+          }),
+        ),
+      ),
+    );
+  }
+
+  async function judge(where: string, selected: Entry[]): Promise<string | undefined> {
+    for (const e of selected) e.checked = true;
+    const calls = await settle(selected);
+    const verdicts = (await Promise.all(calls.map((c) => evaluator.evaluate(c)))).flat();
+    return formatRefusals(
+      where,
+      verdicts,
+      calls.filter((c) => c.problem !== undefined),
+    );
+  }
+
+  const endpoint = await openFront(options.motoEndpoint, options.motoEndpoint, 'emulator');
+  const control = createServer((req, res) => void handle(req, res));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<
+        string,
+        unknown
+      >;
+      const text = (name: string) => {
+        const value = body[name];
+        if (typeof value !== 'string' || value === '') throw new Error(`${name} is required`);
+        return value;
+      };
+      const loopbackUrl = (name: string) => {
+        const url = new URL(text(name));
+        if (
+          url.protocol !== 'http:' ||
+          !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)
+        ) {
+          throw new Error(`${name} must be a loopback http URL, got ${url.href}`);
+        }
+        return url.origin;
+      };
+      switch (`${req.method} ${req.url}`) {
+        case 'POST /files/start':
+          currentFile = text('file');
+          return reply(200, {});
+        case 'POST /files/check':
+          return reply(200, { report: (await recorder.checkFile(text('file'))) ?? null });
+        case 'POST /fronts': {
+          const emulator =
+            body.emulator === undefined ? options.motoEndpoint : loopbackUrl('emulator');
+          const opened = await openFront(loopbackUrl('target'), emulator, text('via'));
+          return reply(200, { endpoint: opened });
+        }
+        case 'POST /fronts/stop': {
+          const opened = fronts.get(text('endpoint'));
+          fronts.delete(text('endpoint'));
+          await opened?.front.stop();
+          opened?.lookup?.destroy();
+          return reply(200, {});
+        }
+        default:
+          return reply(404, { error: `no ${req.method} ${req.url}` });
+      }
+    } catch (error) {
+      reply(400, { error: (error as Error).message });
+    }
+  }
+
+  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+  const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
+  const recorder: IamRecorder = {
+    endpoint,
+    control: controlUrl,
+    startFile(file) {
+      currentFile = file;
+    },
+    checkFile(file) {
+      checkedFiles.add(file);
+      return judge(
+        file,
+        entries.filter((e) => e.file === file && !e.checked),
+      );
+    },
+    async finish(complete) {
+      const reports: string[] = [];
+      const unchecked = entries.filter((e) => !e.checked);
+      const byFile = new Map<string, Entry[]>();
+      for (const e of unchecked) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+      for (const [file, selected] of byFile) {
+        const report = await judge(`${file}, after its own check`, selected);
+        if (report !== undefined) reports.push(report);
+      }
+      if (complete) {
+        const calls = await settle(entries);
+        const verdicts: Verdict[] = (
+          await Promise.all(calls.map((c) => evaluator.evaluate(c)))
+        ).flat();
+        const report = formatCoverage(coverage(options.policies, verdicts));
+        if (report !== undefined) reports.push(report);
+      }
+      return reports.length === 0 ? undefined : reports.join('\n\n');
+    },
+    filesChecked: () => [...checkedFiles],
+    calls: () => settle(entries),
+    async stop() {
+      await Promise.all([...fronts.values()].map((f) => f.front.stop()));
+      for (const f of fronts.values()) f.lookup?.destroy();
+      fronts.clear();
+      motoLookup.destroy();
+      await closeServer(control);
+    },
+  };
+  return recorder;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * CloudFormation intrinsics of a synthesized template resolved to the test bed's values: the
+ * pseudo parameters, `Ref` and `Fn::GetAtt … Arn` of the resources the service's policies name
+ * (tables, queues, log groups, roles, keys), and `Fn::Join`. The stack names its tables and
+ * queues (the default names the bed provisions), so their ARNs are the bed's ARNs.
+ */
+
+export interface TemplateResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+}
+
+export interface Template {
+  readonly Resources: Readonly<Record<string, TemplateResource>>;
+}
+
+export interface Environment {
+  readonly account: string;
+  readonly region: string;
+  readonly stackName: string;
+}
+
+export class UnresolvableIntrinsicError extends Error {
+  override readonly name = 'UnresolvableIntrinsicError';
+}
+
+function named(id: string, resource: TemplateResource, property: string): string {
+  const value = resource.Properties?.[property];
+  if (typeof value !== 'string') {
+    throw new UnresolvableIntrinsicError(
+      `${id} (${resource.Type}) has no literal ${property}: the bed cannot know its ARN`,
+    );
+  }
+  return value;
+}
+
+/** `Fn::GetAtt [id, Arn]`: the ARN the resource would have in the bed's account and region. */
+function arnOf(template: Template, env: Environment, id: string): string {
+  const resource = template.Resources[id];
+  if (resource === undefined) throw new UnresolvableIntrinsicError(`no resource ${id}`);
+  const { account, region } = env;
+  // Names not set literally (CDK-generated) get the logical id: such resources are never in the
+  // bed, and the service never calls them (their grants are named in the coverage review list).
+  const nameOr = (property: string) => {
+    const value = resource.Properties?.[property];
+    return typeof value === 'string' ? value : id;
+  };
+  switch (resource.Type) {
+    case 'AWS::DynamoDB::Table':
+      return `arn:aws:dynamodb:${region}:${account}:table/${named(id, resource, 'TableName')}`;
+    case 'AWS::SQS::Queue':
+      return `arn:aws:sqs:${region}:${account}:${named(id, resource, 'QueueName')}`;
+    case 'AWS::Logs::LogGroup':
+      return `arn:aws:logs:${region}:${account}:log-group:${nameOr('LogGroupName')}:*`;
+    case 'AWS::IAM::Role':
+      return `arn:aws:iam::${account}:role/${nameOr('RoleName')}`;
+    case 'AWS::KMS::Key':
+      return `arn:aws:kms:${region}:${account}:key/${id}`;
+    default:
+      throw new UnresolvableIntrinsicError(`Fn::GetAtt ${id}.Arn of a ${resource.Type}`);
+  }
+}
+
+function refOf(template: Template, env: Environment, id: string): string {
+  switch (id) {
+    case 'AWS::Partition':
+      return 'aws';
+    case 'AWS::Region':
+      return env.region;
+    case 'AWS::AccountId':
+      return env.account;
+    case 'AWS::URLSuffix':
+      return 'amazonaws.com';
+    case 'AWS::StackName':
+      return env.stackName;
+  }
+  const resource = template.Resources[id];
+  if (resource === undefined) throw new UnresolvableIntrinsicError(`Ref to unknown ${id}`);
+  switch (resource.Type) {
+    case 'AWS::DynamoDB::Table':
+      return named(id, resource, 'TableName');
+    case 'AWS::SQS::Queue':
+      return `https://sqs.${env.region}.amazonaws.com/${env.account}/${named(id, resource, 'QueueName')}`;
+    case 'AWS::SSM::Document':
+      return named(id, resource, 'Name');
+    case 'AWS::IAM::Role':
+      return typeof resource.Properties?.RoleName === 'string' ? resource.Properties.RoleName : id;
+    default:
+      throw new UnresolvableIntrinsicError(`Ref ${id} of a ${resource.Type}`);
+  }
+}
+
+/** Resolves every intrinsic in `value` (a policy document, a statement, a string…). */
+export function resolveIntrinsics(value: unknown, template: Template, env: Environment): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, template, env));
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value);
+  const [first] = entries;
+  if (entries.length === 1 && first !== undefined) {
+    const [key, arg] = first;
+    if (key === 'Ref') return refOf(template, env, String(arg));
+    if (key === 'Fn::GetAtt') {
+      const [id, attribute] = arg as [string, string];
+      if (attribute !== 'Arn') {
+        throw new UnresolvableIntrinsicError(`Fn::GetAtt ${id}.${attribute}`);
+      }
+      return arnOf(template, env, id);
+    }
+    if (key === 'Fn::Join') {
+      const [separator, parts] = arg as [string, unknown[]];
+      return parts.map((p) => String(resolveIntrinsics(p, template, env))).join(separator);
+    }
+    if (key.startsWith('Fn::')) throw new UnresolvableIntrinsicError(`${key} is not modelled`);
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, resolveIntrinsics(v, template, env)]));
+}

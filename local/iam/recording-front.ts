@@ -1,0 +1,155 @@
+/**
+ * A loopback HTTP proxy in front of the emulator or the Run Command stand-in that records, for
+ * every request carrying one of the service's app ids, the IAM requests AWS would authorize for
+ * it. Everything is forwarded untouched, plus a marker header so that a recording front further
+ * down (the stand-in forwards what it does not answer to the emulator's front) does not record
+ * the same request twice.
+ */
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  request,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type AppId, appIdOf } from './app-ids.ts';
+import { readAwsCall } from './aws-wire.ts';
+import type { IamRequest, ResourceLookup } from './iam-request.ts';
+import { iamRequestsOf, type MappedCall } from './operation-map.ts';
+
+/** Set on every forwarded request of the service: already recorded upstream. */
+export const recordedMarker = 'x-acm-cert-export-iam-recorded';
+
+export interface RecordedCall {
+  readonly appId: AppId;
+  /** `service:Operation` as sent, e.g. `secretsmanager:CreateSecret`. */
+  readonly operation: string;
+  readonly requests: readonly IamRequest[];
+  /** Why the call could not be turned into IAM requests (an unknown operation…): a failure. */
+  readonly problem?: string;
+  /** Which front saw it: `emulator`, `run-command`… */
+  readonly via: string;
+}
+
+export interface RecordingFrontOptions {
+  readonly target: string;
+  readonly lookup: ResourceLookup;
+  /** The account of the bed's ARNs (moto's default). */
+  readonly account: string;
+  readonly via: string;
+  /** Called when the request arrives; the promise settles once its IAM requests are known. */
+  readonly record: (call: Promise<RecordedCall>) => void;
+}
+
+export interface RecordingFront {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function withResourceFromAnswer(mapped: MappedCall, answer: Buffer): IamRequest[] {
+  if (mapped.resourceFromAnswer === undefined) return mapped.requests;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer.toString('utf8'));
+  } catch {
+    return mapped.requests;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return mapped.requests;
+  const arn = mapped.resourceFromAnswer(parsed as Record<string, unknown>);
+  return arn === undefined
+    ? mapped.requests
+    : mapped.requests.map((r) => ({ ...r, resource: arn }));
+}
+
+export async function startRecordingFront(options: RecordingFrontOptions): Promise<RecordingFront> {
+  const target = new URL(options.target);
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      const body = await readBody(req);
+      const appId =
+        req.headers[recordedMarker] === undefined ? appIdOf(req.headers['user-agent']) : undefined;
+      let answered: ((answer: Buffer) => void) | undefined;
+      if (appId !== undefined) {
+        // Resolved before forwarding: tags and targets as they are when AWS would authorize.
+        const { operation, mapped, problem } = await mapCall(appId, req, body);
+        const answer = new Promise<Buffer>((resolve) => {
+          answered = resolve;
+        });
+        const base = { appId, operation, via: options.via };
+        options.record(
+          (async (): Promise<RecordedCall> => {
+            if (mapped === undefined) return { ...base, requests: [], problem: problem ?? '' };
+            if (mapped.resourceFromAnswer === undefined)
+              return { ...base, requests: mapped.requests };
+            return { ...base, requests: withResourceFromAnswer(mapped, await answer) };
+          })(),
+        );
+      }
+      const headers: OutgoingHttpHeaders = { ...req.headers, host: target.host };
+      if (appId !== undefined) headers[recordedMarker] = '1';
+      const upstream = request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          const chunks: Buffer[] = [];
+          up.on('data', (chunk: Buffer) => {
+            if (answered !== undefined) chunks.push(chunk);
+            res.write(chunk);
+          });
+          up.on('end', () => {
+            answered?.(Buffer.concat(chunks));
+            res.end();
+          });
+          up.on('error', () => {
+            answered?.(Buffer.alloc(0));
+            res.destroy();
+          });
+        },
+      );
+      upstream.on('error', () => {
+        answered?.(Buffer.alloc(0));
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      });
+      upstream.end(body);
+    })();
+  });
+
+  async function mapCall(
+    appId: AppId,
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ operation: string; mapped?: MappedCall; problem?: string }> {
+    let operation = `${req.method} ${req.url ?? ''}`;
+    try {
+      const call = readAwsCall(req.headers, body);
+      operation = `${call.service}:${call.operation}`;
+      const mapped = await iamRequestsOf(call, {
+        account: options.account,
+        lookup: options.lookup,
+      });
+      return { operation, mapped };
+    } catch (error) {
+      return { operation, problem: `${appId}: ${(error as Error).message}` };
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
