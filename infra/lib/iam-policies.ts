@@ -23,13 +23,12 @@ export interface ServiceGrantsProps {
 
 /**
  * SSM actions whose IAM resource type list is empty: the service authorization reference lists
- * no resource for ListCommands, ListCommandInvocations and GetCommandInvocation, so a statement
- * naming anything but `*` never matches and the worker could not poll its own commands.
+ * no resource for ListCommands and ListCommandInvocations, so a statement naming anything but `*`
+ * never matches and the worker could not poll its own commands.
  */
 export const ssmActionsRequiringWildcard = [
   'ssm:ListCommands',
   'ssm:ListCommandInvocations',
-  'ssm:GetCommandInvocation',
 ] as const;
 
 export function certificateArns(scope: Construct, allowed: readonly string[]): string[] {
@@ -69,7 +68,6 @@ function tablesStatement(props: ServiceGrantsProps) {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
       'dynamodb:Query',
       'dynamodb:Scan',
     ],
@@ -95,7 +93,6 @@ function secretStatements(scope: Construct, props: ServiceGrantsProps): iam.Poli
       actions: [
         'secretsmanager:PutSecretValue',
         'secretsmanager:GetSecretValue',
-        'secretsmanager:DescribeSecret',
         'secretsmanager:DeleteSecret',
       ],
       resources: [secrets],
@@ -225,7 +222,7 @@ export const wildcardResourceReasons: Readonly<Record<string, string>> = {
   OnServersCarryingTheTargetTagKey:
     'Target servers are chosen by tag at run time; the statement is limited to instances and managed nodes that carry the target tag key (ssm:resourceTag condition).',
   ReadCommandStatus:
-    'ssm:ListCommands, ssm:ListCommandInvocations and ssm:GetCommandInvocation support no resource-level permissions: IAM only accepts * for them.',
+    'ssm:ListCommands and ssm:ListCommandInvocations support no resource-level permissions: IAM only accepts * for them.',
   DescribeStartedServers:
     'ec2:DescribeInstances supports no resource-level permissions: IAM only accepts * for it. The worker reads the tags of an instance that entered running.',
   WriteOwnLogs: 'Log streams get generated names inside this function’s own log group.',

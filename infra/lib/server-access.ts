@@ -32,8 +32,11 @@ export class ServerAccess extends Construct {
           sid: 'ReadPassphrasesTaggedForThisServer',
           actions: ['secretsmanager:GetSecretValue'],
           resources: [secrets],
+          // The global key: the service authorization reference lists aws:ResourceTag/${TagKey}
+          // for GetSecretValue on a secret, and the policy evaluation of the test bed knows it
+          // (the service-specific secretsmanager:ResourceTag/<key> is equivalent on AWS).
           conditions: {
-            StringEquals: { [`secretsmanager:ResourceTag/${key}`]: `\${aws:PrincipalTag/${key}}` },
+            StringEquals: { [`aws:ResourceTag/${key}`]: `\${aws:PrincipalTag/${key}}` },
           },
         }),
         ...(props.secretsKmsKeyArn === undefined

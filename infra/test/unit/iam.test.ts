@@ -27,7 +27,6 @@ const arn = (service: string, resource: string) =>
 const wildcardOnlyActions: Record<string, string> = {
   'ssm:ListCommands': 'no resource type: the worker lists its own commands by id',
   'ssm:ListCommandInvocations': 'no resource type: the worker polls per-server results',
-  'ssm:GetCommandInvocation': 'no resource type: the status endpoint reads one result',
   'ecr:GetAuthorizationToken': 'no resource type: the ECS agent logs in to ECR to pull the image',
   'ec2:DescribeInstances':
     'no resource type: the worker reads the tags of an instance that entered running',
@@ -92,9 +91,8 @@ describe.each(configurations)('every IAM statement (%s)', (_name, context) => {
 });
 
 describe('the SSM read actions', () => {
-  it('are exactly the three that have no resource type, and the worker needs them on "*"', () => {
+  it('are exactly the two that have no resource type, and the worker needs them on "*"', () => {
     expect([...ssmActionsRequiringWildcard].sort()).toEqual([
-      'ssm:GetCommandInvocation',
       'ssm:ListCommandInvocations',
       'ssm:ListCommands',
     ]);
@@ -144,7 +142,6 @@ describe('the task role (worker and API on Fargate)', () => {
     const st = s.UsePassphraseSecrets as Statement;
     expect(actionsOf(st).sort()).toEqual([
       'secretsmanager:DeleteSecret',
-      'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'secretsmanager:PutSecretValue',
     ]);
@@ -253,7 +250,7 @@ describe('the servers’ passphrase policy (ABAC)', () => {
     expect(resourcesOf(read).map(flat)).toEqual([arn('secretsmanager', 'secret:acm-passphrase/*')]);
     expect(read.Condition).toEqual({
       // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, kept literal
-      StringEquals: { 'secretsmanager:ResourceTag/env': '${aws:PrincipalTag/env}' },
+      StringEquals: { 'aws:ResourceTag/env': '${aws:PrincipalTag/env}' },
     });
     const decrypt = statements.find((st) => st.Sid === 'DecryptThroughSecretsManager') as Statement;
     expect(actionsOf(decrypt)).toEqual(['kms:Decrypt']);
@@ -266,7 +263,7 @@ describe('the servers’ passphrase policy (ABAC)', () => {
     );
     expect(JSON.stringify(policy)).toContain(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, kept literal
-      '"secretsmanager:ResourceTag/team":"${aws:PrincipalTag/team}"',
+      '"aws:ResourceTag/team":"${aws:PrincipalTag/team}"',
     );
   });
 
