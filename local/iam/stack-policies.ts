@@ -5,7 +5,7 @@
  * under .state/iam/ by a hash of what it depends on (infra/, ssm/, the lock file).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot, stateDir } from '../paths.ts';
 import { type ApiMode, apiModes } from './app-ids.ts';
@@ -91,6 +91,10 @@ export async function stackPolicies(cacheDir = join(stateDir, 'iam')): Promise<S
   }
   const policies = await synthesizeStackPolicies();
   mkdirSync(cacheDir, { recursive: true });
+  // Older entries describe sources that changed since: only the newest is worth keeping.
+  for (const old of readdirSync(cacheDir)) {
+    if (old.startsWith('stack-policies-')) rmSync(join(cacheDir, old), { force: true });
+  }
   writeFileSync(path, `${JSON.stringify(policies, null, 2)}\n`);
   return policies;
 }

@@ -1,0 +1,157 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ResourceLookup } from '../../iam/iam-request.ts';
+import {
+  type RecordedCall,
+  type RecordingFront,
+  recordedMarker,
+  startRecordingFront,
+} from '../../iam/recording-front.ts';
+
+const account = '123456789012';
+const newSecretArn = `arn:aws:secretsmanager:us-east-1:${account}:secret:acm-passphrase/web-AbCdEf`;
+const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+/** An upstream that answers every call like AWS would, and remembers the headers it got. */
+let upstream: Server;
+let upstreamUrl: string;
+const seen: IncomingHttpHeaders[] = [];
+
+const noLookups: ResourceLookup = {
+  secret: async () => undefined,
+  instanceTags: async () => undefined,
+  instancesTargeted: async () => [],
+};
+
+let front: RecordingFront;
+let recorded: Promise<RecordedCall>[] = [];
+
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    seen.push(req.headers);
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      const target = String(req.headers['x-amz-target'] ?? '');
+      res.end(
+        JSON.stringify(
+          target.endsWith('CreateSecret')
+            ? { ARN: newSecretArn, Name: 'acm-passphrase/web', VersionId: 'v1' }
+            : { MessageId: 'm-1', MD5OfMessageBody: '9dd4e461268c8034f5c8564e155c67a6' },
+        ),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  front = await startRecordingFront({
+    target: upstreamUrl,
+    lookup: noLookups,
+    account,
+    via: 'test',
+    record: (call) => recorded.push(call),
+  });
+});
+
+afterEach(() => {
+  recorded = [];
+  seen.length = 0;
+});
+
+afterAll(async () => {
+  await front.stop();
+  await new Promise<void>((resolve) => upstream.close(() => resolve()));
+});
+
+const clientOptions = (appId?: string) => ({
+  region: 'us-east-1',
+  credentials,
+  maxAttempts: 1,
+  ...(appId === undefined ? {} : { userAgentAppId: appId }),
+});
+
+describe('the recording front', () => {
+  it('records a call of the service by its app id and forwards it, marked as recorded', async () => {
+    const sqs = new SQSClient({
+      ...clientOptions('acm-cert-export-worker'),
+      endpoint: front.endpoint,
+    });
+    const out = await sqs.send(
+      new SendMessageCommand({ QueueUrl: `${upstreamUrl}/${account}/jobs`, MessageBody: 'x' }),
+    );
+    sqs.destroy();
+    expect(out.MessageId).toBe('m-1');
+    expect(seen[0]?.[recordedMarker]).toBe('1');
+    expect(await Promise.all(recorded)).toEqual([
+      {
+        appId: 'acm-cert-export-worker',
+        operation: 'sqs:SendMessage',
+        via: 'test',
+        requests: [
+          {
+            action: 'sqs:SendMessage',
+            resource: `arn:aws:sqs:us-east-1:${account}:jobs`,
+            context: {},
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('takes a new secret’s ARN, random suffix included, from the answer', async () => {
+    const sm = new SecretsManagerClient({
+      ...clientOptions('acm-cert-export'),
+      endpoint: front.endpoint,
+    });
+    await sm.send(
+      new CreateSecretCommand({
+        Name: 'acm-passphrase/web',
+        SecretString: 'correct horse battery staple',
+        Tags: [{ Key: 'env', Value: 'dev' }],
+      }),
+    );
+    sm.destroy();
+    const [call] = await Promise.all(recorded);
+    expect(call?.requests.map((r) => [r.action, r.resource])).toEqual([
+      ['secretsmanager:CreateSecret', newSecretArn],
+      ['secretsmanager:TagResource', newSecretArn],
+    ]);
+    expect(JSON.stringify(call)).not.toContain('correct horse');
+  });
+
+  it('neither records the tests’ own calls (no app id) nor a call already recorded upstream', async () => {
+    const sqs = new SQSClient({ ...clientOptions(), endpoint: front.endpoint });
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: `${upstreamUrl}/${account}/jobs`, MessageBody: 'x' }),
+    );
+    sqs.destroy();
+    const res = await fetch(front.endpoint, {
+      method: 'POST',
+      headers: {
+        'user-agent': 'aws-sdk-js/3 app/acm-cert-export-worker',
+        [recordedMarker]: '1',
+        'x-amz-target': 'AmazonSQS.SendMessage',
+      },
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    expect(recorded).toEqual([]);
+    expect(seen[0]?.[recordedMarker]).toBeUndefined();
+  });
+
+  it('records an operation it does not model as a problem naming it, and still forwards it', async () => {
+    const ssm = new SSMClient({
+      ...clientOptions('acm-cert-export-api'),
+      endpoint: front.endpoint,
+    });
+    await ssm.send(new GetParameterCommand({ Name: 'x' })).catch(() => undefined);
+    ssm.destroy();
+    const [call] = await Promise.all(recorded);
+    expect(call?.problem).toMatch(/acm-cert-export-api: ssm:GetParameter is not modelled/);
+    expect(seen).toHaveLength(1);
+  });
+});
