@@ -49,7 +49,8 @@ def certificate_available_detail(
         {
             "CertificateCreatedDate": timestamp(not_before),
             "CertificateExpirationDate": timestamp(not_after),
-            "DaysToExpiry": (not_after - now).days,
+            # Whole days left, counted from the event's time (which has whole seconds).
+            "DaysToExpiry": (not_after - now.replace(microsecond=0)).days,
             "InUse": bool(bundle.in_use_by),
             "Exported": exported,
         }

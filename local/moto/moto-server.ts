@@ -47,6 +47,18 @@ export async function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/**
+ * moto's environment: this process's, without empty AWS_* variables. botocore, which moto uses
+ * internally, takes an empty AWS_PROFILE (as the test runner sets it) for a profile named ""
+ * and then fails every request with HTTP 500.
+ */
+export function motoEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const kept = Object.entries(env).filter(
+    ([name, value]) => !(name.startsWith('AWS_') && value === ''),
+  );
+  return { ...Object.fromEntries(kept), MOTO_ACM_VALIDATION_WAIT: '0', PYTHONUNBUFFERED: '1' };
+}
+
 /** Polls moto's health URL until it answers 200 or the deadline passes. */
 export async function waitForMoto(
   endpoint: string,
@@ -91,7 +103,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   const child = spawn(python, args, {
     // Discarded output still passes through here until moto is healthy: see stderrTail.
     stdio: ['ignore', log, log === 'inherit' ? 'inherit' : 'pipe'],
-    env: { ...process.env, MOTO_ACM_VALIDATION_WAIT: '0', PYTHONUNBUFFERED: '1' },
+    env: motoEnvironment(),
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start moto_server');
