@@ -32,9 +32,8 @@ export const documentParameterNames = [
   'CertName',
   'Certificate',
   'CertificateChain',
-  'EncryptedPrivateKey',
-  'PassphraseSecretId',
-  'PassphraseVersionId',
+  'SecretId',
+  'SecretVersionId',
   'CertDir',
   'KeyDir',
   'Owner',
@@ -52,24 +51,45 @@ const descriptions: Record<DocumentParameterName, string> = {
   Certificate: 'Base64 of the PEM certificate returned by ACM ExportCertificate.',
   CertificateChain:
     'Base64 of the PEM chain returned by ACM ExportCertificate (without the certificate).',
-  EncryptedPrivateKey:
-    'Base64 of the PEM ENCRYPTED PRIVATE KEY (PKCS#8) returned by ACM ExportCertificate.',
-  PassphraseSecretId:
-    'ARN or name (under acm-passphrase/) of the Secrets Manager secret holding the export passphrase.',
-  PassphraseVersionId: 'Version id of the passphrase secret used for this export.',
+  SecretId:
+    'ARN or name (under acm-passphrase/) of the Secrets Manager secret holding the encrypted private key and its passphrase. The key is never a parameter: Run Command keeps parameters in its history.',
+  SecretVersionId: 'Version id of the secret written for this export.',
   CertDir: 'Absolute directory for the certificate files.',
   KeyDir: 'Absolute directory for the decrypted private key.',
   Owner: 'Owner of the installed files.',
   Group: 'Group of the installed files.',
   KeyMode: 'Octal mode of the private key file: 600, 640, 400 or 440.',
   ReloadCommand:
-    'Command run after the files are replaced (split on spaces, never run by a shell); the files are rolled back when it fails. Empty: no reload.',
+    "Command run after the files are replaced: an absolute path and arguments, split on spaces and never run by a shell; it must be a line of the server's allow-list /etc/acm-cert-export/reload-commands. The files are rolled back when it fails. Empty: no reload.",
   Force: 'true: replace the installed certificate even when it is newer, or identical.',
 };
 
 /** The install script's text. */
 export function readInstallScript(): string {
   return readFileSync(scriptPath, 'utf8');
+}
+
+/**
+ * The script as the document carries it: without its comment lines and blank lines (the
+ * committed script keeps them). SSM refuses a command whose document and parameters exceed
+ * 64 KB, and the certificate and chain parameters can take 20 KB of it. The shebang and
+ * shellcheck directives stay. The script has no here-documents, so no line starting with `#`
+ * is data.
+ */
+export function documentScript(script: string): string {
+  if (/<<-?\s*['"]?\w+/.test(script)) {
+    throw new Error(`${scriptPath} has a here-document: comment stripping is not safe`);
+  }
+  return script
+    .split('\n')
+    .filter((line, i) => {
+      const trimmed = line.trim();
+      if (trimmed === '') return false;
+      if (!trimmed.startsWith('#')) return true;
+      return i === 0 || trimmed.startsWith('# shellcheck');
+    })
+    .join('\n')
+    .concat('\n');
 }
 
 /** Reads `readonly <KIND>_<name>='<value>'` from the script. */
@@ -102,7 +122,7 @@ export function buildDocumentObject(): Record<string, unknown> {
   return {
     schemaVersion: '2.2',
     description:
-      'Installs a certificate exported from AWS Certificate Manager: decrypts the key with a passphrase from Secrets Manager, checks key, validity and chain, refuses downgrades, replaces the files atomically, reloads and rolls back on failure. Prints a JSON summary as the last line of output. See docs/target-install.md.',
+      'Installs a certificate exported from AWS Certificate Manager: reads the encrypted key and its passphrase from Secrets Manager, checks key, validity and chain, refuses downgrades, replaces the files atomically, runs an allow-listed reload and rolls back on failure. Prints a JSON summary as the last line of output. Needs SSM Agent 3.3.2746.0 or later. See docs/target-install.md.',
     parameters: Object.fromEntries(
       documentParameterNames.map((name) => [name, parameter(script, name)]),
     ),
@@ -111,7 +131,7 @@ export function buildDocumentObject(): Record<string, unknown> {
         action: 'aws:runShellScript',
         name: stepName,
         precondition: { StringEquals: ['platformType', 'Linux'] },
-        inputs: { timeoutSeconds: executionTimeoutSeconds, runCommand: [script] },
+        inputs: { timeoutSeconds: executionTimeoutSeconds, runCommand: [documentScript(script)] },
       },
     ],
   };

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # install-acm-certificate.sh: the body of the SSM Command document Install-ACMCertificate.
 #
-# Installs a certificate exported from AWS Certificate Manager on this server: decrypts the
-# exported private key with a passphrase read from Secrets Manager, checks the key, the
-# certificate and the chain, and replaces the installed files atomically; runs an optional
-# reload command and rolls the files back byte for byte when it fails.
+# Installs a certificate exported from AWS Certificate Manager on this server: reads the exported
+# private key and the passphrase that decrypts it from one Secrets Manager secret version, checks
+# the key, the certificate and the chain, and replaces the installed files atomically; runs an
+# optional, allow-listed reload command and rolls the files back byte for byte when it fails.
 #
 # Input: environment variables SSM_<Name>, set by the SSM agent from the document parameters
-# (interpolationType ENV_VAR); see docs/target-install.md. Local stand-in servers also set
-#   ACM_CERT_EXPORT_ROOT  a directory every path is placed under (never set on AWS)
+# (interpolationType ENV_VAR, SSM Agent 3.3.2746.0 or later); see docs/target-install.md. Local
+# stand-in servers also set
+#   ACM_CERT_EXPORT_ROOT  a directory every path is placed under, the reload command's executable
+#                         and the reload allow-list included (never set on AWS)
 #   AWS_ENDPOINT_URL      read by the AWS CLI itself
 #
 # Exit codes (the last line of stdout is always one JSON summary object, see below):
@@ -24,13 +26,19 @@
 #   15 install failed (filesystem error, interrupted); the server was left unchanged
 #                                                       (outcome "install-failed")
 #   16 rollback failed after a failed reload or install (outcome "rollback-failed")
+#   17 the SSM Agent passed no parameters: it is older than 3.3.2746.0, which ENV_VAR parameters
+#      need                                               (outcome "agent-too-old")
+#   18 the reload command is not in this server's allow-list
+#      /etc/acm-cert-export/reload-commands               (outcome "reload-not-allowed")
 #
 # Summary: {"outcome":…,"serial":…,"notBefore":…,"notAfter":…,"sha256":…,"files":[…],
 #           "reloaded":true|false,"message":…}; unknown fields are null. It never holds a secret.
 #
-# The passphrase never appears in a process's arguments or environment, nor in any output:
-# the AWS CLI writes it to a file in a private temporary directory and openssl reads it
-# with -passin file:.
+# The secret version holds the passphrase and the encrypted key (the format is in
+# docs/target-install.md); neither is ever a command parameter, since Run Command keeps parameters
+# in its history. Neither appears in a process's arguments or environment, nor in any output: the
+# AWS CLI writes the secret to a file in a private temporary directory, and openssl reads the
+# passphrase with -passin file:.
 
 # The SSM agent runs the script with `sh`: re-run it under bash when it is not already.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -46,15 +54,14 @@ export LC_ALL=C
 readonly PATTERN_CertName='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 readonly PATTERN_Certificate='^[A-Za-z0-9+/=]+$'
 readonly PATTERN_CertificateChain='^[A-Za-z0-9+/=]+$'
-readonly PATTERN_EncryptedPrivateKey='^[A-Za-z0-9+/=]+$'
-readonly PATTERN_PassphraseSecretId='^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?acm-passphrase/[A-Za-z0-9/_+=.@-]{1,400}$'
-readonly PATTERN_PassphraseVersionId='^[A-Za-z0-9-]{32,64}$'
+readonly PATTERN_SecretId='^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?acm-passphrase/[A-Za-z0-9/_+=.@-]{1,400}$'
+readonly PATTERN_SecretVersionId='^[A-Za-z0-9-]{32,64}$'
 readonly PATTERN_CertDir='^/[A-Za-z0-9._/-]*$'
 readonly PATTERN_KeyDir='^/[A-Za-z0-9._/-]*$'
 readonly PATTERN_Owner='^[a-z_][a-z0-9_-]{0,31}$'
 readonly PATTERN_Group='^[a-z_][a-z0-9_-]{0,31}$'
 readonly PATTERN_KeyMode='^0?[0-7]{3}$'
-readonly PATTERN_ReloadCommand='^[A-Za-z0-9 ._/:@=,+-]{0,256}$'
+readonly PATTERN_ReloadCommand='^(/[A-Za-z0-9 ._/:@=,+-]{0,255})?$'
 readonly PATTERN_Force='^(true|false)$'
 readonly DEFAULT_CertDir='/etc/ssl/certs'
 readonly DEFAULT_KeyDir='/etc/ssl/private'
@@ -65,6 +72,12 @@ readonly DEFAULT_ReloadCommand=''
 readonly DEFAULT_Force='false'
 
 readonly TEMP_PREFIX='.acm-install.'
+# Reload commands this server allows, one per line (see docs/target-install.md).
+readonly RELOAD_ALLOW_LIST='/etc/acm-cert-export/reload-commands'
+# The first SSM Agent that passes ENV_VAR parameters as SSM_<Name> variables.
+readonly MIN_AGENT_VERSION='3.3.2746.0'
+# First line of the secret version's text (the worker writes it; see docs/target-install.md).
+readonly SECRET_FORMAT='acm-cert-export-secret v1'
 
 # Summary fields, filled in as they become known.
 outcome=''
@@ -190,12 +203,17 @@ trap 'on_signal HUP' HUP
 
 # ---- parameters ---------------------------------------------------------------------------
 
+# An agent older than MIN_AGENT_VERSION ignores interpolationType ENV_VAR and sets no SSM_*
+# variable at all, not even for parameters with a default: say so rather than "bad parameters".
+if ! compgen -e | grep -q '^SSM_'; then
+  finish 17 agent-too-old "no SSM_* parameter reached the script: the SSM Agent on this server is older than $MIN_AGENT_VERSION, which documents with ENV_VAR parameters need; update the agent (or, run by hand, set the SSM_<Name> variables)"
+fi
+
 cert_name=${SSM_CertName-}
 cert_b64=${SSM_Certificate-}
 chain_b64=${SSM_CertificateChain-}
-key_b64=${SSM_EncryptedPrivateKey-}
-secret_id=${SSM_PassphraseSecretId-}
-secret_version=${SSM_PassphraseVersionId-}
+secret_id=${SSM_SecretId-}
+secret_version=${SSM_SecretVersionId-}
 cert_dir=${SSM_CertDir-$DEFAULT_CertDir}
 key_dir=${SSM_KeyDir-$DEFAULT_KeyDir}
 owner=${SSM_Owner-$DEFAULT_Owner}
@@ -232,9 +250,8 @@ case $cert_name in
 esac
 require Certificate "$cert_b64" "$PATTERN_Certificate"
 require CertificateChain "$chain_b64" "$PATTERN_CertificateChain"
-require EncryptedPrivateKey "$key_b64" "$PATTERN_EncryptedPrivateKey"
-require PassphraseSecretId "$secret_id" "$PATTERN_PassphraseSecretId"
-require PassphraseVersionId "$secret_version" "$PATTERN_PassphraseVersionId"
+require SecretId "$secret_id" "$PATTERN_SecretId"
+require SecretVersionId "$secret_version" "$PATTERN_SecretVersionId"
 require_dir CertDir "$cert_dir" "$PATTERN_CertDir"
 require_dir KeyDir "$key_dir" "$PATTERN_KeyDir"
 require Owner "$owner" "$PATTERN_Owner"
@@ -255,6 +272,38 @@ if [ -n "$root" ]; then
     bad_parameter "ACM_CERT_EXPORT_ROOT must be an existing absolute directory"
   fi
   root=${root%/}
+fi
+
+# Words split on spaces, never evaluated by a shell: no expansion, quoting or redirection.
+reload_argv=()
+read -r -a reload_argv <<<"$reload_command"
+reload_exec=''
+if [ "${#reload_argv[@]}" -gt 0 ]; then
+  # A reload runs as root, so this server's operator decides which ones may run: the exact
+  # command (words joined by one space) must be a line of the allow-list, a file only root may
+  # change. Anyone allowed to deploy could otherwise run any command as root here.
+  allow_list=$root$RELOAD_ALLOW_LIST
+  wanted="${reload_argv[*]}"
+  if [ ! -f "$allow_list" ]; then
+    finish 18 reload-not-allowed "reload command \"$wanted\" refused: this server has no allow-list $RELOAD_ALLOW_LIST (one allowed command per line)"
+  fi
+  if [ "$(id -u)" -eq 0 ] && { [ "$(stat -c '%u' -- "$allow_list")" != 0 ] || [ -n "$(find "$allow_list" -maxdepth 0 -perm /022)" ]; }; then
+    finish 18 reload-not-allowed "reload command \"$wanted\" refused: $RELOAD_ALLOW_LIST must be owned by root and writable by root only"
+  fi
+  allowed=false
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=${line%%#*}
+    read -r -a words <<<"$line"
+    if [ "${#words[@]}" -gt 0 ] && [ "${words[*]}" = "$wanted" ]; then allowed=true; fi
+  done <"$allow_list"
+  if [ "$allowed" != true ]; then
+    finish 18 reload-not-allowed "reload command \"$wanted\" refused: it is not a line of $RELOAD_ALLOW_LIST on this server"
+  fi
+  # Under a stand-in root the executable lives there too: nothing of the host is ever run.
+  reload_exec=$root${reload_argv[0]}
+  if [ ! -x "$reload_exec" ] || [ -d "$reload_exec" ]; then
+    finish 18 reload-not-allowed "reload command \"$wanted\" refused: ${reload_argv[0]} is not an executable file on this server"
+  fi
 fi
 
 # Owners are set only when running as root (always the case under the SSM agent). Local
@@ -297,7 +346,6 @@ count_blocks() {
 
 decode Certificate "$cert_b64" "$tmp_dir/cert.pem"
 decode CertificateChain "$chain_b64" "$tmp_dir/chain.pem"
-decode EncryptedPrivateKey "$key_b64" "$tmp_dir/key.enc.pem"
 [ "$(count_blocks "$tmp_dir/cert.pem" CERTIFICATE)" -eq 1 ] ||
   bad_parameter "parameter Certificate must hold exactly one PEM certificate"
 [ "$(count_blocks "$tmp_dir/chain.pem" CERTIFICATE)" -ge 1 ] ||
@@ -305,8 +353,6 @@ decode EncryptedPrivateKey "$key_b64" "$tmp_dir/key.enc.pem"
 if grep -q -- 'PRIVATE KEY-----' "$tmp_dir/cert.pem" "$tmp_dir/chain.pem"; then
   bad_parameter "parameters Certificate and CertificateChain must not hold a private key"
 fi
-[ "$(count_blocks "$tmp_dir/key.enc.pem" 'ENCRYPTED PRIVATE KEY')" -eq 1 ] ||
-  bad_parameter "parameter EncryptedPrivateKey must hold one PEM ENCRYPTED PRIVATE KEY (PKCS#8)"
 
 # ---- certificate facts ----------------------------------------------------------------------
 
@@ -343,7 +389,7 @@ not_after=$(iso_date "$new_end")
 new_start_epoch=$(epoch_of "$new_start") || validation_failed "cannot read the certificate's NotBefore"
 new_end_epoch=$(epoch_of "$new_end") || validation_failed "cannot read the certificate's NotAfter"
 
-# ---- passphrase ---------------------------------------------------------------------------
+# ---- the secret: passphrase and encrypted key ------------------------------------------------
 
 # The region: from the secret's ARN, else from the environment the agent or the CLI provide.
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-${AWS_SSM_REGION_NAME:-}}}
@@ -355,17 +401,26 @@ aws_args=(secretsmanager get-secret-value --secret-id "$secret_id" --version-id 
 if [ -n "$region" ]; then aws_args+=(--region "$region"); fi
 
 command -v aws >/dev/null 2>&1 || finish 11 secret-unreadable "the AWS CLI (aws) is not installed"
-if ! AWS_PAGER='' aws "${aws_args[@]}" >"$tmp_dir/passphrase.raw" 2>"$tmp_dir/aws.err"; then
+if ! AWS_PAGER='' aws "${aws_args[@]}" >"$tmp_dir/secret" 2>"$tmp_dir/aws.err"; then
   reason=$(grep -m 1 -o 'An error occurred.*' "$tmp_dir/aws.err" | cut -c 1-300)
   [ -n "$reason" ] || reason=$(head -n 1 "$tmp_dir/aws.err" | cut -c 1-300)
-  finish 11 secret-unreadable "cannot read the passphrase secret $secret_id version $secret_version: ${reason:-aws exited with an error}"
+  finish 11 secret-unreadable "cannot read the secret $secret_id version $secret_version: ${reason:-aws exited with an error}"
 fi
-# The CLI ends its text output with a newline; passphrases never contain one.
-tr -d '\r\n' <"$tmp_dir/passphrase.raw" >"$tmp_dir/passphrase"
-rm -f -- "$tmp_dir/passphrase.raw"
-if [ ! -s "$tmp_dir/passphrase" ] || grep -qx 'None' "$tmp_dir/passphrase"; then
-  finish 11 secret-unreadable "the passphrase secret $secret_id version $secret_version has no SecretString"
+# Line 1 names the format, line 2 is "passphrase: <passphrase>", then the PEM blocks ACM
+# exported: the encrypted key first.
+if [ "$(head -n 1 -- "$tmp_dir/secret" | tr -d '\r')" != "$SECRET_FORMAT" ]; then
+  rm -f -- "$tmp_dir/secret"
+  finish 11 secret-unreadable "the secret $secret_id version $secret_version is not an acm-cert-export secret ($SECRET_FORMAT)"
 fi
+sed -n '2s/^passphrase: //p' -- "$tmp_dir/secret" | tr -d '\r\n' >"$tmp_dir/passphrase"
+awk '/^-----BEGIN ENCRYPTED PRIVATE KEY-----/ { inside = 1 } inside { print } /^-----END ENCRYPTED PRIVATE KEY-----/ { exit }' \
+  "$tmp_dir/secret" >"$tmp_dir/key.enc.pem"
+rm -f -- "$tmp_dir/secret"
+if [ ! -s "$tmp_dir/passphrase" ]; then
+  finish 11 secret-unreadable "the secret $secret_id version $secret_version holds no passphrase"
+fi
+[ "$(count_blocks "$tmp_dir/key.enc.pem" 'ENCRYPTED PRIVATE KEY')" -eq 1 ] ||
+  finish 11 secret-unreadable "the secret $secret_id version $secret_version holds no PEM ENCRYPTED PRIVATE KEY (PKCS#8)"
 
 # ---- validation ---------------------------------------------------------------------------
 
@@ -529,16 +584,13 @@ for target in "${targets[@]}"; do
 done
 files_written=("${targets[@]}")
 
-# Words split on spaces, never evaluated by a shell: no expansion, quoting or redirection.
-reload_argv=()
-read -r -a reload_argv <<<"$reload_command"
 if [ "${#reload_argv[@]}" -gt 0 ]; then
   phase=reloading
   log "running the reload command: ${reload_argv[*]}"
   # The reload command must not inherit the lock: a daemon it starts would hold it forever.
   if ! (
     if [ -n "$lock_fd" ]; then exec {lock_fd}<&-; fi
-    cd / && "${reload_argv[@]}"
+    cd / && "$reload_exec" "${reload_argv[@]:1}"
   ) </dev/null >"$tmp_dir/reload.out" 2>&1; then
     head -c 2000 -- "$tmp_dir/reload.out" >&2
     files_written=()

@@ -23,12 +23,14 @@ export interface ServiceGrantsProps {
 
 /**
  * SSM actions whose IAM resource type list is empty: the service authorization reference lists
- * no resource for ListCommands and ListCommandInvocations, so a statement naming anything but `*`
- * never matches and the worker could not poll its own commands.
+ * no resource for ListCommands, ListCommandInvocations and DescribeInstanceInformation, so a
+ * statement naming anything but `*` never matches: the worker could not poll its own commands,
+ * nor see whether the agent of a server that just started is online.
  */
 export const ssmActionsRequiringWildcard = [
   'ssm:ListCommands',
   'ssm:ListCommandInvocations',
+  'ssm:DescribeInstanceInformation',
 ] as const;
 
 export function certificateArns(scope: Construct, allowed: readonly string[]): string[] {
@@ -94,6 +96,9 @@ function secretStatements(scope: Construct, props: ServiceGrantsProps): iam.Poli
         'secretsmanager:PutSecretValue',
         'secretsmanager:GetSecretValue',
         'secretsmanager:DeleteSecret',
+        // A target managed again after stop-managing: its secret is scheduled for deletion and
+        // refuses new versions until restored (it keeps its tags).
+        'secretsmanager:RestoreSecret',
       ],
       resources: [secrets],
     }),
@@ -222,7 +227,7 @@ export const wildcardResourceReasons: Readonly<Record<string, string>> = {
   OnServersCarryingTheTargetTagKey:
     'Target servers are chosen by tag at run time; the statement is limited to instances and managed nodes that carry the target tag key (ssm:resourceTag condition).',
   ReadCommandStatus:
-    'ssm:ListCommands and ssm:ListCommandInvocations support no resource-level permissions: IAM only accepts * for them.',
+    'ssm:ListCommands, ssm:ListCommandInvocations and ssm:DescribeInstanceInformation support no resource-level permissions: IAM only accepts * for them.',
   DescribeStartedServers:
     'ec2:DescribeInstances supports no resource-level permissions: IAM only accepts * for it. The worker reads the tags of an instance that entered running.',
   WriteOwnLogs: 'Log streams get generated names inside this function’s own log group.',

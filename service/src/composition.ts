@@ -6,7 +6,7 @@ import { DynamoDbDeploymentStore } from './adapters/dynamodb-deployment-store.ts
 import { DynamoDbMappingStore } from './adapters/dynamodb-mapping-store.ts';
 import { Ec2InstanceDirectory } from './adapters/ec2-instance-directory.ts';
 import { intervalRateLimiter } from './adapters/rate-limiter.ts';
-import { SecretsManagerPassphraseStore } from './adapters/secrets-manager-passphrase-store.ts';
+import { SecretsManagerSecretStore } from './adapters/secrets-manager-secret-store.ts';
 import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
 import { SsmCommandRunner } from './adapters/ssm-command-runner.ts';
 import type { ApiDependencies } from './api/dependencies.ts';
@@ -23,7 +23,7 @@ export function buildPorts(config: Config, clients: AwsClients) {
       clients.acm,
       intervalRateLimiter(config.acm.exportRatePerSecond),
     ),
-    passphrases: new SecretsManagerPassphraseStore(
+    secrets: new SecretsManagerSecretStore(
       clients.secretsManager,
       config.secrets.kmsKeyId === undefined ? {} : { kmsKeyId: config.secrets.kmsKeyId },
     ),
@@ -63,6 +63,8 @@ export function workerSettings(config: Config): WorkerSettings {
     lockRetrySeconds: config.worker.lockRetrySeconds,
     allowedCertificateArns: config.allowedCertificateArns,
     instanceSettleSeconds: config.worker.instanceSettleSeconds,
+    agentWaitSeconds: config.worker.agentWaitSeconds,
+    policy: config.policy,
   };
 }
 
@@ -82,7 +84,7 @@ export function buildWorkerDeps(
 ): WorkerDeps {
   return {
     certificates: ports.certificates,
-    passphrases: ports.passphrases,
+    secrets: ports.secrets,
     mappings: ports.mappings,
     deployments: ports.deployments,
     commands: ports.commands,
@@ -107,7 +109,7 @@ export function buildApiDependencies(
       jobs: ports.queue,
       deployments: ports.deployments,
       mappings: ports.mappings,
-      passphrases: ports.passphrases,
+      secrets: ports.secrets,
       readiness: ports.readiness,
     },
     clock,

@@ -27,6 +27,8 @@ const arn = (service: string, resource: string) =>
 const wildcardOnlyActions: Record<string, string> = {
   'ssm:ListCommands': 'no resource type: the worker lists its own commands by id',
   'ssm:ListCommandInvocations': 'no resource type: the worker polls per-server results',
+  'ssm:DescribeInstanceInformation':
+    'no resource type: the worker waits for the agent of a server that just started',
   'ecr:GetAuthorizationToken': 'no resource type: the ECS agent logs in to ECR to pull the image',
   'ec2:DescribeInstances':
     'no resource type: the worker reads the tags of an instance that entered running',
@@ -91,8 +93,9 @@ describe.each(configurations)('every IAM statement (%s)', (_name, context) => {
 });
 
 describe('the SSM read actions', () => {
-  it('are exactly the two that have no resource type, and the worker needs them on "*"', () => {
+  it('are exactly the three that have no resource type, and the worker needs them on "*"', () => {
     expect([...ssmActionsRequiringWildcard].sort()).toEqual([
+      'ssm:DescribeInstanceInformation',
       'ssm:ListCommandInvocations',
       'ssm:ListCommands',
     ]);
@@ -138,12 +141,13 @@ describe('the task role (worker and API on Fargate)', () => {
     expect(st.Condition).toEqual({ Null: { 'aws:RequestTag/env': 'false' } });
   });
 
-  it('uses, reads and deletes only acm-passphrase/ secrets', () => {
+  it('uses, reads, deletes and restores only acm-passphrase/ secrets', () => {
     const st = s.UsePassphraseSecrets as Statement;
     expect(actionsOf(st).sort()).toEqual([
       'secretsmanager:DeleteSecret',
       'secretsmanager:GetSecretValue',
       'secretsmanager:PutSecretValue',
+      'secretsmanager:RestoreSecret',
     ]);
     expect(resourcesOf(st).map(flat)).toEqual([arn('secretsmanager', 'secret:acm-passphrase/*')]);
   });

@@ -4,7 +4,7 @@ import {
   ExportCertificateCommand,
 } from '@aws-sdk/client-acm';
 import { TerminalError } from '../domain/errors.ts';
-import type { SecretValue } from '../domain/secret-value.ts';
+import { SecretValue } from '../domain/secret-value.ts';
 import type {
   CertificateAuthority,
   CertificateDescription,
@@ -82,7 +82,7 @@ export class AcmCertificateAuthority implements CertificateAuthority {
     return {
       certificate: out.Certificate,
       chain: out.CertificateChain ?? '',
-      encryptedPrivateKey: out.PrivateKey,
+      encryptedPrivateKey: new SecretValue(out.PrivateKey),
     };
   }
 }

@@ -7,7 +7,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { InstallOptions } from '../domain/install-options.ts';
+import { hasInstallOptions, type InstallOptions } from '../domain/install-options.ts';
 import type { Mapping } from '../domain/mapping.ts';
 import { certificateArnCertName, type TargetTag, tagKeyValue } from '../domain/target.ts';
 import type {
@@ -47,6 +47,7 @@ function toMapping(item: Item): Mapping {
     target: { key: s(item, 'TargetTagKey') ?? '', value: s(item, 'TargetTagValue') ?? '' },
     install: (item.Install as InstallOptions | undefined) ?? {},
     ...opt('secretArn', 'SecretArn'),
+    ...opt('secretVersionId', 'SecretVersionId'),
     ...opt('serial', 'Serial'),
     ...opt('notBefore', 'NotBefore'),
     ...opt('notAfter', 'NotAfter'),
@@ -174,15 +175,24 @@ export class DynamoDbMappingStore implements MappingStore {
     return out.Attributes === undefined ? undefined : toMapping(out.Attributes);
   }
 
-  async acquireLock(key: MappingKey, jobId: string, until: Date, now: Date): Promise<LockResult> {
+  async acquireLock(
+    key: MappingKey,
+    jobId: string,
+    until: Date,
+    now: Date,
+    install?: InstallOptions,
+  ): Promise<LockResult> {
+    const setInstall =
+      install !== undefined && hasInstallOptions(install)
+        ? 'Install = :install'
+        : 'Install = if_not_exists(Install, :install)';
     try {
-      await withRetry(() =>
+      const out = await withRetry(() =>
         this.#db.send(
           new UpdateCommand({
             TableName: this.#table,
             Key: keyOf(key),
-            UpdateExpression:
-              'SET LockJobId = :job, LockUntil = :until, CertificateArn = :arn, CertName = :name, TargetTagKey = :tk, TargetTagValue = :tv, CreatedAt = if_not_exists(CreatedAt, :now), UpdatedAt = if_not_exists(UpdatedAt, :now), Install = if_not_exists(Install, :install)',
+            UpdateExpression: `SET LockJobId = :job, LockUntil = :until, CertificateArn = :arn, CertName = :name, TargetTagKey = :tk, TargetTagValue = :tv, CreatedAt = if_not_exists(CreatedAt, :now), UpdatedAt = if_not_exists(UpdatedAt, :now), ${setInstall}`,
             ConditionExpression:
               'attribute_not_exists(LockJobId) OR LockJobId = :job OR LockUntil < :now',
             ExpressionAttributeValues: {
@@ -193,12 +203,13 @@ export class DynamoDbMappingStore implements MappingStore {
               ':name': key.certName,
               ':tk': key.target.key,
               ':tv': key.target.value,
-              ':install': {},
+              ':install': install !== undefined && hasInstallOptions(install) ? install : {},
             },
+            ReturnValues: 'ALL_NEW',
           }),
         ),
       );
-      return { acquired: true };
+      return { acquired: true, mapping: toMapping(out.Attributes ?? {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const out = await withRetry(() =>
@@ -211,6 +222,28 @@ export class DynamoDbMappingStore implements MappingStore {
         holder: String(out.Item?.LockJobId ?? 'unknown'),
         until: String(out.Item?.LockUntil ?? ''),
       };
+    }
+  }
+
+  async recordWhileLocked(key: MappingKey, jobId: string, update: MappingUpdate): Promise<boolean> {
+    const { sets, values } = updateParts(update);
+    if (sets.length === 0) return true;
+    try {
+      await withRetry(() =>
+        this.#db.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: keyOf(key),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: 'LockJobId = :job',
+            ExpressionAttributeValues: { ...values, ':job': jobId },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 
@@ -258,6 +291,7 @@ export class DynamoDbMappingStore implements MappingStore {
 const updateAttributes: [keyof MappingUpdate, string][] = [
   ['install', 'Install'],
   ['secretArn', 'SecretArn'],
+  ['secretVersionId', 'SecretVersionId'],
   ['serial', 'Serial'],
   ['notBefore', 'NotBefore'],
   ['notAfter', 'NotAfter'],

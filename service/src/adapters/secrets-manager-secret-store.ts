@@ -3,11 +3,12 @@ import {
   DeleteSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  RestoreSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { TerminalError } from '../domain/errors.ts';
 import { SecretValue } from '../domain/secret-value.ts';
-import type { PassphraseStore, StoredPassphrase } from '../ports/passphrase-store.ts';
+import type { SecretStore, StoredSecretVersion } from '../ports/secret-store.ts';
 import { awsErrorName, classify, withRetry } from './aws-errors.ts';
 
 const terminal = {
@@ -16,13 +17,30 @@ const terminal = {
   MalformedPolicyDocumentException: 'InvalidSecretRequest',
   EncryptionFailure: 'SecretEncryptionFailed',
   DecryptionFailure: 'SecretDecryptionFailed',
+  LimitExceededException: 'SecretLimitExceeded',
 };
 
 /**
- * Secrets Manager. One secret per mapping, one version per export: a job names the version it
- * used, so a concurrent export for the same mapping cannot change the passphrase under it.
+ * A secret scheduled for deletion refuses new values, and a new secret of its name, with an
+ * InvalidRequestException ("… marked for deletion." / "… already scheduled for deletion."):
+ * RestoreSecret first. Recognised by the message, the only thing that tells it apart.
  */
-export class SecretsManagerPassphraseStore implements PassphraseStore {
+function scheduledForDeletion(error: unknown): boolean {
+  if (awsErrorName(error) !== 'InvalidRequestException') return false;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && /(marked|scheduled) for deletion/i.test(message);
+}
+
+/** Thrown inside a retry loop: the secret was restored (or created concurrently); try again now. */
+class TryAgain extends Error {
+  override readonly name = 'TryAgain';
+}
+
+/**
+ * Secrets Manager. One secret per mapping, one version per export: a job names the version it
+ * used, so a concurrent export for the same mapping cannot change the secret under it.
+ */
+export class SecretsManagerSecretStore implements SecretStore {
   readonly #sm: SecretsManagerClient;
   readonly #kmsKeyId: string | undefined;
 
@@ -34,45 +52,64 @@ export class SecretsManagerPassphraseStore implements PassphraseStore {
   async putNewVersion(input: {
     name: string;
     tags: Readonly<Record<string, string>>;
-    passphrase: SecretValue;
+    value: SecretValue;
     token: string;
-  }): Promise<StoredPassphrase> {
-    const what = (name: string) =>
-      `Secrets Manager ${name} storing the passphrase in ${input.name}`;
-    return withRetry(async () => {
-      try {
-        const out = await this.#sm.send(
-          new PutSecretValueCommand({
-            SecretId: input.name,
-            ClientRequestToken: input.token,
-            SecretString: input.passphrase.reveal(),
-          }),
-        );
-        return stored(out.ARN, out.VersionId, input.name);
-      } catch (error) {
-        if (awsErrorName(error) !== 'ResourceNotFoundException') {
+  }): Promise<StoredSecretVersion> {
+    const what = (name: string) => `Secrets Manager ${name} storing a version of ${input.name}`;
+    return withRetry(
+      async () => {
+        try {
+          const out = await this.#sm.send(
+            new PutSecretValueCommand({
+              SecretId: input.name,
+              ClientRequestToken: input.token,
+              SecretString: input.value.reveal(),
+            }),
+          );
+          return stored(out.ARN, out.VersionId, input.name);
+        } catch (error) {
+          if (scheduledForDeletion(error)) await this.#restore(input.name);
+          if (awsErrorName(error) !== 'ResourceNotFoundException') {
+            throw classify(error, terminal, what);
+          }
+        }
+        try {
+          const out = await this.#sm.send(
+            new CreateSecretCommand({
+              Name: input.name,
+              ClientRequestToken: input.token,
+              SecretString: input.value.reveal(),
+              Description:
+                'acm-cert-export: the encrypted private key and its passphrase, one version per export',
+              Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
+              ...(this.#kmsKeyId === undefined ? {} : { KmsKeyId: this.#kmsKeyId }),
+            }),
+          );
+          return stored(out.ARN, out.VersionId, input.name);
+        } catch (error) {
+          if (scheduledForDeletion(error)) await this.#restore(input.name);
+          // Created concurrently by another worker: the next attempt puts a version instead.
+          if (awsErrorName(error) === 'ResourceExistsException') {
+            throw new TryAgain('secret created concurrently');
+          }
           throw classify(error, terminal, what);
         }
-      }
-      try {
-        const out = await this.#sm.send(
-          new CreateSecretCommand({
-            Name: input.name,
-            ClientRequestToken: input.token,
-            SecretString: input.passphrase.reveal(),
-            Description: 'Export passphrase for acm-cert-export (one version per export)',
-            Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
-            ...(this.#kmsKeyId === undefined ? {} : { KmsKeyId: this.#kmsKeyId }),
-          }),
-        );
-        return stored(out.ARN, out.VersionId, input.name);
-      } catch (error) {
-        // Created concurrently by another worker: the next attempt puts a version instead.
-        if (awsErrorName(error) === 'ResourceExistsException')
-          throw new Error('secret created concurrently; retrying');
-        throw classify(error, terminal, what);
-      }
-    });
+      },
+      { retries: 4 },
+    );
+  }
+
+  /**
+   * Restores a secret scheduled for deletion (a target managed again after stop-managing), then
+   * throws TryAgain so that the caller's retry stores the version. Restoring keeps its tags.
+   */
+  async #restore(name: string): Promise<never> {
+    try {
+      await this.#sm.send(new RestoreSecretCommand({ SecretId: name }));
+    } catch (error) {
+      throw classify(error, terminal, (n) => `Secrets Manager ${n} restoring ${name}`);
+    }
+    throw new TryAgain(`restored ${name}, which was scheduled for deletion`);
   }
 
   async getVersion(
@@ -87,14 +124,14 @@ export class SecretsManagerPassphraseStore implements PassphraseStore {
       } catch (error) {
         throw classify(
           error,
-          { ...terminal, ResourceNotFoundException: 'PassphraseNotFound' },
+          { ...terminal, ResourceNotFoundException: 'SecretVersionNotFound' },
           (name) => `Secrets Manager ${name} reading version ${versionId} of ${secretId}`,
         );
       }
     });
     if (out.SecretString === undefined || out.ARN === undefined) {
       throw new TerminalError(
-        'PassphraseNotFound',
+        'SecretVersionNotFound',
         `version ${versionId} of ${secretId} holds no string`,
       );
     }
@@ -109,6 +146,8 @@ export class SecretsManagerPassphraseStore implements PassphraseStore {
         );
       } catch (error) {
         if (awsErrorName(error) === 'ResourceNotFoundException') return;
+        // Already scheduled (AWS refuses a second DeleteSecret with a window): nothing to do.
+        if (scheduledForDeletion(error)) return;
         throw classify(error, terminal, (name) => `Secrets Manager ${name} deleting ${secretId}`);
       }
     });
@@ -119,7 +158,7 @@ function stored(
   arn: string | undefined,
   versionId: string | undefined,
   name: string,
-): StoredPassphrase {
+): StoredSecretVersion {
   if (arn === undefined || versionId === undefined) {
     throw new Error(`Secrets Manager returned no ARN or version for ${name}`);
   }

@@ -1,6 +1,7 @@
 import {
   type Command,
   type CommandInvocation,
+  DescribeInstanceInformationCommand,
   ListCommandInvocationsCommand,
   ListCommandsCommand,
   SendCommandCommand,
@@ -11,6 +12,7 @@ import type {
   CommandProgress,
   CommandRunner,
   InvocationResult,
+  ManagedNode,
   SendCommandInput,
 } from '../ports/command-runner.ts';
 import { classify, withRetry } from './aws-errors.ts';
@@ -147,6 +149,36 @@ export class SsmCommandRunner implements CommandRunner {
       errorCount: command.ErrorCount ?? 0,
       invocations,
     };
+  }
+
+  async managedNodes(instanceIds: readonly string[]): Promise<ManagedNode[]> {
+    const nodes: ManagedNode[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await withRetry(async () => {
+        try {
+          return await this.#ssm.send(
+            new DescribeInstanceInformationCommand({
+              Filters: [{ Key: 'InstanceIds', Values: [...instanceIds] }],
+              MaxResults: 50,
+              NextToken: nextToken,
+            }),
+          );
+        } catch (error) {
+          throw classify(error, {}, (n) => `SSM ${n} describing managed nodes`);
+        }
+      });
+      for (const info of out.InstanceInformationList ?? []) {
+        if (info.InstanceId === undefined) continue;
+        nodes.push({
+          instanceId: info.InstanceId,
+          pingStatus: info.PingStatus ?? 'Unknown',
+          ...(info.AgentVersion === undefined ? {} : { agentVersion: info.AgentVersion }),
+        });
+      }
+      nextToken = out.NextToken;
+    } while (nextToken !== undefined);
+    return nodes;
   }
 }
 

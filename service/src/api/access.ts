@@ -3,6 +3,7 @@ import type { Authenticator, Identity } from '../auth/authenticator.ts';
 import type { Authorizer } from '../auth/authorization.ts';
 import { AuthenticationError, AuthUnavailableError } from '../auth/errors.ts';
 import type { Action } from '../config/config.ts';
+import { type InstallOptions, installOptionFields } from '../domain/install-options.ts';
 import { formatTarget, type TargetTag } from '../domain/target.ts';
 import { ApiError } from './errors.ts';
 
@@ -108,6 +109,34 @@ export function requireTarget(
   throw new ApiError(
     'FORBIDDEN',
     `${identity.principal} is not allowed to deploy to ${formatTarget(target)}`,
+  );
+}
+
+/** 403 naming the fields unless the principal may set install options for this target. */
+export function requireInstallOptions(
+  request: FastifyRequest,
+  authorizer: Authorizer,
+  target: TargetTag,
+  install: InstallOptions | undefined,
+): void {
+  const given = installOptionFields.filter((f) => install?.[f] !== undefined && install[f] !== '');
+  if (given.length === 0) return;
+  const identity = identityOf(request);
+  if (authorizer.allowsInstallOptions(identity.principal, target)) return;
+  request.log.warn(
+    { principal: identity.principal, arn: identity.arn, action: 'install-options', target, given },
+    'forbidden: install options not allowed',
+  );
+  throw new ApiError(
+    'FORBIDDEN',
+    `${identity.principal} may deploy to ${formatTarget(target)} but not set install options (${given.join(', ')}): that needs the "install-options" action`,
+    {
+      details: given.map((f) => ({
+        in: 'body',
+        field: `/install/${f}`,
+        problem: 'needs the "install-options" action on this target',
+      })),
+    },
   );
 }
 

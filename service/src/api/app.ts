@@ -10,6 +10,7 @@ import { allowEverything, compileRules } from '../auth/authorization.ts';
 import { authScheme } from '../auth/token.ts';
 import { redactPaths } from '../logging/logger.ts';
 import { registerAccessControl } from './access.ts';
+import { clientErrorHandler } from './client-errors.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { certificateRoutes } from './routes/certificates.ts';
@@ -96,11 +97,13 @@ Object.assign(apiPlugin, { [Symbol.for('skip-override')]: true });
  * loopback (the bench can compare with the unauthenticated `GET /healthz`).
  */
 export function buildApp(deps: ApiDependencies): FastifyInstance {
+  const log = deps.logger.child(
+    { component: 'api' },
+    { redact: { paths: redactPaths, censor: '[REDACTED]' } },
+  ) as FastifyBaseLogger;
   const app = Fastify({
-    loggerInstance: deps.logger.child(
-      { component: 'api' },
-      { redact: { paths: redactPaths, censor: '[REDACTED]' } },
-    ) as FastifyBaseLogger,
+    loggerInstance: log,
+    clientErrorHandler: clientErrorHandler(log),
     bodyLimit: deps.config.api.bodyLimit,
     genReqId: () => randomUUID(),
     requestIdHeader: false,

@@ -5,18 +5,21 @@ import type { Clock } from '../ports/clock.ts';
 import type { DeploymentStore } from '../ports/deployment-store.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { MappingStore } from '../ports/mapping-store.ts';
-import type { PassphraseStore } from '../ports/passphrase-store.ts';
 import type { ReadinessProbe } from '../ports/readiness.ts';
+import type { SecretStore } from '../ports/secret-store.ts';
 
 /** The part of the configuration the API reads. A full `Config` fits. */
-export type ApiConfig = Pick<Config, 'api' | 'auth' | 'secrets' | 'allowedCertificateArns'>;
+export type ApiConfig = Pick<
+  Config,
+  'api' | 'auth' | 'secrets' | 'allowedCertificateArns' | 'policy'
+>;
 
 /** The ports the API uses, narrowed to the methods it calls. Full adapters fit. */
 export interface ApiPorts {
   readonly jobs: JobQueue;
   readonly deployments: Pick<DeploymentStore, 'create' | 'get' | 'save' | 'listByCertificate'>;
   readonly mappings: Pick<MappingStore, 'get' | 'list' | 'delete'>;
-  readonly passphrases: Pick<PassphraseStore, 'scheduleDeletion'>;
+  readonly secrets: Pick<SecretStore, 'scheduleDeletion'>;
   readonly readiness: ReadinessProbe;
 }
 

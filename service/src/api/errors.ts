@@ -22,8 +22,13 @@ export const errorCodes = {
     status: 409,
     meaning: 'The Idempotency-Key was used before with a different request.',
   },
+  REQUEST_TIMEOUT: { status: 408, meaning: 'The request was not received in time.' },
   PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'Send Content-Type: application/json.' },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    meaning: 'The request headers are larger than 16 KiB (check the Authorization header).',
+  },
   INTERNAL_ERROR: { status: 500, meaning: 'A bug or misconfiguration; nothing is leaked.' },
   QUEUE_UNAVAILABLE: {
     status: 503,

@@ -24,6 +24,7 @@ export async function openApiDocument(): Promise<unknown> {
       },
       secrets: { prefix: 'acm-passphrase/', deletionRecoveryDays: 7 },
       allowedCertificateArns: [],
+      policy: { targetTagKeys: ['env'], allowedReloadCommands: [] },
     },
     ports: {
       jobs: { send: unavailable },
@@ -34,7 +35,7 @@ export async function openApiDocument(): Promise<unknown> {
         listByCertificate: unavailable,
       },
       mappings: { get: unavailable, list: unavailable, delete: unavailable },
-      passphrases: { scheduleDeletion: unavailable },
+      secrets: { scheduleDeletion: unavailable },
       readiness: { check: unavailable },
     },
     clock: { now: () => new Date(0) },

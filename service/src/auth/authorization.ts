@@ -11,6 +11,11 @@ export interface Authorizer {
   allows(principal: string, action: Action): boolean;
   /** May this principal deploy to (or stop managing certificates on) this target? */
   allowsTarget(principal: string, target: TargetTag): boolean;
+  /**
+   * May this principal set install options (directories, owner, group, key mode, reload) for
+   * this target? They decide what runs as root on the servers: a permission of its own.
+   */
+  allowsInstallOptions(principal: string, target: TargetTag): boolean;
 }
 
 interface CompiledRule {
@@ -44,6 +49,11 @@ export function compileRules(rules: readonly PrincipalRule[]): Authorizer {
       matching(principal).some(
         (rule) => rule.actions.has('deploy') && rule.targets.some((matches) => matches(target)),
       ),
+    allowsInstallOptions: (principal, target) =>
+      matching(principal).some(
+        (rule) =>
+          rule.actions.has('install-options') && rule.targets.some((matches) => matches(target)),
+      ),
   };
 }
 
@@ -51,4 +61,5 @@ export function compileRules(rules: readonly PrincipalRule[]): Authorizer {
 export const allowEverything: Authorizer = {
   allows: () => true,
   allowsTarget: () => true,
+  allowsInstallOptions: () => true,
 };

@@ -1,3 +1,5 @@
+import { installOptionPatterns, normalReloadCommand } from '../domain/install-options.ts';
+import { isReservedTagKey, tagKeyPattern } from '../domain/names.ts';
 import { type AwsConfig, readAwsConfig } from './aws-config.ts';
 
 /**
@@ -52,6 +54,8 @@ export interface Config {
     readonly jobTimeoutSeconds: number;
     /** Delay before installing on a server that just started, for its SSM agent to register. */
     readonly instanceSettleSeconds: number;
+    /** How long a job for named servers waits for their SSM agents to come online. */
+    readonly agentWaitSeconds: number;
     /** How long a stopping container waits for in-flight steps (ECS stopTimeout is 30 s by default). */
     readonly shutdownGraceSeconds: number;
   };
@@ -77,9 +81,23 @@ export interface Config {
   };
   /** Certificate ARNs (exact or with a trailing `*`) the service will export; empty = any. */
   readonly allowedCertificateArns: readonly string[];
+  /** What every deployment must respect, whoever asks for it. */
+  readonly policy: {
+    /** The stack's target tag keys; any other is refused (API 400, queue DLQ). */
+    readonly targetTagKeys: readonly string[];
+    /** Reload commands a deployment may name; empty = none (each server has its own list too). */
+    readonly allowedReloadCommands: readonly string[];
+  };
 }
 
-export type Action = 'read' | 'deploy';
+/**
+ * `read`: list and follow; `deploy`: deploy to and stop managing on the rule's targets;
+ * `install-options`: set install options (directories, owner, group, key mode, reload command)
+ * in a deployment, which decide what runs as root on the servers.
+ */
+export type Action = 'read' | 'deploy' | 'install-options';
+
+export const actions: readonly Action[] = ['read', 'deploy', 'install-options'];
 
 export interface PrincipalRule {
   /** IAM ARN, exact or with `*` wildcards, e.g. `arn:aws:iam::123456789012:role/ci-*`. */
@@ -160,7 +178,7 @@ function principals(env: Env): PrincipalRule[] {
     const where = `AUTH_PRINCIPALS[${i}]`;
     if (typeof entry !== 'object' || entry === null)
       throw new ConfigError(`${where} must be an object`);
-    const { principal, actions, targets } = entry as Record<string, unknown>;
+    const { principal, actions: ruleActions, targets } = entry as Record<string, unknown>;
     if (
       typeof principal !== 'string' ||
       !/^arn:aws[a-z-]*:(iam|sts)::(\d{12}|\*):[A-Za-z0-9+=,.@_/*-]+$/.test(principal)
@@ -170,17 +188,64 @@ function principals(env: Env): PrincipalRule[] {
       );
     }
     if (
-      !Array.isArray(actions) ||
-      actions.length === 0 ||
-      !actions.every((a) => a === 'read' || a === 'deploy')
+      !Array.isArray(ruleActions) ||
+      ruleActions.length === 0 ||
+      !ruleActions.every((a) => (actions as readonly unknown[]).includes(a))
     ) {
-      throw new ConfigError(`${where}.actions must be a non-empty list of "read" and "deploy"`);
+      throw new ConfigError(
+        `${where}.actions must be a non-empty list of ${actions.map((a) => `"${a}"`).join(', ')}`,
+      );
     }
     const list = targets ?? [];
     if (!Array.isArray(list) || !list.every((t) => typeof t === 'string' && /^[^=]+=.+$/.test(t))) {
       throw new ConfigError(`${where}.targets must be a list of "key=value" strings`);
     }
-    return { principal, actions: actions as Action[], targets: list as string[] };
+    return { principal, actions: ruleActions as Action[], targets: list as string[] };
+  });
+}
+
+const tagKey = new RegExp(tagKeyPattern);
+
+function targetTagKeys(env: Env): string[] {
+  const keys = (optional(env, 'TARGET_TAG_KEYS') ?? 'env')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+  for (const key of keys) {
+    if (!tagKey.test(key) || isReservedTagKey(key)) {
+      throw new ConfigError(
+        `TARGET_TAG_KEYS: "${key}" is not a tag key a Run Command target can name (letters, digits, spaces and _ . : / = @ -, not starting with aws:)`,
+      );
+    }
+  }
+  if (keys.length === 0) throw new ConfigError('TARGET_TAG_KEYS must name at least one tag key');
+  return keys;
+}
+
+const reloadCommand = new RegExp(installOptionPatterns.reloadCommand);
+
+function allowedReloadCommands(env: Env): string[] {
+  const raw = optional(env, 'ALLOWED_RELOAD_COMMANDS');
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(
+      'ALLOWED_RELOAD_COMMANDS must be a JSON list of commands: ["/usr/sbin/nginx -s reload"]',
+    );
+  }
+  if (!Array.isArray(parsed) || !parsed.every((c) => typeof c === 'string')) {
+    throw new ConfigError('ALLOWED_RELOAD_COMMANDS must be a JSON list of strings');
+  }
+  return parsed.map((command, i) => {
+    const normal = normalReloadCommand(command);
+    if (normal === '' || !reloadCommand.test(normal)) {
+      throw new ConfigError(
+        `ALLOWED_RELOAD_COMMANDS[${i}] must be an absolute path and arguments of letters, digits, spaces and . _ / : @ = , + -, got ${JSON.stringify(command)}`,
+      );
+    }
+    return normal;
   });
 }
 
@@ -236,6 +301,7 @@ export function loadConfig(env: Env): Config {
       lockRetrySeconds: int(env, 'LOCK_RETRY_SECONDS', 5, 1, 900),
       jobTimeoutSeconds: int(env, 'JOB_TIMEOUT_SECONDS', 3600, 10, 43_200),
       instanceSettleSeconds: int(env, 'INSTANCE_SETTLE_SECONDS', 60, 0, 900),
+      agentWaitSeconds: int(env, 'AGENT_WAIT_SECONDS', 900, 0, 43_200),
       shutdownGraceSeconds: int(env, 'SHUTDOWN_GRACE_SECONDS', 25, 1, 120),
     },
     tables: {
@@ -259,6 +325,10 @@ export function loadConfig(env: Env): Config {
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
+    policy: {
+      targetTagKeys: targetTagKeys(env),
+      allowedReloadCommands: allowedReloadCommands(env),
+    },
   };
 }
 

@@ -10,8 +10,14 @@ export interface Mapping {
   readonly certName: string;
   readonly target: TargetTag;
   readonly install: InstallOptions;
-  /** The Secrets Manager secret that holds this mapping's passphrases (one per mapping). */
+  /**
+   * The Secrets Manager secret holding this mapping's exports (one per mapping), recorded as soon
+   * as a job stores its first version: stop-managing schedules its deletion even when no
+   * deployment ever succeeded.
+   */
   readonly secretArn?: string;
+  /** The secret version of the export last installed (`serial`): servers that start later get it. */
+  readonly secretVersionId?: string;
   readonly serial?: string;
   readonly notBefore?: string;
   readonly notAfter?: string;

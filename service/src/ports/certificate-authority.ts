@@ -14,11 +14,14 @@ export interface CertificateDescription {
   readonly notAfter?: Date;
 }
 
-/** What ExportCertificate returns. The key is encrypted with the passphrase given. */
+/**
+ * What ExportCertificate returns. The key is encrypted with the passphrase given, and is secret
+ * all the same: it never goes into a log, a record or a command parameter.
+ */
 export interface ExportedBundle {
   readonly certificate: string;
   readonly chain: string;
-  readonly encryptedPrivateKey: string;
+  readonly encryptedPrivateKey: SecretValue;
 }
 
 /**

@@ -36,6 +36,14 @@ export interface CommandProgress {
   readonly invocations: readonly InvocationResult[];
 }
 
+/** A managed node as Systems Manager sees it (DescribeInstanceInformation). */
+export interface ManagedNode {
+  readonly instanceId: string;
+  /** Online, ConnectionLost, Inactive. */
+  readonly pingStatus: string;
+  readonly agentVersion?: string;
+}
+
 /** SSM Run Command. Errors: TerminalError for invalid document/parameters/access denied. */
 export interface CommandRunner {
   send(input: SendCommandInput): Promise<{ commandId: string }>;
@@ -46,4 +54,9 @@ export interface CommandRunner {
     invokedAfter: Date,
   ): Promise<string | undefined>;
   progress(commandId: string): Promise<CommandProgress>;
+  /**
+   * The managed nodes among these instance ids (at most 50). A server whose SSM agent has not
+   * registered yet (it started a moment ago) is missing from the answer.
+   */
+  managedNodes(instanceIds: readonly string[]): Promise<ManagedNode[]>;
 }

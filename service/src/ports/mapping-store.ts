@@ -1,3 +1,4 @@
+import type { InstallOptions } from '../domain/install-options.ts';
 import type { Mapping } from '../domain/mapping.ts';
 import type { TargetTag } from '../domain/target.ts';
 
@@ -28,9 +29,22 @@ export interface MappingStore {
   /**
    * Takes the mapping's deployment lock for `jobId` until `until` (creating the item when it is
    * missing): jobs for one certificate, name and target run one at a time, in lock order.
-   * Re-entrant for the same job; an expired lock can be taken over.
+   * Re-entrant for the same job; an expired lock can be taken over. `install`, when it holds any
+   * option, becomes the mapping's install options in the same write: a retry or a renewal after
+   * a failed first deployment installs the way the request asked.
    */
-  acquireLock(key: MappingKey, jobId: string, until: Date, now: Date): Promise<LockResult>;
+  acquireLock(
+    key: MappingKey,
+    jobId: string,
+    until: Date,
+    now: Date,
+    install?: InstallOptions,
+  ): Promise<LockResult>;
+  /**
+   * Writes `update` if `jobId` still holds the lock (without releasing it). Returns false when
+   * the job no longer held it (nothing written).
+   */
+  recordWhileLocked(key: MappingKey, jobId: string, update: MappingUpdate): Promise<boolean>;
   /**
    * Releases the lock if `jobId` still holds it, writing `update` in the same conditional write:
    * only the holder of the lock ever records an outcome, so an older job can never overwrite a
@@ -50,6 +64,7 @@ export type MappingUpdate = Partial<
     Mapping,
     | 'install'
     | 'secretArn'
+    | 'secretVersionId'
     | 'serial'
     | 'notBefore'
     | 'notAfter'
@@ -62,5 +77,6 @@ export type MappingUpdate = Partial<
 >;
 
 export type LockResult =
-  | { readonly acquired: true }
+  /** `mapping`: the item as the lock left it (install options included). */
+  | { readonly acquired: true; readonly mapping: Mapping }
   | { readonly acquired: false; readonly holder: string; readonly until: string };

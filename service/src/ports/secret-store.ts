@@ -1,28 +1,31 @@
 import type { SecretValue } from '../domain/secret-value.ts';
 
-export interface StoredPassphrase {
+export interface StoredSecretVersion {
   readonly secretArn: string;
   readonly versionId: string;
 }
 
 /**
- * Secrets Manager, for export passphrases under `acm-passphrase/`.
- * Errors: TerminalError for access denied / invalid names; anything else is retryable.
+ * Secrets Manager, for the export secrets under `acm-passphrase/`: one secret per mapping, one
+ * version per export, holding what the servers need that must never be a command parameter (the
+ * encrypted private key and its passphrase; see `worker/export-secret.ts`).
+ * Errors: TerminalError for access denied / invalid requests; anything else is retryable.
  */
-export interface PassphraseStore {
+export interface SecretStore {
   /**
-   * Stores the passphrase as a new version of the secret `name` (created, tagged, when missing).
+   * Stores `value` as a new version of the secret `name`: created, tagged, when missing; restored
+   * first when it is scheduled for deletion (a target managed again after stop-managing).
    * Idempotent for the same `token`: a replay returns the same version and stores nothing new.
    */
   putNewVersion(input: {
     readonly name: string;
     readonly tags: Readonly<Record<string, string>>;
-    readonly passphrase: SecretValue;
+    readonly value: SecretValue;
     readonly token: string;
-  }): Promise<StoredPassphrase>;
+  }): Promise<StoredSecretVersion>;
   /**
-   * Reads one version back (a worker resuming after a crash). TerminalError with code
-   * `PassphraseNotFound` when the secret or the version does not exist.
+   * Reads one version back. TerminalError with code `SecretVersionNotFound` when the secret or the
+   * version does not exist.
    */
   getVersion(
     secretId: string,

@@ -1,10 +1,12 @@
 import type { DeployJob } from '../domain/deploy-job.ts';
 import { type Deployment, isTerminal } from '../domain/deployment.ts';
+import { policyProblems } from '../domain/deployment-policy.ts';
 import { newDeployment, revise } from '../domain/deployment-record.ts';
 import { ConflictError, TerminalError } from '../domain/errors.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
+import { waitForAgents } from './agent-readiness.ts';
 import { dispatchStep } from './dispatch-step.ts';
 import { exportStep } from './export-step.ts';
 import { finishStep } from './finish-step.ts';
@@ -65,7 +67,23 @@ export async function handleDeploy(
     target: formatTarget(job.target),
   });
   const pickupStartedAt = deps.clock.now().getTime();
+  const refused = policyProblems(job, deps.settings.policy);
   let current: Deployment | undefined = await deps.deployments.get(job.jobId);
+  if (refused.length > 0) {
+    const reason = `refused by this service's policy: ${refused.map((p) => `${p.field} ${p.problem}`).join('; ')}`;
+    log.warn({ refused }, 'job refused: moving its message to the dead-letter queue');
+    if (current !== undefined && !isTerminal(current.status)) {
+      const d = current;
+      await finishStep(
+        d,
+        { status: 'Failed', reason, code: 'Refused' },
+        deps,
+        (next) => deps.deployments.save(next),
+        log,
+      );
+    }
+    return deadLetter(reason);
+  }
   if (current === undefined) {
     current = (await deps.deployments.create(newDeployment(job, deps.clock.now()))).deployment;
   }
@@ -131,12 +149,18 @@ export async function handleDeploy(
       const d = current;
       switch (d.status) {
         case 'Queued': {
+          const notReady = await waitForAgents(d, deps, save);
+          if (notReady !== undefined) {
+            log.info(notReady.kind === 'later' ? notReady.why : 'waiting for agents');
+            return await endPickup(notReady);
+          }
           const leaseMs = (deps.settings.jobTimeoutSeconds + 600) * 1000;
           const lock = await deps.mappings.acquireLock(
             mappingKeyOf(d.job),
             d.job.jobId,
             new Date(deps.clock.now().getTime() + leaseMs),
             deps.clock.now(),
+            d.job.install,
           );
           if (!lock.acquired) {
             log.info(
@@ -153,13 +177,31 @@ export async function handleDeploy(
         case 'Exporting': {
           const exported = await exportStep(d, deps, save);
           bundle = exported.bundle;
-          log.info({ serial: exported.deployment.certificate?.serial }, 'certificate exported');
+          const reused = exported.deployment.conditions.some((c) => c.reason === 'ReusedExport');
+          log.info(
+            {
+              serial: exported.deployment.certificate?.serial,
+              secretVersionId: exported.deployment.secretVersionId,
+            },
+            reused ? 'reusing the export installed before' : 'certificate exported',
+          );
           break;
         }
         case 'Dispatching': {
           const result = await dispatchStep(d, bundle, deps, save);
-          if ('kind' in result) return await endPickup(result);
-          log.info({ commandId: result.commandId }, 'install command sent');
+          if (result.kind === 'waiting') {
+            log.info(result.outcome.kind === 'later' ? result.outcome.why : 'waiting');
+            return await endPickup(result.outcome);
+          }
+          const { commandId } = result.deployment;
+          if (result.found) {
+            log.info(
+              { commandId },
+              'found the install command sent before the previous attempt stopped',
+            );
+          } else {
+            log.info({ commandId }, 'install command sent');
+          }
           break;
         }
         case 'Running': {
@@ -171,8 +213,7 @@ export async function handleDeploy(
             );
             return await endPickup(polled.outcome);
           }
-          await finishStep(polled.deployment, polled.verdict, deps, save);
-          log.info({ status: polled.verdict.status }, polled.verdict.reason);
+          await finishStep(polled.deployment, polled.verdict, deps, save, log);
           return ack;
         }
         default:
@@ -182,12 +223,12 @@ export async function handleDeploy(
   } catch (error) {
     const d = current as Deployment;
     if (error instanceof TerminalError) {
-      log.warn({ code: error.code }, error.message);
       await finishStep(
         d,
         { status: 'Failed', reason: error.message, code: error.code },
         deps,
         save,
+        log,
       );
       return ack;
     }
@@ -230,6 +271,6 @@ async function giveUp(
   log: WorkerDeps['logger'],
 ): Promise<HandlerOutcome> {
   log.error({ reason }, 'job failed too often: moving its message to the dead-letter queue');
-  await finishStep(d, { status: 'Failed', reason }, deps, save);
+  await finishStep(d, { status: 'Failed', reason }, deps, save, log);
   return deadLetter(reason);
 }

@@ -1,10 +1,11 @@
 import type { Deployment } from '../domain/deployment.ts';
 import { moveTo, revise, withCondition } from '../domain/deployment-record.ts';
+import { TerminalError } from '../domain/errors.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
-import { certificateInfo } from './certificate-info.ts';
+import { agentWaitDeadline } from './agent-readiness.ts';
 import { documentParameters, effectiveInstall } from './document-parameters.ts';
-import { exportWithPassphrase } from './export-step.ts';
+import { readExport } from './export-step.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
 import { commandComment } from './job-ids.ts';
 import { mappingKeyOf } from './mapping-key.ts';
@@ -13,22 +14,34 @@ import type { WorkerDeps } from './worker-deps.ts';
 /** How long after a dispatch began a command may still be invisible to ListCommands. */
 const dispatchSettleMs = 30_000;
 
+/** Delay before sending again to a server SSM did not know yet (InvalidInstanceId). */
+const unknownInstanceRetrySeconds = 20;
+
+/** What the dispatch step did: sent (or found) the command, or handed the message back. */
+export type DispatchResult =
+  | { readonly kind: 'sent'; readonly deployment: Deployment; readonly found: boolean }
+  | { readonly kind: 'waiting'; readonly outcome: HandlerOutcome };
+
 /**
  * Dispatching → Running: exactly one SendCommand per job. `dispatchStartedAt` is recorded
  * (conditionally, so only one worker proceeds) before the call — by the export step's write on
  * the first pass; a job resumed after a crash first looks for a command carrying its comment,
- * and sends only when there is none.
+ * and sends only when there is none. The bundle comes from the job's secret version when it is
+ * not in memory: a job is exported once.
  */
 export async function dispatchStep(
   d: Deployment,
   bundleInMemory: ExportedBundle | undefined,
   deps: WorkerDeps,
   save: (next: Deployment) => Promise<Deployment>,
-): Promise<Deployment | HandlerOutcome> {
+): Promise<DispatchResult> {
   const { settings, clock } = deps;
   const comment = commandComment(d.job.jobId);
   let current = d;
   let bundle = bundleInMemory;
+  if (current.secretArn === undefined || current.secretVersionId === undefined) {
+    throw new Error('dispatch without a recorded secret version');
+  }
   if (bundle === undefined) {
     // Resumed (or a send failed): a command may have gone out before the last attempt stopped.
     if (current.dispatchStartedAt !== undefined) {
@@ -39,52 +52,73 @@ export async function dispatchStep(
         new Date(startedAt - 60_000),
       );
       if (found !== undefined) {
-        return running(current, found, current.dispatchStartedAt, deps, save);
+        const deployment = await running(current, found, current.dispatchStartedAt, deps, save);
+        return { kind: 'sent', deployment, found: true };
       }
       if (clock.now().getTime() - startedAt < dispatchSettleMs) {
-        return later(
-          10,
-          'a command may have been sent just before the last attempt stopped; looking again',
-        );
+        return {
+          kind: 'waiting',
+          outcome: later(
+            10,
+            'a command may have been sent just before the last attempt stopped; looking again',
+          ),
+        };
       }
     }
     current = await save(
       revise(current, { dispatchStartedAt: clock.now().toISOString() }, clock.now()),
     );
-    // The bundle is never stored: export again with the job's recorded passphrase.
-    const exported = await exportWithPassphrase(current, deps, save);
-    current = exported.deployment;
-    bundle = exported.bundle;
-    const info = certificateInfo(bundle.certificate);
-    if (info.serial !== current.certificate?.serial) {
-      current = await save(revise(current, { certificate: info }, clock.now()));
-    }
-  }
-  if (current.secretArn === undefined || current.secretVersionId === undefined) {
-    throw new Error('dispatch without a recorded passphrase version');
+    bundle = (
+      await readExport(current.secretArn as string, current.secretVersionId as string, deps)
+    ).bundle;
   }
   const mapping = await deps.mappings.get(mappingKeyOf(current.job));
   const install = effectiveInstall(current.job, mapping?.install);
-  const { commandId } = await deps.commands.send({
-    documentName: settings.documentName,
-    ...(settings.documentVersion === undefined
-      ? {}
-      : { documentVersion: settings.documentVersion }),
-    target: current.job.target,
-    ...(current.job.instanceIds === undefined ? {} : { instanceIds: current.job.instanceIds }),
-    parameters: documentParameters(
-      current.job,
-      install,
-      bundle,
-      current.secretArn,
-      current.secretVersionId,
-    ),
-    comment,
-    maxConcurrency: settings.maxConcurrency,
-    maxErrors: settings.maxErrors,
-    timeoutSeconds: settings.commandTimeoutSeconds,
-  });
-  return running(current, commandId, clock.now().toISOString(), deps, save);
+  let commandId: string;
+  try {
+    ({ commandId } = await deps.commands.send({
+      documentName: settings.documentName,
+      ...(settings.documentVersion === undefined
+        ? {}
+        : { documentVersion: settings.documentVersion }),
+      target: current.job.target,
+      ...(current.job.instanceIds === undefined ? {} : { instanceIds: current.job.instanceIds }),
+      parameters: documentParameters(
+        current.job,
+        install,
+        bundle,
+        current.secretArn as string,
+        current.secretVersionId as string,
+      ),
+      comment,
+      maxConcurrency: settings.maxConcurrency,
+      maxErrors: settings.maxErrors,
+      timeoutSeconds: settings.commandTimeoutSeconds,
+    }));
+  } catch (error) {
+    // A server that started a moment ago (or stopped and started again) can be unknown to Run
+    // Command although its agent was online when the job looked: nothing was sent, so the
+    // dispatch can start over until the job's wait for agents runs out.
+    if (
+      error instanceof TerminalError &&
+      error.code === 'InvalidTarget' &&
+      current.job.instanceIds !== undefined &&
+      clock.now().getTime() < agentWaitDeadline(current, settings)
+    ) {
+      const { dispatchStartedAt: _sent, ...rest } = current;
+      await save(revise(rest, {}, clock.now()));
+      return {
+        kind: 'waiting',
+        outcome: later(
+          unknownInstanceRetrySeconds,
+          `Run Command does not know ${current.job.instanceIds.join(', ')} yet (InvalidInstanceId)`,
+        ),
+      };
+    }
+    throw error;
+  }
+  const deployment = await running(current, commandId, clock.now().toISOString(), deps, save);
+  return { kind: 'sent', deployment, found: false };
 }
 
 async function running(
@@ -95,6 +129,10 @@ async function running(
   save: (next: Deployment) => Promise<Deployment>,
 ): Promise<Deployment> {
   const now = deps.clock.now();
+  const where =
+    d.job.instanceIds === undefined
+      ? `servers tagged ${formatTarget(d.job.target)}`
+      : `${d.job.instanceIds.join(', ')} (tagged ${formatTarget(d.job.target)})`;
   return save(
     moveTo(
       d,
@@ -107,7 +145,7 @@ async function running(
           'Dispatched',
           'True',
           'CommandSent',
-          `command ${commandId} sent to servers tagged ${formatTarget(d.job.target)}`,
+          `command ${commandId} sent to ${where}`,
           now,
         ),
       },

@@ -1,12 +1,14 @@
 import type { DeployJob } from '../domain/deploy-job.ts';
-import type { InstallOptions } from '../domain/install-options.ts';
+import { hasInstallOptions, type InstallOptions } from '../domain/install-options.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
 /**
- * Parameters of the Install-ACMCertificate document (ssm/). The key is the ENCRYPTED PKCS#8 key
- * as ACM returned it; the passphrase is only referenced (secret ARN and version id), never sent.
+ * Parameters of the Install-ACMCertificate document (ssm/): the public certificate and chain, and
+ * where the servers read the rest (secret ARN and version id). Never the key, encrypted or not,
+ * nor the passphrase: Run Command keeps a command's parameters in its history for anyone allowed
+ * to list commands.
  */
 export function documentParameters(
   job: DeployJob,
@@ -27,9 +29,8 @@ export function documentParameters(
     CertName: job.certName,
     Certificate: b64(bundle.certificate),
     CertificateChain: b64(bundle.chain),
-    EncryptedPrivateKey: b64(bundle.encryptedPrivateKey),
-    PassphraseSecretId: secretArn,
-    PassphraseVersionId: secretVersionId,
+    SecretId: secretArn,
+    SecretVersionId: secretVersionId,
     ...Object.fromEntries(
       Object.entries(optional).filter(
         (e): e is [string, string] => e[1] !== undefined && e[1] !== '',
@@ -43,5 +44,5 @@ export function effectiveInstall(
   job: DeployJob,
   mappingInstall: InstallOptions | undefined,
 ): InstallOptions {
-  return Object.keys(job.install).length > 0 ? job.install : (mappingInstall ?? {});
+  return hasInstallOptions(job.install) ? job.install : (mappingInstall ?? {});
 }

@@ -1,6 +1,6 @@
+import type { Logger } from 'pino';
 import type { Deployment, DeploymentStatus } from '../domain/deployment.ts';
 import { moveTo, withCondition } from '../domain/deployment-record.ts';
-import { effectiveInstall } from './document-parameters.ts';
 import { mappingKeyOf } from './mapping-key.ts';
 import type { JobVerdict } from './outcome-policy.ts';
 import type { WorkerDeps } from './worker-deps.ts';
@@ -16,16 +16,31 @@ const certificateProblems = new Set([
 
 const succeeded: ReadonlySet<DeploymentStatus> = new Set(['Succeeded', 'PartiallyFailed']);
 
+/** How loud an outcome is: an operator acts on warn and error lines. */
+const levels: Record<DeploymentStatus, 'info' | 'warn' | 'error'> = {
+  Queued: 'info',
+  Exporting: 'info',
+  Dispatching: 'info',
+  Running: 'info',
+  Succeeded: 'info',
+  PartiallyFailed: 'warn',
+  NoTargets: 'warn',
+  TimedOut: 'warn',
+  Failed: 'error',
+};
+
 /**
  * Ends a job: records the outcome on the mapping and releases its lock in one conditional write
- * (only the lock holder writes), then records the terminal status on the deployment. Safe to
- * run twice: a second run finds the lock released and only rewrites the record.
+ * (only the lock holder writes), then records the terminal status on the deployment, and logs
+ * one outcome line (`log` carries the job id, certificate and target). Safe to run twice: a
+ * second run finds the lock released and only rewrites the record.
  */
 export async function finishStep(
   d: Deployment,
   outcome: JobVerdict & { code?: string },
   deps: WorkerDeps,
   save: (next: Deployment) => Promise<Deployment>,
+  log: Logger,
 ): Promise<Deployment> {
   const now = deps.clock.now();
   const at = now.toISOString();
@@ -37,7 +52,7 @@ export async function finishStep(
   if (!ok && never && outcome.code !== undefined && certificateProblems.has(outcome.code)) {
     abandoned = await deps.mappings.abandon(key, d.job.jobId);
     if (abandoned && d.secretArn !== undefined) {
-      await deps.passphrases.scheduleDeletion(d.secretArn, deps.settings.secretRecoveryDays);
+      await deps.secrets.scheduleDeletion(d.secretArn, deps.settings.secretRecoveryDays);
     }
   }
   if (!abandoned) {
@@ -47,7 +62,8 @@ export async function finishStep(
       lastOutcome: outcome.status,
       lastOutcomeAt: at,
       updatedAt: at,
-      ...(ok ? { install: effectiveInstall(d.job, mapping?.install) } : {}),
+      // Whatever the outcome: stop-managing must find the secret this job wrote to.
+      ...(d.secretArn === undefined ? {} : { secretArn: d.secretArn }),
       ...(cert === undefined
         ? {}
         : {
@@ -55,7 +71,7 @@ export async function finishStep(
             notBefore: cert.notBefore,
             notAfter: cert.notAfter,
             lastExportedAt: exportedAt(d) ?? at,
-            ...(d.secretArn === undefined ? {} : { secretArn: d.secretArn }),
+            ...(d.secretVersionId === undefined ? {} : { secretVersionId: d.secretVersionId }),
           }),
     });
   }
@@ -79,13 +95,13 @@ export async function finishStep(
       now,
     ),
   );
-  const log = deps.logger;
   const metric = `Deployments${outcome.status}`;
   // CloudWatch Embedded Metric Format: the log line is the metric (alarms in infra/).
-  log.info(
+  log[levels[outcome.status]](
     {
       status: outcome.status,
       reason: outcome.reason,
+      ...(outcome.code === undefined ? {} : { code: outcome.code }),
       _aws: {
         Timestamp: now.getTime(),
         CloudWatchMetrics: [

@@ -21,10 +21,10 @@ export function instanceJobId(eventId: string, instanceId: string, key: MappingK
 }
 
 /**
- * The Secrets Manager ClientRequestToken (and so the VersionId) of a job's passphrase: derived
+ * The Secrets Manager ClientRequestToken (and so the VersionId) of a job's export secret: derived
  * from the job, so a resumed job finds the version it stored before a crash.
  */
-export function passphraseVersionToken(jobId: string): string {
+export function secretVersionToken(jobId: string): string {
   const h = digest('passphrase-version', jobId);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

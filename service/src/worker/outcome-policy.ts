@@ -1,3 +1,4 @@
+import { minimumAgentVersion } from '../domain/agent-version.ts';
 import type { DeploymentStatus, ServerResult } from '../domain/deployment.ts';
 import type { CommandProgress } from '../ports/command-runner.ts';
 
@@ -16,12 +17,14 @@ const terminalInvocationStatuses = new Set([
 /** Exit codes of ssm/install-acm-certificate.sh and what they mean to an operator. */
 export const scriptExitCodes: Readonly<Record<number, string>> = {
   10: 'bad parameters',
-  11: 'the server cannot read the passphrase secret (check the ABAC tag on its role)',
+  11: "the server cannot read the job's secret (check the ABAC tag on its role)",
   12: 'the certificate failed validation on the server',
   13: 'refused to replace a newer installed certificate (use Force to override)',
   14: 'the reload command failed; the previous files were restored',
   15: 'writing the files failed; nothing was changed',
   16: 'the reload command failed and restoring the previous files failed too',
+  17: `the SSM Agent is older than ${minimumAgentVersion} and passed no parameters (ENV_VAR); update the agent`,
+  18: "the reload command is not in the server's allow-list /etc/acm-cert-export/reload-commands",
 };
 
 export interface JobVerdict {

@@ -14,10 +14,10 @@ export function generatePassphrase(length = 40): SecretValue {
 }
 
 /**
- * The secret holding a mapping's passphrases: one per (target tag, certificate, name), so two
- * targets of one certificate never share a secret (and ABAC can tell them apart).
+ * The secret holding a mapping's exports (key and passphrase): one per (target tag, certificate,
+ * name), so two targets of one certificate never share a secret (and ABAC can tell them apart).
  */
-export function passphraseSecretName(prefix: string, key: MappingKey): string {
+export function exportSecretName(prefix: string, key: MappingKey): string {
   const id = createHash('sha256')
     .update([key.target.key, key.target.value, key.certificateArn, key.certName].join('\u0000'))
     .digest('hex')
@@ -26,7 +26,7 @@ export function passphraseSecretName(prefix: string, key: MappingKey): string {
 }
 
 /** Tags on the secret: the target tag itself (the ABAC rule compares it with the server's role tag). */
-export function passphraseSecretTags(key: MappingKey): Record<string, string> {
+export function exportSecretTags(key: MappingKey): Record<string, string> {
   return {
     [key.target.key]: key.target.value,
     'acm-cert-export:certificate-arn': key.certificateArn,

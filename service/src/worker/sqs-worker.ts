@@ -10,6 +10,7 @@ import { Consumer } from 'sqs-consumer';
 import { withRetry } from '../adapters/aws-errors.ts';
 import type { HandlerOutcome, MessageContext } from './handler-outcome.ts';
 import { failureBackoffSeconds } from './outcome-policy.ts';
+import { ReceiveBackoff } from './receive-backoff.ts';
 
 export interface SqsWorkerOptions {
   readonly sqs: SQSClient;
@@ -25,8 +26,17 @@ export interface SqsWorkerOptions {
 
 export interface SqsWorker {
   start(): void;
-  /** Stops receiving, ends inline waits, waits for in-flight handlers up to `graceMs`. */
+  /**
+   * Stops receiving: ends inline waits, lets the long polls in flight finish and hands back at
+   * once (visibility 0) any message they bring, waits for in-flight handlers; all within
+   * `graceMs`.
+   */
   stop(graceMs: number): Promise<void>;
+}
+
+/** Thrown before a receive once the worker is stopping: no new long poll may start. */
+class Stopping extends Error {
+  override readonly name = 'Stopping';
 }
 
 /**
@@ -38,6 +48,7 @@ export interface SqsWorker {
 export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   const { sqs, logger } = options;
   const stopping = new AbortController();
+  const backoff = new ReceiveBackoff();
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
@@ -92,7 +103,35 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
     );
   }
 
+  /**
+   * A message a long poll brought after stop() began: nobody will handle it here, so it goes back
+   * to the queue now rather than after the visibility timeout (another worker starts it at once).
+   */
+  async function handBack(message: Message): Promise<undefined> {
+    try {
+      await withRetry(
+        () =>
+          sqs.send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: options.queueUrl,
+              ReceiptHandle: message.ReceiptHandle,
+              VisibilityTimeout: 0,
+            }),
+          ),
+        { retries: 1 },
+      );
+      logger.info({ messageId: message.MessageId }, 'stopping: message handed back to the queue');
+    } catch (error) {
+      logger.warn(
+        { err: error, messageId: message.MessageId },
+        'stopping: could not hand a message back; SQS redelivers it after the visibility timeout',
+      );
+    }
+    return undefined;
+  }
+
   async function handleMessage(message: Message): Promise<Message | undefined> {
+    if (stopping.signal.aborted) return handBack(message);
     inFlight++;
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
     const messageId = message.MessageId ?? 'unknown';
@@ -137,11 +176,35 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
       useQueueUrlAsEndpoint: false,
       strictReturn: true,
       shouldDeleteMessages: false,
+      // The shared backoff decides how long to wait after a failed receive, not a fixed pause.
+      authenticationErrorTimeout: 0,
+      preReceiveMessageCallback: async () => {
+        await backoff.beforeReceive(stopping.signal);
+        if (stopping.signal.aborted) throw new Stopping('the worker is stopping');
+      },
+      postReceiveMessageCallback: async () => {
+        const failed = backoff.succeeded();
+        if (failed > 0) logger.info({ failedRounds: failed }, 'receiving from SQS works again');
+      },
       handleMessage,
     }),
   );
   for (const c of consumers) {
-    c.on('error', (err) => logger.error({ err }, 'queue receive failed'));
+    c.on('error', (err, message) => {
+      if (message !== undefined) {
+        logger.warn({ err, messageId: messageIdOf(message) }, 'queue call for a message failed');
+        return;
+      }
+      if (stopping.signal.aborted) return;
+      const delay = backoff.failed();
+      // One line per failed round (at most a few a minute), not one per consumer and attempt.
+      if (delay !== undefined) {
+        logger.error(
+          { err, failedRounds: backoff.failures, nextTryMs: delay },
+          `receiving from SQS failed; trying again in ${Math.round(delay / 1000)} s`,
+        );
+      }
+    });
     c.on('processing_error', (err) => logger.error({ err }, 'message processing failed'));
   }
 
@@ -155,16 +218,39 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
     },
     async stop(graceMs: number) {
       stopping.abort();
-      for (const c of consumers) c.stop({ abort: true });
-      if (inFlight > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => {
-            idle = resolve;
-          }),
-          new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
-        ]);
-      }
-      logger.info({ inFlight }, 'worker stopped');
+      // No abort: a long poll cut short can lose the message SQS was already handing over (it
+      // stays invisible for the whole visibility timeout). Let it finish; handleMessage hands
+      // back what it brings.
+      for (const c of consumers) c.stop({ abort: false });
+      const deadline = Date.now() + graceMs;
+      const handlersDone =
+        inFlight === 0
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              idle = resolve;
+            });
+      // Ref'd timers: the process must stay up until the hand-backs are done or the grace ends.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([handlersDone, pollsDone(consumers, deadline)]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      const polling = consumers.filter((c) => c.status.isPolling).length;
+      logger.info({ inFlight, polling }, 'worker stopped');
     },
   };
+}
+
+function messageIdOf(message: Message | Message[]): string | undefined {
+  return Array.isArray(message) ? message[0]?.MessageId : message.MessageId;
+}
+
+/** Resolves once no consumer has a receive (or its hand-back) in flight, or at the deadline. */
+async function pollsDone(consumers: readonly Consumer[], deadline: number): Promise<void> {
+  while (consumers.some((c) => c.status.isPolling) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

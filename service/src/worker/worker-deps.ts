@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { DeploymentPolicy } from '../domain/deployment-policy.ts';
 import type { CertificateAuthority } from '../ports/certificate-authority.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CommandRunner } from '../ports/command-runner.ts';
@@ -6,7 +7,7 @@ import type { DeploymentStore } from '../ports/deployment-store.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { MappingStore } from '../ports/mapping-store.ts';
-import type { PassphraseStore } from '../ports/passphrase-store.ts';
+import type { SecretStore } from '../ports/secret-store.ts';
 
 /** Settings the job steps need (from Config; a narrow view keeps the steps easy to test). */
 export interface WorkerSettings {
@@ -27,12 +28,16 @@ export interface WorkerSettings {
   readonly allowedCertificateArns: readonly string[];
   /** Delay before installing on a server that just started (its SSM agent registers first). */
   readonly instanceSettleSeconds: number;
+  /** How long a job for named servers waits for their SSM agents to come online. */
+  readonly agentWaitSeconds: number;
+  /** What every job must respect (target tag keys, reload commands), whoever queued it. */
+  readonly policy: DeploymentPolicy;
 }
 
 /** Everything a handler uses: ports, clock, logger, settings. Built by the composition root. */
 export interface WorkerDeps {
   readonly certificates: CertificateAuthority;
-  readonly passphrases: PassphraseStore;
+  readonly secrets: SecretStore;
   readonly mappings: MappingStore;
   readonly deployments: DeploymentStore;
   readonly commands: CommandRunner;

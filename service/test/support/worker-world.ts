@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { SecretValue } from '../../src/domain/secret-value.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { InvocationResult } from '../../src/ports/command-runner.ts';
 import type { HandlerOutcome } from '../../src/worker/handler-outcome.ts';
@@ -10,7 +11,7 @@ import {
   FakeCommandRunner,
   FakeInstanceDirectory,
   InMemoryJobQueue,
-  InMemoryPassphraseStore,
+  InMemorySecretStore,
   ManualClock,
 } from './fakes/aws-fakes.ts';
 import { InMemoryDeploymentStore, InMemoryMappingStore } from './fakes/stores.ts';
@@ -38,6 +39,8 @@ export const testSettings: WorkerSettings = {
   lockRetrySeconds: 5,
   allowedCertificateArns: [],
   instanceSettleSeconds: 60,
+  agentWaitSeconds: 900,
+  policy: { targetTagKeys: ['env'], allowedReloadCommands: ['/usr/sbin/nginx -s reload'] },
 };
 
 /** The JSON line the install script prints last. */
@@ -96,11 +99,11 @@ export function workerWorld(settings: Partial<WorkerSettings> = {}) {
   const certificates = new FakeCertificateAuthority();
   certificates.add(
     { arn: arnA, serial: '01' },
-    { certificate: certA, chain: certB, encryptedPrivateKey: encryptedKey },
+    { certificate: certA, chain: certB, encryptedPrivateKey: new SecretValue(encryptedKey) },
   );
   const deps = {
     certificates,
-    passphrases: new InMemoryPassphraseStore(),
+    secrets: new InMemorySecretStore(),
     mappings: new InMemoryMappingStore(),
     deployments: new InMemoryDeploymentStore(),
     commands: new FakeCommandRunner(clock),

@@ -5,7 +5,7 @@ import { testClients } from '../../../service/test/support/aws.ts';
 import { anExportableCertificate } from '../../../service/test/support/builders/certificates.ts';
 import { aScriptFixture, filesUnder, type ScriptFixture } from '../support/fixture.ts';
 import {
-  aPassphraseSecret,
+  exportSecretText,
   installParameters,
   runInstallScript,
   scriptEnvironment,
@@ -47,7 +47,7 @@ describe("the emulator's ACM export", () => {
   it('is installed by the script: decrypted key, fullchain and chain files (exit 0)', async () => {
     const root = await fx.newRoot();
     const run = await runInstallScript(
-      scriptEnvironment(root, installParameters(exported, fx.secret)),
+      scriptEnvironment(root, installParameters(exported, await fx.secretFor(exported))),
     );
     expect(run.code, run.stderr).toBe(0);
     expect(run.summary.outcome).toBe('installed');
@@ -59,8 +59,10 @@ describe("the emulator's ACM export", () => {
 
   it('is refused with the decryption message when the passphrase is wrong', async () => {
     const root = await fx.newRoot();
-    const { secretsManager } = testClients();
-    const wrong = await aPassphraseSecret(secretsManager, 'not the export passphrase');
+    const wrong = await fx.secretFor(
+      exported,
+      exportSecretText(exported, 'not the export passphrase'),
+    );
     const run = await runInstallScript(scriptEnvironment(root, installParameters(exported, wrong)));
     expect(run.code).toBe(12);
     expect(run.summary.message).toMatch(/cannot be decrypted/);

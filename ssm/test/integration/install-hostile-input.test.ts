@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDocumentObject } from '../../build-document.ts';
 import { aScriptFixture, filesUnder, type ScriptFixture } from '../support/fixture.ts';
 import {
+  exportSecretText,
   installParameters,
   runInstallScript,
   scriptEnvironment,
@@ -42,9 +43,9 @@ const hostile: [string, string][] = [
   ['CertName', 'a"b'],
   ['CertName', "a'b"],
   ['Certificate', `$(touch ${canary})`],
-  ['PassphraseSecretId', 'prod/db-password'],
-  ['PassphraseSecretId', `acm-passphrase/$(touch ${canary})`],
-  ['PassphraseVersionId', 'x; touch /tmp/x'],
+  ['SecretId', 'prod/db-password'],
+  ['SecretId', `acm-passphrase/$(touch ${canary})`],
+  ['SecretVersionId', 'x; touch /tmp/x'],
   ['CertDir', 'relative/dir'],
   ['CertDir', '/etc/ssl certs'],
   ['CertDir', `/etc/$(touch ${canary})`],
@@ -62,6 +63,7 @@ const hostile: [string, string][] = [
   ['ReloadCommand', `nginx > ${canary}`],
   ['ReloadCommand', `nginx\ntouch ${canary}`],
   ['ReloadCommand', `sh -c 'touch ${canary}'`],
+  ['ReloadCommand', 'systemctl reload nginx'],
   ['Force', 'yes'],
 ];
 
@@ -101,15 +103,21 @@ describe('hostile parameter values', () => {
     },
   );
 
-  it('refuses a plaintext key in place of the encrypted one', async () => {
+  it('refuses a secret holding a plaintext key in place of the encrypted one', async () => {
     const root = await fx.newRoot();
     const run = await runInstallScript(
       scriptEnvironment(
         root,
-        installParameters({ ...leaf, encryptedKey: leaf.plainKey }, fx.secret),
+        installParameters(
+          leaf,
+          await fx.secretFor(
+            leaf,
+            exportSecretText({ ...leaf, encryptedKey: leaf.plainKey }, fx.passphrase),
+          ),
+        ),
       ),
     );
-    expect(run.code).toBe(10);
+    expect(run.code).toBe(11);
     expect(run.summary.message).toMatch(/ENCRYPTED PRIVATE KEY/);
     expect(await filesUnder(root)).toEqual([]);
   });

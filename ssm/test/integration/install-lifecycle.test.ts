@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aScriptFixture, filesUnder, type ScriptFixture } from '../support/fixture.ts';
 import {
+  aReloadCommand,
   installParameters,
   runInstallScript,
   scriptEnvironment,
@@ -38,7 +39,9 @@ const leafBorn = (daysAgo: number) =>
   aLeaf(fx.ca, { passphrase: fx.passphrase, notBefore: new Date(Date.now() - days(daysAgo)) });
 
 async function install(root: string, leaf: TestLeaf, overrides: Record<string, string> = {}) {
-  return runInstallScript(scriptEnvironment(root, installParameters(leaf, fx.secret, overrides)));
+  return runInstallScript(
+    scriptEnvironment(root, installParameters(leaf, await fx.secretFor(leaf), overrides)),
+  );
 }
 
 describe('never downgrade', () => {
@@ -84,7 +87,8 @@ describe('a failed reload rolls back', () => {
     expect((await install(root, await leafBorn(5))).code).toBe(0);
     const before = await snapshot(root);
 
-    const run = await install(root, await leafBorn(1), { ReloadCommand: 'false' });
+    const reload = await aReloadCommand(root, '/usr/sbin/nginx -s reload', 'fail');
+    const run = await install(root, await leafBorn(1), { ReloadCommand: reload });
     expect(run.code, run.stderr).toBe(14);
     expect(run.summary).toMatchObject({
       outcome: 'reload-failed-rolled-back',
@@ -98,9 +102,10 @@ describe('a failed reload rolls back', () => {
 
   it('removes the new files when nothing was installed before', async () => {
     const root = await fx.newRoot();
-    const run = await install(root, await leafBorn(1), { ReloadCommand: 'false' });
+    const reload = await aReloadCommand(root, '/usr/sbin/nginx -s reload', 'fail');
+    const run = await install(root, await leafBorn(1), { ReloadCommand: reload });
     expect(run.code, run.stderr).toBe(14);
-    expect(await filesUnder(join(root, 'etc'))).toEqual([]);
+    expect(await filesUnder(join(root, 'etc/ssl'))).toEqual([]);
     expect(await strayFiles(root)).toEqual([]);
   });
 
@@ -109,10 +114,12 @@ describe('a failed reload rolls back', () => {
     expect((await install(root, await leafBorn(5))).code).toBe(0);
     const before = await snapshot(root);
 
+    const reload = await aReloadCommand(root, '/usr/sbin/nginx -s reload', 'slow', 30_000);
+    const leaf = await leafBorn(1);
     const run = await runInstallScript(
       scriptEnvironment(
         root,
-        installParameters(await leafBorn(1), fx.secret, { ReloadCommand: 'sleep 30' }),
+        installParameters(leaf, await fx.secretFor(leaf), { ReloadCommand: reload }),
       ),
       (child) => {
         // Signal the whole process group once the reload runs, as a cancel would.

@@ -4,12 +4,13 @@ import { chmod, chown, copyFile, mkdir, readFile, stat, writeFile } from 'node:f
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testClients } from '../../../service/test/support/aws.ts';
 import { scriptPath } from '../../build-document.ts';
 import { aScriptFixture, filesUnder, type ScriptFixture } from '../support/fixture.ts';
 import {
-  aPassphraseSecret,
+  aReloadCommand,
+  exportSecretText,
   installParameters,
+  readReloads,
   runInstallScript,
   scriptEnvironment,
   strayFiles,
@@ -39,7 +40,9 @@ describe('install-acm-certificate.sh on a stand-in server root', () => {
   it('installs the certificate, the chain and the decrypted key with their modes and owner', async () => {
     const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
     const root = await fx.newRoot();
-    const run = await runInstallScript(scriptEnvironment(root, installParameters(leaf, fx.secret)));
+    const run = await runInstallScript(
+      scriptEnvironment(root, installParameters(leaf, await fx.secretFor(leaf))),
+    );
 
     expect(run.code, run.stderr).toBe(0);
     const paths = installed(root);
@@ -79,7 +82,7 @@ describe('install-acm-certificate.sh on a stand-in server root', () => {
     const run = await runInstallScript(
       scriptEnvironment(
         root,
-        installParameters(leaf, fx.secret, {
+        installParameters(leaf, await fx.secretFor(leaf), {
           CertName: 'api.example.com',
           CertDir: '/etc/nginx/tls',
           KeyDir: '/etc/nginx/tls/private',
@@ -108,7 +111,7 @@ describe('install-acm-certificate.sh on a stand-in server root', () => {
     const run = await runInstallScript(
       scriptEnvironment(
         root,
-        installParameters(leaf, { secretId: fx.secret.arn, versionId: fx.secret.versionId }),
+        installParameters(leaf, { ...(await fx.secretFor(leaf)), secretId: fx.secret.arn }),
       ),
     );
     expect(run.code, run.stderr).toBe(0);
@@ -117,30 +120,113 @@ describe('install-acm-certificate.sh on a stand-in server root', () => {
   it('leaves an identical installation unchanged and does not reload', async () => {
     const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
     const root = await fx.newRoot();
-    const params = installParameters(leaf, fx.secret);
+    const params = installParameters(leaf, await fx.secretFor(leaf));
     expect((await runInstallScript(scriptEnvironment(root, params))).code).toBe(0);
-    const marker = join(root, 'reloaded');
+    const reload = await aReloadCommand(root, '/usr/sbin/nginx -s reload');
     const again = await runInstallScript(
-      scriptEnvironment(root, { ...params, ReloadCommand: `touch ${marker}` }),
+      scriptEnvironment(root, { ...params, ReloadCommand: reload }),
     );
     expect(again.code).toBe(0);
     expect(again.summary).toMatchObject({ outcome: 'unchanged', files: [], reloaded: false });
-    await expect(stat(marker)).rejects.toThrow();
+    expect(await readReloads(root)).toEqual([]);
   });
 
-  it('runs the reload command as plain words after installing', async () => {
+  it('runs an allow-listed reload command as plain words, from under the server root', async () => {
     const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
     const root = await fx.newRoot();
-    const marker = join(root, 'reloaded');
+    const reload = await aReloadCommand(root, '/usr/sbin/nginx -s reload');
     const run = await runInstallScript(
       scriptEnvironment(
         root,
-        installParameters(leaf, fx.secret, { ReloadCommand: `touch ${marker}` }),
+        installParameters(leaf, await fx.secretFor(leaf), { ReloadCommand: reload }),
       ),
     );
     expect(run.code, run.stderr).toBe(0);
     expect(run.summary).toMatchObject({ outcome: 'installed', reloaded: true });
-    expect((await stat(marker)).isFile()).toBe(true);
+    expect(await readReloads(root)).toEqual([['/usr/sbin/nginx', '-s', 'reload']]);
+  });
+});
+
+describe('reload commands this server does not allow (exit 18, nothing changed)', () => {
+  const cases: [string, (root: string) => Promise<string>, RegExp][] = [
+    [
+      'a server without an allow-list',
+      async () => '/usr/sbin/nginx -s reload',
+      /has no allow-list \/etc\/acm-cert-export\/reload-commands/,
+    ],
+    [
+      'a command that is not a line of the allow-list',
+      async (root) => {
+        await aReloadCommand(root, '/usr/sbin/nginx -s reload');
+        return '/usr/sbin/nginx -s stop';
+      },
+      /not a line of \/etc\/acm-cert-export\/reload-commands/,
+    ],
+    [
+      'an allow-list others may write to',
+      async (root) => {
+        const reload = await aReloadCommand(root, '/usr/sbin/nginx -s reload');
+        await chmod(join(root, 'etc/acm-cert-export/reload-commands'), 0o666);
+        return reload;
+      },
+      /owned by root and writable by root only/,
+    ],
+    [
+      'an allowed command whose executable is missing',
+      async (root) => {
+        await mkdir(join(root, 'etc/acm-cert-export'), { recursive: true });
+        await writeFile(join(root, 'etc/acm-cert-export/reload-commands'), '/usr/bin/nope\n', {
+          mode: 0o644,
+        });
+        return '/usr/bin/nope';
+      },
+      /\/usr\/bin\/nope is not an executable file/,
+    ],
+  ];
+
+  it.each(cases)('refuses %s', async (_, arrange, message) => {
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const root = await fx.newRoot();
+    const reload = await arrange(root);
+    const run = await runInstallScript(
+      scriptEnvironment(
+        root,
+        installParameters(leaf, await fx.secretFor(leaf), { ReloadCommand: reload }),
+      ),
+    );
+    expect(run.code, run.stderr).toBe(18);
+    expect(run.summary).toMatchObject({ outcome: 'reload-not-allowed', files: [] });
+    expect(run.summary.message).toMatch(message);
+    expect(await filesUnder(join(root, 'etc/ssl')).catch(() => [])).toEqual([]);
+    expect(await readReloads(root)).toEqual([]);
+  });
+
+  it('compares words, so extra spaces in the request or the list do not matter', async () => {
+    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const root = await fx.newRoot();
+    await aReloadCommand(root, '/usr/sbin/nginx   -s reload  # the web server');
+    const run = await runInstallScript(
+      scriptEnvironment(
+        root,
+        installParameters(leaf, await fx.secretFor(leaf), {
+          ReloadCommand: '/usr/sbin/nginx -s  reload',
+        }),
+      ),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readReloads(root)).toEqual([['/usr/sbin/nginx', '-s', 'reload']]);
+  });
+});
+
+describe('an SSM Agent too old for ENV_VAR parameters (exit 17)', () => {
+  it('says so, naming the version it needs, instead of "bad parameters"', async () => {
+    const root = await fx.newRoot();
+    const env = scriptEnvironment(root, {});
+    const run = await runInstallScript(env);
+    expect(run.code, run.stderr).toBe(17);
+    expect(run.summary.outcome).toBe('agent-too-old');
+    expect(run.summary.message).toMatch(/older than 3\.3\.2746\.0/);
+    expect(await filesUnder(root)).toEqual([]);
   });
 });
 
@@ -150,7 +236,7 @@ describe('validation failures leave the server unchanged (exit 12)', () => {
       'a wrong passphrase',
       async () => {
         const leaf = await aLeaf(fx.ca, { passphrase: 'not the stored one' });
-        return installParameters(leaf, fx.secret);
+        return installParameters(leaf, await fx.secretFor(leaf));
       },
       /cannot be decrypted/,
     ],
@@ -159,7 +245,10 @@ describe('validation failures leave the server unchanged (exit 12)', () => {
       async () => {
         const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
         const other = await aLeaf(fx.ca, { passphrase: fx.passphrase });
-        return installParameters({ ...leaf, encryptedKey: other.encryptedKey }, fx.secret);
+        return installParameters(
+          leaf,
+          await fx.secretFor({ ...leaf, encryptedKey: other.encryptedKey }),
+        );
       },
       /does not match the certificate/,
     ],
@@ -172,7 +261,7 @@ describe('validation failures leave the server unchanged (exit 12)', () => {
           notBefore: new Date(now - days(100)),
           notAfter: new Date(now - days(10)),
         });
-        return installParameters(leaf, fx.secret);
+        return installParameters(leaf, await fx.secretFor(leaf));
       },
       /has expired/,
     ],
@@ -185,7 +274,7 @@ describe('validation failures leave the server unchanged (exit 12)', () => {
           notBefore: new Date(now + days(2)),
           notAfter: new Date(now + days(90)),
         });
-        return installParameters(leaf, fx.secret);
+        return installParameters(leaf, await fx.secretFor(leaf));
       },
       /not valid yet/,
     ],
@@ -194,7 +283,7 @@ describe('validation failures leave the server unchanged (exit 12)', () => {
       async () => {
         const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
         const otherCa = await aTestCa(join(fx.dir, 'other-ca'), 'Other');
-        return installParameters({ ...leaf, chain: otherCa.chain }, fx.secret);
+        return installParameters({ ...leaf, chain: otherCa.chain }, await fx.secretFor(leaf));
       },
       /chain does not verify/,
     ],
@@ -202,7 +291,7 @@ describe('validation failures leave the server unchanged (exit 12)', () => {
       'a chain holding only the certificate itself',
       async () => {
         const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
-        return installParameters({ ...leaf, chain: leaf.certificate }, fx.secret);
+        return installParameters({ ...leaf, chain: leaf.certificate }, await fx.secretFor(leaf));
       },
       /chain contains the certificate itself/,
     ],
@@ -219,7 +308,7 @@ describe('validation failures leave the server unchanged (exit 12)', () => {
   });
 });
 
-describe('an unreadable passphrase secret (exit 11)', () => {
+describe('an unreadable secret (exit 11)', () => {
   it.each([
     ['an unknown secret', { secretId: 'acm-passphrase/does-not-exist' }],
     ['an unknown version', { versionId: '00000000-0000-4000-8000-000000000000' }],
@@ -238,13 +327,28 @@ describe('an unreadable passphrase secret (exit 11)', () => {
     expect(await filesUnder(root)).toEqual([]);
   });
 
-  it('refuses a secret whose value is empty-ish', async () => {
-    const { secretsManager } = testClients();
-    const secret = await aPassphraseSecret(secretsManager, '\n');
+  it.each([
+    ['empty-ish', '\n', /not an acm-cert-export secret/],
+    ['a bare passphrase (the old format)', 'just-a-passphrase', /not an acm-cert-export secret/],
+    [
+      'without a passphrase line',
+      'acm-cert-export-secret v1\nno passphrase here\n',
+      /holds no passphrase/,
+    ],
+    [
+      'without the key',
+      'acm-cert-export-secret v1\npassphrase: abc\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      /holds no PEM ENCRYPTED PRIVATE KEY/,
+    ],
+  ])('refuses a secret version that is %s', async (_, text, message) => {
     const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
     const root = await fx.newRoot();
-    const run = await runInstallScript(scriptEnvironment(root, installParameters(leaf, secret)));
+    const run = await runInstallScript(
+      scriptEnvironment(root, installParameters(leaf, await fx.secretFor(leaf, text))),
+    );
     expect(run.code, run.stderr).toBe(11);
+    expect(run.summary.message).toMatch(message);
+    expect(await filesUnder(root)).toEqual([]);
   });
 });
 
@@ -252,17 +356,20 @@ describe('an unprivileged run (a local stand-in server not run as root)', () => 
   it.runIf(process.getuid?.() === 0)(
     'installs with the current user as owner and says so',
     async () => {
-      // As nobody, with a stub `aws` printing the passphrase (the project's .venv may not be
+      // As nobody, with a stub `aws` printing the secret (the project's .venv may not be
       // readable by nobody); the secret fetch itself is covered by the other tests.
+      const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
       const bin = join(fx.dir, 'nobody-bin');
       await mkdir(bin, { mode: 0o755 });
-      await writeFile(join(bin, 'aws'), `#!/bin/sh\nprintf '%s\\n' '${fx.passphrase}'\n`, {
+      await writeFile(join(bin, 'secret.txt'), exportSecretText(leaf, fx.passphrase), {
+        mode: 0o644,
+      });
+      await writeFile(join(bin, 'aws'), `#!/bin/sh\ncat '${join(bin, 'secret.txt')}'\n`, {
         mode: 0o755,
       });
       await copyFile(scriptPath, join(bin, 'install.sh'));
       await chmod(join(bin, 'install.sh'), 0o755);
       await chmod(fx.dir, 0o755);
-      const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
       const root = await fx.newRoot();
       await chown(root, 65534, 65534);
       const env = {

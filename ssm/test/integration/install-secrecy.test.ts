@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aScriptFixture, type ScriptFixture } from '../support/fixture.ts';
 import {
+  aReloadCommand,
   installParameters,
   runInstallScript,
   scriptEnvironment,
@@ -49,12 +50,14 @@ describe('the passphrase stays secret', () => {
           }
           if (p.args.includes('secretsmanager')) seen.add('aws secretsmanager');
           if (p.args.startsWith('openssl')) seen.add(p.args.split('\0').slice(0, 2).join(' '));
-          if (p.args.startsWith('sleep')) seen.add('reload');
+          if (p.args.startsWith('stand-in-slow-reload')) seen.add('reload');
         }
       }
     })();
+    const reload = await aReloadCommand(root, '/usr/sbin/nginx -s reload', 'slow', 1000);
+    const secret = await fx.secretFor(leaf);
     const run = await runInstallScript(
-      scriptEnvironment(root, installParameters(leaf, fx.secret, { ReloadCommand: 'sleep 1' })),
+      scriptEnvironment(root, installParameters(leaf, secret, { ReloadCommand: reload })),
     );
     watching = false;
     await watch;
@@ -73,7 +76,9 @@ describe('the passphrase stays secret', () => {
   it('is absent from the output when the key does not decrypt with it', async () => {
     const leaf = await aLeaf(fx.ca, { passphrase: 'another passphrase' });
     const root = await fx.newRoot();
-    const run = await runInstallScript(scriptEnvironment(root, installParameters(leaf, fx.secret)));
+    const run = await runInstallScript(
+      scriptEnvironment(root, installParameters(leaf, await fx.secretFor(leaf))),
+    );
     expect(run.code).toBe(12);
     expect(run.stdout + run.stderr).not.toContain(fx.passphrase);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);

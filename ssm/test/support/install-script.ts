@@ -1,10 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
 import { repoRoot } from '../../../local/paths.ts';
+import type { ReloadBehaviour } from '../../../local/run-command/managed-nodes.ts';
+import {
+  recorderScript,
+  reloadAllowListPath,
+  reloadLogPath,
+} from '../../../local/run-command/server-root.ts';
+import { SecretValue } from '../../../service/src/domain/secret-value.ts';
+import { encodeExportSecret } from '../../../service/src/worker/export-secret.ts';
 import { scriptPath } from '../../build-document.ts';
 import type { TestLeaf } from './pki.ts';
 
@@ -27,22 +35,45 @@ export interface InstallRun {
   summary: InstallSummary;
 }
 
-/** A passphrase secret in the emulator, under acm-passphrase/ as the document requires. */
-export async function aPassphraseSecret(
+/** Where a server reads one export: a secret under acm-passphrase/ and one of its versions. */
+export interface ExportSecretRef {
+  readonly secretId: string;
+  readonly arn: string;
+  readonly versionId: string;
+}
+
+/**
+ * The secret text the worker writes for `leaf` (service/src/worker/export-secret.ts: the format
+ * the script parses), with any text in place of it when a test wants a damaged secret.
+ */
+export function exportSecretText(leaf: TestLeaf, passphrase: string): string {
+  return encodeExportSecret({
+    passphrase: new SecretValue(passphrase),
+    bundle: {
+      certificate: leaf.certificate,
+      chain: leaf.chain,
+      encryptedPrivateKey: new SecretValue(leaf.encryptedKey),
+    },
+  }).reveal();
+}
+
+/** A new secret under acm-passphrase/ holding `text` as its first version. */
+export async function anExportSecret(
   secrets: SecretsManagerClient,
-  passphrase: string,
-): Promise<{ secretId: string; arn: string; versionId: string }> {
+  text: string,
+): Promise<ExportSecretRef> {
   const secretId = `acm-passphrase/${randomUUID()}`;
-  const out = await secrets.send(
-    new CreateSecretCommand({ Name: secretId, SecretString: passphrase }),
-  );
+  const out = await secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: text }));
   if (out.ARN === undefined || out.VersionId === undefined) throw new Error('no secret version');
   return { secretId, arn: out.ARN, versionId: out.VersionId };
 }
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
-/** SSM_* parameters for installing `leaf`, as the worker would send them. */
+/**
+ * SSM_* parameters for installing `leaf`, as the worker sends them: public certificate and
+ * chain, and the secret version holding the key and its passphrase.
+ */
 export function installParameters(
   leaf: TestLeaf,
   secret: { secretId: string; versionId: string },
@@ -52,9 +83,8 @@ export function installParameters(
     CertName: 'web',
     Certificate: b64(leaf.certificate),
     CertificateChain: b64(leaf.chain),
-    EncryptedPrivateKey: b64(leaf.encryptedKey),
-    PassphraseSecretId: secret.secretId,
-    PassphraseVersionId: secret.versionId,
+    SecretId: secret.secretId,
+    SecretVersionId: secret.versionId,
     ...overrides,
   };
 }
@@ -118,4 +148,34 @@ export async function strayFiles(dir: string): Promise<string[]> {
   return entries
     .filter((e) => e.name.startsWith('.acm-install.') || e.name.startsWith('acm-cert-install.'))
     .map((e) => join(e.parentPath, e.name));
+}
+
+/**
+ * Allows `line` as a reload command on the stand-in server `root` (a line of its allow-list) and
+ * puts a recorder at `<root><argv0>` (the stand-in's: it logs its argv, and fails or runs slowly
+ * when asked), so that no reload ever runs on this machine. Returns the line.
+ */
+export async function aReloadCommand(
+  root: string,
+  line: string,
+  behaviour: ReloadBehaviour = 'record',
+  slowMs = 30_000,
+): Promise<string> {
+  const allowList = join(root, reloadAllowListPath);
+  await mkdir(dirname(allowList), { recursive: true });
+  await appendFile(allowList, `${line}\n`, { mode: 0o644 });
+  const program = line.trim().split(/\s+/)[0] ?? '';
+  const path = join(root, program);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, recorderScript(root, program, behaviour, slowMs), { mode: 0o755 });
+  return line.replace(/#.*/, '').trim();
+}
+
+/** The reload commands the recorders of `root` ran, oldest first, as argv arrays. */
+export async function readReloads(root: string): Promise<string[][]> {
+  const text = await readFile(join(root, reloadLogPath), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => (JSON.parse(l) as { argv: string[] }).argv);
 }

@@ -6,6 +6,7 @@ import {
   buildDocumentObject,
   documentParameterNames,
   documentPath,
+  documentScript,
   readInstallScript,
   stepName,
 } from '../../build-document.ts';
@@ -33,8 +34,19 @@ describe('the Install-ACMCertificate document', () => {
     expect(document.schemaVersion).toBe('2.2');
     expect(document.mainSteps).toHaveLength(1);
     expect(document.mainSteps[0]).toMatchObject({ action: 'aws:runShellScript', name: stepName });
-    expect(document.mainSteps[0]?.inputs.runCommand).toEqual([readInstallScript()]);
+    expect(document.mainSteps[0]?.inputs.runCommand).toEqual([documentScript(readInstallScript())]);
     expect(readInstallScript()).not.toContain('{{');
+  });
+
+  it('carries the script without its comments, every command line kept in order', () => {
+    const script = readInstallScript();
+    const carried = documentScript(script);
+    expect(carried.length).toBeLessThan(script.length * 0.8);
+    const commands = script.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    expect(carried.split('\n').filter((l) => !l.trim().startsWith('#') && l !== '')).toEqual(
+      commands,
+    );
+    expect(carried.startsWith('#!/usr/bin/env bash\n')).toBe(true);
   });
 
   it('declares every parameter as a String with a pattern, passed only as an environment variable', () => {
@@ -73,20 +85,17 @@ describe('the parameter patterns', () => {
     ['CertName', 'api.example.com'],
     ['CertName', 'wildcard_example-com'],
     ['Certificate', 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t+/='],
-    ['PassphraseSecretId', 'acm-passphrase/prod/web-1'],
+    ['SecretId', 'acm-passphrase/prod/web-1'],
+    ['SecretId', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:acm-passphrase/web-AbC123'],
     [
-      'PassphraseSecretId',
-      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:acm-passphrase/web-AbC123',
-    ],
-    [
-      'PassphraseSecretId',
+      'SecretId',
       'arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:acm-passphrase/x',
     ],
-    ['PassphraseVersionId', '3f1c2a9e-1b2c-4d5e-8f90-123456789abc'],
+    ['SecretVersionId', '3f1c2a9e-1b2c-4d5e-8f90-123456789abc'],
     ['CertDir', '/etc/nginx/tls'],
     ['Owner', 'www-data'],
     ['KeyMode', '0640'],
-    ['ReloadCommand', 'systemctl reload nginx'],
+    ['ReloadCommand', '/usr/bin/systemctl reload nginx'],
     ['ReloadCommand', '/usr/sbin/nginx -s reload'],
     ['Force', 'true'],
   ])('accept %s = %j', (name, value) => {
@@ -111,12 +120,12 @@ describe('the parameter patterns', () => {
     ['Certificate', 'abc def'],
     ['Certificate', '$(id)'],
     ['Certificate', ''],
-    ['PassphraseSecretId', 'other-secret'],
-    ['PassphraseSecretId', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other'],
-    ['PassphraseSecretId', 'acm-passphrase/$(id)'],
-    ['PassphraseSecretId', 'acm-passphrase/a b'],
-    ['PassphraseVersionId', 'short'],
-    ['PassphraseVersionId', '3f1c2a9e-1b2c-4d5e-8f90-123456789abc; rm'],
+    ['SecretId', 'other-secret'],
+    ['SecretId', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other'],
+    ['SecretId', 'acm-passphrase/$(id)'],
+    ['SecretId', 'acm-passphrase/a b'],
+    ['SecretVersionId', 'short'],
+    ['SecretVersionId', '3f1c2a9e-1b2c-4d5e-8f90-123456789abc; rm'],
     ['CertDir', 'etc/ssl'],
     ['CertDir', '/etc/ssl certs'],
     ['CertDir', '/etc/$(id)'],
@@ -126,6 +135,7 @@ describe('the parameter patterns', () => {
     ['Owner', '../x'],
     ['KeyMode', '6000'],
     ['KeyMode', 'u+rw'],
+    ['ReloadCommand', 'systemctl reload nginx'],
     ['ReloadCommand', 'systemctl reload nginx; rm -rf /'],
     ['ReloadCommand', 'systemctl reload $(id)'],
     ['ReloadCommand', 'nginx `id`'],

@@ -96,7 +96,7 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
       if (mapping.secretArn !== undefined) {
         await fromPort(
           'the secret store',
-          deps.ports.passphrases.scheduleDeletion(mapping.secretArn, recoveryWindowDays),
+          deps.ports.secrets.scheduleDeletion(mapping.secretArn, recoveryWindowDays),
         );
       }
       const deleted = await fromPort('the mappings table', deps.ports.mappings.delete(mappingKey));

@@ -1,8 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAllowedCertificate } from '../../domain/allowed-certificates.ts';
+import { policyProblems } from '../../domain/deployment-policy.ts';
 import { isSafeCertName } from '../../domain/names.ts';
 import { DeployRequestV1, LegacyDeployBody } from '../../messages/deploy-request.ts';
-import { identityOf, requireReadOrTarget, requireTarget } from '../access.ts';
+import {
+  identityOf,
+  requireInstallOptions,
+  requireReadOrTarget,
+  requireTarget,
+} from '../access.ts';
 import { ApiError, fromPort } from '../errors.ts';
 import {
   DeploymentParams,
@@ -14,8 +20,6 @@ import {
 import { type DeploymentRequest, submitDeployment } from '../submit.ts';
 import { type ApiApp, authenticated, type RouteContext } from '../types.ts';
 import { deploymentView } from '../views.ts';
-
-/** Whether the ARN is on the allow-list (exact, or a prefix ending in `*`); empty allows all. */
 
 const submitResponses = {
   200: { ...JobAccepted, description: 'An earlier request with this Idempotency-Key' },
@@ -30,16 +34,31 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
     request: FastifyRequest,
     reply: FastifyReply,
     body: DeploymentRequest,
-    certNameField: string,
+    fields: { certName: string; targetKey: string },
     idempotencyKey: string | undefined,
   ) {
     // The same extra check the worker applies after the schema (messages/parse-message.ts).
     if (!isSafeCertName(body.certName)) {
-      throw new ApiError('VALIDATION_FAILED', `body ${certNameField} is not a safe file name`, {
-        details: [{ in: 'body', field: certNameField, problem: 'must not contain ".."' }],
+      throw new ApiError('VALIDATION_FAILED', `body ${fields.certName} is not a safe file name`, {
+        details: [{ in: 'body', field: fields.certName, problem: 'must not contain ".."' }],
       });
     }
+    // What the operator allows anyone (the worker refuses the same on the queue).
+    const refused = policyProblems(body, deps.config.policy);
+    if (refused.length > 0) {
+      const details = refused.map((p) => ({
+        in: 'body',
+        field: p.field === '/target/key' ? fields.targetKey : p.field,
+        problem: p.problem,
+      }));
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        details.map((d) => `body ${d.field} ${d.problem}`).join('; '),
+        { details },
+      );
+    }
     requireTarget(request, authorizer, body.target);
+    requireInstallOptions(request, authorizer, body.target, body.install);
     if (!isAllowedCertificate(body.certificateArn, deps.config.allowedCertificateArns)) {
       request.log.warn(
         { principal: identityOf(request).principal, certificateArn: body.certificateArn },
@@ -87,7 +106,7 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
           certName: b.CertName,
           target: { key: b.TargetTagKey, value: b.TargetTagValue },
         },
-        '/CertName',
+        { certName: '/CertName', targetKey: '/TargetTagKey' },
         request.headers['idempotency-key'],
       );
     },
@@ -109,7 +128,13 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
       },
     },
     async (request, reply) =>
-      accept(request, reply, request.body, '/certName', request.headers['idempotency-key']),
+      accept(
+        request,
+        reply,
+        request.body,
+        { certName: '/certName', targetKey: '/target/key' },
+        request.headers['idempotency-key'],
+      ),
   );
 
   app.get(

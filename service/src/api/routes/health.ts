@@ -5,11 +5,16 @@ import type { ApiApp, RouteContext } from '../types.ts';
 /** Health for the load balancer and orchestrator: no authentication, no detail leaked. */
 export function healthRoutes(app: ApiApp, { deps }: RouteContext): void {
   const readiness = cachedReadiness(deps.ports.readiness, deps.clock);
+  // Probes come every few seconds from the load balancer and the orchestrator: their requests
+  // are not logged, and a failing readiness is logged when it starts and then once a minute,
+  // so that an outage does not flood the logs.
+  let notReadyLoggedAt: number | undefined;
 
   app.get(
     '/healthz',
     {
       config: { access: 'public' },
+      logLevel: 'warn',
       schema: {
         summary: 'The process is alive',
         tags: ['health'],
@@ -23,6 +28,7 @@ export function healthRoutes(app: ApiApp, { deps }: RouteContext): void {
     '/readyz',
     {
       config: { access: 'public' },
+      logLevel: 'warn',
       schema: {
         summary: 'The queue and the tables are reachable',
         description: 'Checked at most every 2 s; reasons are logged, not returned.',
@@ -39,9 +45,16 @@ export function healthRoutes(app: ApiApp, { deps }: RouteContext): void {
       for (const [name, detail] of Object.entries(result.details)) {
         checks[name] = detail.ok ? 'ok' : 'failing';
       }
+      const now = deps.clock.now().getTime();
       if (!result.ok) {
-        request.log.warn({ readiness: result.details }, 'not ready');
+        if (notReadyLoggedAt === undefined || now - notReadyLoggedAt >= 60_000) {
+          request.log.warn({ readiness: result.details }, 'not ready');
+          notReadyLoggedAt = now;
+        }
         reply.code(503);
+      } else if (notReadyLoggedAt !== undefined) {
+        request.log.warn('ready again');
+        notReadyLoggedAt = undefined;
       }
       return { status: result.ok ? ('ready' as const) : ('not-ready' as const), checks };
     },

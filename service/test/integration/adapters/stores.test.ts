@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { provision } from '../../../../local/provision.ts';
 import { DynamoDbDeploymentStore } from '../../../src/adapters/dynamodb-deployment-store.ts';
 import { DynamoDbMappingStore } from '../../../src/adapters/dynamodb-mapping-store.ts';
-import { SecretsManagerPassphraseStore } from '../../../src/adapters/secrets-manager-passphrase-store.ts';
+import { SecretsManagerSecretStore } from '../../../src/adapters/secrets-manager-secret-store.ts';
 import { newDeployment, revise } from '../../../src/domain/deployment-record.ts';
 import { ConflictError, TerminalError } from '../../../src/domain/errors.ts';
 import { SecretValue } from '../../../src/domain/secret-value.ts';
@@ -12,7 +12,7 @@ import { testClients } from '../../support/aws.ts';
 const c = testClients();
 const mappings = new DynamoDbMappingStore(c.dynamodb, 'CertTagMapping');
 const deployments = new DynamoDbDeploymentStore(c.dynamodb, 'CertDeployments');
-const secrets = new SecretsManagerPassphraseStore(c.secretsManager);
+const secrets = new SecretsManagerSecretStore(c.secretsManager);
 const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 const key = { target: { key: 'env', value: 'dev' }, certificateArn: arn, certName: 'web' };
 const t0 = new Date('2026-11-27T00:00:00Z');
@@ -24,13 +24,33 @@ beforeAll(async () => {
 
 describe('the mapping store on DynamoDB', () => {
   it('lets one job at a time hold a mapping, re-entrant, taken over only after expiry', async () => {
-    expect(await mappings.acquireLock(key, 'job-a', at(600), at(0))).toEqual({ acquired: true });
-    expect(await mappings.acquireLock(key, 'job-a', at(600), at(1))).toEqual({ acquired: true });
+    expect(await mappings.acquireLock(key, 'job-a', at(600), at(0))).toMatchObject({
+      acquired: true,
+      mapping: { certName: 'web', target: key.target, install: {} },
+    });
+    expect(await mappings.acquireLock(key, 'job-a', at(600), at(1))).toMatchObject({
+      acquired: true,
+    });
     expect(await mappings.acquireLock(key, 'job-b', at(600), at(2))).toMatchObject({
       acquired: false,
       holder: 'job-a',
     });
-    expect(await mappings.acquireLock(key, 'job-b', at(1200), at(601))).toEqual({ acquired: true });
+    const install = { keyMode: '640', group: 'haproxy' };
+    expect(await mappings.acquireLock(key, 'job-b', at(1200), at(601), install)).toMatchObject({
+      acquired: true,
+      mapping: { install },
+    });
+    // A job without options keeps the mapping's (a renewal installs the way it was asked).
+    expect(await mappings.acquireLock(key, 'job-b', at(1200), at(602), {})).toMatchObject({
+      mapping: { install },
+    });
+    expect(
+      await mappings.recordWhileLocked(key, 'job-a', { secretArn: 'arn:not-the-holder' }),
+    ).toBe(false);
+    expect(await mappings.recordWhileLocked(key, 'job-b', { secretArn: 'arn:of-job-b' })).toBe(
+      true,
+    );
+    expect((await mappings.get(key))?.secretArn).toBe('arn:of-job-b');
   });
 
   it('records an outcome only for the job holding the lock, in the same write that releases it', async () => {
@@ -121,20 +141,20 @@ describe('the deployment store on DynamoDB', () => {
   });
 });
 
-describe('the passphrase store on Secrets Manager', () => {
+describe('the secret store on Secrets Manager', () => {
   it('stores one version per token, idempotently, tagged for ABAC, and reads it back by version', async () => {
     const tags = { env: 'dev', 'acm-cert-export:cert-name': 'web' };
     const token = '0a1b2c3d-0000-4000-8000-000000000001';
     const first = await secrets.putNewVersion({
       name: 'acm-passphrase/web-test',
       tags,
-      passphrase: new SecretValue('first-passphrase'),
+      value: new SecretValue('first-passphrase'),
       token,
     });
     const replay = await secrets.putNewVersion({
       name: 'acm-passphrase/web-test',
       tags,
-      passphrase: new SecretValue('first-passphrase'),
+      value: new SecretValue('first-passphrase'),
       token,
     });
     expect(replay).toEqual(first);
@@ -142,7 +162,7 @@ describe('the passphrase store on Secrets Manager', () => {
     const second = await secrets.putNewVersion({
       name: 'acm-passphrase/web-test',
       tags,
-      passphrase: new SecretValue('second-passphrase'),
+      value: new SecretValue('second-passphrase'),
       token: '0a1b2c3d-0000-4000-8000-000000000002',
     });
     expect(second.secretArn).toBe(first.secretArn);
@@ -160,11 +180,11 @@ describe('the passphrase store on Secrets Manager', () => {
     );
   });
 
-  it('reports a missing version as PassphraseNotFound (terminal), not as a retryable error', async () => {
+  it('reports a missing version as SecretVersionNotFound (terminal), not as a retryable error', async () => {
     const error = await secrets
       .getVersion('acm-passphrase/nope', '0a1b2c3d-0000-4000-8000-00000000dead')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TerminalError);
-    expect(error).toMatchObject({ code: 'PassphraseNotFound' });
+    expect(error).toMatchObject({ code: 'SecretVersionNotFound' });
   });
 });

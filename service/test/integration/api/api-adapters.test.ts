@@ -178,10 +178,10 @@ describe('the API over the real adapters', () => {
   });
 
   it('stops managing: schedules the Secrets Manager secret for deletion, removes the mapping', async () => {
-    const stored = await arranged.passphrases.putNewVersion({
+    const stored = await arranged.secrets.putNewVersion({
       name: `${config.secrets.prefix}it-delete`,
       tags: {},
-      passphrase: new SecretValue('correct horse battery staple'),
+      value: new SecretValue('correct horse battery staple'),
       token: '11111111-2222-3333-4444-555555555555',
     });
     await ports.mappings.put(aMapping({ certName: 'gone', secretArn: stored.secretArn }));

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../../local/paths.ts';
@@ -14,7 +15,7 @@ let arn: string;
 const started: ChildProcess[] = [];
 
 /** A worker as its own process: the real entry point, API off. */
-function workerProcess(): ChildProcess & { output: string[] } {
+function workerProcess(env: Record<string, string> = {}): ChildProcess & { output: string[] } {
   const child = spawn(process.execPath, ['service/src/main.ts'], {
     cwd: repoRoot,
     env: {
@@ -23,6 +24,7 @@ function workerProcess(): ChildProcess & { output: string[] } {
       API_ENABLED: 'false',
       WORKER_VISIBILITY_TIMEOUT_SECONDS: '10',
       LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   }) as ChildProcess & { output: string[] };
@@ -40,6 +42,15 @@ async function statusReaches(jobId: string, status: string, timeoutMs = 30_000):
     await sleep(50);
   }
   throw new Error(`${jobId} never reached ${status}`);
+}
+
+/** Waits until the process has written `text`. */
+async function logged(child: { output: string[] }, text: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!child.output.join('').includes(text)) {
+    if (Date.now() > deadline) throw new Error(`never logged ${text}:\n${child.output.join('')}`);
+    await sleep(20);
+  }
 }
 
 async function commandsFor(jobId: string) {
@@ -104,6 +115,61 @@ describe('a worker process', () => {
     const d = await finished(system, 'it-sigterm-01', 60_000);
     expect(d.status, d.reason).toBe('Succeeded');
     expect(await commandsFor('it-sigterm-01')).toHaveLength(1);
+    next.kill('SIGTERM');
+    await once(next, 'exit');
+  });
+
+  it('hands back at once a job its last long poll brought while stopping', async () => {
+    // Production settings: 20 s long polls, 60 s visibility. The only worker receiving is the
+    // one stopping, so its long poll in flight brings the job.
+    const stopping = workerProcess({
+      WORKER_RECEIVE_WAIT_SECONDS: '20',
+      WORKER_VISIBILITY_TIMEOUT_SECONDS: '60',
+      WORKER_CONCURRENCY: '1',
+    });
+    await logged(stopping, '"msg":"worker started"');
+    await sleep(1000);
+    stopping.kill('SIGTERM');
+    await logged(stopping, '"msg":"stopping"');
+    const sentAt = Date.now();
+    await enqueue(system, job('it-handback-1'));
+    await logged(stopping, 'message handed back to the queue');
+    const [code] = await once(stopping, 'exit');
+    expect(code).toBe(0);
+
+    // Another worker (the test, receiving as a worker would) gets it now, not after 60 s.
+    let receivedAt: number | undefined;
+    let receipt: string | undefined;
+    while (receivedAt === undefined && Date.now() - sentAt < 20_000) {
+      const out = await system.clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: system.provisioned.queueUrl,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: 30,
+        }),
+      );
+      const message = out.Messages?.find((m) => m.Body?.includes('it-handback-1'));
+      if (message !== undefined) {
+        receivedAt = Date.now();
+        receipt = message.ReceiptHandle;
+      }
+    }
+    expect(receivedAt, 'the job never became receivable').toBeDefined();
+    expect((receivedAt as number) - sentAt).toBeLessThan(2000);
+    expect((await system.ports.deployments.get('it-handback-1'))?.status ?? 'none').toBe('none');
+
+    // Back on the queue, the job runs to its end on a new worker with one command.
+    await system.clients.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: system.provisioned.queueUrl,
+        ReceiptHandle: receipt,
+        VisibilityTimeout: 0,
+      }),
+    );
+    const next = workerProcess();
+    const d = await finished(system, 'it-handback-1', 60_000);
+    expect(d.status, d.reason).toBe('Succeeded');
+    expect(await commandsFor('it-handback-1')).toHaveLength(1);
     next.kill('SIGTERM');
     await once(next, 'exit');
   });

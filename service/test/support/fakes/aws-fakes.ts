@@ -10,11 +10,12 @@ import type { Clock } from '../../../src/ports/clock.ts';
 import type {
   CommandProgress,
   CommandRunner,
+  ManagedNode,
   SendCommandInput,
 } from '../../../src/ports/command-runner.ts';
 import type { InstanceDirectory, InstanceInfo } from '../../../src/ports/instance-directory.ts';
 import type { JobQueue } from '../../../src/ports/job-queue.ts';
-import type { PassphraseStore } from '../../../src/ports/passphrase-store.ts';
+import type { SecretStore } from '../../../src/ports/secret-store.ts';
 
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
@@ -68,17 +69,20 @@ export class FakeCertificateAuthority implements CertificateAuthority {
 }
 
 /** Secrets Manager semantics that matter: versions by token, replay of the same token. */
-export class InMemoryPassphraseStore implements PassphraseStore {
+export class InMemorySecretStore implements SecretStore {
   readonly secrets = new Map<
     string,
     { arn: string; tags: Record<string, string>; versions: Map<string, string> }
   >();
   readonly deleted: string[] = [];
+  /** Every version stored, in order (a test counts versions per secret). */
+  readonly puts: { name: string; token: string }[] = [];
+  readonly reads: { secretId: string; versionId: string }[] = [];
 
   async putNewVersion(input: {
     name: string;
     tags: Readonly<Record<string, string>>;
-    passphrase: SecretValue;
+    value: SecretValue;
     token: string;
   }) {
     let s = this.secrets.get(input.name);
@@ -91,23 +95,25 @@ export class InMemoryPassphraseStore implements PassphraseStore {
       this.secrets.set(input.name, s);
     }
     const existing = s.versions.get(input.token);
-    if (existing !== undefined && existing !== input.passphrase.reveal()) {
+    if (existing !== undefined && existing !== input.value.reveal()) {
       throw Object.assign(new Error('version exists with other value'), {
         name: 'ResourceExistsException',
         $metadata: { httpStatusCode: 400 },
       });
     }
-    s.versions.set(input.token, input.passphrase.reveal());
+    s.versions.set(input.token, input.value.reveal());
+    this.puts.push({ name: input.name, token: input.token });
     return { secretArn: s.arn, versionId: input.token };
   }
 
   async getVersion(secretId: string, versionId: string) {
+    this.reads.push({ secretId, versionId });
     const s = [...this.secrets.entries()].find(
       ([name, v]) => name === secretId || v.arn === secretId,
     )?.[1];
     const value = s?.versions.get(versionId);
     if (s === undefined || value === undefined)
-      throw new TerminalError('PassphraseNotFound', `no version ${versionId} of ${secretId}`);
+      throw new TerminalError('SecretVersionNotFound', `no version ${versionId} of ${secretId}`);
     return { value: new SecretValue(value), secretArn: s.arn };
   }
 
@@ -123,6 +129,8 @@ export class FakeCommandRunner implements CommandRunner {
   script: Omit<CommandProgress, 'commandId'>[] = [];
   readonly #scripts = new Map<string, Omit<CommandProgress, 'commandId'>[]>();
   failSend: unknown[] = [];
+  /** The managed nodes DescribeInstanceInformation shows (a test adds or changes them). */
+  readonly nodes = new Map<string, ManagedNode>();
   #n = 0;
   readonly #clock: Clock;
   constructor(clock: Clock) {
@@ -142,6 +150,20 @@ export class FakeCommandRunner implements CommandRunner {
     return this.sent.find(
       (c) => c.comment === comment && c.documentName === documentName && c.at >= invokedAfter,
     )?.commandId;
+  }
+
+  async managedNodes(instanceIds: readonly string[]) {
+    return instanceIds.flatMap((id) => {
+      const node = this.nodes.get(id);
+      return node === undefined ? [] : [{ ...node }];
+    });
+  }
+
+  /** Marks servers as registered and online with a current agent. */
+  online(...instanceIds: string[]) {
+    for (const instanceId of instanceIds) {
+      this.nodes.set(instanceId, { instanceId, pingStatus: 'Online', agentVersion: '3.3.2957.0' });
+    }
   }
 
   async progress(commandId: string): Promise<CommandProgress> {

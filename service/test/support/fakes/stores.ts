@@ -1,5 +1,6 @@
 import type { Deployment } from '../../../src/domain/deployment.ts';
 import { ConflictError } from '../../../src/domain/errors.ts';
+import { hasInstallOptions, type InstallOptions } from '../../../src/domain/install-options.ts';
 import type { Mapping } from '../../../src/domain/mapping.ts';
 import { certificateArnCertName, tagKeyValue } from '../../../src/domain/target.ts';
 import type { DeploymentStore } from '../../../src/ports/deployment-store.ts';
@@ -112,13 +113,19 @@ export class InMemoryMappingStore implements MappingStore {
     return this.#entry(key)?.lock;
   }
 
-  async acquireLock(key: MappingKey, jobId: string, until: Date, now: Date): Promise<LockResult> {
+  async acquireLock(
+    key: MappingKey,
+    jobId: string,
+    until: Date,
+    now: Date,
+    install?: InstallOptions,
+  ): Promise<LockResult> {
     const e = this.#entry(key);
     if (e?.lock !== undefined && e.lock.jobId !== jobId && e.lock.until >= now.toISOString()) {
       return { acquired: false, holder: e.lock.jobId, until: e.lock.until };
     }
     const at = now.toISOString();
-    const mapping: Mapping = e?.mapping ?? {
+    const existing: Mapping = e?.mapping ?? {
       certificateArn: key.certificateArn,
       certName: key.certName,
       target: key.target,
@@ -126,11 +133,26 @@ export class InMemoryMappingStore implements MappingStore {
       createdAt: at,
       updatedAt: at,
     };
+    const mapping =
+      install !== undefined && hasInstallOptions(install)
+        ? { ...existing, install: clone(install) }
+        : existing;
     this.items.set(InMemoryMappingStore.keyString(key), {
       mapping,
       lock: { jobId, until: until.toISOString() },
     });
-    return { acquired: true };
+    return { acquired: true, mapping: clone(mapping) };
+  }
+
+  async recordWhileLocked(key: MappingKey, jobId: string, update: MappingUpdate) {
+    const e = this.#entry(key);
+    if (e?.lock?.jobId !== jobId) return false;
+    const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
+    this.items.set(InMemoryMappingStore.keyString(key), {
+      ...e,
+      mapping: { ...e.mapping, ...clone(defined) },
+    });
+    return true;
   }
 
   async releaseLock(key: MappingKey, jobId: string, update: MappingUpdate = {}) {

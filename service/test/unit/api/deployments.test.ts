@@ -235,7 +235,7 @@ describe('authorization of deployments', () => {
     });
     const otherKey = await api.call('ci', 'POST', '/v1/deployments', {
       ...v1Body,
-      target: { key: 'role', value: 'dev' },
+      target: { key: 'team', value: 'dev' },
     });
     expect(otherKey.statusCode).toBe(403);
     expect(api.queue.messages).toHaveLength(2);

@@ -124,7 +124,7 @@ describe('one schema for the API and the worker', () => {
     ['valid', v1Body],
     [
       'with install options',
-      { ...v1Body, install: { keyMode: '0640', reloadCommand: 'systemctl reload nginx' } },
+      { ...v1Body, install: { keyMode: '0640', reloadCommand: '/usr/bin/systemctl reload nginx' } },
     ],
     ['bad key mode', { ...v1Body, install: { keyMode: '0777' } }],
     ['shell in reload command', { ...v1Body, install: { reloadCommand: 'x; rm -rf /' } }],

@@ -45,14 +45,14 @@ async function advance(jobId: string, changes: Partial<Deployment>) {
 
 describe('deploy', () => {
   it('queues a job, signed with the caller’s credentials, and prints how to follow it', async () => {
-    const code = await run(...deployArgs, '--reload-command', 'systemctl reload nginx');
+    const code = await run(...deployArgs, '--reload-command', '/usr/bin/systemctl reload nginx');
     expect(code).toBe(0);
     const [message] = api.queue.messages;
     expect(message).toMatchObject({
       certificateArn: certArn,
       certName: 'web',
       target: { key: 'env', value: 'dev' },
-      install: { reloadCommand: 'systemctl reload nginx' },
+      install: { reloadCommand: '/usr/bin/systemctl reload nginx' },
       requester: principals.admin,
     });
     expect(cli.stdout.join('\n')).toMatch(

@@ -13,11 +13,13 @@ const legacy = {
 describe('parseMessage', () => {
   it('accepts a v1 deploy message', () => {
     const parsed = parseMessage(
-      JSON.stringify(aDeployMessage({ install: { reloadCommand: 'systemctl reload nginx' } })),
+      JSON.stringify(
+        aDeployMessage({ install: { reloadCommand: '/usr/bin/systemctl reload nginx' } }),
+      ),
     );
     expect(parsed).toMatchObject({
       kind: 'deploy',
-      message: { certName: 'web', install: { reloadCommand: 'systemctl reload nginx' } },
+      message: { certName: 'web', install: { reloadCommand: '/usr/bin/systemctl reload nginx' } },
     });
   });
 

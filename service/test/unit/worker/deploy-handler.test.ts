@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { TerminalError } from '../../../src/domain/errors.ts';
-import { passphraseVersionToken } from '../../../src/worker/job-ids.ts';
+import { secretVersionToken } from '../../../src/worker/job-ids.ts';
 import { InMemoryMappingStore } from '../../support/fakes/stores.ts';
 import {
   aDeployMessage,
   anInvocation,
   arnA,
+  encryptedKey,
   progress,
   summaryLine,
   workerWorld,
@@ -65,8 +66,15 @@ describe('deploy handler', () => {
     expect(w.commands.sent).toHaveLength(1);
     const sent = w.commands.sent[0];
     expect(sent?.target).toEqual({ key: 'env', value: 'dev' });
-    expect(sent?.parameters.PassphraseVersionId).toBe(passphraseVersionToken('job-00000001'));
-    expect(sent?.parameters.PassphraseSecretId).toMatch(/:secret:acm-passphrase\/web-/);
+    expect(sent?.parameters.SecretVersionId).toBe(secretVersionToken('job-00000001'));
+    expect(sent?.parameters.SecretId).toMatch(/:secret:acm-passphrase\/web-/);
+    expect(Object.keys(sent?.parameters ?? {}).sort()).toEqual([
+      'CertName',
+      'Certificate',
+      'CertificateChain',
+      'SecretId',
+      'SecretVersionId',
+    ]);
 
     const mapping = await w.mappings.get(key);
     expect(mapping).toMatchObject({
@@ -75,10 +83,11 @@ describe('deploy handler', () => {
       serial: d?.certificate?.serial,
     });
     expect(mapping?.secretArn).toBe(d?.secretArn);
+    expect(mapping?.secretVersionId).toBe(d?.secretVersionId);
     expect(w.mappings.lockOf(key)).toBeUndefined();
   });
 
-  it('keeps the passphrase out of parameters, records, mapping and logs', async () => {
+  it('keeps the passphrase and the encrypted key out of parameters, records, mapping and logs', async () => {
     const w = workerWorld();
     w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
     await w.deliver(aDeployMessage());
@@ -91,6 +100,23 @@ describe('deploy handler', () => {
       w.logLines,
     ]);
     expect(everything).not.toContain(passphrase);
+    expect(everything).not.toContain('MIIFAKE');
+    expect(everything).not.toContain(Buffer.from(encryptedKey).toString('base64').slice(0, 24));
+    expect(everything).not.toContain('PRIVATE KEY');
+  });
+
+  it('stores key and passphrase together in the secret version the servers read', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage());
+    const d = await w.deployments.get('job-00000001');
+    const stored = await w.secrets.getVersion(d?.secretArn ?? '', d?.secretVersionId ?? '');
+    const text = stored.value.reveal();
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      'acm-cert-export-secret v1',
+      `passphrase: ${w.certificates.exports[0]?.passphrase}`,
+    ]);
+    expect(text).toContain(encryptedKey.trim());
   });
 
   it('stores the passphrase in a per-mapping secret tagged with the target tag', async () => {
@@ -101,7 +127,7 @@ describe('deploy handler', () => {
       aDeployMessage({ jobId: 'job-00000002', target: { key: 'env', value: 'prod' } }),
       'msg-2',
     );
-    const secrets = [...w.passphrases.secrets.entries()];
+    const secrets = [...w.secrets.secrets.entries()];
     expect(secrets).toHaveLength(2);
     expect(secrets.map(([, s]) => s.tags.env).sort()).toEqual(['dev', 'prod']);
     expect(secrets.every(([name]) => name.startsWith('acm-passphrase/web-'))).toBe(true);
@@ -277,7 +303,7 @@ describe('deploy handler after a crash', () => {
     expect(d?.commandId).toBe('cmd-1');
   });
 
-  it('re-exports with the recorded passphrase version when resumed before dispatch', async () => {
+  it('sends the export kept in the secret when resumed before dispatch, never exporting twice', async () => {
     const w = workerWorld();
     w.commands.failSend = [
       Object.assign(new Error('ssm down'), {
@@ -290,9 +316,9 @@ describe('deploy handler after a crash', () => {
     expect(await w.deliver(aDeployMessage(), 'msg-1', 1)).toMatchObject({ kind: 'later' });
     w.clock.advance(60_000);
     expect(await w.deliver(aDeployMessage(), 'msg-1', 2)).toEqual({ kind: 'ack' });
-    expect(w.certificates.exports).toHaveLength(2);
-    expect(w.certificates.exports[0]?.passphrase).toBe(w.certificates.exports[1]?.passphrase);
-    expect([...w.passphrases.secrets.values()][0]?.versions.size).toBe(1);
+    expect(w.certificates.exports).toHaveLength(1);
+    expect([...w.secrets.secrets.values()][0]?.versions.size).toBe(1);
+    expect(w.commands.sent).toHaveLength(1);
   });
 
   it('counts pickups that never ended and dead-letters the message after maxFailures', async () => {

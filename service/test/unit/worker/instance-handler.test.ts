@@ -80,6 +80,7 @@ describe('a server that starts', () => {
   it('installs only on the listed servers: SendCommand by InstanceIds, not by tag', async () => {
     const w = workerWorld();
     w.commands.script = [progress('Success', [anInvocation({ instanceId: server })])];
+    w.commands.online(server);
     await w.deliver(aDeployMessage({ instanceIds: [server], trigger: 'instance' }));
     expect(w.commands.sent[0]?.instanceIds).toEqual([server]);
     expect((await w.deployments.get('job-00000001'))?.status).toBe('Succeeded');

@@ -77,7 +77,7 @@ describe('outcome policy', () => {
       }),
     ]);
     expect(verdict(p, servers(p), 'env=dev').reason).toMatch(
-      /i-9 Failed \(exit 11: the server cannot read the passphrase secret/,
+      /i-9 Failed \(exit 11: the server cannot read the job's secret/,
     );
   });
 

@@ -9,8 +9,8 @@ import type { Deployment } from '../../../../src/domain/deployment.ts';
 import type { Mapping } from '../../../../src/domain/mapping.ts';
 import type { DeployMessage } from '../../../../src/messages/deploy-message.ts';
 import type { JobQueue } from '../../../../src/ports/job-queue.ts';
-import type { PassphraseStore } from '../../../../src/ports/passphrase-store.ts';
 import type { Readiness, ReadinessProbe } from '../../../../src/ports/readiness.ts';
+import type { SecretStore } from '../../../../src/ports/secret-store.ts';
 import { ManualClock } from '../../../support/fakes/aws-fakes.ts';
 import { InMemoryDeploymentStore, InMemoryMappingStore } from '../../../support/fakes/stores.ts';
 
@@ -30,7 +30,7 @@ export type PrincipalName = keyof typeof principals;
 export const rules: PrincipalRule[] = [
   {
     principal: `arn:aws:iam::${account}:role/admin`,
-    actions: ['read', 'deploy'],
+    actions: ['read', 'deploy', 'install-options'],
     targets: ['*=*'],
   },
   { principal: `arn:aws:iam::${account}:role/ci-*`, actions: ['deploy'], targets: ['env=dev*'] },
@@ -49,6 +49,10 @@ export function apiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     },
     secrets: { prefix: 'acm-passphrase/', deletionRecoveryDays: 7 },
     allowedCertificateArns: [],
+    policy: {
+      targetTagKeys: ['env', 'team'],
+      allowedReloadCommands: ['/usr/sbin/nginx -s reload', '/usr/bin/systemctl reload nginx'],
+    },
     ...overrides,
   };
 }
@@ -81,7 +85,7 @@ export class RecordingQueue implements JobQueue {
   }
 }
 
-export class RecordingPassphrases implements Pick<PassphraseStore, 'scheduleDeletion'> {
+export class RecordingPassphrases implements Pick<SecretStore, 'scheduleDeletion'> {
   readonly scheduled: { secretId: string; days: number }[] = [];
   async scheduleDeletion(secretId: string, days: number) {
     this.scheduled.push({ secretId, days });
@@ -138,7 +142,7 @@ export function testApi(
   const { logger, lines } = capturingLogger();
   const deps: ApiDependencies = {
     config: apiConfig(options.config),
-    ports: { jobs: queue, deployments, mappings, passphrases, readiness },
+    ports: { jobs: queue, deployments, mappings, secrets: passphrases, readiness },
     clock,
     logger,
     authenticator: options.authenticator ?? fakeAuthenticator,

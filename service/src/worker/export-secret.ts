@@ -1,0 +1,67 @@
+import { TerminalError } from '../domain/errors.ts';
+import { SecretValue } from '../domain/secret-value.ts';
+import type { ExportedBundle } from '../ports/certificate-authority.ts';
+
+/**
+ * The text of one export's secret version: what ExportCertificate returned and the passphrase
+ * the key is encrypted with. The servers read the first two parts (ssm/install-acm-certificate.sh
+ * parses exactly this layout); the worker reads it all back when it resumes a job, or reuses an
+ * export for a server that just started, without exporting again.
+ *
+ *     acm-cert-export-secret v1
+ *     passphrase: <passphrase>
+ *     -----BEGIN ENCRYPTED PRIVATE KEY-----   (the key, as ACM exported it)
+ *     -----BEGIN CERTIFICATE-----             (the certificate)
+ *     -----BEGIN CERTIFICATE-----             (the chain, one or more)
+ *
+ * Line-based so that a server needs no JSON parser.
+ */
+export const exportSecretFormat = 'acm-cert-export-secret v1';
+
+export interface ExportSecret {
+  readonly passphrase: SecretValue;
+  readonly bundle: ExportedBundle;
+}
+
+const pemBlock = /-----BEGIN ([A-Z ]+)-----\r?\n[\s\S]*?\r?\n-----END \1-----/g;
+
+export function encodeExportSecret(secret: ExportSecret): SecretValue {
+  const passphrase = secret.passphrase.reveal();
+  if (/[\r\n]/.test(passphrase)) throw new Error('a passphrase must be one line');
+  return new SecretValue(
+    [
+      exportSecretFormat,
+      `passphrase: ${passphrase}`,
+      secret.bundle.encryptedPrivateKey.reveal().trim(),
+      secret.bundle.certificate.trim(),
+      secret.bundle.chain.trim(),
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Reads a version written by `encodeExportSecret`; TerminalError when it is something else. */
+export function decodeExportSecret(value: SecretValue, where: string): ExportSecret {
+  const text = value.reveal();
+  const invalid = (what: string) =>
+    new TerminalError('InvalidExportSecret', `${where} is not an acm-cert-export secret: ${what}`);
+  const lines = text.split('\n');
+  if (lines[0]?.trim() !== exportSecretFormat) throw invalid(`no "${exportSecretFormat}" line`);
+  const passphrase = /^passphrase: (.+)$/.exec(lines[1]?.replace(/\r$/, '') ?? '')?.[1];
+  if (passphrase === undefined) throw invalid('no passphrase line');
+  const blocks = [...text.matchAll(pemBlock)].map((m) => ({ type: m[1], pem: `${m[0]}\n` }));
+  const keys = blocks.filter((b) => b.type === 'ENCRYPTED PRIVATE KEY');
+  const certificates = blocks.filter((b) => b.type === 'CERTIFICATE');
+  const [key] = keys;
+  const [certificate, ...chain] = certificates;
+  if (keys.length !== 1 || key === undefined) throw invalid('not exactly one encrypted key');
+  if (certificate === undefined || chain.length === 0) throw invalid('no certificate and chain');
+  return {
+    passphrase: new SecretValue(passphrase),
+    bundle: {
+      certificate: certificate.pem,
+      chain: chain.map((c) => c.pem).join(''),
+      encryptedPrivateKey: new SecretValue(key.pem),
+    },
+  };
+}
