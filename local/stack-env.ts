@@ -11,6 +11,7 @@ import {
   passphraseSecretPrefix,
 } from '../infra/lib/resource-definitions.ts';
 import { serviceEnvironment } from '../infra/lib/service-environment.ts';
+import { defaultReloadCommands } from './run-command/server-root.ts';
 
 /** moto's default account: every ARN and queue URL in the emulator uses it. */
 export const emulatorAccount = '123456789012';
@@ -25,7 +26,7 @@ export const demoTarget = { key: 'env', value: 'dev' } as const;
 export const demoPrincipals = [
   {
     principal: demoPrincipal,
-    actions: ['read', 'deploy'],
+    actions: ['read', 'deploy', 'install-options'],
     targets: [`${demoTarget.key}=${demoTarget.value}`],
   },
 ];
@@ -56,6 +57,9 @@ export function localServiceEnvironment(endpoints: LocalEndpoints): Record<strin
         documentName,
         secretPrefix: passphraseSecretPrefix,
         allowedCertificateArns: [],
+        targetTagKeys: [demoTarget.key],
+        // The stand-in servers allow (and only record) these: a demo can ask for a reload.
+        allowedReloadCommands: defaultReloadCommands,
       },
       {
         apiEnabled: true,

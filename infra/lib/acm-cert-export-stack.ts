@@ -100,6 +100,8 @@ export class AcmCertExportStack extends Stack {
       documentName: s.names.documentName,
       secretPrefix: s.names.secretPrefix,
       allowedCertificateArns: s.allowedCertificateArns,
+      targetTagKeys: [s.targetTagKey],
+      allowedReloadCommands: s.allowedReloadCommands,
       ...(s.secretsKmsKeyArn === undefined ? {} : { secretsKmsKeyId: s.secretsKmsKeyArn }),
     };
     const network = createNetwork(this, s.vpc, logs);

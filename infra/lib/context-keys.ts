@@ -25,7 +25,10 @@ export const contextKeys = {
   albCertificateArn: 'ACM certificate ARN of the HTTPS listener (required in alb mode)',
   albInternetFacing: 'true for an internet-facing ALB (default false: internal)',
   albIngressCidrs: 'JSON list or comma list of CIDRs allowed to the listener (default VPC CIDR)',
-  targetTagKey: 'tag key selecting target servers (default env)',
+  targetTagKey:
+    'tag key selecting target servers (default env); the service refuses every other key',
+  allowedReloadCommands:
+    'JSON list of reload commands deployments may ask for, each an absolute path and arguments (default none); each server allow-lists its own too',
   allowedCertificateArns: 'JSON list or comma list of exportable certificate ARNs (default all)',
   principals: 'AUTH_PRINCIPALS JSON: [{"principal":"arn:...","actions":[...],"targets":[...]}]',
   authAudience: 'value of the signed x-acm-cert-export-server-id header (default acm-cert-export)',

@@ -17,6 +17,10 @@ export interface ServiceResources {
   readonly secretsKmsKeyId?: string;
   /** Empty: every certificate of the account. */
   readonly allowedCertificateArns: readonly string[];
+  /** The stack's target tag key(s): the service refuses deployments to any other. */
+  readonly targetTagKeys: readonly string[];
+  /** Reload commands deployments may ask for; empty: none. */
+  readonly allowedReloadCommands: readonly string[];
 }
 
 export interface ServiceRole {
@@ -52,5 +56,7 @@ export function serviceEnvironment(
       ? {}
       : { SECRETS_KMS_KEY_ID: resources.secretsKmsKeyId }),
     ALLOWED_CERTIFICATE_ARNS: resources.allowedCertificateArns.join(','),
+    TARGET_TAG_KEYS: resources.targetTagKeys.join(','),
+    ALLOWED_RELOAD_COMMANDS: JSON.stringify(resources.allowedReloadCommands),
   };
 }

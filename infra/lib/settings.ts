@@ -58,6 +58,8 @@ export interface StackSettings {
   };
   /** The tag key that selects target servers (Run Command targets, secret tags, ABAC). */
   readonly targetTagKey: string;
+  /** Reload commands deployments may ask for (the service refuses any other). */
+  readonly allowedReloadCommands: readonly string[];
   /** Certificates the service may export; empty means every certificate of the account/region. */
   readonly allowedCertificateArns: readonly string[];
   /** AUTH_PRINCIPALS as JSON text, passed to the service unchanged. */
@@ -155,6 +157,23 @@ function principalsJson(read: ContextReader): string {
     }
   }
   return JSON.stringify(parsed);
+}
+
+/**
+ * The target tag key: one a Run Command tag target can name (`tag:<key>` has no `+`), that an IAM
+ * condition key can carry (no spaces), and not reserved by AWS (`aws:`).
+ */
+function targetTagKey(read: ContextReader): string {
+  const key = matching(
+    'targetTagKey',
+    text(read, 'targetTagKey') ?? 'env',
+    /^[A-Za-z0-9][A-Za-z0-9_.:/=@-]{0,127}$/,
+    'a tag key of letters, digits and _ . : / = @ - (no spaces, no +)',
+  );
+  if (key.toLowerCase().startsWith('aws:')) {
+    throw new SettingsError(`context targetTagKey must not start with aws: (reserved), got ${key}`);
+  }
+  return key;
 }
 
 function cidr(read: ContextReader): string | undefined {
@@ -263,11 +282,14 @@ export function readSettings(read: ContextReader): StackSettings {
       internetFacing,
       ingressCidrs: list(read, 'albIngressCidrs'),
     },
-    targetTagKey: matching(
-      'targetTagKey',
-      text(read, 'targetTagKey') ?? 'env',
-      /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/,
-      'a tag key without spaces',
+    targetTagKey: targetTagKey(read),
+    allowedReloadCommands: list(read, 'allowedReloadCommands').map((command) =>
+      matching(
+        'allowedReloadCommands',
+        command.split(/\s+/).join(' '),
+        /^\/[A-Za-z0-9 ._/:@=,+-]{0,255}$/,
+        'absolute paths with arguments of letters, digits, spaces and . _ / : @ = , + -',
+      ),
     ),
     allowedCertificateArns: list(read, 'allowedCertificateArns').map((arn) =>
       matching('allowedCertificateArns', arn, certificateArn, 'ACM certificate ARNs'),

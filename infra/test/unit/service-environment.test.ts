@@ -22,6 +22,8 @@ const resources = {
   secretPrefix: 'acm-passphrase/',
   secretsKmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   allowedCertificateArns: ['arn:aws:acm:eu-west-1:123456789012:certificate/abc'],
+  targetTagKeys: ['team'],
+  allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
 };
 const role = {
   apiEnabled: true,
@@ -50,6 +52,10 @@ describe('the service environment built for the stack', () => {
       kmsKeyId: resources.secretsKmsKeyId,
     });
     expect(config.allowedCertificateArns).toEqual(resources.allowedCertificateArns);
+    expect(config.policy).toEqual({
+      targetTagKeys: ['team'],
+      allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
+    });
   });
 
   it('uses only variable names the service reads (service/src/config)', () => {

@@ -32,6 +32,7 @@ describe('stack settings from CDK context', () => {
     expect(s.alb).toEqual({ certificateArn: certificate, internetFacing: false, ingressCidrs: [] });
     expect(s.targetTagKey).toBe('env');
     expect(s.allowedCertificateArns).toEqual([]);
+    expect(s.allowedReloadCommands).toEqual([]);
     expect(s.principalsJson).toBe('[]');
     expect(s.image).toEqual({ kind: 'asset' });
     expect(s.task).toEqual({ cpu: 512, memoryMiB: 1024, minCount: 1, maxCount: 4, port: 8080 });
@@ -55,6 +56,18 @@ describe('stack settings from CDK context', () => {
         allowedCertificateArns: `${certificate}, ${other}`,
       }).allowedCertificateArns,
     ).toEqual([certificate, other]);
+  });
+
+  it('reads reload commands as a JSON list, one space between words', () => {
+    expect(
+      settings({
+        albCertificateArn: certificate,
+        allowedReloadCommands: JSON.stringify([
+          '/usr/sbin/nginx  -s reload',
+          '/usr/bin/systemctl reload haproxy',
+        ]),
+      }).allowedReloadCommands,
+    ).toEqual(['/usr/sbin/nginx -s reload', '/usr/bin/systemctl reload haproxy']);
   });
 
   it('accepts principals as JSON text or a JSON value and passes them on as JSON', () => {
@@ -127,6 +140,18 @@ describe('stack settings from CDK context', () => {
       /privateSubnetIds/,
     ],
     ['a tag key with spaces', { targetTagKey: 'my env' }, /targetTagKey/],
+    ['a tag key a Run Command target cannot name (+)', { targetTagKey: 'a+b' }, /targetTagKey/],
+    ['a tag key AWS reserves', { targetTagKey: 'aws:env' }, /targetTagKey must not start/],
+    [
+      'a relative reload command',
+      { allowedReloadCommands: '["systemctl reload nginx"]' },
+      /allowedReloadCommands must be absolute paths/,
+    ],
+    [
+      'a reload command with shell syntax',
+      { allowedReloadCommands: '["/usr/sbin/nginx -s reload; id"]' },
+      /allowedReloadCommands/,
+    ],
     ['maxTasks below minTasks', { minTasks: 3, maxTasks: 2 }, /maxTasks must be an integer from 3/],
   ])('refuses %s, naming the context key', (_what, context, message) => {
     const run = () => settings({ albCertificateArn: certificate, ...context });
