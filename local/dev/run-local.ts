@@ -111,6 +111,9 @@ try {
         runCommand: recordedStandIn.endpoint,
         port,
       }),
+      // Callers sign their tokens for the emulator's own address (the printed command, demo.ts):
+      // the service replays them there, not through the recorder's front.
+      AUTH_STS_ENDPOINT: moto.endpoint,
       HOST: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -38,7 +38,7 @@ export interface IamRecorder {
    * Checks what no file checked (requests after a file's check) and, when the run was complete,
    * the coverage of the grants. Returns the failure report, or undefined.
    */
-  finish(complete: boolean): Promise<string | undefined>;
+  finish(complete: boolean): Promise<{ report?: string; summary: string }>;
   /** Files whose check ran (the per-file setup's afterAll). */
   filesChecked(): string[];
   /** Calls recorded so far (for the recorder's own tests). */
@@ -182,15 +182,19 @@ export async function startIamRecorder(options: IamRecorderOptions): Promise<Iam
         const report = await judge(`${file}, after its own check`, selected);
         if (report !== undefined) reports.push(report);
       }
+      const calls = await settle(entries);
+      const verdicts: Verdict[] = (
+        await Promise.all(calls.map((c) => evaluator.evaluate(c)))
+      ).flat();
       if (complete) {
-        const calls = await settle(entries);
-        const verdicts: Verdict[] = (
-          await Promise.all(calls.map((c) => evaluator.evaluate(c)))
-        ).flat();
         const report = formatCoverage(coverage(options.policies, verdicts));
         if (report !== undefined) reports.push(report);
       }
-      return reports.length === 0 ? undefined : reports.join('\n\n');
+      const refused = verdicts.filter((v) => v.decision !== 'Allowed').length;
+      const summary =
+        `IAM: ${calls.length} requests of the service recorded, ${verdicts.length} evaluations ` +
+        `(${refused} refused); coverage of the grants ${complete ? 'checked' : 'not checked (not a complete run)'}`;
+      return reports.length === 0 ? { summary } : { report: reports.join('\n\n'), summary };
     },
     filesChecked: () => [...checkedFiles],
     calls: () => settle(entries),

@@ -154,7 +154,11 @@ const transaction: Handler = (call, { account }) => {
       if (action === undefined || typeof body.TableName !== 'string') {
         throw new UnknownOperationError(`${call.operation}: unknown item kind ${kind}`);
       }
-      return { action, resource: tableArn(call, account, body.TableName), context: {} };
+      return {
+        action,
+        resource: tableArn(call, account, body.TableName),
+        context: { 'dynamodb:EnclosingOperation': call.operation },
+      };
     }),
   );
   return { requests };

@@ -93,7 +93,8 @@ export async function startRecordingFront(options: RecordingFrontOptions): Promi
           })(),
         );
       }
-      const headers: OutgoingHttpHeaders = { ...req.headers, host: target.host };
+      // Headers as signed (Host included): the emulator checks signatures when a test asks it to.
+      const headers: OutgoingHttpHeaders = { ...req.headers };
       if (appId !== undefined) headers[recordedMarker] = '1';
       const upstream = request(
         { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },

@@ -13,20 +13,18 @@ const lookup: ResourceLookup = {
       ? { arn: secretArn, tags: { env: 'dev' } }
       : undefined;
   },
-  async instanceTags(id) {
+  async instanceTags(id): Promise<Record<string, string> | undefined> {
     return id === 'i-0dev' ? { env: 'dev' } : id === 'i-0bare' ? {} : undefined;
   },
   async instancesTargeted(targets) {
-    const all = [
+    const all: { instanceId: string; tags: Record<string, string> }[] = [
       { instanceId: 'i-0dev', tags: { env: 'dev' } },
       { instanceId: 'i-0dev2', tags: { env: 'dev', role: 'web' } },
       { instanceId: 'i-0prod', tags: { env: 'prod' } },
     ];
     return all.filter((i) =>
       targets.every(
-        (t) =>
-          t.key.startsWith('tag:') &&
-          t.values.includes((i.tags as Record<string, string>)[t.key.slice(4)] ?? ''),
+        (t) => t.key.startsWith('tag:') && t.values.includes(i.tags[t.key.slice(4)] ?? ''),
       ),
     );
   },

@@ -61,8 +61,9 @@ export async function teardown(): Promise<void> {
   try {
     if (recorder !== undefined && project !== undefined) {
       const complete = await completeRun(project, new Set(recorder.filesChecked()));
-      report = await recorder.finish(complete);
-      if (!complete) console.log('IAM coverage of the grants: not checked (not a complete run)');
+      const finished = await recorder.finish(complete);
+      console.log(finished.summary);
+      report = finished.report;
     }
   } finally {
     await recorder?.stop();
