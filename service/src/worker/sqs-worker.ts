@@ -22,6 +22,8 @@ export interface SqsWorkerOptions {
   readonly receiveWaitSeconds: number;
   readonly logger: Logger;
   readonly handle: (ctx: MessageContext) => Promise<HandlerOutcome>;
+  /** The pause after failed receives, shared by the consumers (default: 1 s doubling to 30 s). */
+  readonly backoff?: ReceiveBackoff;
 }
 
 export interface SqsWorker {
@@ -48,7 +50,7 @@ class Stopping extends Error {
 export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   const { sqs, logger } = options;
   const stopping = new AbortController();
-  const backoff = new ReceiveBackoff();
+  const backoff = options.backoff ?? new ReceiveBackoff();
   let inFlight = 0;
   let idle: (() => void) | undefined;
 

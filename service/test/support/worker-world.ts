@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { SecretValue } from '../../src/domain/secret-value.ts';
@@ -20,6 +21,11 @@ export const certA = readFileSync(new URL('./fixtures/cert-a.pem', import.meta.u
 export const certB = readFileSync(new URL('./fixtures/cert-b.pem', import.meta.url), 'utf8');
 export const arnA =
   'arn:aws:acm:us-east-1:123456789012:certificate/aaaaaaaa-1111-2222-3333-444444444444';
+/** A certificate's serial as DescribeCertificate returns it (`0a:1b:…`). */
+export function acmSerial(pem: string): string {
+  return (new X509Certificate(pem).serialNumber.toLowerCase().match(/../g) ?? []).join(':');
+}
+
 export const encryptedKey =
   '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFAKE\n-----END ENCRYPTED PRIVATE KEY-----\n';
 
@@ -98,7 +104,8 @@ export function workerWorld(settings: Partial<WorkerSettings> = {}) {
   });
   const certificates = new FakeCertificateAuthority();
   certificates.add(
-    { arn: arnA, serial: '01' },
+    // As ACM's DescribeCertificate writes it: colon-separated hex.
+    { arn: arnA, serial: acmSerial(certA) },
     { certificate: certA, chain: certB, encryptedPrivateKey: new SecretValue(encryptedKey) },
   );
   const deps = {

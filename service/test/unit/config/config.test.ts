@@ -56,7 +56,44 @@ describe('config', () => {
       /actions must be/,
     ],
     [{ POLL_INITIAL_SECONDS: '10', POLL_MAX_SECONDS: '5' }, /POLL_MAX_SECONDS must be at least/],
+    [
+      { TARGET_TAG_KEYS: 'env,a+b' },
+      /TARGET_TAG_KEYS: "a\+b" is not a tag key a Run Command target/,
+    ],
+    [{ TARGET_TAG_KEYS: 'aws:env' }, /TARGET_TAG_KEYS: "aws:env"/],
+    [{ TARGET_TAG_KEYS: ' , ' }, /TARGET_TAG_KEYS must name at least one/],
+    [{ ALLOWED_RELOAD_COMMANDS: 'nginx' }, /ALLOWED_RELOAD_COMMANDS must be a JSON list/],
+    [
+      { ALLOWED_RELOAD_COMMANDS: '["nginx -s reload"]' },
+      /ALLOWED_RELOAD_COMMANDS\[0\] must be an absolute path/,
+    ],
+    [{ ALLOWED_RELOAD_COMMANDS: '["/usr/sbin/nginx; id"]' }, /ALLOWED_RELOAD_COMMANDS\[0\]/],
+    [{ AGENT_WAIT_SECONDS: '-1' }, /AGENT_WAIT_SECONDS must be an integer/],
   ])('rejects %o with a clear message', (env, message) => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+  });
+
+  it('reads the deployment policy: target tag keys (default env) and reload commands (default none)', () => {
+    expect(loadConfig(base).policy).toEqual({ targetTagKeys: ['env'], allowedReloadCommands: [] });
+    expect(loadConfig(base).worker.agentWaitSeconds).toBe(900);
+    expect(
+      loadConfig({
+        ...base,
+        TARGET_TAG_KEYS: 'env, team',
+        ALLOWED_RELOAD_COMMANDS: '["/usr/sbin/nginx   -s reload"]',
+      }).policy,
+    ).toEqual({
+      targetTagKeys: ['env', 'team'],
+      allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
+    });
+  });
+
+  it('accepts the install-options action in principal rules', () => {
+    const c = loadConfig({
+      ...base,
+      AUTH_PRINCIPALS:
+        '[{"principal":"arn:aws:iam::123456789012:role/ops","actions":["deploy","install-options"],"targets":["env=*"]}]',
+    });
+    expect(c.auth.principals[0]?.actions).toEqual(['deploy', 'install-options']);
   });
 });

@@ -1,0 +1,126 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/logging/logger.ts';
+import type { MessageContext } from '../../../src/worker/handler-outcome.ts';
+import { ReceiveBackoff } from '../../../src/worker/receive-backoff.ts';
+import { createSqsWorker } from '../../../src/worker/sqs-worker.ts';
+
+interface Call {
+  readonly name: string;
+  readonly input: Record<string, unknown>;
+}
+
+/** SQS as sqs-consumer sees it: receives answered by the test, every call recorded. */
+class ScriptedSqs {
+  readonly calls: Call[] = [];
+  readonly pending: ((output: unknown) => void)[] = [];
+  receive: () => Promise<unknown> = () =>
+    new Promise((resolve) => {
+      this.pending.push(resolve);
+    });
+
+  async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+    this.calls.push({ name: command.constructor.name, input: command.input });
+    if (command.constructor.name === 'ReceiveMessageCommand') return this.receive();
+    return {};
+  }
+
+  named(name: string): Call[] {
+    return this.calls.filter((c) => c.name === name);
+  }
+}
+
+function logCapture() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger('info', {
+    write: (line: string) => {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  });
+  return { lines, logger };
+}
+
+function aWorker(
+  sqs: ScriptedSqs,
+  handle: (ctx: MessageContext) => Promise<never>,
+  concurrency = 1,
+) {
+  const { lines, logger } = logCapture();
+  const worker = createSqsWorker({
+    sqs: sqs as unknown as SQSClient,
+    queueUrl: 'http://sqs.local/123456789012/jobs',
+    deadLetterQueueUrl: 'http://sqs.local/123456789012/jobs-dlq',
+    concurrency,
+    visibilityTimeoutSeconds: 60,
+    receiveWaitSeconds: 20,
+    logger,
+    handle,
+    backoff: new ReceiveBackoff({ initialMs: 5, maxMs: 40 }),
+  });
+  return { worker, lines };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`never: ${what}`);
+    await sleep(5);
+  }
+}
+
+describe('stopping the worker', () => {
+  it('lets the long poll in flight finish and hands back what it brings, at once', async () => {
+    const sqs = new ScriptedSqs();
+    const handled: string[] = [];
+    const { worker, lines } = aWorker(sqs, async (ctx) => {
+      handled.push(ctx.messageId);
+      throw new Error('not expected');
+    });
+    worker.start();
+    await until(() => sqs.pending.length === 1, 'a long poll in flight');
+    const stopped = worker.stop(5000);
+    // The message SQS was already handing over arrives after stop() began.
+    sqs.pending[0]?.({
+      Messages: [{ MessageId: 'm-1', ReceiptHandle: 'rh-1', Body: '{}', Attributes: {} }],
+    });
+    await stopped;
+    expect(handled).toEqual([]);
+    expect(sqs.named('ChangeMessageVisibilityCommand').map((c) => c.input)).toEqual([
+      expect.objectContaining({ ReceiptHandle: 'rh-1', VisibilityTimeout: 0 }),
+    ]);
+    expect(sqs.named('DeleteMessageCommand')).toEqual([]);
+    // No new long poll starts once stopping.
+    expect(sqs.named('ReceiveMessageCommand')).toHaveLength(1);
+    expect(lines.map((l) => l.msg)).toContain('stopping: message handed back to the queue');
+  });
+});
+
+describe('receiving while SQS is unreachable', () => {
+  it('backs off and logs one line per failed round, not one per consumer and attempt', async () => {
+    const sqs = new ScriptedSqs();
+    sqs.receive = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), {
+        name: 'Error',
+        code: 'ECONNREFUSED',
+      });
+    };
+    const { worker, lines } = aWorker(
+      sqs,
+      async () => {
+        throw new Error('never');
+      },
+      4,
+    );
+    worker.start();
+    await sleep(400);
+    await worker.stop(1000);
+    const receives = sqs.named('ReceiveMessageCommand').length;
+    const errors = lines.filter((l) => l.level === 'error');
+    expect(errors.length).toBeGreaterThan(2);
+    expect(errors.every((l) => l.msg === errors[0]?.msg)).toBe(true);
+    expect(errors[0]?.msg).toMatch(/receiving from SQS failed; trying again in/);
+    // Four consumers fail every round, but each round is one line.
+    expect(receives).toBeGreaterThan(errors.length * 2);
+  });
+});
