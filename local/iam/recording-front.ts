@@ -72,57 +72,66 @@ export async function startRecordingFront(options: RecordingFrontOptions): Promi
   const target = new URL(options.target);
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
-      const body = await readBody(req);
-      const appId =
-        req.headers[recordedMarker] === undefined ? appIdOf(req.headers['user-agent']) : undefined;
-      let answered: ((answer: Buffer) => void) | undefined;
-      if (appId !== undefined) {
-        // Resolved before forwarding: tags and targets as they are when AWS would authorize.
-        const { operation, mapped, problem } = await mapCall(appId, req, body);
-        const answer = new Promise<Buffer>((resolve) => {
-          answered = resolve;
-        });
-        const base = { appId, operation, via: options.via };
-        options.record(
-          (async (): Promise<RecordedCall> => {
-            if (mapped === undefined) return { ...base, requests: [], problem: problem ?? '' };
-            if (mapped.resourceFromAnswer === undefined)
-              return { ...base, requests: mapped.requests };
-            return { ...base, requests: withResourceFromAnswer(mapped, await answer) };
-          })(),
-        );
-      }
-      // Headers as signed (Host included): the emulator checks signatures when a test asks it to.
-      const headers: OutgoingHttpHeaders = { ...req.headers };
-      if (appId !== undefined) headers[recordedMarker] = '1';
-      const upstream = request(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          const chunks: Buffer[] = [];
-          up.on('data', (chunk: Buffer) => {
-            if (answered !== undefined) chunks.push(chunk);
-            res.write(chunk);
-          });
-          up.on('end', () => {
-            answered?.(Buffer.concat(chunks));
-            res.end();
-          });
-          up.on('error', () => {
-            answered?.(Buffer.alloc(0));
-            res.destroy();
-          });
-        },
-      );
-      upstream.on('error', () => {
-        answered?.(Buffer.alloc(0));
-        if (!res.headersSent) res.writeHead(502);
-        res.end();
-      });
-      upstream.end(body);
-    })();
+    // A client that goes away mid-request (a killed process) ends this request, never the runner.
+    forward(req, res).catch(() => res.destroy());
   });
+
+  async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const appId =
+      req.headers[recordedMarker] === undefined ? appIdOf(req.headers['user-agent']) : undefined;
+    let answered: ((answer: Buffer) => void) | undefined;
+    if (appId !== undefined) {
+      // Resolved before forwarding: tags and targets as they are when AWS would authorize.
+      const { operation, mapped, problem } = await mapCall(appId, req, body);
+      const answer = new Promise<Buffer>((resolve) => {
+        answered = resolve;
+      });
+      const base = { appId, operation, via: options.via };
+      options.record(
+        (async (): Promise<RecordedCall> => {
+          if (mapped === undefined) return { ...base, requests: [], problem: problem ?? '' };
+          if (mapped.resourceFromAnswer === undefined)
+            return { ...base, requests: mapped.requests };
+          return { ...base, requests: withResourceFromAnswer(mapped, await answer) };
+        })(),
+      );
+    }
+    // Headers as signed (Host included): the emulator checks signatures when a test asks it to.
+    const headers: OutgoingHttpHeaders = { ...req.headers };
+    if (appId !== undefined) headers[recordedMarker] = '1';
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        const chunks: Buffer[] = [];
+        up.on('data', (chunk: Buffer) => {
+          if (answered !== undefined) chunks.push(chunk);
+          res.write(chunk);
+        });
+        up.on('end', () => {
+          answered?.(Buffer.concat(chunks));
+          res.end();
+        });
+        up.on('error', () => {
+          answered?.(Buffer.alloc(0));
+          res.destroy();
+        });
+        // Cut short: whatever arrived is the answer (a record never waits forever).
+        up.on('close', () => answered?.(Buffer.concat(chunks)));
+      },
+    );
+    upstream.on('error', () => {
+      answered?.(Buffer.alloc(0));
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    // The client gone (a long poll of a stopped worker): no reason to keep the upstream call.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    upstream.end(body);
+  }
 
   async function mapCall(
     appId: AppId,
