@@ -199,6 +199,11 @@ def _describe(original):
     def describe(self):
         result = original(self)
         detail = result["Certificate"]
+        # ACM writes the serial as colon-separated hex bytes ("0a:1b:…", as `aws acm
+        # describe-certificate` shows it); moto writes the decimal integer.
+        serial = f"{self._cert.serial_number:x}"
+        serial = serial.zfill(len(serial) + len(serial) % 2)
+        detail["Serial"] = ":".join(serial[i : i + 2] for i in range(0, len(serial), 2))
         detail["RenewalEligibility"] = "ELIGIBLE" if _eligible(self) else "INELIGIBLE"
         renewal = getattr(self, _RENEWAL, None)
         if renewal is not None:

@@ -5,7 +5,8 @@ import { TerminalError } from '../domain/errors.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
 import type { WorkerDeps, WorkerSettings } from './worker-deps.ts';
 
-/** Longest pause between two looks at an agent that is not online yet. */
+/** Shortest and longest pause between two looks at an agent that is not online yet. */
+const minLookSeconds = 2;
 const maxLookSeconds = 30;
 
 /** When a job on named servers stops waiting for their agents (epoch ms). */
@@ -78,5 +79,8 @@ export async function waitForAgents(
       ),
     );
   }
-  return later(Math.min(maxLookSeconds, Math.ceil(left / 1000)), message);
+  // Often at first (agents usually register within a minute or two), then less often.
+  const waited = (now.getTime() - Date.parse(d.createdAt)) / 1000;
+  const pause = Math.min(maxLookSeconds, Math.max(minLookSeconds, Math.ceil(waited / 4)));
+  return later(Math.min(pause, Math.ceil(left / 1000)), message);
 }
