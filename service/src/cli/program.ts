@@ -252,7 +252,10 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
       .requiredOption('--cert-arn <arn>', 'ACM certificate ARN')
       .requiredOption('--name <name>', 'certificate name used in installed file names')
       .requiredOption('--target <key=value>', 'tag of the servers, e.g. env=dev')
-      .option('--reload-command <command>', 'run on each server after installing')
+      .option(
+        '--reload-command <command>',
+        "absolute path and arguments run on each server after installing; must be in the service's ALLOWED_RELOAD_COMMANDS and each server's /etc/acm-cert-export/reload-commands",
+      )
       .option('--cert-dir <dir>', 'where the certificate files go')
       .option('--key-dir <dir>', 'where the key goes')
       .option('--owner <user>', 'owner of the installed files')
