@@ -35,7 +35,11 @@ beforeAll(async () => {
     stsEndpoint: endpoint,
     maxTokenAgeSeconds: 300,
     principals: [
-      { principal: alice.arn, actions: ['read' as const, 'deploy' as const], targets: ['env=dev'] },
+      {
+        principal: alice.arn,
+        actions: ['read' as const, 'deploy' as const, 'install-options' as const],
+        targets: ['env=dev'],
+      },
       { principal: bob.arn, actions: ['read' as const], targets: [] },
     ],
   };
@@ -142,7 +146,7 @@ describe('acm-cert-export (child process, standard credential chain)', () => {
       '--target',
       'env=dev',
       '--reload-command',
-      'systemctl reload nginx',
+      '/usr/sbin/nginx -s reload',
       '--wait',
       '--interval',
       '0.2',
@@ -155,7 +159,7 @@ describe('acm-cert-export (child process, standard credential chain)', () => {
     expect(run.stdout).toMatch(/Job \S+ {2}Succeeded/);
     expect(api.queue.messages.at(-1)).toMatchObject({
       requester: `arn:aws:iam::${account}:user/alice-cli`,
-      install: { reloadCommand: 'systemctl reload nginx' },
+      install: { reloadCommand: '/usr/sbin/nginx -s reload' },
     });
   });
 
