@@ -56,32 +56,46 @@ function reviewFor(grant: Grant, reviewed: readonly ReviewedGrant[]): ReviewedGr
   );
 }
 
-export function coverage(
+/** Every grant of every role in every mode, with the number of requests it allowed. */
+export function grantUsage(
   policies: StackPolicies,
   verdicts: readonly Verdict[],
-  reviewed: readonly ReviewedGrant[] = reviewedUnusedGrants,
-): CoverageFindings {
-  const used = new Set<string>();
+): (Grant & { readonly allowed: number })[] {
+  const counts = new Map<string, number>();
   for (const v of verdicts) {
     if (v.decision !== 'Allowed') continue;
-    for (const sid of v.allowedBy)
-      used.add(JSON.stringify([v.mode, v.role, sid, v.request.action]));
+    for (const sid of v.allowedBy) {
+      const key = JSON.stringify([v.mode, v.role, sid, v.request.action]);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
   }
-  const unused: Grant[] = [];
-  const reviewsApplied = new Set<ReviewedGrant>();
+  const grants: (Grant & { allowed: number })[] = [];
   for (const mode of apiModes) {
     for (const [role, rolePolicies] of Object.entries(policies[mode].roles) as [
       ServiceRole,
       NonNullable<StackPolicies[ApiMode]['roles'][ServiceRole]>,
     ][]) {
       for (const { sid, action } of grantsOf(rolePolicies)) {
-        const grant = { mode, role, sid, action };
-        if (used.has(JSON.stringify([mode, role, sid, action]))) continue;
-        const review = reviewFor(grant, reviewed);
-        if (review === undefined) unused.push(grant);
-        else reviewsApplied.add(review);
+        const allowed = counts.get(JSON.stringify([mode, role, sid, action])) ?? 0;
+        grants.push({ mode, role, sid, action, allowed });
       }
     }
+  }
+  return grants;
+}
+
+export function coverage(
+  policies: StackPolicies,
+  verdicts: readonly Verdict[],
+  reviewed: readonly ReviewedGrant[] = reviewedUnusedGrants,
+): CoverageFindings {
+  const unused: Grant[] = [];
+  const reviewsApplied = new Set<ReviewedGrant>();
+  for (const { allowed, ...grant } of grantUsage(policies, verdicts)) {
+    if (allowed > 0) continue;
+    const review = reviewFor(grant, reviewed);
+    if (review === undefined) unused.push(grant);
+    else reviewsApplied.add(review);
   }
   return { unused, staleReviews: reviewed.filter((r) => !reviewsApplied.has(r)) };
 }

@@ -5,9 +5,11 @@
  * the service attributed to the test file running at the time, and a small control server the
  * test files call (start of a file, check of a file) — see bed-hooks.ts for that side.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { coverage, formatCoverage } from './coverage.ts';
+import { dirname } from 'node:path';
+import { coverage, formatCoverage, grantUsage } from './coverage.ts';
 import { type EmulatorLookup, emulatorLookup } from './emulator-lookup.ts';
 import { PolicyEvaluator, type Verdict } from './evaluation.ts';
 import { type RecordedCall, type RecordingFront, startRecordingFront } from './recording-front.ts';
@@ -18,6 +20,8 @@ export interface IamRecorderOptions {
   readonly motoEndpoint: string;
   readonly policies: StackPolicies;
   readonly account: string;
+  /** Where finish() writes what the run was refused and which grants it used (JSON), if set. */
+  readonly usagePath?: string;
 }
 
 interface Entry {
@@ -191,9 +195,20 @@ export async function startIamRecorder(options: IamRecorderOptions): Promise<Iam
         if (report !== undefined) reports.push(report);
       }
       const refused = verdicts.filter((v) => v.decision !== 'Allowed').length;
+      if (options.usagePath !== undefined) {
+        mkdirSync(dirname(options.usagePath), { recursive: true });
+        const usage = {
+          complete,
+          calls: calls.length,
+          refused: verdicts.filter((v) => v.decision !== 'Allowed'),
+          grants: grantUsage(options.policies, verdicts),
+        };
+        writeFileSync(options.usagePath, `${JSON.stringify(usage, null, 2)}\n`);
+      }
       const summary =
         `IAM: ${calls.length} requests of the service recorded, ${verdicts.length} evaluations ` +
-        `(${refused} refused); coverage of the grants ${complete ? 'checked' : 'not checked (not a complete run)'}`;
+        `(${refused} refused); coverage of the grants ${complete ? 'checked' : 'not checked (not a complete run)'}` +
+        (options.usagePath === undefined ? '' : `; details in ${options.usagePath}`);
       return reports.length === 0 ? { summary } : { report: reports.join('\n\n'), summary };
     },
     filesChecked: () => [...checkedFiles],

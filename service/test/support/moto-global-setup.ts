@@ -1,9 +1,9 @@
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type IamRecorder, startIamRecorder } from '../../../local/iam/iam-recorder.ts';
 import { bedEnvironment, stackPolicies } from '../../../local/iam/stack-policies.ts';
 import { type MotoServer, startMoto } from '../../../local/moto/moto-server.ts';
-import { repoRoot } from '../../../local/paths.ts';
+import { repoRoot, stateDir } from '../../../local/paths.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,6 +32,7 @@ export async function setup(testProject: TestProject): Promise<void> {
     motoEndpoint: moto.endpoint,
     policies,
     account: bedEnvironment.account,
+    usagePath: join(stateDir, 'iam', 'last-run.json'),
   });
   testProject.provide('motoEndpoint', recorder.endpoint);
   testProject.provide('iamRecorder', recorder.control);
