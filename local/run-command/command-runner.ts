@@ -14,9 +14,11 @@ import {
   setInvocationStatus,
 } from './command-state.ts';
 import { type CommandDocument, defaultStepTimeoutSeconds } from './document.ts';
+import { passesEnvVarParameters } from './managed-nodes.ts';
 import { interpolate, parameterEnvironment } from './parameters.ts';
 import { concurrencyLimit } from './rate-control.ts';
 import { runScript, type ScriptOutcome, wait } from './script-process.ts';
+import { prepareServerRoot, type ReloadCommand, serverRoot } from './server-root.ts';
 import type { RunCommandTiming } from './timing.ts';
 
 export interface CommandRunnerContext {
@@ -25,6 +27,8 @@ export interface CommandRunnerContext {
   /** Environment every script gets (AWS endpoint, credentials, region, PATH…). */
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly region: string;
+  /** The reload commands every server allows (each server's allow-list and recorders). */
+  readonly reloadCommands: readonly ReloadCommand[];
   /** Aborted when the server stops: everything running is cancelled. */
   readonly shutdown: AbortSignal;
   readonly log: (line: string) => void;
@@ -37,10 +41,7 @@ export interface RunningCommand {
   readonly done: Promise<void>;
 }
 
-/** Where a stand-in server's files live: every path the script writes is under it. */
-export function serverRoot(stateDir: string, instanceId: string): string {
-  return join(stateDir, 'servers', instanceId);
-}
+export { serverRoot } from './server-root.ts';
 
 function stepTimeoutMs(
   context: CommandRunnerContext,
@@ -131,10 +132,18 @@ export function startCommand(
       HOME: join(agentDir, 'home'),
       AWS_SSM_INSTANCE_ID: invocation.instanceId,
       AWS_SSM_REGION_NAME: context.region,
-      ...parameterEnvironment(document, values),
+      // Agents before 3.3.2746.0 do not know interpolationType ENV_VAR: no SSM_* variable.
+      ...(passesEnvVarParameters(invocation.agentVersion)
+        ? parameterEnvironment(document, values)
+        : {}),
       ACM_CERT_EXPORT_ROOT: `${root}/`,
     };
     await mkdir(root, { recursive: true });
+    await prepareServerRoot(root, {
+      reloadCommands: context.reloadCommands,
+      reload: invocation.reload,
+      slowReloadMs: timing.slowReloadMs,
+    });
     await mkdir(env.HOME, { recursive: true });
     for (const [index, step] of document.steps.entries()) {
       const plugin = invocation.plugins[index] as PluginState;

@@ -2,7 +2,8 @@
  * The in-memory state of commands and their invocations, and the command status derived from
  * the invocations the way Run Command derives it.
  */
-import type { Behaviour, Target } from './targets.ts';
+import type { Behaviour, ReloadBehaviour } from './managed-nodes.ts';
+import type { Target } from './targets.ts';
 
 /** CommandInvocationStatus / CommandPluginStatus of the SSM API. */
 export type InvocationStatus =
@@ -42,6 +43,10 @@ export interface InvocationState {
   readonly instanceId: string;
   readonly instanceName: string;
   readonly behaviour: Behaviour;
+  /** The server's SSM Agent version: older agents pass no `SSM_*` parameter variables. */
+  readonly agentVersion: string;
+  /** What the server's allowed reload commands do (tag `standin:reload`). */
+  readonly reload: ReloadBehaviour;
   status: InvocationStatus;
   statusDetails: string;
   readonly plugins: PluginState[];

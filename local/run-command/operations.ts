@@ -1,6 +1,7 @@
 /**
  * The Run Command operations the stand-in answers itself: SendCommand, ListCommands,
- * ListCommandInvocations, GetCommandInvocation and CancelCommand.
+ * ListCommandInvocations, GetCommandInvocation and CancelCommand (and, from
+ * instance-information.ts, DescribeInstanceInformation).
  */
 import { randomUUID } from 'node:crypto';
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -15,6 +16,8 @@ import {
 } from './command-state.ts';
 import { commandView, getInvocationView, invocationView } from './command-views.ts';
 import { loadCommandDocument } from './document.ts';
+import { describeInstanceInformation } from './instance-information.ts';
+import { page } from './paging.ts';
 import { resolveParameters } from './parameters.ts';
 import { checkMaxConcurrency, checkMaxErrors, errorBudget } from './rate-control.ts';
 import { resolveInstanceIds, resolveTagTargets, type Target } from './targets.ts';
@@ -32,10 +35,12 @@ export interface OperationContext extends CommandRunnerContext {
   /** Clients pointed at moto. */
   readonly ssm: SSMClient;
   readonly ec2: EC2Client;
+  /** Now, epoch ms: when agents register (tests move it forward instead of waiting). */
+  readonly now: () => number;
 }
 
 type Input = Record<string, unknown>;
-type Operation = (input: Input, context: OperationContext) => Promise<unknown>;
+export type Operation = (input: Input, context: OperationContext) => Promise<unknown>;
 
 function readParameters(input: Input): Record<string, string[]> {
   const value = input.Parameters;
@@ -76,24 +81,8 @@ function commandOf(context: OperationContext, commandId: string | undefined): Co
   return command;
 }
 
-/** Pagination with an opaque token holding the offset. */
-function page<T>(items: T[], input: Input, maxLimit: number) {
-  const maxResults = optionalNumber(input, 'MaxResults') ?? maxLimit;
-  if (maxResults < 1 || maxResults > maxLimit) {
-    throw new SsmApiError('ValidationException', `MaxResults must be from 1 to ${maxLimit}`);
-  }
-  const token = optionalString(input, 'NextToken');
-  const start = token === undefined ? 0 : Number(Buffer.from(token, 'base64url').toString());
-  if (!Number.isInteger(start) || start < 0) {
-    throw new SsmApiError('InvalidNextToken', 'The specified token is not valid');
-  }
-  const slice = items.slice(start, start + maxResults);
-  const next = start + maxResults < items.length ? start + maxResults : undefined;
-  return {
-    slice,
-    ...(next === undefined ? {} : { NextToken: Buffer.from(String(next)).toString('base64url') }),
-  };
-}
+/** ListCommands and ListCommandInvocations: MaxResults 1 to 50, default 50. */
+const listBounds = { min: 1, max: 50, default: 50 };
 
 interface Filter {
   key: string;
@@ -168,9 +157,10 @@ const sendCommand: Operation = async (input, context) => {
 
   const document = await loadCommandDocument(context.ssm, documentName, documentVersion);
   const values = resolveParameters(document, sent);
+  const registration = { now: context.now(), registrationMs: context.timing.agentRegistrationMs };
   const instances = hasIds
-    ? await resolveInstanceIds(context.ec2, instanceIds)
-    : await resolveTagTargets(context.ec2, targets ?? []);
+    ? await resolveInstanceIds(context.ec2, instanceIds, registration)
+    : await resolveTagTargets(context.ec2, targets ?? [], registration);
 
   const commandId = randomUUID();
   const requestedAt = new Date();
@@ -179,6 +169,8 @@ const sendCommand: Operation = async (input, context) => {
     instanceId: instance.instanceId,
     instanceName: instance.instanceName,
     behaviour: instance.behaviour,
+    agentVersion: instance.agentVersion,
+    reload: instance.reload,
     status: 'Pending',
     statusDetails: 'Pending',
     plugins: document.steps.map((step) => ({
@@ -237,7 +229,7 @@ const listCommands: Operation = async (input, context) => {
       command.documentName,
     );
   });
-  const { slice, ...rest } = page(matching, input, 50);
+  const { slice, ...rest } = page(matching, input, listBounds);
   return { Commands: slice.map((c) => commandView(c, context.region, now)), ...rest };
 };
 
@@ -267,7 +259,7 @@ const listCommandInvocations: Operation = async (input, context) => {
       )
       .map((invocation) => ({ command, invocation })),
   );
-  const { slice, ...rest } = page(rows, input, 50);
+  const { slice, ...rest } = page(rows, input, listBounds);
   return {
     CommandInvocations: slice.map(({ command, invocation }) =>
       invocationView(command, invocation, details, context.region),
@@ -314,6 +306,7 @@ const cancelCommand: Operation = async (input, context) => {
 
 /** The operations the stand-in answers; every other SSM call is forwarded to moto. */
 export const operations: Readonly<Record<string, Operation>> = {
+  DescribeInstanceInformation: describeInstanceInformation,
   SendCommand: sendCommand,
   ListCommands: listCommands,
   ListCommandInvocations: listCommandInvocations,

@@ -1,8 +1,9 @@
 /**
  * A local stand-in for SSM Run Command: an HTTP server speaking the SSM JSON API that answers
- * SendCommand, ListCommands, ListCommandInvocations, GetCommandInvocation and CancelCommand
- * itself, running each command's script for real on local stand-in servers (one directory per
- * EC2 instance under `<stateDir>/servers/`), and forwards every other call to moto.
+ * SendCommand, ListCommands, ListCommandInvocations, GetCommandInvocation, CancelCommand and
+ * DescribeInstanceInformation itself, running each command's script for real on local stand-in
+ * servers (one directory per EC2 instance under `<stateDir>/servers/`; an instance is a managed
+ * node once its agent has registered), and forwards every other call to moto.
  *
  * Point the production SSM client at it with AWS_ENDPOINT_URL_SSM=<endpoint>.
  */
@@ -17,6 +18,7 @@ import type { RunningCommand } from './command-runner.ts';
 import { CommandStore } from './command-state.ts';
 import { forwardToMoto } from './forward-to-moto.ts';
 import { type OperationContext, operations } from './operations.ts';
+import { defaultReloadCommands, parseReloadCommands } from './server-root.ts';
 import { defaultTiming, type RunCommandTiming } from './timing.ts';
 import { parseJsonBody, readBody, sendError, sendResult, ssmOperation } from './wire.ts';
 
@@ -33,6 +35,16 @@ export interface RunCommandServerOptions {
   timing?: Partial<RunCommandTiming>;
   /** Extra or replaced environment variables for every script. */
   scriptEnv?: Record<string, string>;
+  /**
+   * Reload commands every stand-in server allows (default `defaultReloadCommands`): each is a
+   * line of the server's allow-list, with a recorder at `<root><argv0>` (see server-root.ts).
+   */
+  reloadCommands?: readonly string[];
+  /**
+   * Now, epoch ms, as the stand-in's agents see it: when they register and ping. Tests move it
+   * forward to let agents register without waiting; commands still run on real time.
+   */
+  clock?: () => number;
   /** Receives one line per notable event; silent when omitted. */
   log?: (line: string) => void;
 }
@@ -73,6 +85,8 @@ export async function startRunCommandServer(
   options: RunCommandServerOptions,
 ): Promise<RunCommandServer> {
   const region = options.region ?? 'us-east-1';
+  // Checked before anything starts: a bad command is a configuration error, said at once.
+  const reloadCommands = parseReloadCommands(options.reloadCommands ?? defaultReloadCommands);
   const stateDir = resolve(options.stateDir);
   await mkdir(join(stateDir, 'servers'), { recursive: true });
   const shutdown = new AbortController();
@@ -88,6 +102,8 @@ export async function startRunCommandServer(
     stateDir,
     baseEnv: scriptBaseEnv(options, region),
     region,
+    reloadCommands,
+    now: options.clock ?? Date.now,
     shutdown: shutdown.signal,
     log: options.log ?? (() => {}),
     store: new CommandStore(),

@@ -1,8 +1,7 @@
 /**
  * SendCommand targets, resolved through moto's EC2 as Run Command resolves managed nodes:
- * `InstanceIds` must name existing running instances; `Targets` select running instances by
- * tag (several keys AND, several values OR). The tag `standin:behaviour` sets how the stand-in
- * server behaves in tests.
+ * `InstanceIds` must name running instances whose agent has registered; `Targets` select the
+ * running, registered instances by tag (several keys AND, several values OR) and skip the rest.
  */
 import {
   DescribeInstancesCommand,
@@ -10,38 +9,32 @@ import {
   type Filter,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import { isTargetable, type ManagedNode, managedNodeOf } from './managed-nodes.ts';
 import { SsmApiError } from './wire.ts';
 
-/** `standin:behaviour` values; anything else (or no tag) is `normal`. */
-export type Behaviour = 'normal' | 'slow' | 'fail' | 'hang' | 'unreachable' | 'instant';
-
-export const behaviourTag = 'standin:behaviour';
-
-export interface TargetInstance {
-  readonly instanceId: string;
-  /** What AWS reports as InstanceName (the node's host name). */
-  readonly instanceName: string;
-  readonly behaviour: Behaviour;
-}
+export type TargetInstance = ManagedNode;
 
 export interface Target {
   readonly Key: string;
   readonly Values: readonly string[];
 }
 
-const behaviours: readonly Behaviour[] = ['slow', 'fail', 'hang', 'unreachable', 'instant'];
-
-function toTarget(instance: Instance): TargetInstance {
-  const tag = instance.Tags?.find((t) => t.Key === behaviourTag)?.Value;
-  const behaviour = behaviours.find((b) => b === tag) ?? 'normal';
-  return {
-    instanceId: instance.InstanceId ?? '',
-    instanceName: instance.PrivateDnsName ?? '',
-    behaviour,
-  };
+/** What decides whether an instance is a managed node yet. */
+export interface Registration {
+  /** Now, epoch ms, on the stand-in's clock. */
+  readonly now: number;
+  /** Default delay between LaunchTime and the agent's registration. */
+  readonly registrationMs: number;
 }
 
-async function describe(ec2: EC2Client, input: { InstanceIds?: string[]; Filters?: Filter[] }) {
+/** moto's account id: AWS names it in InvalidInstanceId messages. */
+export const emulatorAccountId = '123456789012';
+
+/** Every instance DescribeInstances returns for the input, across pages. */
+export async function describeInstances(
+  ec2: EC2Client,
+  input: { InstanceIds?: string[]; Filters?: Filter[] } = {},
+): Promise<Instance[]> {
   const found: Instance[] = [];
   let token: string | undefined;
   do {
@@ -67,24 +60,43 @@ function targetFilter(target: Target): Filter {
   );
 }
 
-/** Running instances matching every target; an empty list is not an error (No Instances In Tag). */
+/**
+ * Running, registered instances matching every target; an empty list is not an error
+ * (No Instances In Tag). Instances whose agent has not registered yet are not counted.
+ */
 export async function resolveTagTargets(
   ec2: EC2Client,
   targets: readonly Target[],
+  registration: Registration,
 ): Promise<TargetInstance[]> {
   if (targets.length === 0 || targets.length > 5) {
     throw new SsmApiError('ValidationException', 'Targets must hold 1 to 5 targets');
   }
   const filters = targets.map(targetFilter);
   filters.push({ Name: 'instance-state-name', Values: ['running'] });
-  const instances = await describe(ec2, { Filters: filters });
-  return instances.map(toTarget).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  const instances = await describeInstances(ec2, { Filters: filters });
+  return instances
+    .map((instance) => managedNodeOf(instance, registration.registrationMs))
+    .filter((node) => isTargetable(node, registration.now))
+    .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
 }
 
-/** The named instances, in the order given; all must exist and be running (InvalidInstanceId). */
+/** AWS's answer for instance ids it cannot send to (checked against a recorded AWS answer). */
+function notInValidState(ids: readonly string[]): SsmApiError {
+  return new SsmApiError(
+    'InvalidInstanceId',
+    `Instances [[${ids.join(', ')}]] not in a valid state for account ${emulatorAccountId}`,
+  );
+}
+
+/**
+ * The named instances, in the order given; all must exist, run and have a registered agent
+ * (InvalidInstanceId otherwise).
+ */
 export async function resolveInstanceIds(
   ec2: EC2Client,
   instanceIds: readonly string[],
+  registration: Registration,
 ): Promise<TargetInstance[]> {
   const ids = [...new Set(instanceIds)];
   if (ids.length === 0 || ids.length > 50) {
@@ -92,26 +104,18 @@ export async function resolveInstanceIds(
   }
   let instances: Instance[];
   try {
-    instances = await describe(ec2, { InstanceIds: ids });
+    instances = await describeInstances(ec2, { InstanceIds: ids });
   } catch (error) {
     const code = (error as { name?: string }).name ?? '';
-    if (code.startsWith('InvalidInstanceID')) {
-      throw new SsmApiError(
-        'InvalidInstanceId',
-        `Instances [${ids.join(', ')}] not in a valid state`,
-      );
-    }
+    if (code.startsWith('InvalidInstanceID')) throw notInValidState(ids);
     throw error;
   }
-  const running = new Map(
-    instances.filter((i) => i.State?.Name === 'running').map((i) => [i.InstanceId, i]),
-  );
-  const missing = ids.filter((id) => !running.has(id));
-  if (missing.length > 0) {
-    throw new SsmApiError(
-      'InvalidInstanceId',
-      `Instances [[${missing.join(', ')}]] not in a valid state for account`,
-    );
+  const targetable = new Map<string, TargetInstance>();
+  for (const instance of instances) {
+    const node = managedNodeOf(instance, registration.registrationMs);
+    if (isTargetable(node, registration.now)) targetable.set(node.instanceId, node);
   }
-  return ids.map((id) => toTarget(running.get(id) as Instance));
+  const missing = ids.filter((id) => !targetable.has(id));
+  if (missing.length > 0) throw notInValidState(missing);
+  return ids.map((id) => targetable.get(id) as TargetInstance);
 }

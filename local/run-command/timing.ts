@@ -15,6 +15,15 @@ export interface RunCommandTiming {
   slowMs: number;
   /** Cancel and timeouts send SIGTERM to the script's process group, then SIGKILL after this. */
   killGraceMs: number;
+  /**
+   * How long after an instance's LaunchTime its SSM Agent registers (the tag
+   * `standin:agent-registers-after-ms` overrides it per instance). Until then the instance is
+   * not a managed node: SendCommand by InstanceIds answers InvalidInstanceId, tag targets skip
+   * it, DescribeInstanceInformation does not list it. On AWS this is often more than a minute.
+   */
+  agentRegistrationMs: number;
+  /** Tag `standin:reload=slow`: how long the server's recorded reload command runs. */
+  slowReloadMs: number;
   /** Overrides the document step's timeoutSeconds (execution timeout) when set. */
   executionTimeoutMs?: number;
   /** Overrides SendCommand's TimeoutSeconds (delivery timeout) when set. */
@@ -27,4 +36,10 @@ export const defaultTiming: RunCommandTiming = {
   noInstancesSettleMs: 300,
   slowMs: 3000,
   killGraceMs: 2000,
+  // 0: agents register at once. The local run, the benchmarks and most tests start servers and
+  // deploy to them straight away, and would otherwise wait a minute for nothing they test; the
+  // tests of the registration gap ask for it (this option, the tag, and a clock they move).
+  agentRegistrationMs: 0,
+  // Long enough that a test can cancel or stop a reload while it runs, even on a loaded machine.
+  slowReloadMs: 60_000,
 };

@@ -11,6 +11,7 @@ import { aScriptFixture, type ScriptFixture } from '../../../ssm/test/support/fi
 import { installParameters } from '../../../ssm/test/support/install-script.ts';
 import { aLeaf } from '../../../ssm/test/support/pki.ts';
 import { repoRoot } from '../../paths.ts';
+import { serverRoot } from '../../run-command/server-root.ts';
 import { createInstallDocument, pollUntil } from '../support/stand-in.ts';
 
 let fx: ScriptFixture;
@@ -51,28 +52,38 @@ describe('node local/run-command/run.ts', () => {
     );
     const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
     const endpoint = await endpointOf(child);
-
     const { ssm, ec2 } = testClients(testAwsConfig({ AWS_ENDPOINT_URL_SSM: endpoint }));
-    await createInstallDocument(ssm);
-    const server = await anInstance(ec2);
-    const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
-    const parameters = installParameters(leaf, fx.secret, { ReloadCommand: 'sleep 43' });
-    await ssm.send(
-      new SendCommandCommand({
-        DocumentName: documentName,
-        InstanceIds: [server],
-        Parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, [v]])),
-      }),
-    );
-    const ps = () => execFileSync('ps', ['-eo', 'args']).toString();
-    await pollUntil(
-      async () => ps(),
-      (text) => text.includes('sleep 43'),
-    );
+    try {
+      await createInstallDocument(ssm);
+      // Its recorded reload runs long: the script is still running when the stand-in stops.
+      const server = await anInstance(ec2, { tags: { 'standin:reload': 'slow' } });
+      const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+      const parameters = installParameters(leaf, await fx.secretFor(leaf), {
+        ReloadCommand: '/usr/sbin/nginx -s reload',
+      });
+      await ssm.send(
+        new SendCommandCommand({
+          DocumentName: documentName,
+          InstanceIds: [server],
+          Parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, [v]])),
+        }),
+      );
+      const root = serverRoot(stateDir, server);
+      const running = (what: string) =>
+        execFileSync('ps', ['-eo', 'args']).toString().includes(what);
+      await pollUntil(
+        async () => running(`stand-in-slow-reload ${root}`),
+        (reloading) => reloading,
+      );
 
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(ps()).not.toContain('sleep 43');
-    ssm.destroy();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      // Nothing of the server is left running: neither the script nor its reload.
+      expect(running(root)).toBe(false);
+    } finally {
+      // Never leave the stand-in running when the test failed half-way.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      ssm.destroy();
+    }
   });
 });

@@ -15,7 +15,10 @@ import { testClients } from '../../../service/test/support/aws.ts';
 import { anInstance } from '../../../service/test/support/builders/instances.ts';
 import { documentName, stepName } from '../../../ssm/build-document.ts';
 import { aScriptFixture, type ScriptFixture } from '../../../ssm/test/support/fixture.ts';
-import { installParameters } from '../../../ssm/test/support/install-script.ts';
+import {
+  type ExportSecretRef,
+  installParameters,
+} from '../../../ssm/test/support/install-script.ts';
 import { aLeaf, type TestLeaf } from '../../../ssm/test/support/pki.ts';
 import { aStandIn, createInstallDocument, pollUntil, type StandIn } from '../support/stand-in.ts';
 
@@ -23,11 +26,13 @@ const { ec2 } = testClients();
 let standIn: StandIn;
 let fx: ScriptFixture;
 let leaf: TestLeaf;
+/** The secret version holding leaf's key and passphrase. */
+let secret: ExportSecretRef;
 
 /** SendCommand's Parameters for the install document. */
 function parameters(overrides: Record<string, string> = {}): Record<string, string[]> {
   return Object.fromEntries(
-    Object.entries(installParameters(leaf, fx.secret, overrides)).map(([k, v]) => [k, [v]]),
+    Object.entries(installParameters(leaf, secret, overrides)).map(([k, v]) => [k, [v]]),
   );
 }
 
@@ -35,6 +40,7 @@ beforeAll(async () => {
   standIn = await aStandIn();
   fx = await aScriptFixture();
   leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+  secret = await fx.secretFor(leaf);
   await createInstallDocument(standIn.ssm);
 });
 afterAll(async () => {
@@ -140,7 +146,7 @@ describe('the Run Command stand-in with the production SSM client', () => {
             DocumentName: documentName,
             InstanceIds: [server],
             Parameters: Object.fromEntries(
-              Object.entries(installParameters(l, fx.secret)).map(([k, v]) => [k, [v]]),
+              Object.entries(installParameters(l, await fx.secretFor(l))).map(([k, v]) => [k, [v]]),
             ),
           }),
         )
@@ -189,7 +195,7 @@ describe('SendCommand checks like AWS', () => {
     ['CertDir', '/etc/$(id)'],
     ['ReloadCommand', 'systemctl reload nginx; rm -rf /'],
     ['ReloadCommand', "sh -c 'id'"],
-    ['PassphraseSecretId', 'prod/db-password'],
+    ['SecretId', 'prod/db-password'],
     ['Force', 'yes'],
   ])('refuses %s = %j with InvalidParameters', async (name, value) => {
     await expect(send({ Parameters: parameters({ [name]: value }) })).rejects.toMatchObject({

@@ -9,8 +9,10 @@ import { buildDocument, documentName } from '../../../ssm/build-document.ts';
 import { recordedEndpoint } from '../../iam/bed-hooks.ts';
 import {
   type RunCommandServer,
+  type RunCommandServerOptions,
   startRunCommandServer,
 } from '../../run-command/run-command-server.ts';
+import { type ReloadRecord, readReloadLog, serverRoot } from '../../run-command/server-root.ts';
 import type { RunCommandTiming } from '../../run-command/timing.ts';
 
 /** Short timings so that the suite stays fast; AWS-like ordering is kept. */
@@ -27,15 +29,26 @@ export interface StandIn {
   readonly stateDir: string;
   /** The production SSM client, configured by AWS_ENDPOINT_URL_SSM=<stand-in>. */
   readonly ssm: SSMClient;
+  /** Where a stand-in server's files are (`ACM_CERT_EXPORT_ROOT` of its scripts). */
+  rootOf(instanceId: string): string;
+  /** The reload commands the server ran (its recorders' log), oldest first. */
+  reloadsOf(instanceId: string): Promise<ReloadRecord[]>;
   stop(): Promise<void>;
 }
 
-export async function aStandIn(timing: Partial<RunCommandTiming> = {}): Promise<StandIn> {
+/** Server options a test may set besides the timing. */
+export type StandInOptions = Pick<RunCommandServerOptions, 'clock' | 'reloadCommands'>;
+
+export async function aStandIn(
+  timing: Partial<RunCommandTiming> = {},
+  options: StandInOptions = {},
+): Promise<StandIn> {
   const stateDir = await mkdtemp(join(tmpdir(), 'run-command-test-'));
   const started = await startRunCommandServer({
     motoEndpoint: inject('motoEndpoint'),
     stateDir,
     timing: { ...testTiming, ...timing },
+    ...options,
   });
   // Behind the IAM recorder's front (local/iam): the service's SSM requests are evaluated too.
   const front = await recordedEndpoint(started.endpoint, { via: 'run-command' });
@@ -51,10 +64,26 @@ export async function aStandIn(timing: Partial<RunCommandTiming> = {}): Promise<
     server,
     stateDir,
     ssm,
+    rootOf: (instanceId) => serverRoot(stateDir, instanceId),
+    reloadsOf: (instanceId) => readReloadLog(stateDir, instanceId),
     async stop() {
       await server.stop();
       ssm.destroy();
       await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A clock that runs with real time and that a test moves forward: the stand-in's agents
+ * register when it says so, without the test waiting a minute.
+ */
+export function aMovableClock() {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance(ms: number) {
+      offset += ms;
     },
   };
 }
@@ -67,6 +96,42 @@ export async function createInstallDocument(ssm: SSMClient): Promise<void> {
       Content: buildDocument(),
       DocumentType: 'Command',
       DocumentFormat: 'YAML',
+    }),
+  );
+}
+
+/**
+ * A small Command document for tests about targeting and agents rather than installing: its one
+ * step prints the `SSM_*` variables it got (the ENV_VAR parameter `Message`), one per line.
+ */
+export const probeDocumentName = 'StandIn-Probe';
+
+export async function createProbeDocument(ssm: SSMClient): Promise<void> {
+  const content = {
+    schemaVersion: '2.2',
+    description: 'Prints the SSM_* variables the step sees.',
+    parameters: {
+      Message: {
+        type: 'String',
+        default: 'hello',
+        interpolationType: 'ENV_VAR',
+        allowedPattern: '^[a-z]{1,20}$',
+      },
+    },
+    mainSteps: [
+      {
+        action: 'aws:runShellScript',
+        name: 'probe',
+        inputs: { runCommand: ['env | grep "^SSM_" | sort', 'echo "probe done"'] },
+      },
+    ],
+  };
+  await ssm.send(
+    new CreateDocumentCommand({
+      Name: probeDocumentName,
+      Content: JSON.stringify(content),
+      DocumentType: 'Command',
+      DocumentFormat: 'JSON',
     }),
   );
 }

@@ -12,6 +12,8 @@ function anInvocation(status: string, details = status): InvocationState {
     instanceId: `i-${Math.random().toString(16).slice(2, 10)}`,
     instanceName: '',
     behaviour: 'normal',
+    agentVersion: '3.3.4364.0',
+    reload: 'record',
     status: status as InvocationState['status'],
     statusDetails: details,
     plugins: [],

@@ -45,21 +45,26 @@ describe('MaxConcurrency and MaxErrors', () => {
 
 describe('SendCommand parameters against the install document', () => {
   const document = parseCommandDocument('Install-ACMCertificate', '1', buildDocument());
-  const required = {
-    CertName: ['web'],
-    Certificate: ['QUJD'],
-    CertificateChain: ['QUJD'],
-    EncryptedPrivateKey: ['QUJD'],
-    PassphraseSecretId: ['acm-passphrase/web'],
-    PassphraseVersionId: ['3f1c2a9e-1b2c-4d5e-8f90-123456789abc'],
-  };
+  // A value for each required parameter that its allowedPattern accepts, whatever it is named.
+  const samples = ['web', 'QUJD', 'acm-passphrase/web', '3f1c2a9e-1b2c-4d5e-8f90-123456789abc'];
+  const required = Object.fromEntries(
+    Object.entries(document.parameters)
+      .filter(([, spec]) => spec.default === undefined)
+      .map(([name, spec]) => {
+        const pattern = new RegExp(spec.allowedPattern ?? '');
+        const sample = samples.find((value) => pattern.test(value));
+        if (sample === undefined) throw new Error(`no sample value fits parameter ${name}`);
+        return [name, [sample]];
+      }),
+  );
 
   it('fills in the defaults and passes every value as SSM_<Name>', () => {
     const values = resolveParameters(document, required);
     expect(values.CertDir).toEqual(['/etc/ssl/certs']);
     expect(values.ReloadCommand).toEqual(['']);
     const env = parameterEnvironment(document, values);
-    expect(Object.keys(env)).toHaveLength(13);
+    // Every parameter of the install document is an ENV_VAR one.
+    expect(Object.keys(env)).toHaveLength(Object.keys(document.parameters).length);
     expect(env.SSM_CertName).toBe('web');
     expect(env.SSM_Force).toBe('false');
   });
