@@ -1,6 +1,7 @@
 /**
  * Runs the Run Command stand-in for manual use and for the local run:
- * `node local/run-command/run.ts --moto http://127.0.0.1:5000 [--port 5001] [--state-dir DIR]`.
+ * `node local/run-command/run.ts --moto http://127.0.0.1:5000 [--port 5001] [--state-dir DIR]
+ * [--agent-registration-ms MS]`.
  * Prints the endpoint; Ctrl-C or SIGTERM cancels running scripts and stops it.
  */
 
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'state-dir': { type: 'string' },
     region: { type: 'string' },
+    'agent-registration-ms': { type: 'string' },
   },
 });
 const motoEndpoint = values.moto ?? process.env.AWS_ENDPOINT_URL;
@@ -27,12 +29,24 @@ if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
   console.error(`--port must be a TCP port number, got "${values.port}"`);
   process.exit(2);
 }
+const registration = values['agent-registration-ms'];
+const agentRegistrationMs = registration === undefined ? undefined : Number(registration);
+if (
+  registration !== undefined &&
+  !(/^[0-9]+$/.test(registration) && Number.isSafeInteger(agentRegistrationMs))
+) {
+  console.error(
+    `--agent-registration-ms must be a whole number of milliseconds, got "${registration}"`,
+  );
+  process.exit(2);
+}
 const stateDir = values['state-dir'] ?? join(defaultStateDir, 'run-command');
 const server = await startRunCommandServer({
   motoEndpoint,
   stateDir,
   ...(port === undefined ? {} : { port }),
   ...(values.region === undefined ? {} : { region: values.region }),
+  ...(agentRegistrationMs === undefined ? {} : { timing: { agentRegistrationMs } }),
   log: (line) => console.log(line),
 });
 console.log(`Run Command stand-in listening on ${server.endpoint} (moto ${motoEndpoint})`);
