@@ -228,34 +228,29 @@ export class DynamoDbMappingStore implements MappingStore {
   async recordWhileLocked(key: MappingKey, jobId: string, update: MappingUpdate): Promise<boolean> {
     const { sets, values } = updateParts(update);
     if (sets.length === 0) return true;
-    try {
-      await withRetry(() =>
-        this.#db.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: keyOf(key),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: 'LockJobId = :job',
-            ExpressionAttributeValues: { ...values, ':job': jobId },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.#asHolder(key, jobId, `SET ${sets.join(', ')}`, values);
   }
 
   async releaseLock(key: MappingKey, jobId: string, update: MappingUpdate = {}): Promise<boolean> {
     const { sets, values } = updateParts(update);
+    const set = sets.length > 0 ? `SET ${sets.join(', ')} ` : '';
+    return this.#asHolder(key, jobId, `${set}REMOVE LockJobId, LockUntil`, values);
+  }
+
+  /** An update only the lock's holder may make; false when `jobId` no longer holds it. */
+  async #asHolder(
+    key: MappingKey,
+    jobId: string,
+    updateExpression: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
     try {
       await withRetry(() =>
         this.#db.send(
           new UpdateCommand({
             TableName: this.#table,
             Key: keyOf(key),
-            UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE LockJobId, LockUntil`,
+            UpdateExpression: updateExpression,
             ConditionExpression: 'LockJobId = :job',
             ExpressionAttributeValues: { ...values, ':job': jobId },
           }),

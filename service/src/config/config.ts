@@ -162,18 +162,26 @@ function url(env: Env, name: string, fallback?: string): string {
   return value;
 }
 
-function principals(env: Env): PrincipalRule[] {
-  const raw = optional(env, 'AUTH_PRINCIPALS');
+/** A setting holding a JSON array; `[]` when unset. `example` shows the shape in the error. */
+function jsonList(env: Env, name: string, example: string): unknown[] {
+  const raw = optional(env, name);
   if (raw === undefined) return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigError(
-      'AUTH_PRINCIPALS must be JSON: [{"principal":"arn:...","actions":["read","deploy"],"targets":["env=dev"]}]',
-    );
+    throw new ConfigError(`${name} must be JSON: ${example}`);
   }
-  if (!Array.isArray(parsed)) throw new ConfigError('AUTH_PRINCIPALS must be a JSON array');
+  if (!Array.isArray(parsed)) throw new ConfigError(`${name} must be a JSON array: ${example}`);
+  return parsed;
+}
+
+function principals(env: Env): PrincipalRule[] {
+  const parsed = jsonList(
+    env,
+    'AUTH_PRINCIPALS',
+    '[{"principal":"arn:...","actions":["read","deploy"],"targets":["env=dev"]}]',
+  );
   return parsed.map((entry, i) => {
     const where = `AUTH_PRINCIPALS[${i}]`;
     if (typeof entry !== 'object' || entry === null)
@@ -225,17 +233,8 @@ function targetTagKeys(env: Env): string[] {
 const reloadCommand = new RegExp(installOptionPatterns.reloadCommand);
 
 function allowedReloadCommands(env: Env): string[] {
-  const raw = optional(env, 'ALLOWED_RELOAD_COMMANDS');
-  if (raw === undefined) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(
-      'ALLOWED_RELOAD_COMMANDS must be a JSON list of commands: ["/usr/sbin/nginx -s reload"]',
-    );
-  }
-  if (!Array.isArray(parsed) || !parsed.every((c) => typeof c === 'string')) {
+  const parsed = jsonList(env, 'ALLOWED_RELOAD_COMMANDS', '["/usr/sbin/nginx -s reload"]');
+  if (!parsed.every((c) => typeof c === 'string')) {
     throw new ConfigError('ALLOWED_RELOAD_COMMANDS must be a JSON list of strings');
   }
   return parsed.map((command, i) => {

@@ -27,6 +27,6 @@ beforeAll(async () => {
 // Registered first, so it runs after the file's own afterAll hooks (they run in reverse order):
 // requests made while the file stops its stand-ins and processes are checked too.
 afterAll(async () => {
-  const report = await checkFile(recorder, currentFile());
+  const { report } = await checkFile(recorder, currentFile());
   if (report !== undefined) throw new Error(report);
 });

@@ -148,6 +148,22 @@ export function workerWorld(settings: Partial<WorkerSettings> = {}) {
   };
 }
 
+/**
+ * Makes the worker die right after SendCommand, once: the write of the Running state fails as
+ * if the process were killed between the call and the record.
+ */
+export function crashOnceAfterSendCommand(w: ReturnType<typeof workerWorld>): void {
+  const realSave = w.deployments.save.bind(w.deployments);
+  let crashed = false;
+  w.deployments.save = async (next) => {
+    if (next.status === 'Running' && !crashed) {
+      crashed = true;
+      throw new Error('process killed');
+    }
+    return realSave(next);
+  };
+}
+
 export function aDeployMessage(overrides: Record<string, unknown> = {}) {
   return {
     type: 'deploy',

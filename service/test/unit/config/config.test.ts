@@ -62,7 +62,7 @@ describe('config', () => {
     ],
     [{ TARGET_TAG_KEYS: 'aws:env' }, /TARGET_TAG_KEYS: "aws:env"/],
     [{ TARGET_TAG_KEYS: ' , ' }, /TARGET_TAG_KEYS must name at least one/],
-    [{ ALLOWED_RELOAD_COMMANDS: 'nginx' }, /ALLOWED_RELOAD_COMMANDS must be a JSON list/],
+    [{ ALLOWED_RELOAD_COMMANDS: 'nginx' }, /ALLOWED_RELOAD_COMMANDS must be JSON/],
     [
       { ALLOWED_RELOAD_COMMANDS: '["nginx -s reload"]' },
       /ALLOWED_RELOAD_COMMANDS\[0\] must be an absolute path/,

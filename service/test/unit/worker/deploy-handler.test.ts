@@ -6,6 +6,7 @@ import {
   aDeployMessage,
   anInvocation,
   arnA,
+  crashOnceAfterSendCommand,
   encryptedKey,
   progress,
   summaryLine,
@@ -283,16 +284,8 @@ describe('deploy handler after a crash', () => {
   it('finds a command sent just before a crash by its comment instead of sending again', async () => {
     const w = workerWorld();
     w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
-    // First pickup crashes right after SendCommand: make saving the Running state fail once.
-    const realSave = w.deployments.save.bind(w.deployments);
-    let failRunning = true;
-    w.deployments.save = async (next) => {
-      if (next.status === 'Running' && failRunning) {
-        failRunning = false;
-        throw new Error('process killed');
-      }
-      return realSave(next);
-    };
+    // The first pickup dies right after SendCommand.
+    crashOnceAfterSendCommand(w);
     const first = await w.deliver(aDeployMessage(), 'msg-1', 1);
     expect(first).toMatchObject({ kind: 'later' });
     expect(w.commands.sent).toHaveLength(1);

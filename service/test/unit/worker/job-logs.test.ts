@@ -3,6 +3,7 @@ import {
   aDeployMessage,
   anInvocation,
   arnA,
+  crashOnceAfterSendCommand,
   progress,
   workerWorld,
 } from '../../support/worker-world.ts';
@@ -17,15 +18,8 @@ describe('the job log tells the truth', () => {
   it('says a resumed job found the command sent before the crash, and never "sent" twice', async () => {
     const w = workerWorld();
     w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
-    const realSave = w.deployments.save.bind(w.deployments);
-    let failRunning = true;
-    w.deployments.save = async (next) => {
-      if (next.status === 'Running' && failRunning) {
-        failRunning = false;
-        throw new Error('process killed');
-      }
-      return realSave(next);
-    };
+    // The first pickup dies right after SendCommand.
+    crashOnceAfterSendCommand(w);
     await w.deliver(aDeployMessage(), 'msg-1', 1);
     await w.deliver(aDeployMessage(), 'msg-1', 2);
     const messages = lines(w).map((l) => l.msg);
