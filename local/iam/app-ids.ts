@@ -59,3 +59,19 @@ export function appIdOf(userAgent: string | undefined): AppId | undefined {
   }
   return undefined;
 }
+
+/**
+ * A stand-in server's own AWS calls (the AWS CLI in the install script), when the stand-in names
+ * the server in them: `AWS_SDK_UA_APP_ID=acm-cert-export-server.<instance-id>` puts
+ * `app/acm-cert-export-server.<instance-id>` in the User-Agent. Evaluated against the servers'
+ * passphrase policy (ServerAccess), not the service's roles.
+ */
+export const serverAppIdPrefix = 'acm-cert-export-server.';
+
+/** The instance id a stand-in server's request names, or undefined. */
+export function serverInstanceOf(userAgent: string | undefined): string | undefined {
+  if (userAgent === undefined) return undefined;
+  const token = userAgent.split(/\s+/).find((t) => t.startsWith(`app/${serverAppIdPrefix}`));
+  const id = token?.slice(`app/${serverAppIdPrefix}`.length);
+  return id !== undefined && /^(i|mi)-[0-9a-f]+$/.test(id) ? id : undefined;
+}

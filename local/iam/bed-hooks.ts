@@ -28,10 +28,18 @@ export async function startFile(control: string, file: string): Promise<void> {
   await post(control, '/files/start', { file });
 }
 
-/** The refusals among `file`'s requests, or undefined when the policies allow them all. */
-export async function checkFile(control: string, file: string): Promise<string | undefined> {
-  const { report } = await post(control, '/files/check', { file });
-  return typeof report === 'string' ? report : undefined;
+/**
+ * Evaluates `file`'s requests not checked yet (they count as checked afterwards): the refusals,
+ * if any, and how many evaluations ran. The per-file setup calls it after the file; a test that
+ * means to provoke a refusal calls it itself, and its afterAll then sees nothing left.
+ */
+export async function checkFile(
+  control: string,
+  file: string,
+): Promise<{ report?: string; evaluated: number }> {
+  const { report, evaluated } = await post(control, '/files/check', { file });
+  if (typeof evaluated !== 'number') throw new Error('IAM recorder: no evaluation count');
+  return typeof report === 'string' ? { report, evaluated } : { evaluated };
 }
 
 export interface RecordedEndpoint {

@@ -5,7 +5,8 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { type ApiMode, type AppId, apiModes, roleServing, type ServiceRole } from './app-ids.ts';
 import type { ContextValues, IamRequest } from './iam-request.ts';
-import type { RecordedCall } from './recording-front.ts';
+import { tagContext } from './iam-request.ts';
+import type { RecordedCall, ServerCall } from './recording-front.ts';
 import type { NamedPolicy, RolePolicies } from './role-policies.ts';
 import type { StackPolicies } from './stack-policies.ts';
 
@@ -77,6 +78,13 @@ function key(role: string, request: IamRequest): string {
   return JSON.stringify([role, request.action, request.resource, context]);
 }
 
+export interface ServerVerdict extends Decided {
+  readonly instanceId: string;
+  readonly roleTags: Readonly<Record<string, string>>;
+  readonly operation: string;
+  readonly request: IamRequest;
+}
+
 export class PolicyEvaluator {
   readonly #policies: StackPolicies;
   readonly #account: string;
@@ -91,6 +99,31 @@ export class PolicyEvaluator {
     const found = this.#policies[mode].roles[role];
     if (found === undefined) throw new Error(`the ${mode} template has no ${role}`);
     return found;
+  }
+
+  /**
+   * A stand-in server's call, under the servers' passphrase policy (the same in both modes),
+   * its instance's tags as the principal tags of its role.
+   */
+  async evaluateServer(call: ServerCall): Promise<ServerVerdict[]> {
+    const policy = this.#policies.alb.serverPolicy;
+    const principal = `arn:aws:iam::${this.#account}:role/server-${call.instanceId}`;
+    const verdicts: ServerVerdict[] = [];
+    for (const request of call.requests) {
+      const asked = {
+        ...request,
+        context: { ...request.context, ...tagContext('aws:PrincipalTag/', call.roleTags) },
+      };
+      const decided = await simulate(principal, [policy], asked, this.#account);
+      verdicts.push({
+        ...decided,
+        instanceId: call.instanceId,
+        roleTags: call.roleTags,
+        operation: call.operation,
+        request: asked,
+      });
+    }
+    return verdicts;
   }
 
   /** The call's requests, in every mode where a role serves its app id. */

@@ -12,7 +12,12 @@ import { dirname } from 'node:path';
 import { coverage, formatCoverage, grantUsage } from './coverage.ts';
 import { type EmulatorLookup, emulatorLookup } from './emulator-lookup.ts';
 import { PolicyEvaluator, type Verdict } from './evaluation.ts';
-import { type RecordedCall, type RecordingFront, startRecordingFront } from './recording-front.ts';
+import {
+  type RecordedCall,
+  type RecordingFront,
+  type ServerCall,
+  startRecordingFront,
+} from './recording-front.ts';
 import { formatRefusals } from './report.ts';
 import type { StackPolicies } from './stack-policies.ts';
 
@@ -26,9 +31,17 @@ export interface IamRecorderOptions {
 
 interface Entry {
   readonly file: string;
-  readonly call: Promise<RecordedCall>;
+  readonly call: Promise<RecordedCall | ServerCall>;
   checked: boolean;
 }
+
+/** What a file's check found: the refusals (if any) and how many evaluations it ran. */
+export interface FileCheck {
+  readonly report?: string;
+  readonly evaluated: number;
+}
+
+const isServiceCall = (call: RecordedCall | ServerCall): call is RecordedCall => 'appId' in call;
 
 export interface IamRecorder {
   /** The emulator's recording front: what AWS_ENDPOINT_URL of the tests points at. */
@@ -36,8 +49,8 @@ export interface IamRecorder {
   /** The control server's base URL (bed-hooks.ts). */
   readonly control: string;
   startFile(file: string): void;
-  /** The refusals among the file's requests so far, or undefined when all are allowed. */
-  checkFile(file: string): Promise<string | undefined>;
+  /** The refusals among the file's requests not checked yet (then checked), and their count. */
+  checkFile(file: string): Promise<FileCheck>;
   /**
    * Checks what no file checked (requests after a file's check) and, when the run was complete,
    * the coverage of the grants. Returns the failure report, or undefined.
@@ -46,7 +59,7 @@ export interface IamRecorder {
   /** Files whose check ran (the per-file setup's afterAll). */
   filesChecked(): string[];
   /** Calls recorded so far (for the recorder's own tests). */
-  calls(): Promise<RecordedCall[]>;
+  calls(): Promise<(RecordedCall | ServerCall)[]>;
   stop(): Promise<void>;
 }
 
@@ -72,36 +85,46 @@ export async function startIamRecorder(options: IamRecorderOptions): Promise<Iam
         call.catch(() => undefined);
         entries.push({ file: currentFile, call, checked: false });
       },
+      recordServer: (call) => {
+        call.catch(() => undefined);
+        entries.push({ file: currentFile, call, checked: false });
+      },
     });
     fronts.set(front.endpoint, lookup === undefined ? { front } : { front, lookup });
     return front.endpoint;
   }
 
-  async function settle(selected: Entry[]): Promise<RecordedCall[]> {
+  async function settle(selected: Entry[]): Promise<(RecordedCall | ServerCall)[]> {
     return Promise.all(
       selected.map((e) =>
-        e.call.catch(
-          (error: unknown): RecordedCall => ({
-            appId: 'acm-cert-export',
-            operation: 'unknown',
-            requests: [],
-            problem: `the recorder failed: ${(error as Error).message}`,
-            via: 'recorder',
-          }),
-        ),
+        e.call.catch((error: unknown): RecordedCall | ServerCall => ({
+          appId: 'acm-cert-export',
+          operation: 'unknown',
+          requests: [],
+          problem: `the recorder failed: ${(error as Error).message}`,
+          via: 'recorder',
+        })),
       ),
     );
   }
 
-  async function judge(where: string, selected: Entry[]): Promise<string | undefined> {
+  async function judge(where: string, selected: Entry[]): Promise<FileCheck> {
     for (const e of selected) e.checked = true;
     const calls = await settle(selected);
-    const verdicts = (await Promise.all(calls.map((c) => evaluator.evaluate(c)))).flat();
-    return formatRefusals(
+    const service = calls.filter(isServiceCall);
+    const servers = calls.filter((c): c is ServerCall => !isServiceCall(c));
+    const verdicts = (await Promise.all(service.map((c) => evaluator.evaluate(c)))).flat();
+    const serverVerdicts = (
+      await Promise.all(servers.map((c) => evaluator.evaluateServer(c)))
+    ).flat();
+    const report = formatRefusals(
       where,
       verdicts,
       calls.filter((c) => c.problem !== undefined),
+      serverVerdicts,
     );
+    const evaluated = verdicts.length + serverVerdicts.length;
+    return report === undefined ? { evaluated } : { report, evaluated };
   }
 
   const endpoint = await openFront(options.motoEndpoint, options.motoEndpoint, 'emulator');
@@ -139,7 +162,7 @@ export async function startIamRecorder(options: IamRecorderOptions): Promise<Iam
           currentFile = text('file');
           return reply(200, {});
         case 'POST /files/check':
-          return reply(200, { report: (await recorder.checkFile(text('file'))) ?? null });
+          return reply(200, await recorder.checkFile(text('file')));
         case 'POST /fronts': {
           const emulator =
             body.emulator === undefined ? options.motoEndpoint : loopbackUrl('emulator');
@@ -183,10 +206,10 @@ export async function startIamRecorder(options: IamRecorderOptions): Promise<Iam
       const byFile = new Map<string, Entry[]>();
       for (const e of unchecked) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
       for (const [file, selected] of byFile) {
-        const report = await judge(`${file}, after its own check`, selected);
+        const { report } = await judge(`${file}, after its own check`, selected);
         if (report !== undefined) reports.push(report);
       }
-      const calls = await settle(entries);
+      const calls = (await settle(entries)).filter(isServiceCall);
       const verdicts: Verdict[] = (
         await Promise.all(calls.map((c) => evaluator.evaluate(c)))
       ).flat();

@@ -13,7 +13,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AppId, appIdOf } from './app-ids.ts';
+import { type AppId, appIdOf, serverInstanceOf } from './app-ids.ts';
 import { readAwsCall } from './aws-wire.ts';
 import type { IamRequest, ResourceLookup } from './iam-request.ts';
 import { iamRequestsOf, type MappedCall } from './operation-map.ts';
@@ -32,6 +32,20 @@ export interface RecordedCall {
   readonly via: string;
 }
 
+/** A stand-in server's own call (the install script's AWS CLI), named by its instance. */
+export interface ServerCall {
+  readonly instanceId: string;
+  /**
+   * The instance's tags when it called, standing for its role's tags (aws:PrincipalTag): on AWS
+   * the role carries the target tag (ServerAccess's example roles), not the instance.
+   */
+  readonly roleTags: Readonly<Record<string, string>>;
+  readonly operation: string;
+  readonly requests: readonly IamRequest[];
+  readonly problem?: string;
+  readonly via: string;
+}
+
 export interface RecordingFrontOptions {
   readonly target: string;
   readonly lookup: ResourceLookup;
@@ -40,6 +54,8 @@ export interface RecordingFrontOptions {
   readonly via: string;
   /** Called when the request arrives; the promise settles once its IAM requests are known. */
   readonly record: (call: Promise<RecordedCall>) => void;
+  /** Called for a stand-in server's own call (see serverInstanceOf), when set. */
+  readonly recordServer?: (call: Promise<ServerCall>) => void;
 }
 
 export interface RecordingFront {
@@ -78,8 +94,21 @@ export async function startRecordingFront(options: RecordingFrontOptions): Promi
 
   async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
-    const appId =
-      req.headers[recordedMarker] === undefined ? appIdOf(req.headers['user-agent']) : undefined;
+    const fresh = req.headers[recordedMarker] === undefined;
+    const appId = fresh ? appIdOf(req.headers['user-agent']) : undefined;
+    const serverId = fresh ? serverInstanceOf(req.headers['user-agent']) : undefined;
+    if (serverId !== undefined && options.recordServer !== undefined) {
+      const { operation, mapped, problem } = await mapCall(serverId, req, body);
+      const roleTags = (await options.lookup.instanceTags(serverId)) ?? {};
+      const base = { instanceId: serverId, roleTags, operation, via: options.via };
+      options.recordServer(
+        Promise.resolve(
+          mapped === undefined
+            ? { ...base, requests: [], problem: problem ?? '' }
+            : { ...base, requests: mapped.requests },
+        ),
+      );
+    }
     let answered: ((answer: Buffer) => void) | undefined;
     if (appId !== undefined) {
       // Resolved before forwarding: tags and targets as they are when AWS would authorize.
@@ -99,7 +128,7 @@ export async function startRecordingFront(options: RecordingFrontOptions): Promi
     }
     // Headers as signed (Host included): the emulator checks signatures when a test asks it to.
     const headers: OutgoingHttpHeaders = { ...req.headers };
-    if (appId !== undefined) headers[recordedMarker] = '1';
+    if (appId !== undefined || serverId !== undefined) headers[recordedMarker] = '1';
     const upstream = request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
       (up) => {
@@ -134,7 +163,7 @@ export async function startRecordingFront(options: RecordingFrontOptions): Promi
   }
 
   async function mapCall(
-    appId: AppId,
+    who: string,
     req: IncomingMessage,
     body: Buffer,
   ): Promise<{ operation: string; mapped?: MappedCall; problem?: string }> {
@@ -148,7 +177,7 @@ export async function startRecordingFront(options: RecordingFrontOptions): Promi
       });
       return { operation, mapped };
     } catch (error) {
-      return { operation, problem: `${appId}: ${(error as Error).message}` };
+      return { operation, problem: `${who}: ${(error as Error).message}` };
     }
   }
 

@@ -1,15 +1,24 @@
 /** The failure messages of the IAM evaluation: what was asked, by whom, as which role, and why. */
 import { roleLabels } from './app-ids.ts';
-import type { Verdict } from './evaluation.ts';
-import type { RecordedCall } from './recording-front.ts';
+import type { ServerVerdict, Verdict } from './evaluation.ts';
+import type { RecordedCall, ServerCall } from './recording-front.ts';
 
 /** One line per distinct refusal, with how many requests it covers. */
 export function formatRefusals(
   where: string,
   verdicts: readonly Verdict[],
-  problems: readonly RecordedCall[],
+  problems: readonly (RecordedCall | ServerCall)[],
+  serverVerdicts: readonly ServerVerdict[] = [],
 ): string | undefined {
   const lines = new Map<string, number>();
+  for (const v of serverVerdicts) {
+    if (v.decision === 'Allowed') continue;
+    const line =
+      `  - server ${v.instanceId} (role tags ${JSON.stringify(v.roleTags)}) under the servers' passphrase policy: ` +
+      `${v.request.action} on ${v.request.resource} → ${v.decision}${v.detail === undefined ? '' : ` (${v.detail})`}; ` +
+      `context ${JSON.stringify(v.request.context)}`;
+    lines.set(line, (lines.get(line) ?? 0) + 1);
+  }
   for (const v of verdicts) {
     if (v.decision === 'Allowed') continue;
     const context =
@@ -20,7 +29,8 @@ export function formatRefusals(
     lines.set(line, (lines.get(line) ?? 0) + 1);
   }
   for (const p of problems) {
-    const line = `  - app/${p.appId} via ${p.via}: ${p.operation} could not be evaluated: ${p.problem}`;
+    const who = 'appId' in p ? `app/${p.appId}` : `server ${p.instanceId}`;
+    const line = `  - ${who} via ${p.via}: ${p.operation} could not be evaluated: ${p.problem}`;
     lines.set(line, (lines.get(line) ?? 0) + 1);
   }
   if (lines.size === 0) return undefined;

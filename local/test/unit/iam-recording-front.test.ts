@@ -9,6 +9,7 @@ import {
   type RecordedCall,
   type RecordingFront,
   recordedMarker,
+  type ServerCall,
   startRecordingFront,
 } from '../../iam/recording-front.ts';
 
@@ -153,5 +154,47 @@ describe('the recording front', () => {
     const [call] = await Promise.all(recorded);
     expect(call?.problem).toMatch(/acm-cert-export-api: ssm:GetParameter is not modelled/);
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe('a stand-in server named in the User-Agent', () => {
+  it('is recorded apart, with its instance’s tags as its role’s, and marked as recorded', async () => {
+    const serverCalls: Promise<ServerCall>[] = [];
+    const serverFront = await startRecordingFront({
+      target: upstreamUrl,
+      lookup: {
+        ...noLookups,
+        instanceTags: async (id) => (id === 'i-0abc' ? { env: 'dev' } : undefined),
+      },
+      account,
+      via: 'test',
+      record: (call) => recorded.push(call),
+      recordServer: (call) => serverCalls.push(call),
+    });
+    try {
+      const res = await fetch(serverFront.endpoint, {
+        method: 'POST',
+        headers: {
+          'user-agent': 'aws-cli/1.44 botocore/1.44.8 app/acm-cert-export-server.i-0abc',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0',
+          'x-amz-target': 'secretsmanager.GetSecretValue',
+          'content-type': 'application/x-amz-json-1.1',
+        },
+        body: JSON.stringify({ SecretId: 'acm-passphrase/web' }),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await serverFront.stop();
+    }
+    expect(recorded).toEqual([]);
+    expect(seen[0]?.[recordedMarker]).toBe('1');
+    const [call] = await Promise.all(serverCalls);
+    expect(call).toMatchObject({
+      instanceId: 'i-0abc',
+      roleTags: { env: 'dev' },
+      operation: 'secretsmanager:GetSecretValue',
+      requests: [{ action: 'secretsmanager:GetSecretValue' }],
+    });
   });
 });
