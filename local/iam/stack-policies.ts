@@ -5,7 +5,15 @@
  * under .state/iam/ by a hash of what it depends on (infra/, ssm/, the lock file).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot, stateDir } from '../paths.ts';
 import { type ApiMode, apiModes } from './app-ids.ts';
@@ -93,8 +101,13 @@ export async function stackPolicies(cacheDir = join(stateDir, 'iam')): Promise<S
   mkdirSync(cacheDir, { recursive: true });
   // Older entries describe sources that changed since: only the newest is worth keeping.
   for (const old of readdirSync(cacheDir)) {
-    if (old.startsWith('stack-policies-')) rmSync(join(cacheDir, old), { force: true });
+    if (old.startsWith('stack-policies-') && old.endsWith('.json')) {
+      rmSync(join(cacheDir, old), { force: true });
+    }
   }
-  writeFileSync(path, `${JSON.stringify(policies, null, 2)}\n`);
+  // Written whole, then renamed: a run starting meanwhile never reads half a file.
+  const partial = `${path}.${process.pid}.tmp`;
+  writeFileSync(partial, `${JSON.stringify(policies, null, 2)}\n`);
+  renameSync(partial, path);
   return policies;
 }
