@@ -34,6 +34,7 @@ export async function simulate(
   policies: readonly NamedPolicy[],
   request: IamRequest,
   account: string,
+  resourcePolicy?: NamedPolicy,
 ): Promise<Decided> {
   let response: Awaited<ReturnType<typeof runSimulation>>;
   try {
@@ -46,6 +47,7 @@ export async function simulate(
           contextVariables: request.context as Record<string, string | string[]>,
         },
         identityPolicies: policies.map((p) => ({ name: p.name, policy: p.policy })),
+        ...(resourcePolicy === undefined ? {} : { resourcePolicy: resourcePolicy.policy }),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
       },
@@ -138,7 +140,14 @@ export class PolicyEvaluator {
         const cacheKey = key(`${mode}/${role}`, request);
         let decided = this.#cache.get(cacheKey);
         if (decided === undefined) {
-          decided = simulate(principal, policies.policies, request, this.#account);
+          decided = simulate(
+            principal,
+            policies.policies,
+            // On AWS the service's SDK clients speak HTTPS (the queues deny anything else).
+            { ...request, context: { 'aws:SecureTransport': 'true', ...request.context } },
+            this.#account,
+            this.#policies[mode].resourcePolicies[request.resource],
+          );
           this.#cache.set(cacheKey, decided);
         }
         verdicts.push({

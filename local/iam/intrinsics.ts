@@ -54,6 +54,8 @@ function arnOf(template: Template, env: Environment, id: string): string {
       return `arn:aws:logs:${region}:${account}:log-group:${nameOr('LogGroupName')}:*`;
     case 'AWS::IAM::Role':
       return `arn:aws:iam::${account}:role/${nameOr('RoleName')}`;
+    case 'AWS::Events::Rule':
+      return `arn:aws:events:${region}:${account}:rule/${nameOr('Name')}`;
     case 'AWS::KMS::Key':
       return `arn:aws:kms:${region}:${account}:key/${id}`;
     default:

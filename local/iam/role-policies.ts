@@ -39,6 +39,8 @@ export interface ModePolicies {
   readonly roles: Partial<Record<ServiceRole, RolePolicies>>;
   /** The managed policy servers' roles get (ABAC read of passphrases). */
   readonly serverPolicy: NamedPolicy;
+  /** Resource policies by the ARN of their resource (the queues' policies). */
+  readonly resourcePolicies: Readonly<Record<string, NamedPolicy>>;
 }
 
 export class TemplatePolicyError extends Error {
@@ -137,6 +139,7 @@ export function modePolicies(mode: ApiMode, template: Template, env: Environment
   return {
     mode,
     roles,
+    resourcePolicies: queuePolicies(template, env),
     serverPolicy: {
       name: server[0],
       policy: resolveIntrinsics(
@@ -146,6 +149,28 @@ export function modePolicies(mode: ApiMode, template: Template, env: Environment
       ) as PolicyDocument,
     },
   };
+}
+
+/**
+ * The queues' resource policies (CDK writes one for enforceSSL and for EventBridge targets), by
+ * queue ARN. Same-account requests are allowed by the identity policy alone, but an explicit
+ * Deny here refuses them.
+ */
+function queuePolicies(template: Template, env: Environment): Record<string, NamedPolicy> {
+  const found: Record<string, NamedPolicy> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::SQS::QueuePolicy') continue;
+    const policy = resolveIntrinsics(resource.Properties?.PolicyDocument, template, env);
+    for (const queue of list(resource.Properties?.Queues as unknown[])) {
+      const ref = (queue as { Ref?: string }).Ref;
+      if (ref === undefined)
+        throw new TemplatePolicyError(`${id} names a queue by something else than Ref`);
+      const arn = resolveIntrinsics({ 'Fn::GetAtt': [ref, 'Arn'] }, template, env) as string;
+      if (found[arn] !== undefined) throw new TemplatePolicyError(`two policies for ${arn}`);
+      found[arn] = { name: id, policy: policy as PolicyDocument };
+    }
+  }
+  return found;
 }
 
 /** Every (statement, action) a role grants, for the coverage check. */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { coverage, formatCoverage, type ReviewedGrant } from '../../iam/coverage.ts';
-import { PolicyEvaluator, type Verdict } from '../../iam/evaluation.ts';
+import { PolicyEvaluator, simulate, type Verdict } from '../../iam/evaluation.ts';
 import type { RecordedCall } from '../../iam/recording-front.ts';
 import { formatRefusals } from '../../iam/report.ts';
 import { bedEnvironment, type StackPolicies, stackPolicies } from '../../iam/stack-policies.ts';
@@ -140,6 +140,30 @@ describe('evaluating a request against the stack', () => {
       aCall({ requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }] }),
     );
     expect(formatRefusals('a file', verdicts, [])).toBeUndefined();
+  });
+});
+
+describe('the queues’ resource policies', () => {
+  const queue = `arn:aws:sqs:${region}:${account}:acm-cert-export-jobs`;
+
+  it('are evaluated with the identity policy: the worker sends to the job queue over TLS', async () => {
+    expect(policies.alb.resourcePolicies[queue]).toBeDefined();
+    const verdicts = await evaluator.evaluate(
+      aCall({ requests: [{ action: 'sqs:SendMessage', resource: queue, context: {} }] }),
+    );
+    expect(verdicts.map((v) => v.decision)).toEqual(['Allowed', 'Allowed']);
+  });
+
+  it('refuse a request without TLS, whatever the role allows (explicit Deny)', async () => {
+    const role = evaluator.roleIn('alb', 'taskRole');
+    const decided = await simulate(
+      `arn:aws:iam::${account}:role/${role.logicalId}`,
+      role.policies,
+      { action: 'sqs:SendMessage', resource: queue, context: { 'aws:SecureTransport': 'false' } },
+      account,
+      policies.alb.resourcePolicies[queue],
+    );
+    expect(decided.decision).toBe('ExplicitlyDenied');
   });
 });
 
