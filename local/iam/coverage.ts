@@ -20,13 +20,6 @@ export interface ReviewedGrant {
 /** The one reviewed list of grants that no request of the test bed uses, each with its reason. */
 export const reviewedUnusedGrants: readonly ReviewedGrant[] = [
   {
-    mode: 'apigateway',
-    role: 'apiFunctionRole',
-    action: 'dynamodb:UpdateItem',
-    reason:
-      'Known over-grant: the API gets, lists, creates (PutItem) and deletes records and mappings but never updates one (mapping updates are the worker’s lock). tablesStatement is shared with the worker; remove UpdateItem from the API function role.',
-  },
-  {
     role: 'apiFunctionRole',
     action: 'logs:CreateLogStream',
     reason:
