@@ -121,7 +121,7 @@ export class AcmCertExportStack extends Stack {
           port: s.task.port,
         },
       ),
-      taskStatements: workerStatements(this, grants),
+      taskStatements: workerStatements(this, grants, { servesApi: apiInContainer }),
       queue: this.queues.queue,
       key,
       logRetentionDays: s.logRetentionDays,

@@ -62,16 +62,20 @@ function acmStatement(scope: Construct, props: ServiceGrantsProps, actions: stri
   });
 }
 
-function tablesStatement(props: ServiceGrantsProps) {
+/**
+ * The two tables, with the actions the callers use: the worker updates mappings (lock, outcome)
+ * and never scans; the API scans the mappings for its listing and never updates an item.
+ */
+function tablesStatement(props: ServiceGrantsProps, caller: { worker: boolean; api: boolean }) {
   return new iam.PolicyStatement({
     sid: 'ReadWriteMappingsAndDeploymentRecords',
     actions: [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
+      ...(caller.worker ? ['dynamodb:UpdateItem'] : []),
       'dynamodb:DeleteItem',
       'dynamodb:Query',
-      'dynamodb:Scan',
+      ...(caller.api ? ['dynamodb:Scan'] : []),
     ],
     resources: tableResources(props.mappingTableArn, props.deploymentsTableArn),
   });
@@ -151,22 +155,26 @@ export function ssmReadStatement(): iam.PolicyStatement {
   });
 }
 
-/** The ECS task: the worker (and the API when it runs in the same container). */
+/**
+ * The ECS task: the worker, and the API when it runs in the same container (`servesApi`: the
+ * listing's Scan and the readiness check's GetQueueAttributes are the API's alone).
+ */
 export function workerStatements(
   scope: Construct,
   props: ServiceGrantsProps,
+  options: { servesApi: boolean },
 ): iam.PolicyStatement[] {
   return [
     acmStatement(scope, props, ['acm:DescribeCertificate', 'acm:ExportCertificate']),
     ...secretStatements(scope, props),
-    tablesStatement(props),
+    tablesStatement(props, { worker: true, api: options.servesApi }),
     new iam.PolicyStatement({
       sid: 'ConsumeTheJobQueue',
       actions: [
         'sqs:ReceiveMessage',
         'sqs:DeleteMessage',
         'sqs:ChangeMessageVisibility',
-        'sqs:GetQueueAttributes',
+        ...(options.servesApi ? ['sqs:GetQueueAttributes'] : []),
         'sqs:SendMessage',
       ],
       resources: [props.queueArn],
@@ -195,7 +203,7 @@ export function workerStatements(
  */
 export function apiStatements(scope: Construct, props: ServiceGrantsProps): iam.PolicyStatement[] {
   return [
-    tablesStatement(props),
+    tablesStatement(props, { worker: false, api: true }),
     new iam.PolicyStatement({
       sid: 'EnqueueJobs',
       actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],

@@ -321,5 +321,22 @@ describe('the API function role (apigateway mode)', () => {
       expect.stringMatching(/^<ApiFunctionLogs[0-9A-F]+\.Arn>$/),
       expect.stringMatching(/^<ApiFunctionLogs[0-9A-F]+\.Arn>:log-stream:\*$/),
     ]);
+    // The API never updates an item (records are written whole; mappings only read and deleted).
+    expect(actionsOf(s.ReadWriteMappingsAndDeploymentRecords as Statement).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ]);
+  });
+
+  it('leaves the task role, which then runs the worker alone, without the API’s own actions', () => {
+    const { template } = synth({ apiMode: 'apigateway' });
+    const s = bySid(statementsOfRole(template, roleOfTaskDefinition(template, 'TaskRoleArn')));
+    const tables = actionsOf(s.ReadWriteMappingsAndDeploymentRecords as Statement);
+    expect(tables).toContain('dynamodb:UpdateItem');
+    expect(tables).not.toContain('dynamodb:Scan');
+    expect(actionsOf(s.ConsumeTheJobQueue as Statement)).not.toContain('sqs:GetQueueAttributes');
   });
 });

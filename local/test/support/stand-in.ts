@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateDocumentCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { CreateDocumentCommand, ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { inject } from 'vitest';
 import { testAwsConfig, testClients } from '../../../service/test/support/aws.ts';
 import { buildDocument, documentName } from '../../../ssm/build-document.ts';
@@ -67,11 +67,43 @@ export async function aStandIn(
     rootOf: (instanceId) => serverRoot(stateDir, instanceId),
     reloadsOf: (instanceId) => readReloadLog(stateDir, instanceId),
     async stop() {
-      await server.stop();
-      ssm.destroy();
-      await rm(stateDir, { recursive: true, force: true });
+      try {
+        await expectNoKeyMaterialInCommands(ssm);
+      } finally {
+        await server.stop();
+        ssm.destroy();
+        await rm(stateDir, { recursive: true, force: true });
+      }
     },
   };
+}
+
+/**
+ * Run Command keeps every command's parameters in its history for anyone allowed ListCommands:
+ * no key may ever be there, encrypted or not, nor a passphrase. Every stand-in checks every
+ * command it was sent when it stops, so the whole suite's commands are checked; a finding fails
+ * the test file, naming the command and the parameter (never the value).
+ */
+export async function expectNoKeyMaterialInCommands(ssm: SSMClient): Promise<void> {
+  const findings: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await ssm.send(new ListCommandsCommand({ NextToken: nextToken }));
+    for (const command of out.Commands ?? []) {
+      for (const [name, values] of Object.entries(command.Parameters ?? {})) {
+        for (const value of values) {
+          const decoded = Buffer.from(value, 'base64').toString('latin1');
+          if ([value, decoded].some((text) => /PRIVATE KEY|^passphrase: /m.test(text))) {
+            findings.push(`command ${command.CommandId} parameter ${name}`);
+          }
+        }
+      }
+    }
+    nextToken = out.NextToken;
+  } while (nextToken !== undefined);
+  if (findings.length > 0) {
+    throw new Error(`key material in Run Command's history: ${findings.join('; ')}`);
+  }
 }
 
 /**

@@ -149,7 +149,9 @@ describe('the API over the real adapters', () => {
 
   it('lists mappings page by page with the table’s cursors; a forged cursor is a 400', async () => {
     for (const name of ['a', 'b', 'c']) {
-      await ports.mappings.put(aMapping({ certName: name, notAfter: '2099-01-01T00:00:00.000Z' }));
+      await arranged.mappings.put(
+        aMapping({ certName: name, notAfter: '2099-01-01T00:00:00.000Z' }),
+      );
     }
     const names: string[] = [];
     let cursor: string | undefined;
@@ -169,7 +171,7 @@ describe('the API over the real adapters', () => {
   });
 
   it('lists a certificate’s deployments through the certificate index', async () => {
-    await ports.deployments.create(
+    await arranged.deployments.create(
       aDeployment({ jobId: 'job-index-0001', createdAt: '2026-01-01T00:00:00.000Z' }),
     );
     const res = await call('GET', `/v1/certificates/${encodeURIComponent(certArn)}/deployments`);
@@ -184,7 +186,7 @@ describe('the API over the real adapters', () => {
       value: new SecretValue('correct horse battery staple'),
       token: '11111111-2222-3333-4444-555555555555',
     });
-    await ports.mappings.put(aMapping({ certName: 'gone', secretArn: stored.secretArn }));
+    await arranged.mappings.put(aMapping({ certName: 'gone', secretArn: stored.secretArn }));
     const url = `/v1/certificates/${encodeURIComponent(certArn)}/targets/env/dev/gone`;
     const res = await call('DELETE', url);
     expect(res.statusCode).toBe(200);
