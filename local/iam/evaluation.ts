@@ -150,8 +150,11 @@ export class PolicyEvaluator {
           );
           this.#cache.set(cacheKey, decided);
         }
+        const outcome = await decided;
+        // Not kept: a failure to evaluate may be passing (a file being reinstalled); say it once.
+        if (outcome.decision === 'NotEvaluable') this.#cache.delete(cacheKey);
         verdicts.push({
-          ...(await decided),
+          ...outcome,
           mode,
           role,
           appId: call.appId,
