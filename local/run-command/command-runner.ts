@@ -26,6 +26,8 @@ export interface CommandRunnerContext {
   readonly stateDir: string;
   /** Environment every script gets (AWS endpoint, credentials, region, PATH…). */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /** Name each server in its AWS calls' User-Agent (see RunCommandServerOptions). */
+  readonly nameServers: boolean;
   readonly region: string;
   /** The reload commands every server allows (each server's allow-list and recorders). */
   readonly reloadCommands: readonly ReloadCommand[];
@@ -137,6 +139,11 @@ export function startCommand(
         ? parameterEnvironment(document, values)
         : {}),
       ACM_CERT_EXPORT_ROOT: `${root}/`,
+      // The server's own AWS calls (the script's GetSecretValue) name it in their User-Agent, so
+      // that the test bed evaluates them against the servers' policy (local/iam).
+      ...(context.nameServers
+        ? { AWS_SDK_UA_APP_ID: `acm-cert-export-server.${invocation.instanceId}` }
+        : {}),
     };
     await mkdir(root, { recursive: true });
     await prepareServerRoot(root, {

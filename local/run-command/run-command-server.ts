@@ -45,6 +45,12 @@ export interface RunCommandServerOptions {
    * forward to let agents register without waiting; commands still run on real time.
    */
   clock?: () => number;
+  /**
+   * Name each server in its own AWS calls' User-Agent (app id `acm-cert-export-server.<id>`,
+   * default true): the test bed's IAM evaluation (local/iam) then checks its reads of the job's
+   * secret against the servers' ABAC policy, its tags standing for its role's.
+   */
+  nameServers?: boolean;
   /** Receives one line per notable event; silent when omitted. */
   log?: (line: string) => void;
 }
@@ -103,6 +109,7 @@ export async function startRunCommandServer(
     baseEnv: scriptBaseEnv(options, region),
     region,
     reloadCommands,
+    nameServers: options.nameServers ?? true,
     now: options.clock ?? Date.now,
     shutdown: shutdown.signal,
     log: options.log ?? (() => {}),

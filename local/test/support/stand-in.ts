@@ -37,7 +37,10 @@ export interface StandIn {
 }
 
 /** Server options a test may set besides the timing. */
-export type StandInOptions = Pick<RunCommandServerOptions, 'clock' | 'reloadCommands'>;
+export type StandInOptions = Pick<
+  RunCommandServerOptions,
+  'clock' | 'reloadCommands' | 'nameServers'
+>;
 
 export async function aStandIn(
   timing: Partial<RunCommandTiming> = {},
@@ -48,6 +51,9 @@ export async function aStandIn(
     motoEndpoint: inject('motoEndpoint'),
     stateDir,
     timing: { ...testTiming, ...timing },
+    // Off unless asked: the stand-in's own tests install from secrets they made themselves,
+    // untagged; the service's flows (running-system.ts) turn it on.
+    nameServers: false,
     ...options,
   });
   // Behind the IAM recorder's front (local/iam): the service's SSM requests are evaluated too.

@@ -30,7 +30,8 @@ export interface SystemOptions {
  */
 export async function aRunningSystem(options: SystemOptions = {}) {
   const moto = inject('motoEndpoint');
-  const standIn: StandIn = await aStandIn(options.timing);
+  // Its servers name themselves: their reads of the service's secrets are evaluated (ABAC).
+  const standIn: StandIn = await aStandIn(options.timing, { nameServers: true });
   const needsProxy =
     options.throttleShare !== undefined || options.exportRatePerSecond !== undefined;
   const proxy: AwsProxy | undefined = needsProxy
