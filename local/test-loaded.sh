@@ -193,7 +193,8 @@ for ((round = 1; round <= repeat; round++)); do
   watcher_pid="$!"
   status=0
   wait "$suite_pid" || status=$?
-  if left="$(pgrep -g "$suite_pid" -a 2>/dev/null)"; then
+  left="$(ps -A -o pgid=,pid=,stat=,args= | awk -v g="$suite_pid" '$1 == g && $3 !~ /^Z/')"
+  if [ -n "$left" ]; then
     echo "test-loaded: the suite left processes behind, stopping them:" >&2
     echo "$left" >&2
   fi
