@@ -25,18 +25,24 @@ let fx: ScriptFixture;
 let leaf: TestLeaf;
 /** The secret version holding leaf's key and passphrase. */
 let secret: ExportSecretRef;
+/** Runs the real install script: the document's own execution timeout, however slow the machine. */
 let standIn: StandIn;
+/**
+ * Short execution and delivery timeouts so that hang and unreachable end quickly: only for
+ * servers that never run the script, whose time on a busy machine these would bound.
+ */
+let quick: StandIn;
 
 beforeAll(async () => {
   fx = await aScriptFixture();
   leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
   secret = await fx.secretFor(leaf);
-  // Short execution and delivery timeouts so that hang and unreachable end quickly.
-  standIn = await aStandIn({ executionTimeoutMs: 2000, deliveryTimeoutMs: 1500 });
+  standIn = await aStandIn();
+  quick = await aStandIn({ executionTimeoutMs: 2000, deliveryTimeoutMs: 1500 });
   await createInstallDocument(standIn.ssm);
 });
 afterAll(async () => {
-  await standIn.stop();
+  await Promise.all([standIn?.stop(), quick?.stop()]);
   await fx.cleanup();
 });
 
@@ -46,8 +52,12 @@ function parameters(overrides: Record<string, string> = {}): Record<string, stri
   );
 }
 
-async function send(tag: string, input: Partial<SendCommandCommandInput> = {}): Promise<string> {
-  const out = await standIn.ssm.send(
+async function send(
+  tag: string,
+  input: Partial<SendCommandCommandInput> = {},
+  via: StandIn = standIn,
+): Promise<string> {
+  const out = await via.ssm.send(
     new SendCommandCommand({
       DocumentName: documentName,
       Targets: [{ Key: 'tag:fleet', Values: [tag] }],
@@ -60,21 +70,24 @@ async function send(tag: string, input: Partial<SendCommandCommandInput> = {}): 
 
 const terminal = ['Success', 'Failed', 'TimedOut', 'Cancelled'];
 
-async function command(commandId: string): Promise<Command> {
-  const out = await standIn.ssm.send(new ListCommandsCommand({ CommandId: commandId }));
+async function command(commandId: string, via: StandIn = standIn): Promise<Command> {
+  const out = await via.ssm.send(new ListCommandsCommand({ CommandId: commandId }));
   return out.Commands?.[0] as Command;
 }
 
-async function settled(commandId: string): Promise<Command> {
+async function settled(commandId: string, via: StandIn = standIn): Promise<Command> {
   const seen = await pollUntil(
-    () => command(commandId),
+    () => command(commandId, via),
     (c) => terminal.includes(c.Status ?? ''),
   );
   return seen.at(-1) as Command;
 }
 
-async function invocations(commandId: string): Promise<CommandInvocation[]> {
-  const out = await standIn.ssm.send(
+async function invocations(
+  commandId: string,
+  via: StandIn = standIn,
+): Promise<CommandInvocation[]> {
+  const out = await via.ssm.send(
     new ListCommandInvocationsCommand({ CommandId: commandId, Details: true }),
   );
   return out.CommandInvocations ?? [];
@@ -146,14 +159,14 @@ describe('Run Command stand-in: what AWS reports', () => {
 
   it('times out a hanging server (Execution Timed Out)', async () => {
     const hanging = await anInstance(ec2, { tags: { fleet: 'hang', 'standin:behaviour': 'hang' } });
-    const commandId = await send('hang');
+    const commandId = await send('hang', {}, quick);
     const seen = await pollUntil(
-      () => invocations(commandId),
+      () => invocations(commandId, quick),
       (list) => terminal.includes(list[0]?.Status ?? ''),
     );
     expect(seen.map((l) => l[0]?.Status)).toContain('InProgress');
     expect(byInstance(seen.at(-1) ?? [])).toEqual({ [hanging]: ['TimedOut', 'ExecutionTimedOut'] });
-    expect(await settled(commandId)).toMatchObject({
+    expect(await settled(commandId, quick)).toMatchObject({
       Status: 'TimedOut',
       StatusDetails: 'ExecutionTimedOut',
       ErrorCount: 1,
@@ -164,9 +177,9 @@ describe('Run Command stand-in: what AWS reports', () => {
     const unreachable = await anInstance(ec2, {
       tags: { fleet: 'offline', 'standin:behaviour': 'unreachable' },
     });
-    const commandId = await send('offline');
+    const commandId = await send('offline', {}, quick);
     const seen = await pollUntil(
-      () => invocations(commandId),
+      () => invocations(commandId, quick),
       (list) => terminal.includes(list[0]?.Status ?? ''),
     );
     expect(seen.map((l) => l[0]?.Status)).toContain('Pending');
@@ -174,7 +187,7 @@ describe('Run Command stand-in: what AWS reports', () => {
     expect(byInstance(seen.at(-1) ?? [])).toEqual({
       [unreachable]: ['TimedOut', 'DeliveryTimedOut'],
     });
-    expect(await settled(commandId)).toMatchObject({
+    expect(await settled(commandId, quick)).toMatchObject({
       Status: 'TimedOut',
       StatusDetails: 'DeliveryTimedOut',
       DeliveryTimedOutCount: 1,
