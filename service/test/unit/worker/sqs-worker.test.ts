@@ -113,7 +113,9 @@ describe('receiving while SQS is unreachable', () => {
       4,
     );
     worker.start();
-    await sleep(400);
+    // Three failed rounds, however long a busy machine takes to get through them.
+    const failedRounds = () => lines.filter((l) => l.level === 'error').length;
+    await until(() => failedRounds() >= 3, 'three failed rounds');
     await worker.stop(1000);
     const receives = sqs.named('ReceiveMessageCommand').length;
     const errors = lines.filter((l) => l.level === 'error');
