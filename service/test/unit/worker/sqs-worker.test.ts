@@ -45,6 +45,7 @@ function aWorker(
   sqs: ScriptedSqs,
   handle: (ctx: MessageContext) => Promise<never>,
   concurrency = 1,
+  backoff = new ReceiveBackoff({ initialMs: 5, maxMs: 40 }),
 ) {
   const { lines, logger } = logCapture();
   const worker = createSqsWorker({
@@ -56,7 +57,7 @@ function aWorker(
     receiveWaitSeconds: 20,
     logger,
     handle,
-    backoff: new ReceiveBackoff({ initialMs: 5, maxMs: 40 }),
+    backoff,
   });
   return { worker, lines };
 }
@@ -98,31 +99,48 @@ describe('stopping the worker', () => {
 
 describe('receiving while SQS is unreachable', () => {
   it('backs off and logs one line per failed round, not one per consumer and attempt', async () => {
+    // The test makes the rounds: the four consumers' receives fail together, then the backoff's
+    // clock moves past the pause. A busy machine cannot spread one round over two pauses.
     const sqs = new ScriptedSqs();
-    sqs.receive = async () => {
-      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), {
+    const inFlight: ((error: Error) => void)[] = [];
+    sqs.receive = () =>
+      new Promise((_resolve, reject) => {
+        inFlight.push(reject);
+      });
+    const refused = () =>
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), {
         name: 'Error',
         code: 'ECONNREFUSED',
       });
-    };
+    let now = 0;
+    const backoff = new ReceiveBackoff({ initialMs: 5, maxMs: 40, now: () => now });
     const { worker, lines } = aWorker(
       sqs,
       async () => {
         throw new Error('never');
       },
       4,
+      backoff,
     );
+    const errors = () => lines.filter((l) => l.level === 'error');
     worker.start();
-    // Three failed rounds, however long a busy machine takes to get through them.
-    const failedRounds = () => lines.filter((l) => l.level === 'error').length;
-    await until(() => failedRounds() >= 3, 'three failed rounds');
-    await worker.stop(1000);
-    const receives = sqs.named('ReceiveMessageCommand').length;
-    const errors = lines.filter((l) => l.level === 'error');
-    expect(errors.length).toBeGreaterThan(2);
-    expect(errors.every((l) => l.msg === errors[0]?.msg)).toBe(true);
-    expect(errors[0]?.msg).toMatch(/receiving from SQS failed; trying again in/);
-    // Four consumers fail every round, but each round is one line.
-    expect(receives).toBeGreaterThan(errors.length * 2);
+    for (let round = 1; round <= 3; round++) {
+      // Every consumer has handled the last failure and waits in a new receive.
+      await until(() => inFlight.length === 4, `round ${round}: four receives in flight`);
+      now += 1000;
+      for (const reject of inFlight.splice(0)) reject(refused());
+      await until(() => errors().length >= round, `round ${round}: a line`);
+    }
+    await until(() => inFlight.length === 4, 'four receives in flight after three rounds');
+    const stopped = worker.stop(1000);
+    for (const reject of inFlight.splice(0)) reject(refused()); // within the pause: no line
+    await stopped;
+
+    expect(sqs.named('ReceiveMessageCommand')).toHaveLength(16);
+    expect(errors().map((l) => l.msg)).toEqual([
+      expect.stringMatching(/receiving from SQS failed; trying again in/),
+      expect.stringMatching(/receiving from SQS failed; trying again in/),
+      expect.stringMatching(/receiving from SQS failed; trying again in/),
+    ]);
   });
 });
