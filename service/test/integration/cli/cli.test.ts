@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -60,9 +61,18 @@ interface Run {
   stderr: string;
 }
 
-function cli(user: IamUser, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
+interface CliRun {
+  readonly done: Promise<Run>;
+  /** Resolves once the CLI has written `pattern` to stdout; fails if it exits first. */
+  printed(pattern: RegExp): Promise<void>;
+}
+
+function startCli(user: IamUser, ...args: string[]): CliRun {
+  let stdout = '';
+  let exited = false;
+  let child: ReturnType<typeof execFile> | undefined;
+  const done = new Promise<Run>((resolve) => {
+    child = execFile(
       process.execPath,
       [main, ...args],
       {
@@ -79,64 +89,86 @@ function cli(user: IamUser, ...args: string[]): Promise<Run> {
         },
         timeout: 30_000,
       },
-      (error, stdout, stderr) => {
+      (error, out, err) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
+        exited = true;
+        resolve({ code, stdout: out, stderr: err });
       },
     );
   });
+  child?.stdout?.on('data', (chunk: Buffer | string) => {
+    stdout += String(chunk);
+  });
+  return {
+    done,
+    async printed(pattern) {
+      while (!pattern.test(stdout)) {
+        if (exited) throw new Error(`the CLI exited without printing ${pattern}:\n${stdout}`);
+        await sleep(20);
+      }
+    },
+  };
 }
 
-/** Stands in for the worker: moves the newest job along while the CLI follows it. */
-function workOnNextJob(final: 'Succeeded' | 'Failed'): Promise<void> {
-  return new Promise((resolve) => {
-    const seen = api.queue.messages.length;
-    const timer = setInterval(async () => {
-      const message = api.queue.messages[seen];
-      if (message?.jobId === undefined) return;
-      clearInterval(timer);
-      const d = await api.deployments.get(message.jobId);
-      if (d === undefined) return;
-      const running = await api.deployments.save({
-        ...d,
-        status: 'Running',
-        version: d.version + 1,
-        counts: { target: 1, completed: 0, errors: 0 },
-        servers: [
-          {
-            instanceId: 'i-0abc',
-            status: 'InProgress',
-            statusDetails: 'InProgress',
-            updatedAt: 'now',
-          },
-        ],
-      });
-      await new Promise((r) => setTimeout(r, 400));
-      await api.deployments.save({
-        ...running,
-        status: final,
-        version: running.version + 1,
-        counts: { target: 1, completed: 1, errors: final === 'Failed' ? 1 : 0 },
-        servers: [
-          {
-            instanceId: 'i-0abc',
-            status: final === 'Failed' ? 'Failed' : 'Success',
-            statusDetails: final === 'Failed' ? 'Failed' : 'Success',
-            ...(final === 'Failed' ? { error: 'reload command failed' } : {}),
-            updatedAt: 'later',
-          },
-        ],
-        ...(final === 'Failed' ? { reason: '1 of 1 servers failed' } : {}),
-      });
-      resolve();
-    }, 50);
+function cli(user: IamUser, ...args: string[]): Promise<Run> {
+  return startCli(user, ...args).done;
+}
+
+/**
+ * Stands in for the worker: moves the next job to Running, and on to `final` once `shown`
+ * resolves (the CLI has shown Running; by default at once).
+ */
+async function workOnNextJob(
+  final: 'Succeeded' | 'Failed',
+  shown: () => Promise<void> = async () => {},
+): Promise<void> {
+  const seen = api.queue.messages.length;
+  const deadline = Date.now() + 30_000;
+  while (api.queue.messages[seen]?.jobId === undefined) {
+    if (Date.now() > deadline) throw new Error('the CLI never queued a job');
+    await sleep(50);
+  }
+  const jobId = api.queue.messages[seen]?.jobId as string;
+  const d = await api.deployments.get(jobId);
+  if (d === undefined) throw new Error(`no record for ${jobId}`);
+  const running = await api.deployments.save({
+    ...d,
+    status: 'Running',
+    version: d.version + 1,
+    counts: { target: 1, completed: 0, errors: 0 },
+    servers: [
+      {
+        instanceId: 'i-0abc',
+        status: 'InProgress',
+        statusDetails: 'InProgress',
+        updatedAt: 'now',
+      },
+    ],
+  });
+  await shown();
+  await api.deployments.save({
+    ...running,
+    status: final,
+    version: running.version + 1,
+    counts: { target: 1, completed: 1, errors: final === 'Failed' ? 1 : 0 },
+    servers: [
+      {
+        instanceId: 'i-0abc',
+        status: final === 'Failed' ? 'Failed' : 'Success',
+        statusDetails: final === 'Failed' ? 'Failed' : 'Success',
+        ...(final === 'Failed' ? { error: 'reload command failed' } : {}),
+        updatedAt: 'later',
+      },
+    ],
+    ...(final === 'Failed' ? { reason: '1 of 1 servers failed' } : {}),
   });
 }
 
 describe('acm-cert-export (child process, standard credential chain)', () => {
   it('deploy --wait follows the job to Succeeded: exit 0', async () => {
-    const worker = workOnNextJob('Succeeded');
-    const run = await cli(
+    // Running lasts until the CLI has shown it, however long its checks take on a busy machine.
+    const runningLine = /Running {2}0\/1 servers done/;
+    const following = startCli(
       alice,
       'deploy',
       '--cert-arn',
@@ -151,10 +183,13 @@ describe('acm-cert-export (child process, standard credential chain)', () => {
       '--interval',
       '0.2',
     );
+    // Called in the same turn as startCli: the CLI cannot have queued its job yet.
+    const worker = workOnNextJob('Succeeded', () => following.printed(runningLine));
+    const run = await following.done;
     await worker;
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/Running {2}0\/1 servers done/);
+    expect(run.stdout).toMatch(runningLine);
     expect(run.stdout).toMatch(/i-0abc +Success/);
     expect(run.stdout).toMatch(/Job \S+ {2}Succeeded/);
     expect(api.queue.messages.at(-1)).toMatchObject({

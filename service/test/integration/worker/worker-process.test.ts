@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { startAwsProxy } from '../../../../local/aws-proxy/aws-proxy.ts';
 import { repoRoot } from '../../../../local/paths.ts';
 import { anExportableCertificate } from '../../support/builders/certificates.ts';
 import { anInstance } from '../../support/builders/instances.ts';
@@ -51,6 +52,13 @@ async function logged(child: { output: string[] }, text: string, timeoutMs = 30_
     if (Date.now() > deadline) throw new Error(`never logged ${text}:\n${child.output.join('')}`);
     await sleep(20);
   }
+}
+
+/** The exit code, also when the process exited already (a late `once` would wait forever). */
+async function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const [code] = await once(child, 'exit');
+  return code as number | null;
 }
 
 async function commandsFor(jobId: string) {
@@ -121,21 +129,27 @@ describe('a worker process', () => {
 
   it('hands back at once a job its last long poll brought while stopping', async () => {
     // Production settings: 20 s long polls, 60 s visibility. The only worker receiving is the
-    // one stopping, so its long poll in flight brings the job.
+    // one stopping, so its long poll in flight brings the job. Its calls pass a counting proxy:
+    // SIGTERM goes once that long poll is on its way, however long the start took.
+    const proxy = await startAwsProxy({ target: system.env.AWS_ENDPOINT_URL as string });
+    onTestFinished(() => proxy.stop());
     const stopping = workerProcess({
+      AWS_ENDPOINT_URL: proxy.endpoint,
       WORKER_RECEIVE_WAIT_SECONDS: '20',
       WORKER_VISIBILITY_TIMEOUT_SECONDS: '60',
       WORKER_CONCURRENCY: '1',
     });
-    await logged(stopping, '"msg":"worker started"');
-    await sleep(1000);
+    const deadline = Date.now() + 30_000;
+    while ((proxy.counts.get('AmazonSQS.ReceiveMessage') ?? 0) === 0) {
+      if (Date.now() > deadline) throw new Error(`no receive:\n${stopping.output.join('')}`);
+      await sleep(20);
+    }
     stopping.kill('SIGTERM');
     await logged(stopping, '"msg":"stopping"');
     const sentAt = Date.now();
     await enqueue(system, job('it-handback-1'));
     await logged(stopping, 'message handed back to the queue');
-    const [code] = await once(stopping, 'exit');
-    expect(code).toBe(0);
+    expect(await exitCode(stopping)).toBe(0);
 
     // Another worker (the test, receiving as a worker would) gets it now, not after 60 s.
     let receivedAt: number | undefined;
