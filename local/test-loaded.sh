@@ -13,49 +13,20 @@
 # The load processes are started by this script and stopped by it however the run ends
 # (success, failure, Ctrl-C, SIGTERM, SIGHUP); each also stops by itself within about a
 # second once this script is gone, even after a SIGKILL. On a signal the suite's process group
-# gets SIGTERM, then SIGKILL after a grace period. Nothing else is signalled.
+# gets SIGTERM, then SIGKILL 20 s later; if this script is killed outright, a watcher beside the
+# suite does the same. Nothing else is signalled.
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 
 usage() {
-  sed -n '5,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  # The comment at the top of this file, without its hashes.
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
 load=4
 repeat=1
 vitest_args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-  --load | --repeat)
-    [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]] || usage
-    if [ "$1" = --load ]; then load=$((10#$2)); else repeat=$((10#$2)); fi
-    shift 2
-    ;;
-  --load=* | --repeat=*)
-    value="${1#*=}"
-    [[ "$value" =~ ^[0-9]+$ ]] || usage
-    if [[ "$1" == --load=* ]]; then load=$((10#$value)); else repeat=$((10#$value)); fi
-    shift
-    ;;
-  --)
-    shift
-    vitest_args=("$@")
-    break
-    ;;
-  -h | --help) usage ;;
-  *) usage ;;
-  esac
-done
-[ "$repeat" -ge 1 ] || usage
-
-bash "$here/setup.sh"
-# shellcheck source=local/toolchain.sh
-source "$here/toolchain.sh"
-ensure_node24
-cd "$ROOT"
-
-cpus="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')"
 load_pids=()
 suite_pid=''
 watcher_pid=''
@@ -157,7 +128,8 @@ stop_suite() {
 # shellcheck disable=SC2329 # called by the traps
 on_signal() {
   local name="$1" code="$2"
-  trap - INT TERM HUP
+  # Ignored while stopping: npm forwards the terminal's Ctrl-C, so it comes twice.
+  trap '' INT TERM HUP
   echo >&2
   echo "test-loaded: SIG$name: stopping the suite and the load" >&2
   stop_suite TERM
@@ -165,49 +137,89 @@ on_signal() {
   exit "$code"
 }
 
-trap 'on_signal INT 130' INT
-trap 'on_signal TERM 143' TERM
-trap 'on_signal HUP 129' HUP
-trap 'stop_suite KILL; stop_load' EXIT
+# All of it in one function, read whole before it runs: editing this file during a run (bash
+# reads scripts as it goes) cannot change what the run does next.
+main() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+    --load | --repeat)
+      [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]] || usage
+      if [ "$1" = --load ]; then load=$((10#$2)); else repeat=$((10#$2)); fi
+      shift 2
+      ;;
+    --load=* | --repeat=*)
+      value="${1#*=}"
+      [[ "$value" =~ ^[0-9]+$ ]] || usage
+      if [[ "$1" == --load=* ]]; then load=$((10#$value)); else repeat=$((10#$value)); fi
+      shift
+      ;;
+    --)
+      shift
+      vitest_args=("$@")
+      break
+      ;;
+    -h | --help) usage ;;
+    *) usage ;;
+    esac
+  done
+  [ "$repeat" -ge 1 ] || usage
 
-start_load
-if [ "$load" -gt 0 ]; then
-  load_text="$load CPU-bound process$([ "$load" -eq 1 ] || echo es) at normal priority (pids ${load_pids[*]})"
-else
-  load_text="none"
-fi
-echo "test-loaded: load: $load_text on $cpus CPUs; load average $(loadavg)"
+  bash "$here/setup.sh"
+  # shellcheck source=local/toolchain.sh
+  source "$here/toolchain.sh"
+  ensure_node24
+  cd "$ROOT"
 
-status=0
-durations=()
-for ((round = 1; round <= repeat; round++)); do
-  echo "test-loaded: round $round/$repeat: npm run check${vitest_args[0]+ -- -- ${vitest_args[*]}}"
-  cpu_before="$(load_cpu_seconds)"
-  started="$(date +%s)"
-  set -m
-  # check runs `npm run test` last: the second -- takes the arguments past npm to vitest.
-  npm run check ${vitest_args[0]+-- -- "${vitest_args[@]}"} </dev/null &
-  suite_pid="$!"
-  set +m
-  watch_suite "$$" "$suite_pid" &
-  watcher_pid="$!"
-  status=0
-  wait "$suite_pid" || status=$?
-  left="$(ps -A -o pgid=,pid=,stat=,args= | awk -v g="$suite_pid" '$1 == g && $3 !~ /^Z/')"
-  if [ -n "$left" ]; then
-    echo "test-loaded: the suite left processes behind, stopping them:" >&2
-    echo "$left" >&2
+  cpus="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')"
+
+  trap 'on_signal INT 130' INT
+  trap 'on_signal TERM 143' TERM
+  trap 'on_signal HUP 129' HUP
+  trap 'stop_suite KILL; stop_load' EXIT
+
+  start_load
+  if [ "$load" -gt 0 ]; then
+    load_text="$load CPU-bound process$([ "$load" -eq 1 ] || echo es) at normal priority (pids ${load_pids[*]})"
+  else
+    load_text="no load"
   fi
-  stop_suite TERM
-  elapsed=$(($(date +%s) - started))
-  cpu_used=$(($(load_cpu_seconds) - cpu_before))
-  durations+=("$(duration "$elapsed")")
-  if [ "$status" -eq 0 ]; then result=passed; else result="FAILED (exit $status)"; fi
-  echo "test-loaded: round $round/$repeat: $result in $(duration "$elapsed")" \
-    "under load: $load_text used ${cpu_used} CPU-s of ${elapsed} s; load average $(loadavg)"
-  [ "$status" -eq 0 ] || break
-done
+  echo "test-loaded: $load_text on $cpus CPUs; load average $(loadavg)"
 
-stop_load
-echo "test-loaded: ${#durations[@]} of $repeat rounds run (${durations[*]}): $([ "$status" -eq 0 ] && echo passed || echo FAILED)"
-exit "$status"
+  status=0
+  durations=()
+  for ((round = 1; round <= repeat; round++)); do
+    echo "test-loaded: round $round/$repeat: npm run check${vitest_args[0]+ -- -- ${vitest_args[*]}}"
+    cpu_before="$(load_cpu_seconds)"
+    started="$(date +%s)"
+    set -m
+    # check runs `npm run test` last: the second -- takes the arguments past npm to vitest.
+    npm run check ${vitest_args[0]+-- -- "${vitest_args[@]}"} </dev/null &
+    suite_pid="$!"
+    set +m
+    watch_suite "$$" "$suite_pid" &
+    watcher_pid="$!"
+    status=0
+    wait "$suite_pid" || status=$?
+    left="$(ps -A -o pgid=,pid=,stat=,args= | awk -v g="$suite_pid" '$1 == g && $3 !~ /^Z/')"
+    if [ -n "$left" ]; then
+      echo "test-loaded: the suite left processes behind, stopping them:" >&2
+      echo "$left" >&2
+    fi
+    stop_suite TERM
+    elapsed=$(($(date +%s) - started))
+    cpu_used=$(($(load_cpu_seconds) - cpu_before))
+    durations+=("$(duration "$elapsed")")
+    if [ "$status" -eq 0 ]; then result=passed; else result="FAILED (exit $status)"; fi
+    applied="no load"
+    [ "$load" -eq 0 ] || applied="load used ${cpu_used} CPU-s in ${elapsed} s"
+    echo "test-loaded: round $round/$repeat: $result in $(duration "$elapsed");" \
+      "$applied; load average $(loadavg)"
+    [ "$status" -eq 0 ] || break
+  done
+
+  stop_load
+  echo "test-loaded: ${#durations[@]} of $repeat rounds run (${durations[*]}): $([ "$status" -eq 0 ] && echo passed || echo FAILED)"
+  exit "$status"
+}
+
+main "$@"
