@@ -19,6 +19,13 @@ WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json ./
 COPY --chown=root:root service/src ./service/src
+# /tmp is the one writable path: ECS runs the container with a read-only root filesystem and
+# mounts a task volume (a bind mount) there. Fargate gives such a volume the owner and mode of
+# the image's VOLUME path of the same name (root 0755, unwritable to the node user, without
+# one), so /tmp is declared here, sticky and world-writable like any /tmp. Set before VOLUME:
+# changes to a volume path after its VOLUME line are discarded.
+RUN install -d -m 1777 /tmp
+VOLUME ["/tmp"]
 # Files stay root-owned and read-only to the process; it runs as the image's unprivileged user.
 USER node
 EXPOSE 8080

@@ -143,6 +143,7 @@ export class AcmCertExportStack extends Stack {
         service: this.service.service,
         containerPort: s.task.port,
         logRetentionDays: s.logRetentionDays,
+        webAcl: s.webAcl,
       });
       new CfnOutput(this, 'ApiUrl', {
         value: `https://${alb.loadBalancer.loadBalancerDnsName}`,
@@ -162,6 +163,8 @@ export class AcmCertExportStack extends Stack {
         statements: apiStatements(this, grants),
         key,
         logRetentionDays: s.logRetentionDays,
+        cloudWatchRole: s.apiGatewayCloudWatchRole,
+        webAcl: s.webAcl,
       });
       new CfnOutput(this, 'ApiUrl', { value: api.api.url });
     }
@@ -171,6 +174,7 @@ export class AcmCertExportStack extends Stack {
       deadLetterQueue: this.queues.deadLetterQueue,
       key,
       oldestMessageSeconds: s.alarms.oldestMessageSeconds,
+      expiryDays: s.alarms.expiryDays,
       ...(s.alarmEmail === undefined ? {} : { email: s.alarmEmail }),
     });
 

@@ -1,30 +1,66 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 
-/** The worker's Embedded Metric Format metrics: namespace and names, no dimensions. */
+/**
+ * The worker's Embedded Metric Format metrics: namespace and names, no dimensions. The names are
+ * service/src/worker/metrics.ts's (the template tests compare the two).
+ */
 export const deploymentMetrics = {
   namespace: 'AcmCertExport',
   failed: 'DeploymentsFailed',
   timedOut: 'DeploymentsTimedOut',
+  partiallyFailed: 'DeploymentsPartiallyFailed',
+  noTargets: 'DeploymentsNoTargets',
+  installedMinDaysToExpiry: 'InstalledCertificateMinDaysToExpiry',
 } as const;
+
+/**
+ * Every alarm of the stack is named `<stack name>-<id>`, so that the topic and key policies can
+ * let CloudWatch publish for these alarms only (aws:SourceArn), not for any alarm of the account.
+ */
+export function alarmName(scope: IConstruct, id: string): string {
+  return `${Stack.of(scope).stackName}-${id}`;
+}
+
+/** The ARNs of this stack's alarms, as an aws:SourceArn pattern. */
+export function alarmArnPattern(scope: IConstruct): string {
+  return Stack.of(scope).formatArn({
+    service: 'cloudwatch',
+    resource: 'alarm',
+    resourceName: alarmName(scope, '*'),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** Conditions binding a grant to CloudWatch alarms of this stack (confused deputy). */
+export function fromThisStacksAlarms(scope: IConstruct): iam.Conditions {
+  return {
+    StringEquals: { 'aws:SourceAccount': Stack.of(scope).account },
+    ArnLike: { 'aws:SourceArn': alarmArnPattern(scope) },
+  };
+}
 
 export interface AlarmsProps {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly key: kms.IKey;
   readonly oldestMessageSeconds: number;
+  /** The expiry alarm fires when an installed copy expires in fewer days than this. */
+  readonly expiryDays: number;
   readonly email?: string;
 }
 
 /**
  * The failure notifications: one encrypted topic and the alarms that publish to it (and tell
- * it again when they recover). Missing data is "not breaching": no deployments means no failures.
+ * it again when they recover). Missing data is "not breaching" for the counts: no deployments
+ * means no failures. docs/deploy.md (Alarms) says what fires each one and what to do.
  */
 export class Alarms extends Construct {
   readonly topic: sns.Topic;
@@ -37,13 +73,24 @@ export class Alarms extends Construct {
       masterKey: props.key,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic a policy, which replaces SNS's default one: without this
+    // statement CloudWatch could not publish, and no alarm would ever reach anyone.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisStackPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromThisStacksAlarms(this),
+      }),
+    );
     if (props.email !== undefined) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
     }
 
     this.add('DeadLetterQueueNotEmpty', {
       alarmDescription:
-        'A job or an undeliverable renewal event is in the dead-letter queue: inspect and redrive it (docs/operations.md).',
+        'A job, an undeliverable event or a failed expiry check is in the dead-letter queue: inspect and redrive it (docs/operations.md).',
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: cloudwatch.Stats.MAXIMUM,
@@ -52,20 +99,26 @@ export class Alarms extends Construct {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     });
-    this.add('DeploymentsFailed', {
-      alarmDescription: 'A certificate deployment ended Failed on at least one server.',
-      metric: deploymentMetric(deploymentMetrics.failed),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    });
-    this.add('DeploymentsTimedOut', {
-      alarmDescription: 'A certificate deployment timed out waiting for its servers.',
-      metric: deploymentMetric(deploymentMetrics.timedOut),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    });
+    this.addOutcome(
+      'DeploymentsFailed',
+      deploymentMetrics.failed,
+      'A certificate deployment ended Failed: no server installed it, or the certificate could not be exported.',
+    );
+    this.addOutcome(
+      'DeploymentsTimedOut',
+      deploymentMetrics.timedOut,
+      'A certificate deployment timed out waiting for its servers.',
+    );
+    this.addOutcome(
+      'DeploymentsPartiallyFailed',
+      deploymentMetrics.partiallyFailed,
+      'A certificate deployment installed on some servers and failed on others: those servers keep the old certificate.',
+    );
+    this.addOutcome(
+      'DeploymentsNoTargets',
+      deploymentMetrics.noTargets,
+      'A certificate deployment found no managed node with its target tag: nothing was installed.',
+    );
     this.add('OldestJobWaiting', {
       alarmDescription:
         'A job has waited in the queue without being picked up: the worker is down or cannot keep up.',
@@ -77,10 +130,42 @@ export class Alarms extends Construct {
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     });
+    this.add('InstalledCertificateExpiring', {
+      alarmDescription: `A managed certificate's installed copy expires in fewer than ${props.expiryDays} days (daily expiry check): its renewal was not installed.`,
+      metric: new cloudwatch.Metric({
+        namespace: deploymentMetrics.namespace,
+        metricName: deploymentMetrics.installedMinDaysToExpiry,
+        statistic: cloudwatch.Stats.MINIMUM,
+        period: Duration.hours(1),
+      }),
+      threshold: props.expiryDays,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      // The check runs once a day: between two checks there is no data, and the alarm keeps
+      // what the last check said (no OK at every hour without data, no ALARM again each day).
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+  }
+
+  /** One deployment outcome counted by the worker: alarm on the first one in five minutes. */
+  private addOutcome(id: string, metricName: string, alarmDescription: string): void {
+    this.add(id, {
+      alarmDescription,
+      metric: new cloudwatch.Metric({
+        namespace: deploymentMetrics.namespace,
+        metricName,
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
   }
 
   private add(id: string, props: cloudwatch.AlarmProps): void {
     const alarm = new cloudwatch.Alarm(this, id, {
+      alarmName: alarmName(this, id),
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       ...props,
     });
@@ -88,13 +173,4 @@ export class Alarms extends Construct {
     alarm.addOkAction(new actions.SnsAction(this.topic));
     this.alarms.push(alarm);
   }
-}
-
-function deploymentMetric(metricName: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: deploymentMetrics.namespace,
-    metricName,
-    statistic: cloudwatch.Stats.SUM,
-    period: Duration.minutes(5),
-  });
 }

@@ -10,7 +10,7 @@ import { AcmCertExportStack } from './acm-cert-export-stack.ts';
 import type { ContextKey } from './context-keys.ts';
 import { serviceLambdaCode } from './lambda-bundle.ts';
 import { AwsSolutionsChecks } from './nag.ts';
-import { readSettings, SettingsError } from './settings.ts';
+import { checkAlbCertificateRegion, readSettings, SettingsError } from './settings.ts';
 
 export interface BuildOptions {
   /** The repository root: Docker build context and Lambda package source. */
@@ -30,6 +30,7 @@ export function buildStack(app: App, options: BuildOptions): AcmCertExportStack 
       'the region is required (ALB access logs and ARNs depend on it): -c region=us-east-1 or AWS_REGION',
     );
   }
+  checkAlbCertificateRegion(settings, region);
   const stack = new AcmCertExportStack(app, settings.stackName, {
     env: { region, ...(account === undefined ? {} : { account }) },
     description: 'acm-cert-export: export ACM certificates and install them on servers with SSM',

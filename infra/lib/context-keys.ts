@@ -43,6 +43,12 @@ export const contextKeys = {
   maxTasks: 'maximum tasks (default 4)',
   port: 'container port (default 8080)',
   oldestMessageAlarmSeconds: 'alarm when a job waits this long (default 900)',
+  expiryAlarmDays:
+    'alarm when an installed copy of a managed certificate expires in fewer days (default 14)',
+  apiGatewayCloudWatchRole:
+    'apigateway mode: set the account-level API Gateway CloudWatch Logs role (default true); false when the account already has one',
+  webAcl:
+    'WAF web ACL for the API entry: none (default), create (AWS managed rules and a rate limit), or an existing regional web ACL ARN',
 } as const;
 
 export type ContextKey = keyof typeof contextKeys;

@@ -8,6 +8,8 @@ import { grantStatements } from './iam-policies.ts';
 import { lambdaHandler } from './lambda-bundle.ts';
 import { encryptedLogGroup } from './log-groups.ts';
 import { acknowledge } from './nag.ts';
+import type { WebAclSettings } from './settings.ts';
+import { protectWithWebAcl } from './web-acl.ts';
 
 export interface LambdaApiProps {
   readonly code: lambda.Code;
@@ -15,6 +17,13 @@ export interface LambdaApiProps {
   readonly statements: readonly iam.PolicyStatement[];
   readonly key: kms.IKey;
   readonly logRetentionDays: number;
+  /**
+   * Create API Gateway's account-level CloudWatch Logs role (AWS::ApiGateway::Account). One per
+   * account and region: a stack that sets it replaces whatever role another stack set. When
+   * false, the account must already have one, or the stage's logging fails the deploy.
+   */
+  readonly cloudWatchRole: boolean;
+  readonly webAcl: WebAclSettings;
 }
 
 /**
@@ -63,7 +72,7 @@ export class LambdaApi extends Construct {
       handler: this.function,
       description: 'acm-cert-export API (IAM-authorized)',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: true,
+      cloudWatchRole: props.cloudWatchRole,
       defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
       deployOptions: {
         stageName: 'v1',
@@ -73,29 +82,34 @@ export class LambdaApi extends Construct {
         tracingEnabled: false,
       },
     });
-    this.suppress();
+    const behindWaf = protectWithWebAcl(this, props.webAcl, this.api.deploymentStage.stageArn);
+    this.suppress({ behindWaf, cloudWatchRole: props.cloudWatchRole });
   }
 
-  private suppress(): void {
+  private suppress(options: { behindWaf: boolean; cloudWatchRole: boolean }): void {
     acknowledge(
       this.api,
       'APIG2',
       'The proxy integration hands the raw request to the Fastify app, whose route schemas validate it (the same schemas as behind the ALB); API Gateway models would be a second copy that drifts.',
     );
-    acknowledge(
-      this.api,
-      'APIG3',
-      'Every method requires SigV4 (AWS_IAM): API Gateway refuses unsigned requests before they reach the function. Attach a WAF web ACL to the stage where your policy requires one.',
-    );
+    if (!options.behindWaf) {
+      acknowledge(
+        this.api,
+        'APIG3',
+        'Every method requires SigV4 (AWS_IAM): API Gateway refuses unsigned requests before they reach the function. The webAcl setting puts the stage behind a WAF web ACL where your policy requires one.',
+      );
+    }
     acknowledge(
       this.api,
       'COG4',
       'Callers are AWS principals authorized with AWS_IAM, not Cognito users.',
     );
-    acknowledge(
-      this.api,
-      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      'The account-level API Gateway logging role uses AmazonAPIGatewayPushToCloudWatchLogs, the AWS-maintained policy for execution logging.',
-    );
+    if (options.cloudWatchRole) {
+      acknowledge(
+        this.api,
+        'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'The account-level API Gateway logging role uses AmazonAPIGatewayPushToCloudWatchLogs, the AWS-maintained policy for execution logging.',
+      );
+    }
   }
 }

@@ -5,6 +5,8 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.ts';
+import type { WebAclSettings } from './settings.ts';
+import { protectWithWebAcl } from './web-acl.ts';
 
 export interface LoadBalancerProps {
   readonly vpc: ec2.IVpc;
@@ -14,6 +16,7 @@ export interface LoadBalancerProps {
   readonly service: ecs.FargateService;
   readonly containerPort: number;
   readonly logRetentionDays: number;
+  readonly webAcl: WebAclSettings;
 }
 
 /**
@@ -46,6 +49,7 @@ export class ApiLoadBalancer extends Construct {
       },
     });
     this.loadBalancer.logAccessLogs(this.accessLogBucket(props.logRetentionDays), 'alb');
+    protectWithWebAcl(this, props.webAcl, this.loadBalancer.loadBalancerArn);
 
     const listener = this.loadBalancer.addListener('Https', {
       port: 443,

@@ -82,8 +82,19 @@ export interface StackSettings {
   readonly alarms: {
     /** Age of the oldest waiting job message that pages someone. */
     readonly oldestMessageSeconds: number;
+    /** The expiry alarm fires when an installed copy expires in fewer days than this. */
+    readonly expiryDays: number;
   };
+  /** API Gateway's account-level CloudWatch Logs role: create it (an account singleton) or not. */
+  readonly apiGatewayCloudWatchRole: boolean;
+  /** A WAF web ACL for the API's entry: none, one the stack creates, or an existing one's ARN. */
+  readonly webAcl: WebAclSettings;
 }
+
+export type WebAclSettings =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'create' }
+  | { readonly kind: 'existing'; readonly arn: string };
 
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';
@@ -131,9 +142,10 @@ function integer(read: ContextReader, key: ContextKey, fallback: number, min: nu
   return value;
 }
 
-function flag(read: ContextReader, key: ContextKey): boolean {
+function flag(read: ContextReader, key: ContextKey, fallback = false): boolean {
   const raw = text(read, key)?.toLowerCase();
-  if (raw === undefined || raw === 'false') return false;
+  if (raw === undefined) return fallback;
+  if (raw === 'false') return false;
   if (raw === 'true') return true;
   throw new SettingsError(`context ${key} must be true or false, got ${raw}`);
 }
@@ -232,6 +244,36 @@ function retentionDays(read: ContextReader): number {
   return days;
 }
 
+function webAcl(read: ContextReader): WebAclSettings {
+  const raw = text(read, 'webAcl');
+  if (raw === undefined || raw === 'none') return { kind: 'none' };
+  if (raw === 'create') return { kind: 'create' };
+  return {
+    kind: 'existing',
+    arn: matching(
+      'webAcl',
+      raw,
+      /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[\w-]+\/[\w-]+$/,
+      'none, create, or the ARN of a regional WAFv2 web ACL',
+    ),
+  };
+}
+
+/**
+ * The ALB's certificate must be in the stack's region: an ALB listener takes an ACM certificate
+ * of its own region only, and CloudFormation would fail only at deploy.
+ */
+export function checkAlbCertificateRegion(settings: StackSettings, region: string): void {
+  const arn = settings.alb.certificateArn;
+  if (settings.apiMode !== 'alb' || arn === undefined) return;
+  const certificateRegion = arn.split(':')[3];
+  if (certificateRegion !== region) {
+    throw new SettingsError(
+      `context albCertificateArn is in ${certificateRegion}, the stack in ${region}: an ALB takes a certificate of its own region`,
+    );
+  }
+}
+
 /** Reads and validates every setting; throws a SettingsError naming the context key. */
 export function readSettings(read: ContextReader): StackSettings {
   const apiMode = text(read, 'apiMode') ?? 'alb';
@@ -323,6 +365,9 @@ export function readSettings(read: ContextReader): StackSettings {
     },
     alarms: {
       oldestMessageSeconds: integer(read, 'oldestMessageAlarmSeconds', 900, 60, 1_209_600),
+      expiryDays: integer(read, 'expiryAlarmDays', 14, 1, 90),
     },
+    apiGatewayCloudWatchRole: flag(read, 'apiGatewayCloudWatchRole', true),
+    webAcl: webAcl(read),
   };
 }

@@ -87,6 +87,11 @@ function refOf(template: Template, env: Environment, id: string): string {
       return named(id, resource, 'Name');
     case 'AWS::IAM::Role':
       return typeof resource.Properties?.RoleName === 'string' ? resource.Properties.RoleName : id;
+    case 'AWS::SNS::Topic': {
+      // A topic's Ref is its ARN; CDK-generated names get the logical id, as in arnOf.
+      const name = resource.Properties?.TopicName;
+      return `arn:aws:sns:${env.region}:${env.account}:${typeof name === 'string' ? name : id}`;
+    }
     default:
       throw new UnresolvableIntrinsicError(`Ref ${id} of a ${resource.Type}`);
   }

@@ -4,12 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { defaultRepoRoot } from '../../lib/app.ts';
 import { serviceImageTarget } from '../../lib/container-image.ts';
 import { lambdaHandlerModule } from '../../lib/lambda-bundle.ts';
-import { args, parseDockerfile, stage } from './support/dockerfile.ts';
+import { args, parseDockerfile, stage, volumePaths } from './support/dockerfile.ts';
 import { importGraph, packageName } from './support/imports.ts';
 
 const root = defaultRepoRoot;
 const dockerfile = parseDockerfile(join(root, 'Dockerfile'));
 const service = stage(dockerfile, serviceImageTarget);
+/** The mode the final stage gives /tmp: sticky, writable by every user (the node user too). */
+const tmpVolumeMode = 'install -d -m 1777 /tmp';
+
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   engines: { node: string };
   dependencies: Record<string, string>;
@@ -34,7 +37,20 @@ describe('the Dockerfile', () => {
     expect(args(service, 'COPY')).toContainEqual(
       expect.stringMatching(/^--from=deps .*\/app\/node_modules \.\/node_modules$/),
     );
-    expect(args(service, 'RUN')).toEqual([]); // nothing is installed in the final stage
+    // Nothing is installed in the final stage: its one RUN gives /tmp its mode (below).
+    expect(args(service, 'RUN')).toEqual([tmpVolumeMode]);
+  });
+
+  it('declares /tmp a volume, sticky and world-writable, for the read-only root on Fargate', () => {
+    // Fargate gives the task's bind mount at /tmp the owner and mode of the image's VOLUME of
+    // that path (root 0755 without one): the node user could not write a temporary file.
+    const keywords = service.instructions.map((i) => `${i.keyword} ${i.args}`);
+    const volume = keywords.indexOf('VOLUME ["/tmp"]');
+    expect(volume, 'VOLUME ["/tmp"]').toBeGreaterThan(-1);
+    // A change to a volume path after its VOLUME line is discarded: the mode comes first.
+    expect(keywords.indexOf(`RUN ${tmpVolumeMode}`)).toBeLessThan(volume);
+    // The task definition mounts its volume at the same path (resources.test.ts).
+    expect(volumePaths(service)).toEqual(['/tmp']);
   });
 
   it('runs as the unprivileged node user', () => {

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildDocumentObject } from '../../../ssm/build-document.ts';
-import { deploymentMetrics } from '../../lib/alarms.ts';
+import { defaultRepoRoot } from '../../lib/app.ts';
+import { serviceImageTarget } from '../../lib/container-image.ts';
 import {
   deploymentsTable,
   instanceRunningEventPattern,
@@ -9,6 +11,7 @@ import {
   mappingTable,
   renewalEventPattern,
 } from '../../lib/resource-definitions.ts';
+import { parseDockerfile, stage, volumePaths } from './support/dockerfile.ts';
 import { flat } from './support/flatten.ts';
 import { actionsOf, logicalIdOf, onlyResource, type Statement } from './support/policies.ts';
 import { albCertificateArn, synth } from './support/synth.ts';
@@ -203,6 +206,7 @@ describe('encryption and retention of operational data', () => {
     const alarms = statements.find((s) => s.Sid === 'CloudWatchAlarmsPublishToTheEncryptedTopic');
     expect(alarms?.Principal).toEqual({ Service: 'cloudwatch.amazonaws.com' });
     expect(alarms?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    // The conditions on both: alarms.test.ts.
   });
 
   it('encrypts every log group with that key and keeps logs 90 days by default', () => {
@@ -236,87 +240,7 @@ describe('encryption and retention of operational data', () => {
   });
 });
 
-describe('the alarms', () => {
-  let topicId: string;
-  beforeAll(() => {
-    topicId = logicalIdOf(template, 'AWS::SNS::Topic');
-  });
-
-  it('are four, each notifying the topic on alarm and on recovery', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
-      (a) => a.Properties.AlarmActions?.[0]?.Ref === topicId,
-    );
-    expect(alarms).toHaveLength(4);
-    for (const alarm of alarms) {
-      expect(alarm.Properties.OKActions).toEqual([ref(topicId)]);
-      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
-    }
-  });
-
-  it('fire on any message in the DLQ', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [
-        {
-          Name: 'QueueName',
-          Value: {
-            'Fn::GetAtt': [
-              logicalIdOf(template, 'AWS::SQS::Queue', { QueueName: jobQueue.deadLetterName }),
-              'QueueName',
-            ],
-          },
-        },
-      ],
-      Statistic: 'Maximum',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
-    });
-  });
-
-  it.each([deploymentMetrics.failed, deploymentMetrics.timedOut])(
-    'fire on one %s in five minutes (EMF metric, no dimensions)',
-    (metricName) => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AcmCertExport',
-        MetricName: metricName,
-        Dimensions: Match.absent(),
-        Statistic: 'Sum',
-        Period: 300,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      });
-    },
-  );
-
-  it('fire when a job waited longer than oldestMessageAlarmSeconds (900 s by default)', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateAgeOfOldestMessage',
-      Threshold: 900,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 3,
-    });
-    synth({ oldestMessageAlarmSeconds: 1800 }).template.hasResourceProperties(
-      'AWS::CloudWatch::Alarm',
-      {
-        MetricName: 'ApproximateAgeOfOldestMessage',
-        Threshold: 1800,
-      },
-    );
-  });
-
-  it('e-mail someone when alarmEmail is set', () => {
-    synth({ alarmEmail: 'ops@example.com' }).template.hasResourceProperties(
-      'AWS::SNS::Subscription',
-      {
-        Protocol: 'email',
-        Endpoint: 'ops@example.com',
-      },
-    );
-    template.resourceCountIs('AWS::SNS::Subscription', 0);
-  });
-});
+// The alarms, the topic and key policies that let them notify: alarms.test.ts.
 
 describe('the Fargate service', () => {
   it('runs on ARM64 Linux with the configured size', () => {
@@ -345,6 +269,19 @@ describe('the Fargate service', () => {
       },
       MountPoints: [{ ContainerPath: '/tmp', ReadOnly: false, SourceVolume: 'tmp' }],
     });
+  });
+
+  it('mounts its one writable path where the image declares it a volume (its mode comes from there)', () => {
+    const definition = onlyResource(template, 'AWS::ECS::TaskDefinition');
+    const [container] = definition.Properties.ContainerDefinitions as {
+      MountPoints: { ContainerPath: string; SourceVolume: string }[];
+    }[];
+    const image = stage(parseDockerfile(join(defaultRepoRoot, 'Dockerfile')), serviceImageTarget);
+    expect(container?.MountPoints.map((m) => m.ContainerPath)).toEqual(volumePaths(image));
+    // A bind mount (no host path, no Docker volume configuration): Fargate's task storage.
+    expect(definition.Properties.Volumes).toEqual([
+      { Name: container?.MountPoints[0]?.SourceVolume },
+    ]);
   });
 
   it('runs in private subnets without a public IP, rolling back failed deployments', () => {

@@ -160,6 +160,32 @@ describe('stack settings from CDK context', () => {
   });
 });
 
+describe('alarm and API entry settings', () => {
+  it('default to a 14-day expiry alarm, API Gateway’s account role set by the stack and no WAF', () => {
+    const s = settings({ albCertificateArn: certificate });
+    expect(s.alarms.expiryDays).toBe(14);
+    expect(s.apiGatewayCloudWatchRole).toBe(true);
+    expect(s.webAcl).toEqual({ kind: 'none' });
+  });
+
+  it('read them, refusing an expiry threshold outside 1–90 days', () => {
+    const s = settings({
+      albCertificateArn: certificate,
+      expiryAlarmDays: '30',
+      apiGatewayCloudWatchRole: 'false',
+      webAcl: 'create',
+    });
+    expect([s.alarms.expiryDays, s.apiGatewayCloudWatchRole, s.webAcl.kind]).toEqual([
+      30,
+      false,
+      'create',
+    ]);
+    expect(() => settings({ albCertificateArn: certificate, expiryAlarmDays: '0' })).toThrow(
+      /expiryAlarmDays must be an integer from 1 to 90/,
+    );
+  });
+});
+
 describe('docs/deploy.md', () => {
   it('documents every context key the app reads', () => {
     const doc = readFileSync(join(defaultRepoRoot, 'docs/deploy.md'), 'utf8');

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Deployment, DeploymentStatus } from '../domain/deployment.ts';
 import { moveTo, withCondition } from '../domain/deployment-record.ts';
 import { mappingKeyOf } from './mapping-key.ts';
+import { deploymentMetricName, emfFields } from './metrics.ts';
 import type { JobVerdict } from './outcome-policy.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
@@ -95,24 +96,13 @@ export async function finishStep(
       now,
     ),
   );
-  const metric = `Deployments${outcome.status}`;
   // CloudWatch Embedded Metric Format: the log line is the metric (alarms in infra/).
   log[levels[outcome.status]](
     {
       status: outcome.status,
       reason: outcome.reason,
       ...(outcome.code === undefined ? {} : { code: outcome.code }),
-      _aws: {
-        Timestamp: now.getTime(),
-        CloudWatchMetrics: [
-          {
-            Namespace: 'AcmCertExport',
-            Dimensions: [[]],
-            Metrics: [{ Name: metric, Unit: 'Count' }],
-          },
-        ],
-      },
-      [metric]: 1,
+      ...emfFields(now, { [deploymentMetricName(outcome.status)]: { value: 1, unit: 'Count' } }),
     },
     `deployment ${outcome.status}: ${outcome.reason}`,
   );

@@ -52,3 +52,10 @@ export function stage(dockerfile: Dockerfile, name: string): Stage {
 export function args(stage: Stage, keyword: string): string[] {
   return stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 }
+
+/** The paths of the stage's VOLUME instructions (JSON or plain form). */
+export function volumePaths(stage: Stage): string[] {
+  return args(stage, 'VOLUME').flatMap((a) =>
+    a.trim().startsWith('[') ? (JSON.parse(a) as string[]) : a.split(/\s+/),
+  );
+}
