@@ -1,11 +1,12 @@
 /**
  * What the service may call, as policy statements, one function per caller. Every statement
- * names its resources; the only `*` resources are the SSM read actions that IAM cannot scope
- * (see `ssmReadStatement`). The template tests walk every statement of the stack.
+ * names its resources; the only `*` resources are the read actions that IAM cannot scope (the
+ * SSM command status, `ssmReadStatement`, and ec2:DescribeInstances), each in a policy of its own
+ * (`grantStatements`). The template tests walk every statement of the stack.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from './nag.ts';
 
 export interface ServiceGrantsProps {
@@ -242,21 +243,33 @@ export const wildcardResourceReasons: Readonly<Record<string, string>> = {
 };
 
 /**
- * Adds the statements to the role's policy and acknowledges each wildcard resource on the role
- * with its reason from `wildcardResourceReasons`. A wildcard without a reason fails the synth.
+ * Adds the statements to the role and acknowledges each wildcard resource with its reason from
+ * `wildcardResourceReasons`. A wildcard without a reason fails the synth.
+ *
+ * A statement whose resource is `*` gets a policy of its own: cdk-nag names every such finding
+ * `IAM5[Resource::*]`, so on one policy the reasons of two statements would be one
+ * acknowledgement (the last one written). On its own policy each keeps its own reason.
  */
 export function grantStatements(role: iam.IRole, statements: readonly iam.PolicyStatement[]): void {
   for (const statement of statements) {
-    role.addToPrincipalPolicy(statement);
-    for (const resource of statement.resources.filter((r) => r.includes('*'))) {
-      const reason =
-        statement.sid === undefined ? undefined : wildcardResourceReasons[statement.sid];
-      if (reason === undefined) {
-        throw new Error(
-          `statement ${statement.sid ?? '(no sid)'} has a wildcard resource without a reason`,
-        );
-      }
-      acknowledge(role, wildcardResourceFinding(role, resource), reason);
+    const wildcards = statement.resources.filter((r) => r.includes('*'));
+    const reason = statement.sid === undefined ? undefined : wildcardResourceReasons[statement.sid];
+    if (wildcards.length > 0 && reason === undefined) {
+      throw new Error(
+        `statement ${statement.sid ?? '(no sid)'} has a wildcard resource without a reason`,
+      );
+    }
+    let holder: IConstruct = role;
+    if (statement.resources.includes('*')) {
+      holder = new iam.Policy(role as unknown as Construct, `${statement.sid}Policy`, {
+        statements: [statement],
+        roles: [role],
+      });
+    } else {
+      role.addToPrincipalPolicy(statement);
+    }
+    for (const resource of wildcards) {
+      acknowledge(holder, wildcardResourceFinding(holder, resource), reason as string);
     }
   }
 }

@@ -108,6 +108,25 @@ describe('cdk-nag acknowledgements', () => {
     ]);
   });
 
+  it('acknowledge each IAM5 Resource::* with one reason, on the policy holding that statement alone', () => {
+    const star = all.filter((a) => a.id === 'AwsSolutions-IAM5[Resource::*]');
+    const byPolicy = Object.fromEntries(
+      star.map((a) => [a.path.replace(/^AcmCertExport\//, ''), a.reason]),
+    );
+    expect(Object.keys(byPolicy).sort()).toEqual([
+      'Service/Task/ExecutionRole', // pulling from ECR: ecr:GetAuthorizationToken
+      'Service/Task/TaskRole/DescribeStartedServersPolicy',
+      'Service/Task/TaskRole/ReadCommandStatusPolicy',
+    ]);
+    expect(byPolicy['Service/Task/TaskRole/ReadCommandStatusPolicy']).toMatch(
+      /ssm:ListCommands.*\*/,
+    );
+    expect(byPolicy['Service/Task/TaskRole/DescribeStartedServersPolicy']).toMatch(
+      /ec2:DescribeInstances/,
+    );
+    expect(new Set(Object.values(byPolicy)).size).toBe(3);
+  });
+
   it('in apigateway mode add only the API Gateway ones', () => {
     const api = acknowledgements(build({ apiMode: 'apigateway' }).app)
       .filter((a) => a.path.includes('/Api/'))
