@@ -5,6 +5,7 @@ import { AwsReadinessProbe } from './adapters/aws-readiness.ts';
 import { DynamoDbDeploymentStore } from './adapters/dynamodb-deployment-store.ts';
 import { DynamoDbMappingStore } from './adapters/dynamodb-mapping-store.ts';
 import { Ec2InstanceDirectory } from './adapters/ec2-instance-directory.ts';
+import { EcsAgentTaskProtection } from './adapters/ecs-agent-task-protection.ts';
 import { intervalRateLimiter } from './adapters/rate-limiter.ts';
 import { SecretsManagerSecretStore } from './adapters/secrets-manager-secret-store.ts';
 import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
@@ -14,6 +15,7 @@ import { createAuthenticator } from './auth/authenticator.ts';
 import { type AwsClients, createAwsClients, serviceAppId } from './aws/clients.ts';
 import type { Config } from './config/config.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
+import { createScaleInGuard, type ScaleInGuard } from './worker/scale-in-guard.ts';
 import type { WorkerDeps, WorkerSettings } from './worker/worker-deps.ts';
 
 /** Every adapter, built once from one set of clients. */
@@ -118,14 +120,43 @@ export function buildApiDependencies(
   };
 }
 
-/** The worker's part of the graph alone: its clients, ports and handler dependencies. */
+/**
+ * Scale-in protection for the worker's task, only where an ECS agent can give it (ECS_AGENT_URI
+ * is set by the agent in every ECS container; locally and in Lambda there is none).
+ */
+export function buildScaleInGuard(
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+): ScaleInGuard | undefined {
+  const { agentUri, minutes, releaseAfterIdleSeconds } = config.scaleInProtection;
+  if (agentUri === undefined || !config.worker.enabled) return undefined;
+  return createScaleInGuard({
+    // The agent calls ECS for us; 5 s bounds how long a message waits for it before it starts
+    // unprotected.
+    protection: new EcsAgentTaskProtection(agentUri, { timeoutMs: 5000 }),
+    clock,
+    logger,
+    minutes,
+    releaseAfterIdleMs: releaseAfterIdleSeconds * 1000,
+    // An agent that failed is not asked again for every message.
+    retryAfterFailureMs: 60_000,
+  });
+}
+
+/** The worker's part of the graph alone: its clients, ports, handler dependencies and guard. */
 export function composeWorker(config: Config, logger: Logger, clock: Clock = systemClock) {
   const clients = createAwsClients(
     config.aws,
     serviceAppId({ api: config.api.enabled, worker: config.worker.enabled }),
   );
   const ports = buildPorts(config, clients);
-  return { clients, ports, worker: buildWorkerDeps(config, ports, logger, clock) };
+  return {
+    clients,
+    ports,
+    worker: buildWorkerDeps(config, ports, logger, clock),
+    scaleInGuard: buildScaleInGuard(config, logger, clock),
+  };
 }
 
 /** The whole object graph of one process. */

@@ -25,7 +25,9 @@ const graph = compose(config, logger);
 let worker: SqsWorker | undefined;
 let api: RunningApi | undefined;
 
-if (config.worker.enabled) worker = startWorker(config, graph.clients.sqs, graph.worker);
+if (config.worker.enabled) {
+  worker = startWorker(config, graph.clients.sqs, graph.worker, graph.scaleInGuard);
+}
 if (config.api.enabled) {
   const { startApi } = await import('./api/start-api.ts');
   api = await startApi(graph.api);

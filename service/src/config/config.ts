@@ -79,6 +79,15 @@ export interface Config {
     /** ExportCertificate calls per second this process makes at most (account quota: 5). */
     readonly exportRatePerSecond: number;
   };
+  /** ECS task scale-in protection while the worker holds messages (on ECS only). */
+  readonly scaleInProtection: {
+    /** ECS_AGENT_URI, which the ECS agent sets in every container; unset: no protection. */
+    readonly agentUri?: string;
+    /** How long one protection lasts; renewed once half of it has passed while busy. */
+    readonly minutes: number;
+    /** Idle this long before the protection is released. */
+    readonly releaseAfterIdleSeconds: number;
+  };
   /** Certificate ARNs (exact or with a trailing `*`) the service will export; empty = any. */
   readonly allowedCertificateArns: readonly string[];
   /** What every deployment must respect, whoever asks for it. */
@@ -262,6 +271,7 @@ export function loadConfig(env: Env): Config {
   const documentVersion = optional(env, 'SSM_DOCUMENT_VERSION');
   const kmsKeyId = optional(env, 'SECRETS_KMS_KEY_ID');
   const publicBaseUrl = optional(env, 'PUBLIC_BASE_URL');
+  const agentUri = optional(env, 'ECS_AGENT_URI');
   const defaultSts = aws.endpoints.sts ?? `https://sts.${aws.region}.amazonaws.com`;
   return {
     aws,
@@ -320,6 +330,11 @@ export function loadConfig(env: Env): Config {
       timeoutSeconds: int(env, 'SSM_TIMEOUT_SECONDS', 600, 30, 2_592_000),
     },
     acm: { exportRatePerSecond: int(env, 'ACM_EXPORT_RATE_PER_SECOND', 5, 1, 100) },
+    scaleInProtection: {
+      ...(agentUri === undefined ? {} : { agentUri: url(env, 'ECS_AGENT_URI') }),
+      minutes: int(env, 'TASK_PROTECTION_MINUTES', 10, 1, 2880),
+      releaseAfterIdleSeconds: int(env, 'TASK_PROTECTION_RELEASE_AFTER_IDLE_SECONDS', 15, 0, 600),
+    },
     allowedCertificateArns: (optional(env, 'ALLOWED_CERTIFICATE_ARNS') ?? '')
       .split(',')
       .map((s) => s.trim())

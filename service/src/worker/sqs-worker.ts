@@ -11,6 +11,7 @@ import { withRetry } from '../adapters/aws-errors.ts';
 import type { HandlerOutcome, MessageContext } from './handler-outcome.ts';
 import { failureBackoffSeconds } from './outcome-policy.ts';
 import { ReceiveBackoff } from './receive-backoff.ts';
+import type { ScaleInGuard } from './scale-in-guard.ts';
 
 export interface SqsWorkerOptions {
   readonly sqs: SQSClient;
@@ -24,6 +25,8 @@ export interface SqsWorkerOptions {
   readonly handle: (ctx: MessageContext) => Promise<HandlerOutcome>;
   /** The pause after failed receives, shared by the consumers (default: 1 s doubling to 30 s). */
   readonly backoff?: ReceiveBackoff;
+  /** Keeps the task from being scaled in while messages are in hand (on ECS only). */
+  readonly guard?: ScaleInGuard;
 }
 
 export interface SqsWorker {
@@ -138,6 +141,8 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
     const messageId = message.MessageId ?? 'unknown';
     try {
+      // Protected before the job's first step: a scale-in now would cut the step short.
+      await options.guard?.enter();
       const outcome = await options.handle({
         messageId,
         receiveCount,
@@ -161,6 +166,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
       }
       return undefined;
     } finally {
+      options.guard?.leave();
       inFlight--;
       if (inFlight === 0) idle?.();
     }
@@ -220,6 +226,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
     },
     async stop(graceMs: number) {
       stopping.abort();
+      options.guard?.close();
       // No abort: a long poll cut short can lose the message SQS was already handing over (it
       // stays invisible for the whole visibility timeout). Let it finish; handleMessage hands
       // back what it brings.

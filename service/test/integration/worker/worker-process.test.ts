@@ -5,6 +5,10 @@ import { ChangeMessageVisibilityCommand, ReceiveMessageCommand } from '@aws-sdk/
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startAwsProxy } from '../../../../local/aws-proxy/aws-proxy.ts';
+import {
+  startTaskProtectionStandIn,
+  type TaskProtectionStandIn,
+} from '../../../../local/ecs-agent/task-protection-stand-in.ts';
 import { repoRoot } from '../../../../local/paths.ts';
 import { anExportableCertificate } from '../../support/builders/certificates.ts';
 import { anInstance } from '../../support/builders/instances.ts';
@@ -201,5 +205,98 @@ describe('a worker process', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(78);
     expect(stderr).toMatch(/QUEUE_URL must be an http\(s\) URL/);
+  });
+});
+
+describe('a worker process on ECS (the agent endpoint stand-in on loopback)', () => {
+  let agent: TaskProtectionStandIn;
+  beforeAll(async () => {
+    // The agent calls ECS before it answers: a job that did not wait for the answer would write
+    // its record before the protection is recorded.
+    agent = await startTaskProtectionStandIn({ latencyMs: 300 });
+  });
+  afterAll(async () => {
+    await agent?.stop();
+  });
+
+  const onEcs = (task: string) => ({
+    ECS_AGENT_URI: agent.agentUri(task),
+    TASK_PROTECTION_RELEASE_AFTER_IDLE_SECONDS: '1',
+  });
+  const requestsOf = (task: string) => agent.requests.filter((r) => r.task === task);
+
+  async function recordExists(jobId: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await system.ports.deployments.get(jobId)) === undefined) {
+      if (Date.now() > deadline) throw new Error(`no record for ${jobId}`);
+      await sleep(20);
+    }
+  }
+
+  it('protects its task before the first step of a job, once for jobs arriving together, and releases it when idle', async () => {
+    const jobs = ['it-protect-01', 'it-protect-02', 'it-protect-03'];
+    for (const jobId of jobs) await enqueue(system, job(jobId));
+    const worker = workerProcess(onEcs('task-busy'));
+    for (const jobId of jobs) {
+      await recordExists(jobId);
+      // The record is the job's first step: the protection was recorded before it.
+      expect(agent.isProtected('task-busy'), jobId).toBe(true);
+    }
+    expect(requestsOf('task-busy').map((r) => r.enabled)).toEqual([true]);
+    expect(requestsOf('task-busy')[0]?.expiresInMinutes).toBe(10);
+
+    for (const jobId of jobs) {
+      const d = await finished(system, jobId, 60_000);
+      expect(d.status, d.reason).toBe('Succeeded');
+    }
+    const deadline = Date.now() + 20_000;
+    while (agent.isProtected('task-busy')) {
+      if (Date.now() > deadline) throw new Error(`never released:\n${worker.output.join('')}`);
+      await sleep(50);
+    }
+    // Protect and release alternate (a job polled later may protect the task again); the last
+    // request released it.
+    const states = requestsOf('task-busy').map((r) => r.enabled);
+    expect(states.at(-1)).toBe(false);
+    for (let i = 1; i < states.length; i++) expect(states[i]).toBe(!states[i - 1]);
+    expect(worker.output.join('')).toContain('task scale-in protection released');
+    worker.kill('SIGTERM');
+    expect(await exitCode(worker)).toBe(0);
+  });
+
+  it('killed while protected (Spot, a forced stop: the task goes away anyway), leaves a job that a new task finishes with one command', async () => {
+    const first = workerProcess(onEcs('task-killed'));
+    await enqueue(system, job('it-protect-kill'));
+    await statusReaches('it-protect-kill', 'Running');
+    expect(agent.isProtected('task-killed')).toBe(true);
+    first.kill('SIGKILL');
+    await once(first, 'exit');
+    // Nobody released it: on ECS the protection of a stopped task simply ends with the task.
+    expect(requestsOf('task-killed').map((r) => r.enabled)).toEqual([true]);
+
+    const second = workerProcess(onEcs('task-next'));
+    const d = await finished(system, 'it-protect-kill', 60_000);
+    expect(d.status, d.reason).toBe('Succeeded');
+    expect(d.attempts).toBeGreaterThanOrEqual(2);
+    expect(await commandsFor('it-protect-kill')).toHaveLength(1);
+    expect(requestsOf('task-next').map((r) => r.enabled)[0]).toBe(true);
+    second.kill('SIGTERM');
+    expect(await exitCode(second)).toBe(0);
+  });
+
+  it('runs its jobs unprotected when ECS refuses the protection, saying so', async () => {
+    agent.behave('ecs-failure');
+    try {
+      const worker = workerProcess(onEcs('task-refused'));
+      await enqueue(system, job('it-protect-refused'));
+      const d = await finished(system, 'it-protect-refused', 60_000);
+      expect(d.status, d.reason).toBe('Succeeded');
+      expect(worker.output.join('')).toContain('task scale-in protection failed');
+      expect(agent.isProtected('task-refused')).toBe(false);
+      worker.kill('SIGTERM');
+      expect(await exitCode(worker)).toBe(0);
+    } finally {
+      agent.behave('normal');
+    }
   });
 });

@@ -73,6 +73,31 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
   });
 
+  it('protects the task from scale-in only where the ECS agent says where it listens', () => {
+    expect(loadConfig(base).scaleInProtection).toEqual({
+      minutes: 10,
+      releaseAfterIdleSeconds: 15,
+    });
+    expect(
+      loadConfig({
+        ...base,
+        ECS_AGENT_URI: 'http://169.254.170.2/api/0123456789abcdef-1234567890',
+        TASK_PROTECTION_MINUTES: '30',
+        TASK_PROTECTION_RELEASE_AFTER_IDLE_SECONDS: '0',
+      }).scaleInProtection,
+    ).toEqual({
+      agentUri: 'http://169.254.170.2/api/0123456789abcdef-1234567890',
+      minutes: 30,
+      releaseAfterIdleSeconds: 0,
+    });
+    expect(() => loadConfig({ ...base, TASK_PROTECTION_MINUTES: '2881' })).toThrow(
+      /TASK_PROTECTION_MINUTES must be an integer from 1 to 2880/,
+    );
+    expect(() => loadConfig({ ...base, ECS_AGENT_URI: '169.254.170.2/api/x' })).toThrow(
+      /ECS_AGENT_URI must be an http\(s\) URL/,
+    );
+  });
+
   it('reads the deployment policy: target tag keys (default env) and reload commands (default none)', () => {
     expect(loadConfig(base).policy).toEqual({ targetTagKeys: ['env'], allowedReloadCommands: [] });
     expect(loadConfig(base).worker.agentWaitSeconds).toBe(900);

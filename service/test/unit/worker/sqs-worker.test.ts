@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/logging/logger.ts';
 import type { MessageContext } from '../../../src/worker/handler-outcome.ts';
 import { ReceiveBackoff } from '../../../src/worker/receive-backoff.ts';
+import type { ScaleInGuard } from '../../../src/worker/scale-in-guard.ts';
 import { createSqsWorker } from '../../../src/worker/sqs-worker.ts';
 
 interface Call {
@@ -142,5 +143,60 @@ describe('receiving while SQS is unreachable', () => {
       expect.stringMatching(/receiving from SQS failed; trying again in/),
       expect.stringMatching(/receiving from SQS failed; trying again in/),
     ]);
+  });
+});
+
+describe('scale-in protection', () => {
+  it('starts a message only once the guard has protected the task, and lets go after it is done', async () => {
+    const sqs = new ScriptedSqs();
+    const events: string[] = [];
+    let protect: (() => void) | undefined;
+    const guard: ScaleInGuard = {
+      enter: () => {
+        events.push('enter');
+        return new Promise<void>((resolve) => {
+          protect = () => {
+            events.push('protected');
+            resolve();
+          };
+        });
+      },
+      leave: () => {
+        events.push(`leave after ${sqs.named('DeleteMessageCommand').length} delete`);
+      },
+      close: () => {
+        events.push('close');
+      },
+    };
+    const { logger } = logCapture();
+    const worker = createSqsWorker({
+      sqs: sqs as unknown as SQSClient,
+      queueUrl: 'http://sqs.local/123456789012/jobs',
+      deadLetterQueueUrl: 'http://sqs.local/123456789012/jobs-dlq',
+      concurrency: 1,
+      visibilityTimeoutSeconds: 60,
+      receiveWaitSeconds: 20,
+      logger,
+      handle: async () => {
+        events.push('handle');
+        return { kind: 'ack' };
+      },
+      guard,
+    });
+    worker.start();
+    await until(() => sqs.pending.length === 1, 'a long poll in flight');
+    sqs.pending[0]?.({
+      Messages: [{ MessageId: 'm-1', ReceiptHandle: 'rh-1', Body: '{}', Attributes: {} }],
+    });
+    await until(() => events.includes('enter'), 'the guard asked');
+    await sleep(20);
+    expect(events).toEqual(['enter']); // the job waits for the protection
+    protect?.();
+    await until(() => events.some((e) => e.startsWith('leave')), 'the message done');
+    await until(() => sqs.pending.length === 2, 'the next long poll');
+    const stopped = worker.stop(1000);
+    sqs.pending[1]?.({ Messages: [] });
+    await stopped;
+    expect(events).toEqual(['enter', 'protected', 'handle', 'leave after 1 delete', 'close']);
   });
 });
