@@ -4,7 +4,13 @@ import type { Construct } from 'constructs';
 import { Alarms } from './alarms.ts';
 import { containerImage } from './container-image.ts';
 import { ContainerService } from './container-service.ts';
-import { apiStatements, type ServiceGrantsProps, workerStatements } from './iam-policies.ts';
+import { createExpiryCheckSchedule } from './expiry-check-schedule.ts';
+import {
+  apiStatements,
+  passphraseSecretArn,
+  type ServiceGrantsProps,
+  workerStatements,
+} from './iam-policies.ts';
 import { createInstallDocument } from './install-document.ts';
 import { LambdaApi } from './lambda-api.ts';
 import { ApiLoadBalancer } from './load-balancer.ts';
@@ -16,6 +22,7 @@ import { ServerAccess } from './server-access.ts';
 import { type ServiceResources, serviceEnvironment } from './service-environment.ts';
 import type { StackSettings } from './settings.ts';
 import { Tables } from './tables.ts';
+import { TagGovernance } from './tag-governance.ts';
 
 export interface AcmCertExportStackProps extends StackProps {
   readonly settings: StackSettings;
@@ -56,15 +63,26 @@ export class AcmCertExportStack extends Stack {
     this.tables = new Tables(this, 'Tables', {
       mappingTableName: s.names.mappingTable,
       deploymentsTableName: s.names.deploymentsTable,
+      existing: {
+        mappings: s.existingResources.includes('mappingTable'),
+        deployments: s.existingResources.includes('deploymentsTable'),
+      },
     });
     this.queues = new JobQueues(this, 'JobQueues', {
       queueName: s.names.jobQueue,
       deadLetterQueueName: s.names.deadLetterQueue,
+      existing: s.existingResources.includes('queues'),
     });
     createRenewalRule(this, 'RenewalRule', this.queues.queue, this.queues.deadLetterQueue);
     createInstanceRunningRule(
       this,
       'InstanceRunningRule',
+      this.queues.queue,
+      this.queues.deadLetterQueue,
+    );
+    createExpiryCheckSchedule(
+      this,
+      'ExpiryCheckSchedule',
       this.queues.queue,
       this.queues.deadLetterQueue,
     );
@@ -177,6 +195,15 @@ export class AcmCertExportStack extends Stack {
       expiryDays: s.alarms.expiryDays,
       ...(s.alarmEmail === undefined ? {} : { email: s.alarmEmail }),
     });
+
+    if (s.tagGovernance !== undefined) {
+      new TagGovernance(this, 'TagGovernance', {
+        targetTagKey: s.targetTagKey,
+        passphraseSecrets: passphraseSecretArn(this, s.names.secretPrefix),
+        adminRoleArns: s.tagGovernance.adminRoleArns,
+        serviceRole: this.service.taskDefinition.taskRole,
+      });
+    }
 
     new CfnOutput(this, 'ServiceLogGroup', { value: this.service.logGroup.logGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });

@@ -49,6 +49,11 @@ export const contextKeys = {
     'apigateway mode: set the account-level API Gateway CloudWatch Logs role (default true); false when the account already has one',
   webAcl:
     'WAF web ACL for the API entry: none (default), create (AWS managed rules and a rate limit), or an existing regional web ACL ARN',
+  existingResources:
+    'comma list of mappingTable, deploymentsTable, queues: resources of the configured names that already exist (retained from a deleted stack, or the sample) and are imported, not created',
+  tagGovernance: 'true: create the tag-governance permissions boundary (needs tagAdminRoleArns)',
+  tagAdminRoleArns:
+    'JSON list or comma list of the role ARNs that may still change the target tag on roles and the passphrase secrets',
 } as const;
 
 export type ContextKey = keyof typeof contextKeys;

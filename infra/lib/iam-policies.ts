@@ -64,10 +64,10 @@ function acmStatement(scope: Construct, props: ServiceGrantsProps, actions: stri
 }
 
 /**
- * The two tables, with the actions the callers use: the worker updates mappings (lock, outcome)
- * and never scans; the API scans the mappings for its listing and never updates an item.
+ * The two tables, with the actions the callers use: the worker updates mappings (lock, outcome);
+ * the API never updates an item. Neither scans them (see `scanMappingsStatement`).
  */
-function tablesStatement(props: ServiceGrantsProps, caller: { worker: boolean; api: boolean }) {
+function tablesStatement(props: ServiceGrantsProps, caller: { worker: boolean }) {
   return new iam.PolicyStatement({
     sid: 'ReadWriteMappingsAndDeploymentRecords',
     actions: [
@@ -76,9 +76,20 @@ function tablesStatement(props: ServiceGrantsProps, caller: { worker: boolean; a
       ...(caller.worker ? ['dynamodb:UpdateItem'] : []),
       'dynamodb:DeleteItem',
       'dynamodb:Query',
-      ...(caller.api ? ['dynamodb:Scan'] : []),
     ],
     resources: tableResources(props.mappingTableArn, props.deploymentsTableArn),
+  });
+}
+
+/**
+ * The one Scan: of the mappings table itself (no index, never the deployment records), by the
+ * API's listing of mappings and the worker's daily expiry check, each a paged walk of them all.
+ */
+function scanMappingsStatement(props: ServiceGrantsProps) {
+  return new iam.PolicyStatement({
+    sid: 'ListEveryMapping',
+    actions: ['dynamodb:Scan'],
+    resources: [props.mappingTableArn],
   });
 }
 
@@ -158,7 +169,7 @@ export function ssmReadStatement(): iam.PolicyStatement {
 
 /**
  * The ECS task: the worker, and the API when it runs in the same container (`servesApi`: the
- * listing's Scan and the readiness check's GetQueueAttributes are the API's alone).
+ * readiness check's GetQueueAttributes is the API's alone).
  */
 export function workerStatements(
   scope: Construct,
@@ -168,7 +179,8 @@ export function workerStatements(
   return [
     acmStatement(scope, props, ['acm:DescribeCertificate', 'acm:ExportCertificate']),
     ...secretStatements(scope, props),
-    tablesStatement(props, { worker: true, api: options.servesApi }),
+    tablesStatement(props, { worker: true }),
+    scanMappingsStatement(props),
     new iam.PolicyStatement({
       sid: 'ConsumeTheJobQueue',
       actions: [
@@ -204,7 +216,8 @@ export function workerStatements(
  */
 export function apiStatements(scope: Construct, props: ServiceGrantsProps): iam.PolicyStatement[] {
   return [
-    tablesStatement(props, { worker: false, api: true }),
+    tablesStatement(props, { worker: false }),
+    scanMappingsStatement(props),
     new iam.PolicyStatement({
       sid: 'EnqueueJobs',
       actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],

@@ -3,10 +3,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.ts';
 import { jobQueue } from './resource-definitions.ts';
+import { RetainedQueue } from './retained-queue.ts';
 
 export interface JobQueuesProps {
   readonly queueName: string;
   readonly deadLetterQueueName: string;
+  /** Both queues exist already (kept when a stack of this app was deleted): import them. */
+  readonly existing?: boolean;
 }
 
 /**
@@ -18,12 +21,17 @@ export interface JobQueuesProps {
  * and tags, never a passphrase (those live in Secrets Manager), so AWS-owned keys suffice.
  */
 export class JobQueues extends Construct {
-  readonly queue: sqs.Queue;
-  readonly deadLetterQueue: sqs.Queue;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: JobQueuesProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+    if (props.existing === true) {
+      this.deadLetterQueue = new RetainedQueue(this, 'DeadLetterQueue', props.deadLetterQueueName);
+      this.queue = new RetainedQueue(this, 'Queue', props.queueName);
+      return;
+    }
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       queueName: props.deadLetterQueueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -31,7 +39,7 @@ export class JobQueues extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     acknowledge(
-      this.deadLetterQueue,
+      deadLetterQueue,
       'SQS3',
       'This is the dead-letter queue of the job queue; an operator inspects and redrives its messages (docs/operations.md), a DLQ of the DLQ would only hide them.',
     );
@@ -41,8 +49,9 @@ export class JobQueues extends Construct {
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(jobQueue.visibilityTimeoutSeconds),
       retentionPeriod: Duration.seconds(jobQueue.retentionSeconds),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: jobQueue.maxReceiveCount },
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: jobQueue.maxReceiveCount },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.deadLetterQueue = deadLetterQueue;
   }
 }

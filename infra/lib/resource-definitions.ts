@@ -58,5 +58,17 @@ export const instanceRunningEventPattern = {
   detail: { state: ['running'] },
 } as const;
 
+/**
+ * The daily expiry check (service/src/messages/expiry-check.ts): the stack's EventBridge
+ * Scheduler schedule sends `message` to the job queue at 06:00 UTC, replacing
+ * `<aws.scheduler.scheduled-time>` with the time the run was scheduled for; the local run sends
+ * the same message by hand (`npm run expiry-check`).
+ */
+export const expiryCheckSchedule = {
+  expression: 'cron(0 6 * * ? *)',
+  timeZone: 'UTC',
+  message: { type: 'expiry-check', version: 1, scheduledTime: '<aws.scheduler.scheduled-time>' },
+} as const;
+
 export const passphraseSecretPrefix = 'acm-passphrase/';
 export const documentName = 'Install-ACMCertificate';

@@ -89,7 +89,21 @@ export interface StackSettings {
   readonly apiGatewayCloudWatchRole: boolean;
   /** A WAF web ACL for the API's entry: none, one the stack creates, or an existing one's ARN. */
   readonly webAcl: WebAclSettings;
+  /** Resources of these names that already exist (retained, or the sample's) and are imported. */
+  readonly existingResources: readonly ExistingResource[];
+  /** The optional tag-governance policy (tag-governance.ts). */
+  readonly tagGovernance?: {
+    /** Roles that may still change the target tag and the passphrase secrets' tags. */
+    readonly adminRoleArns: readonly string[];
+  };
 }
+
+/**
+ * Stateful resources that may already exist under their configured names: retained by a deleted
+ * stack of this app (tables and queues), or the original sample's mappings table.
+ */
+export const existingResourceKinds = ['mappingTable', 'deploymentsTable', 'queues'] as const;
+export type ExistingResource = (typeof existingResourceKinds)[number];
 
 export type WebAclSettings =
   | { readonly kind: 'none' }
@@ -259,6 +273,35 @@ function webAcl(read: ContextReader): WebAclSettings {
   };
 }
 
+function existingResources(read: ContextReader): ExistingResource[] {
+  return list(read, 'existingResources').map((item) => {
+    if (!(existingResourceKinds as readonly string[]).includes(item)) {
+      throw new SettingsError(
+        `context existingResources must list some of ${existingResourceKinds.join(', ')}, got ${item}`,
+      );
+    }
+    return item as ExistingResource;
+  });
+}
+
+function tagGovernance(read: ContextReader): StackSettings['tagGovernance'] {
+  if (!flag(read, 'tagGovernance')) return undefined;
+  const adminRoleArns = list(read, 'tagAdminRoleArns').map((arn) =>
+    matching(
+      'tagAdminRoleArns',
+      arn,
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/*-]+$/,
+      'IAM role ARNs',
+    ),
+  );
+  if (adminRoleArns.length === 0) {
+    throw new SettingsError(
+      'context tagGovernance needs tagAdminRoleArns: the roles that may still change the target tag',
+    );
+  }
+  return { adminRoleArns };
+}
+
 /**
  * The ALB's certificate must be in the stack's region: an ALB listener takes an ACM certificate
  * of its own region only, and CloudFormation would fail only at deploy.
@@ -291,6 +334,7 @@ export function readSettings(read: ContextReader): StackSettings {
   const exampleServerRoleTagValue = text(read, 'exampleServerRoleTagValue');
   const account = text(read, 'account');
   const region = text(read, 'region');
+  const governance = tagGovernance(read);
   const minCount = integer(read, 'minTasks', 1, 1, 100);
   return {
     stackName: text(read, 'stackName') ?? 'AcmCertExport',
@@ -369,5 +413,7 @@ export function readSettings(read: ContextReader): StackSettings {
     },
     apiGatewayCloudWatchRole: flag(read, 'apiGatewayCloudWatchRole', true),
     webAcl: webAcl(read),
+    existingResources: existingResources(read),
+    ...(governance === undefined ? {} : { tagGovernance: governance }),
   };
 }

@@ -28,6 +28,14 @@ export interface Verdict extends Decided {
   readonly request: IamRequest;
 }
 
+/** Policies that cap a principal's permissions instead of granting them. */
+export interface Controls {
+  /** The principal's permissions boundary. */
+  readonly permissionsBoundary?: NamedPolicy;
+  /** Service control policies of the account (the caller supplies FullAWSAccess if wanted). */
+  readonly serviceControlPolicies?: readonly NamedPolicy[];
+}
+
 /** One simulation: a principal with these identity policies asks for one action on one resource. */
 export async function simulate(
   principal: string,
@@ -35,6 +43,7 @@ export async function simulate(
   request: IamRequest,
   account: string,
   resourcePolicy?: NamedPolicy,
+  controls: Controls = {},
 ): Promise<Decided> {
   let response: Awaited<ReturnType<typeof runSimulation>>;
   try {
@@ -48,8 +57,29 @@ export async function simulate(
         },
         identityPolicies: policies.map((p) => ({ name: p.name, policy: p.policy })),
         ...(resourcePolicy === undefined ? {} : { resourcePolicy: resourcePolicy.policy }),
-        serviceControlPolicies: [],
+        serviceControlPolicies:
+          controls.serviceControlPolicies === undefined
+            ? []
+            : [
+                {
+                  orgIdentifier: account,
+                  policies: controls.serviceControlPolicies.map((p) => ({
+                    name: p.name,
+                    policy: p.policy,
+                  })),
+                },
+              ],
         resourceControlPolicies: [],
+        ...(controls.permissionsBoundary === undefined
+          ? {}
+          : {
+              permissionBoundaryPolicies: [
+                {
+                  name: controls.permissionsBoundary.name,
+                  policy: controls.permissionsBoundary.policy,
+                },
+              ],
+            }),
       },
       { simulationMode: 'Strict' },
     );

@@ -3,14 +3,23 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { simulate } from '../../../local/iam/evaluation.ts';
 import { type Template as CfnTemplate, resolveIntrinsics } from '../../../local/iam/intrinsics.ts';
 import type { NamedPolicy, PolicyDocument } from '../../../local/iam/role-policies.ts';
+import { expiryCheckBody } from '../../../local/scheduled-runs.ts';
+import { parseMessage } from '../../../service/src/messages/parse-message.ts';
 import {
   deploymentMetricName,
   installedMinDaysToExpiryMetric,
   metricNamespace,
 } from '../../../service/src/worker/metrics.ts';
 import { deploymentMetrics } from '../../lib/alarms.ts';
-import { jobQueue } from '../../lib/resource-definitions.ts';
-import { logicalIdOf, onlyResource, type Statement } from './support/policies.ts';
+import { expiryCheckSchedule, jobQueue } from '../../lib/resource-definitions.ts';
+import {
+  actionsOf,
+  logicalIdOf,
+  onlyResource,
+  resourcesOf,
+  type Statement,
+  statementsOfRole,
+} from './support/policies.ts';
 import { synth, testAccount, testRegion } from './support/synth.ts';
 
 // Synthesizing takes seconds, far more on a loaded 2-core CI machine than vitest's default
@@ -240,5 +249,55 @@ describe('the operations key policy', () => {
     });
     const pattern = JSON.stringify(alarms?.Condition?.ArnLike?.['aws:SourceArn']);
     expect(pattern).toContain(`:cloudwatch:${testRegion}:${testAccount}:alarm:AcmCertExport-*`);
+  });
+});
+
+describe('the daily expiry check that feeds InstalledCertificateExpiring', () => {
+  type Target = {
+    Arn: unknown;
+    RoleArn: { 'Fn::GetAtt': [string, string] };
+    Input: string;
+    DeadLetterConfig: { Arn: unknown };
+  };
+  let schedule: { ScheduleExpression: string; ScheduleExpressionTimezone: string; Target: Target };
+  beforeAll(() => {
+    schedule = onlyResource(template, 'AWS::Scheduler::Schedule').Properties as typeof schedule;
+  });
+  const queueArn = (name: string) => ({
+    'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue', { QueueName: name }), 'Arn'],
+  });
+
+  it('is an EventBridge Scheduler schedule, daily at 06:00 UTC, sending to the job queue', () => {
+    expect(schedule.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+    expect(schedule.ScheduleExpressionTimezone).toBe('UTC');
+    expect(schedule.Target.Arn).toEqual(queueArn(jobQueue.defaultName));
+    // A run it could not deliver lands where the DeadLetterQueueNotEmpty alarm sees it.
+    expect(schedule.Target.DeadLetterConfig.Arn).toEqual(queueArn(jobQueue.deadLetterName));
+  });
+
+  it('sends the expiry-check message the worker routes, the one the bed sends by hand', () => {
+    expect(JSON.parse(schedule.Target.Input)).toEqual(expiryCheckSchedule.message);
+    const at = new Date('2026-11-27T06:00:00Z');
+    // Scheduler fills the context attribute; local/scheduled-runs.ts does the same for the bed.
+    const sent = schedule.Target.Input.replace(
+      '<aws.scheduler.scheduled-time>',
+      '2026-11-27T06:00:00Z',
+    );
+    expect(sent).toBe(expiryCheckBody(at));
+    expect(parseMessage(sent)).toEqual({ kind: 'expiry-check', message: JSON.parse(sent) });
+  });
+
+  it('runs as a role that Scheduler alone assumes, for this account, and that may send to the two queues only', () => {
+    const roleId = schedule.Target.RoleArn['Fn::GetAtt'][0];
+    const role = template.toJSON().Resources[roleId].Properties;
+    const [trust] = role.AssumeRolePolicyDocument.Statement as Statement[];
+    expect(trust?.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(trust?.Condition?.StringEquals?.['aws:SourceAccount']).toBe(testAccount);
+    const statements = statementsOfRole(template, roleId);
+    expect(statements.flatMap(actionsOf)).toEqual(['sqs:SendMessage', 'sqs:SendMessage']);
+    expect(statements.flatMap(resourcesOf)).toEqual([
+      queueArn(jobQueue.defaultName),
+      queueArn(jobQueue.deadLetterName),
+    ]);
   });
 });

@@ -116,6 +116,7 @@ describe('the task role (worker and API on Fargate)', () => {
       'DescribeStartedServers',
       'EncryptPassphrasesThroughSecretsManager',
       'ExportAllowedCertificates',
+      'ListEveryMapping',
       'MoveFailedJobsToTheDeadLetterQueue',
       'OnServersCarryingTheTargetTagKey',
       'ReadCommandStatus',
@@ -165,6 +166,8 @@ describe('the task role (worker and API on Fargate)', () => {
     const st = s.ReadWriteMappingsAndDeploymentRecords as Statement;
     expect(actionsOf(st).every((a) => a.startsWith('dynamodb:'))).toBe(true);
     expect(actionsOf(st)).not.toContain('dynamodb:DeleteTable');
+    // Scanning is a statement of its own, on the mappings table alone.
+    expect(actionsOf(st)).not.toContain('dynamodb:Scan');
     const resources = resourcesOf(st).map(flat);
     expect(resources).toHaveLength(4);
     expect(resources.filter((r) => r.endsWith('/index/*'))).toHaveLength(2);
@@ -304,6 +307,7 @@ describe('the API function role (apigateway mode)', () => {
     expect(Object.keys(s).sort()).toEqual([
       'DeletePassphrasesOfUnmanagedTargets',
       'EnqueueJobs',
+      'ListEveryMapping',
       'ReadWriteMappingsAndDeploymentRecords',
       'WriteOwnLogs',
     ]);
@@ -327,7 +331,6 @@ describe('the API function role (apigateway mode)', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
-      'dynamodb:Scan',
     ]);
   });
 
@@ -338,5 +341,10 @@ describe('the API function role (apigateway mode)', () => {
     expect(tables).toContain('dynamodb:UpdateItem');
     expect(tables).not.toContain('dynamodb:Scan');
     expect(actionsOf(s.ConsumeTheJobQueue as Statement)).not.toContain('sqs:GetQueueAttributes');
+    // The worker's daily expiry check walks the mappings: a Scan of that table alone.
+    expect(actionsOf(s.ListEveryMapping as Statement)).toEqual(['dynamodb:Scan']);
+    expect(resourcesOf(s.ListEveryMapping as Statement).map(flat)).toEqual([
+      expect.stringMatching(/^<TablesMappings[0-9A-F]+\.Arn>$/),
+    ]);
   });
 });

@@ -22,6 +22,8 @@ const configurations: [string, Record<string, unknown>][] = [
         'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
       allowedCertificateArns: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
       alarmEmail: 'ops@example.com',
+      tagGovernance: 'true',
+      tagAdminRoleArns: 'arn:aws:iam::123456789012:role/SecurityAdmin',
     },
   ],
   [
@@ -91,6 +93,7 @@ describe('cdk-nag acknowledgements', () => {
     expect(rules).toEqual([
       'AwsSolutions-ECS2',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'AwsSolutions-IAM5[Action::*]', // the tag-governance boundary's Allow *
       'AwsSolutions-IAM5[Resource::…]',
       'AwsSolutions-S1',
       'AwsSolutions-SQS3',
@@ -99,6 +102,7 @@ describe('cdk-nag acknowledgements', () => {
       ...new Set(all.filter((a) => a.id.startsWith('AwsSolutions-IAM5')).map((a) => a.id)),
     ].sort();
     expect(wildcardResources).toEqual([
+      'AwsSolutions-IAM5[Action::*]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<TablesDeploymentsA7A21BB5.Arn>/index/*]',
       'AwsSolutions-IAM5[Resource::<TablesMappings0FABF01C.Arn>/index/*]',
@@ -117,6 +121,7 @@ describe('cdk-nag acknowledgements', () => {
       'Service/Task/ExecutionRole', // pulling from ECR: ecr:GetAuthorizationToken
       'Service/Task/TaskRole/DescribeStartedServersPolicy',
       'Service/Task/TaskRole/ReadCommandStatusPolicy',
+      'TagGovernance/Boundary', // a permissions boundary's Allow * and Deny on *
     ]);
     expect(byPolicy['Service/Task/TaskRole/ReadCommandStatusPolicy']).toMatch(
       /ssm:ListCommands.*\*/,
@@ -124,7 +129,7 @@ describe('cdk-nag acknowledgements', () => {
     expect(byPolicy['Service/Task/TaskRole/DescribeStartedServersPolicy']).toMatch(
       /ec2:DescribeInstances/,
     );
-    expect(new Set(Object.values(byPolicy)).size).toBe(3);
+    expect(new Set(Object.values(byPolicy)).size).toBe(4);
   });
 
   it('in apigateway mode add only the API Gateway ones', () => {

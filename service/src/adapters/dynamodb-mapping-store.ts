@@ -36,11 +36,23 @@ function s(item: Item, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/**
+ * The expiry of an item the original sample wrote: it records `CertExpiryDate` (never
+ * `NotAfter`) as Python's isoformat() of an aware datetime plus "Z", `2027-01-01T00:00:00+00:00Z`.
+ * Read as an ISO date; undefined when it is not one.
+ */
+export function sampleExpiry(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const at = Date.parse(value.replace(/([+-]\d{2}:\d{2})Z$/, '$1'));
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+}
+
 function toMapping(item: Item): Mapping {
   const opt = (name: string, attr: string) => {
     const v = s(item, attr);
     return v === undefined ? {} : { [name]: v };
   };
+  const notAfter = s(item, 'NotAfter') ?? sampleExpiry(s(item, 'CertExpiryDate'));
   return {
     certificateArn: s(item, 'CertificateArn') ?? '',
     certName: s(item, 'CertName') ?? '',
@@ -50,7 +62,7 @@ function toMapping(item: Item): Mapping {
     ...opt('secretVersionId', 'SecretVersionId'),
     ...opt('serial', 'Serial'),
     ...opt('notBefore', 'NotBefore'),
-    ...opt('notAfter', 'NotAfter'),
+    ...(notAfter === undefined ? {} : { notAfter }),
     ...opt('lastExportedAt', 'LastExportedDate'),
     ...opt('lastJobId', 'LastJobId'),
     ...opt('lastOutcome', 'LastOutcome'),
@@ -63,7 +75,9 @@ function toMapping(item: Item): Mapping {
 /**
  * `CertTagMapping` in DynamoDB, with the original sample's keys and attribute names
  * (`LastExportedDate`, `CertExpiryDate`) plus ours. The deployment lock lives on the same item
- * (`LockJobId`, `LockUntil`) so that taking it and reading the mapping is one item.
+ * (`LockJobId`, `LockUntil`) so that taking it and reading the mapping is one item. An item the
+ * sample wrote (its attributes only) reads as a mapping: no install options, its last export and
+ * expiry from `LastExportedDate` and `CertExpiryDate`; our writes keep its attributes.
  */
 export class DynamoDbMappingStore implements MappingStore {
   readonly #db: DynamoDBDocumentClient;
@@ -270,7 +284,10 @@ export class DynamoDbMappingStore implements MappingStore {
           new DeleteCommand({
             TableName: this.#table,
             Key: keyOf(key),
-            ConditionExpression: 'LockJobId = :job AND attribute_not_exists(Serial)',
+            // An item with an export recorded is no first deployment's (the sample's items
+            // have LastExportedDate and no Serial): never deleted here.
+            ConditionExpression:
+              'LockJobId = :job AND attribute_not_exists(Serial) AND attribute_not_exists(LastExportedDate)',
             ExpressionAttributeValues: { ':job': jobId },
           }),
         ),

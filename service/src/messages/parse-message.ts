@@ -2,6 +2,7 @@ import { isSafeCertName } from '../domain/names.ts';
 import { AcmEventEnvelope, isEventBridgeEnvelope } from './acm-event.ts';
 import { type DeployMessage, DeployMessageV1 } from './deploy-message.ts';
 import { LegacyDeployBody } from './deploy-request.ts';
+import { type ExpiryCheckMessage, ExpiryCheckMessageV1, expiryCheckType } from './expiry-check.ts';
 import { InstanceEventEnvelope, instanceStateChange } from './instance-event.ts';
 import { validator } from './validation.ts';
 
@@ -10,12 +11,14 @@ export type ParsedMessage =
   | { readonly kind: 'deploy'; readonly message: DeployMessage }
   | { readonly kind: 'acm-event'; readonly event: AcmEventEnvelope }
   | { readonly kind: 'instance-event'; readonly event: InstanceEventEnvelope }
+  | { readonly kind: 'expiry-check'; readonly message: ExpiryCheckMessage }
   | { readonly kind: 'invalid'; readonly reason: string };
 
 const checkV1 = validator<DeployMessage>(DeployMessageV1);
 const checkLegacy = validator<LegacyDeployBody>(LegacyDeployBody);
 const checkEvent = validator<AcmEventEnvelope>(AcmEventEnvelope);
 const checkInstanceEvent = validator<InstanceEventEnvelope>(InstanceEventEnvelope);
+const checkExpiryCheck = validator<ExpiryCheckMessage>(ExpiryCheckMessageV1);
 
 const maxBody = 256 * 1024;
 
@@ -47,9 +50,21 @@ function parseEnvelope(value: unknown, detailType: unknown): ParsedMessage {
   return { kind: 'acm-event', event: checked.value };
 }
 
+/** The scheduled expiry check, version 1. */
+function parseExpiryCheck(value: unknown, version: unknown): ParsedMessage {
+  if (version !== 1) {
+    return invalid(
+      `unknown version ${JSON.stringify(version ?? null)} of "${expiryCheckType}"; known: 1`,
+    );
+  }
+  const checked = checkExpiryCheck(value);
+  if (!checked.ok) return invalid(`invalid expiry check: ${checked.problems.join('; ')}`);
+  return { kind: 'expiry-check', message: checked.value };
+}
+
 /**
- * Classifies a message body: a v1 job, the original body shape, an EventBridge envelope, or
- * invalid with a reason a person can act on. Never throws.
+ * Classifies a message body: a v1 job, the original body shape, an EventBridge envelope, the
+ * scheduled expiry check, or invalid with a reason a person can act on. Never throws.
  */
 export function parseMessage(body: string): ParsedMessage {
   if (body.length > maxBody) return invalid(`body is larger than ${maxBody} bytes`);
@@ -66,9 +81,10 @@ export function parseMessage(body: string): ParsedMessage {
   // EventBridge envelopes carry a `version` too ("0"): recognise them first.
   if (isEventBridgeEnvelope(value)) return parseEnvelope(value, record['detail-type']);
   if ('type' in record || 'version' in record) {
+    if (record.type === expiryCheckType) return parseExpiryCheck(value, record.version);
     if (record.type !== 'deploy') {
       return invalid(
-        `unknown message type ${JSON.stringify(record.type ?? null)}; known: "deploy"`,
+        `unknown message type ${JSON.stringify(record.type ?? null)}; known: "deploy", "${expiryCheckType}"`,
       );
     }
     if (record.version !== 1) {

@@ -48,7 +48,9 @@ export async function finishStep(
   const key = mappingKeyOf(d.job);
   const ok = succeeded.has(outcome.status);
   const mapping = await deps.mappings.get(key);
-  const never = mapping === undefined || mapping.serial === undefined;
+  // Never installed: no serial of ours, and no export the original sample recorded either.
+  const never =
+    mapping === undefined || (mapping.serial === undefined && mapping.lastExportedAt === undefined);
   let abandoned = false;
   if (!ok && never && outcome.code !== undefined && certificateProblems.has(outcome.code)) {
     abandoned = await deps.mappings.abandon(key, d.job.jobId);

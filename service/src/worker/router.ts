@@ -1,15 +1,17 @@
 import type { AcmEventEnvelope } from '../messages/acm-event.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
+import type { ExpiryCheckMessage } from '../messages/expiry-check.ts';
 import type { InstanceEventEnvelope } from '../messages/instance-event.ts';
 import { parseMessage } from '../messages/parse-message.ts';
 import { handleDeploy } from './deploy-handler.ts';
+import { handleExpiryCheck } from './expiry-check-handler.ts';
 import { deadLetter, type HandlerOutcome, type MessageContext } from './handler-outcome.ts';
 import { handleInstanceEvent } from './instance-handler.ts';
 import { handleAcmEvent } from './renewal-handler.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
 /**
- * One handler per message kind. A new kind (scheduled reconciliation, say) is a schema + a
+ * One handler per message kind. A new kind (the scheduled expiry check was one) is a schema + a
  * branch in parseMessage + an entry here.
  */
 export interface Handlers {
@@ -28,12 +30,18 @@ export interface Handlers {
     ctx: MessageContext,
     deps: WorkerDeps,
   ) => Promise<HandlerOutcome>;
+  readonly 'expiry-check': (
+    m: ExpiryCheckMessage,
+    ctx: MessageContext,
+    deps: WorkerDeps,
+  ) => Promise<HandlerOutcome>;
 }
 
 export const defaultHandlers: Handlers = {
   deploy: handleDeploy,
   'acm-event': handleAcmEvent,
   'instance-event': handleInstanceEvent,
+  'expiry-check': handleExpiryCheck,
 };
 
 /** Routes a raw message body to its handler; anything unrecognised goes to the DLQ with the reason. */
@@ -56,5 +64,7 @@ export async function route(
       return handlers['acm-event'](parsed.event, ctx, deps);
     case 'instance-event':
       return handlers['instance-event'](parsed.event, ctx, deps);
+    case 'expiry-check':
+      return handlers['expiry-check'](parsed.message, ctx, deps);
   }
 }

@@ -167,7 +167,12 @@ export class InMemoryMappingStore implements MappingStore {
 
   async abandon(key: MappingKey, jobId: string) {
     const e = this.#entry(key);
-    if (e?.lock?.jobId !== jobId || e.mapping.serial !== undefined) return false;
+    if (
+      e?.lock?.jobId !== jobId ||
+      e.mapping.serial !== undefined ||
+      e.mapping.lastExportedAt !== undefined
+    )
+      return false;
     this.items.delete(InMemoryMappingStore.keyString(key));
     return true;
   }

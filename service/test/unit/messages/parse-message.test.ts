@@ -111,10 +111,36 @@ describe('parseMessage', () => {
       /resources/,
     ],
     ['something else', JSON.stringify({ hello: 'world' }), /unrecognised message/],
+    [
+      'an expiry check of an unknown version',
+      JSON.stringify({ type: 'expiry-check', version: 2 }),
+      /unknown version 2 of "expiry-check"/,
+    ],
+    [
+      'an expiry check with an unknown field',
+      JSON.stringify({ type: 'expiry-check', version: 1, certName: 'web' }),
+      /invalid expiry check: \(root\): unknown field\(s\) "certName"/,
+    ],
   ])('rejects %s with a reason', (_, body, reason) => {
     const parsed = parseMessage(body);
     expect(parsed.kind).toBe('invalid');
     expect(parsed.kind === 'invalid' ? parsed.reason : '').toMatch(reason);
+  });
+
+  it.each([
+    [
+      'as Scheduler sends it',
+      { type: 'expiry-check', version: 1, scheduledTime: '2026-11-27T06:00:00Z' },
+    ],
+    ['put on the queue by hand', { type: 'expiry-check', version: 1 }],
+  ])('accepts the scheduled expiry check, %s', (_, body) => {
+    expect(parseMessage(JSON.stringify(body))).toEqual({ kind: 'expiry-check', message: body });
+  });
+
+  it('names the known message types when the type is unknown', () => {
+    expect(parseMessage(JSON.stringify({ type: 'reboot', version: 1 }))).toMatchObject({
+      reason: 'unknown message type "reboot"; known: "deploy", "expiry-check"',
+    });
   });
 
   it('rejects a body over 256 KiB without parsing it', () => {

@@ -81,6 +81,16 @@ describe('the job log tells the truth', () => {
         target: 'env=dev',
         [`Deployments${status}`]: 1,
       });
+      // The line is a CloudWatch metric (EMF), the one the stack's alarm of this outcome reads.
+      expect(outcome[0]?._aws).toMatchObject({
+        CloudWatchMetrics: [
+          {
+            Namespace: 'AcmCertExport',
+            Dimensions: [[]],
+            Metrics: [{ Name: `Deployments${status}`, Unit: 'Count' }],
+          },
+        ],
+      });
     },
   );
 
