@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { buildStack, defaultRepoRoot } from '../lib/app.ts';
+import { missingZoneLookup } from '../lib/availability-zones.ts';
 import { SettingsError } from '../lib/settings.ts';
 
 /** Context when run without the CLI: infra/cdk.json, then `-c key=value` arguments. */
@@ -48,5 +49,11 @@ try {
   }
   throw error;
 }
-app.synth();
+const assembly = app.synth();
+// The CLI performs a missing lookup and synthesizes again; without it, say what to give.
+const missing = underCli ? undefined : missingZoneLookup(assembly.manifest.missing ?? []);
+if (missing !== undefined) {
+  console.error(`acm-cert-export: ${missing}`);
+  process.exit(2);
+}
 console.error(`acm-cert-export: synthesized to ${app.outdir}`);

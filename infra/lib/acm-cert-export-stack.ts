@@ -2,7 +2,8 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.ts';
-import { containerImage } from './container-image.ts';
+import { stackZones } from './availability-zones.ts';
+import { containerImage, pulledFromEcr } from './container-image.ts';
 import { ContainerService } from './container-service.ts';
 import { createExpiryCheckSchedule } from './expiry-check-schedule.ts';
 import {
@@ -43,8 +44,8 @@ export class AcmCertExportStack extends Stack {
   readonly #zones: string[];
 
   /**
-   * The zones come from the settings, never from a lookup: with a concrete account and region
-   * CDK would otherwise ask the account for them at synth time, and synth must run offline.
+   * The zones: the setting, or the account's zone lookup cached in cdk.context.json (see
+   * availability-zones.ts); never letters appended to the region.
    */
   override get availabilityZones(): string[] {
     return this.#zones;
@@ -53,11 +54,8 @@ export class AcmCertExportStack extends Stack {
   constructor(scope: Construct, id: string, props: AcmCertExportStackProps) {
     super(scope, id, props);
     const s = props.settings;
-    this.#zones =
-      s.vpc.availabilityZones.length > 0
-        ? [...s.vpc.availabilityZones]
-        : [`${this.region}a`, `${this.region}b`];
-    const key = createOperationsKey(this, 'OperationsKey');
+    this.#zones = stackZones(this, s.vpc.availabilityZones);
+    const key = createOperationsKey(this, 'OperationsKey', { rotationDays: s.keyRotationDays });
     const logs = { key, retentionDays: s.logRetentionDays };
 
     this.tables = new Tables(this, 'Tables', {
@@ -122,13 +120,20 @@ export class AcmCertExportStack extends Stack {
       allowedReloadCommands: s.allowedReloadCommands,
       ...(s.secretsKmsKeyArn === undefined ? {} : { secretsKmsKeyId: s.secretsKmsKeyArn }),
     };
-    const network = createNetwork(this, s.vpc, logs);
     const apiInContainer = s.apiMode === 'alb';
+    const image = containerImage(this, s.image, props.repoRoot);
+    const network = createNetwork(this, s.vpc, {
+      logs,
+      apiInTask: apiInContainer,
+      imageFromEcr: pulledFromEcr(image),
+    });
     const role = { principalsJson: s.principalsJson, authAudience: s.authAudience };
 
     this.service = new ContainerService(this, 'Service', {
       vpc: network.vpc,
-      image: containerImage(this, s.image, props.repoRoot),
+      subnets: network.taskSubnets,
+      assignPublicIp: network.assignPublicIp,
+      image,
       environment: serviceEnvironment(
         { ...resources, region: this.region },
         {
@@ -149,12 +154,14 @@ export class AcmCertExportStack extends Stack {
       maxCount: s.task.maxCount,
       port: s.task.port,
       servesApi: apiInContainer,
+      spot: s.task.spot,
     });
 
     if (apiInContainer) {
       if (s.alb.certificateArn === undefined) throw new Error('alb mode needs albCertificateArn');
       const alb = new ApiLoadBalancer(this, 'Api', {
         vpc: network.vpc,
+        internalSubnets: network.internalSubnets,
         certificateArn: s.alb.certificateArn,
         internetFacing: s.alb.internetFacing,
         ingressCidrs: s.alb.ingressCidrs.length > 0 ? s.alb.ingressCidrs : [network.cidr],

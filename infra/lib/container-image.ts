@@ -7,6 +7,11 @@ import type { ImageSettings } from './settings.ts';
 /** The Dockerfile stage the service image is built from. */
 export const serviceImageTarget = 'service';
 
+/** Whether the task pulls the image from ECR (the built asset or an ECR URI). */
+export function pulledFromEcr(image: ecs.ContainerImage): boolean {
+  return !(image instanceof ecs.RepositoryImage);
+}
+
 const ecrUri = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?$/;
 
 /**

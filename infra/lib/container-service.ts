@@ -1,19 +1,21 @@
-import { Duration } from 'aws-cdk-lib';
-import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantStatements } from './iam-policies.ts';
 import { encryptedLogGroup } from './log-groups.ts';
-import { acknowledge } from './nag.ts';
+import { acknowledge, wildcardResourceFinding } from './nag.ts';
+import { scaleOnJobQueue } from './worker-scaling.ts';
 
 export interface ContainerServiceProps {
   readonly vpc: ec2.IVpc;
+  /** Where the tasks run (network.ts), and whether they get a public IP. */
+  readonly subnets: ec2.SubnetSelection;
+  readonly assignPublicIp: boolean;
   readonly image: ecs.ContainerImage;
   readonly environment: Record<string, string>;
   readonly taskStatements: readonly iam.PolicyStatement[];
@@ -22,11 +24,14 @@ export interface ContainerServiceProps {
   readonly logRetentionDays: number;
   readonly cpu: number;
   readonly memoryMiB: number;
+  /** 0: the service scales to zero while the queue is empty (worker-scaling.ts). */
   readonly minCount: number;
   readonly maxCount: number;
   readonly port: number;
   /** True when the API runs in this container (alb mode): health-checked on /healthz. */
   readonly servesApi: boolean;
+  /** Fargate Spot instead of on-demand Fargate. */
+  readonly spot: boolean;
 }
 
 /** Node one-liner (no curl in the image): healthy when GET /healthz answers 2xx. */
@@ -35,9 +40,9 @@ export function healthCheckCommand(port: number): string {
 }
 
 /**
- * The long-running service on Fargate (ARM64): API and worker in one process, scaled on the
- * queue backlog. Messages the worker keeps in flight while it polls a command are not
- * "visible", so the visible count measures work nobody has picked up yet.
+ * The long-running service on Fargate (ARM64): API and worker in one process, scaled on the job
+ * queue (worker-scaling.ts). It may only call AWS's APIs (HTTPS out, nothing else), and the
+ * worker protects its task from scale-in while it holds messages.
  */
 export class ContainerService extends Construct {
   readonly service: ecs.FargateService;
@@ -49,6 +54,7 @@ export class ContainerService extends Construct {
     const cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      enableFargateCapacityProviders: props.spot,
     });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: props.cpu,
@@ -59,6 +65,7 @@ export class ContainerService extends Construct {
       },
     });
     grantStatements(this.taskDefinition.taskRole, props.taskStatements);
+    this.grantScaleInProtection(cluster);
     const logGroup = encryptedLogGroup(this, 'Logs', {
       key: props.key,
       retentionDays: props.logRetentionDays,
@@ -102,6 +109,15 @@ export class ContainerService extends Construct {
       'The environment holds resource names, URLs and the caller allow-list, nothing secret; the export passphrases live in Secrets Manager and are never in the environment.',
     );
 
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'acm-cert-export tasks: HTTPS to AWS APIs only',
+      allowAllOutbound: false,
+    });
+    // Every call the task makes is HTTPS to an AWS API (or to a VPC endpoint of one); DNS, the
+    // ECS agent and task metadata endpoints are not filtered by security groups.
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs');
+
     this.service = new ecs.FargateService(this, 'Service', {
       cluster,
       taskDefinition: this.taskDefinition,
@@ -109,26 +125,38 @@ export class ContainerService extends Construct {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { rollback: true },
-      assignPublicIp: false,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      assignPublicIp: props.assignPublicIp,
+      vpcSubnets: props.subnets,
+      securityGroups: [securityGroup],
+      ...(props.spot
+        ? { capacityProviderStrategies: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }
+        : {}),
     });
+    scaleOnJobQueue(this.service, props.queue, props);
+  }
 
-    const scaling = this.service.autoScaleTaskCount({
-      minCapacity: props.minCount,
-      maxCapacity: props.maxCount,
+  /**
+   * The worker asks the ECS agent to protect its task while it holds messages; the agent calls
+   * ECS UpdateTaskProtection with the task role's credentials.
+   */
+  private grantScaleInProtection(cluster: ecs.Cluster): void {
+    const tasks = Stack.of(this).formatArn({
+      service: 'ecs',
+      resource: 'task',
+      resourceName: `${cluster.clusterName}/*`,
     });
-    scaling.scaleOnMetric('QueueBacklog', {
-      metric: props.queue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
+    const role = this.taskDefinition.taskRole;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ProtectOwnTaskFromScaleIn',
+        actions: ['ecs:UpdateTaskProtection'],
+        resources: [tasks],
       }),
-      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-      scalingSteps: [
-        { upper: 0, change: -1 },
-        { lower: 20, change: +1 },
-        { lower: 200, change: +3 },
-      ],
-      cooldown: Duration.minutes(3),
-    });
+    );
+    acknowledge(
+      role,
+      wildcardResourceFinding(role, tasks),
+      "Task ids are known only at run time; the resource is the tasks of this stack's own cluster, and the agent only ever updates the protection of the task that asks.",
+    );
   }
 }

@@ -18,10 +18,13 @@ export const contextKeys = {
   vpcId:
     'import this VPC (with vpcCidr, availabilityZones, privateSubnetIds) instead of creating one',
   vpcCidr: 'CIDR of the imported VPC, or of the new one (default 10.80.0.0/16)',
-  availabilityZones: 'JSON list or comma list of zones (new VPC default: <region>a, <region>b)',
+  availabilityZones:
+    'JSON list or comma list of zones of the region (new VPC default: the first two of the zone lookup cached in cdk.context.json)',
+  networkProfile:
+    '"nat" (default): NAT gateways; "endpoints": interface endpoints, no route out; "public": public subnets and IPs, HTTPS egress only',
   privateSubnetIds: 'JSON list or comma list, imported VPC only',
   publicSubnetIds: 'JSON list or comma list, imported VPC with an internet-facing ALB only',
-  natGateways: 'new VPC: NAT gateways (default 1)',
+  natGateways: 'new VPC, networkProfile=nat: NAT gateways, a number or "per-zone" (default 1)',
   albCertificateArn: 'ACM certificate ARN of the HTTPS listener (required in alb mode)',
   albInternetFacing: 'true for an internet-facing ALB (default false: internal)',
   albIngressCidrs: 'JSON list or comma list of CIDRs allowed to the listener (default VPC CIDR)',
@@ -37,9 +40,12 @@ export const contextKeys = {
   alarmEmail: 'e-mail address subscribed to the alarm topic',
   exampleServerRoleTagValue: 'create example EC2 and on-premises server roles with this tag value',
   logRetentionDays: 'CloudWatch Logs retention (default 90)',
+  keyRotationDays:
+    'days between rotations of the logs-and-alarms KMS key, 90 to 2560 (default 365; each of its first two rotations adds $1/month)',
   cpu: 'task CPU units (default 512)',
   memoryMiB: 'task memory (default 1024)',
-  minTasks: 'minimum tasks (default 1)',
+  minTasks: 'minimum tasks (default 1); 0 in apigateway mode: the worker scales to zero',
+  fargateSpot: 'true: run the tasks on Fargate Spot (default false)',
   maxTasks: 'maximum tasks (default 4)',
   port: 'container port (default 8080)',
   oldestMessageAlarmSeconds: 'alarm when a job waits this long (default 900)',

@@ -10,6 +10,8 @@ import { protectWithWebAcl } from './web-acl.ts';
 
 export interface LoadBalancerProps {
   readonly vpc: ec2.IVpc;
+  /** Where an internal load balancer goes (network.ts); internet-facing: the public subnets. */
+  readonly internalSubnets: ec2.SubnetSelection;
   readonly certificateArn: string;
   readonly internetFacing: boolean;
   readonly ingressCidrs: readonly string[];
@@ -42,11 +44,9 @@ export class ApiLoadBalancer extends Construct {
       internetFacing: props.internetFacing,
       securityGroup,
       dropInvalidHeaderFields: true,
-      vpcSubnets: {
-        subnetType: props.internetFacing
-          ? ec2.SubnetType.PUBLIC
-          : ec2.SubnetType.PRIVATE_WITH_EGRESS,
-      },
+      vpcSubnets: props.internetFacing
+        ? { subnetType: ec2.SubnetType.PUBLIC }
+        : props.internalSubnets,
     });
     this.loadBalancer.logAccessLogs(this.accessLogBucket(props.logRetentionDays), 'alb');
     protectWithWebAcl(this, props.webAcl, this.loadBalancer.loadBalancerArn);

@@ -1,4 +1,4 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -13,11 +13,19 @@ import { fromThisStacksAlarms } from './alarms.ts';
  * alarms' by aws:SourceAccount and aws:SourceArn (this stack's alarms), CloudWatch Logs' by the
  * encryption context naming this account's log groups, the scoping AWS documents for it.
  */
-export function createOperationsKey(scope: Construct, id: string): kms.Key {
+export function createOperationsKey(
+  scope: Construct,
+  id: string,
+  options: {
+    /** AWS charges $1/month for each of the first two rotations: a longer period costs less. */
+    readonly rotationDays: number;
+  },
+): kms.Key {
   const stack = Stack.of(scope);
   const key = new kms.Key(scope, id, {
     description: 'acm-cert-export: log groups and the alarm topic',
     enableKeyRotation: true,
+    rotationPeriod: Duration.days(options.rotationDays),
   });
   key.addToResourcePolicy(
     new iam.PolicyStatement({

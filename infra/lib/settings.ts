@@ -14,16 +14,28 @@ import {
 
 export type ApiMode = 'alb' | 'apigateway';
 
+/**
+ * How the tasks reach AWS's APIs (see network.ts): `nat` private subnets behind NAT gateways,
+ * `endpoints` private subnets with interface endpoints and no route out, `public` public subnets
+ * with public IPs and HTTPS egress only.
+ */
+export type NetworkProfile = 'nat' | 'endpoints' | 'public';
+
+export const networkProfiles: readonly NetworkProfile[] = ['nat', 'endpoints', 'public'];
+
 export type VpcSettings =
   | {
       readonly kind: 'new';
+      readonly profile: NetworkProfile;
       readonly cidr: string;
-      /** Empty: the region's zones a and b (named, so synth needs no AZ lookup). */
+      /** Empty: the first two zones of the account's cached zone lookup (cdk.context.json). */
       readonly availabilityZones: readonly string[];
-      readonly natGateways: number;
+      /** `nat` only: NAT gateways, a number or one per zone. */
+      readonly natGateways: number | 'per-zone';
     }
   | {
       readonly kind: 'attributes';
+      readonly profile: NetworkProfile;
       readonly vpcId: string;
       readonly vpcCidr: string;
       readonly availabilityZones: readonly string[];
@@ -72,12 +84,17 @@ export interface StackSettings {
   /** Creates example server roles tagged `<targetTagKey>=<this>` (EC2 and on-premises). */
   readonly exampleServerRoleTagValue?: string;
   readonly logRetentionDays: number;
+  /** Days between automatic rotations of the operations key (each of the first two adds $1/month). */
+  readonly keyRotationDays: number;
   readonly task: {
     readonly cpu: number;
     readonly memoryMiB: number;
+    /** 0 (apigateway mode only): the worker scales to zero tasks while the queue is empty. */
     readonly minCount: number;
     readonly maxCount: number;
     readonly port: number;
+    /** Run the tasks on Fargate Spot (interruptions are survived like any stop). */
+    readonly spot: boolean;
   };
   readonly alarms: {
     /** Age of the oldest waiting job message that pages someone. */
@@ -209,31 +226,75 @@ function cidr(read: ContextReader): string | undefined {
     : matching('vpcCidr', value, /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR');
 }
 
+function networkProfile(read: ContextReader): NetworkProfile {
+  const value = text(read, 'networkProfile') ?? 'nat';
+  if (!(networkProfiles as readonly string[]).includes(value)) {
+    throw new SettingsError(
+      `context networkProfile must be one of ${networkProfiles.join(', ')}, got ${value}`,
+    );
+  }
+  return value as NetworkProfile;
+}
+
+/** Zone names, checked for their shape; the stack checks them against its region. */
+function zones(read: ContextReader): string[] {
+  return list(read, 'availabilityZones').map((zone) =>
+    matching('availabilityZones', zone, /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'zone names'),
+  );
+}
+
+function natGateways(read: ContextReader, profile: NetworkProfile, imported: boolean) {
+  const raw = text(read, 'natGateways');
+  if (raw === undefined) return 1;
+  if (profile !== 'nat' || imported) {
+    throw new SettingsError(
+      'context natGateways applies to a new VPC with networkProfile=nat only',
+    );
+  }
+  return raw === 'per-zone' ? 'per-zone' : integer(read, 'natGateways', 1, 1, 6);
+}
+
 function vpcSettings(read: ContextReader, internetFacing: boolean): VpcSettings {
   const vpcId = text(read, 'vpcId');
+  const profile = networkProfile(read);
+  const availabilityZones = zones(read);
   if (vpcId === undefined) {
+    if (availabilityZones.length === 1) {
+      throw new SettingsError('context availabilityZones needs at least two zones');
+    }
     return {
       kind: 'new',
+      profile,
       cidr: cidr(read) ?? '10.80.0.0/16',
-      availabilityZones: list(read, 'availabilityZones'),
-      natGateways: integer(read, 'natGateways', 1, 1, 6),
+      availabilityZones,
+      natGateways: natGateways(read, profile, false),
     };
   }
+  natGateways(read, profile, true);
   const vpcCidr = cidr(read);
-  const availabilityZones = list(read, 'availabilityZones');
   const privateSubnetIds = list(read, 'privateSubnetIds');
   const publicSubnetIds = list(read, 'publicSubnetIds');
   if (vpcCidr === undefined || availabilityZones.length < 2) {
     throw new SettingsError('an imported VPC needs vpcCidr and at least two availabilityZones');
   }
-  if (privateSubnetIds.length !== availabilityZones.length) {
+  // The tasks run in the private subnets (nat, endpoints) or the public ones (public).
+  if (
+    (profile !== 'public' || privateSubnetIds.length > 0) &&
+    privateSubnetIds.length !== availabilityZones.length
+  ) {
     throw new SettingsError('privateSubnetIds needs one subnet per availability zone');
   }
-  if (internetFacing && publicSubnetIds.length !== availabilityZones.length) {
-    throw new SettingsError('an internet-facing ALB needs publicSubnetIds, one per zone');
+  if (
+    (internetFacing || profile === 'public') &&
+    publicSubnetIds.length !== availabilityZones.length
+  ) {
+    throw new SettingsError(
+      'publicSubnetIds needs one subnet per zone for an internet-facing ALB and for networkProfile=public',
+    );
   }
   return {
     kind: 'attributes',
+    profile,
     vpcId: matching('vpcId', vpcId, /^vpc-[0-9a-f]+$/, 'a VPC id'),
     vpcCidr,
     availabilityZones,
@@ -335,7 +396,12 @@ export function readSettings(read: ContextReader): StackSettings {
   const account = text(read, 'account');
   const region = text(read, 'region');
   const governance = tagGovernance(read);
-  const minCount = integer(read, 'minTasks', 1, 1, 100);
+  const minCount = integer(read, 'minTasks', 1, 0, 100);
+  if (minCount === 0 && apiMode === 'alb') {
+    throw new SettingsError(
+      'context minTasks 0 needs apiMode=apigateway: in alb mode the API runs in the tasks',
+    );
+  }
   return {
     stackName: text(read, 'stackName') ?? 'AcmCertExport',
     ...(account === undefined
@@ -400,12 +466,14 @@ export function readSettings(read: ContextReader): StackSettings {
         }),
     ...(exampleServerRoleTagValue === undefined ? {} : { exampleServerRoleTagValue }),
     logRetentionDays: retentionDays(read),
+    keyRotationDays: integer(read, 'keyRotationDays', 365, 90, 2560),
     task: {
       cpu: integer(read, 'cpu', 512, 256, 16384),
       memoryMiB: integer(read, 'memoryMiB', 1024, 512, 122880),
       minCount,
-      maxCount: integer(read, 'maxTasks', Math.max(4, minCount), minCount, 100),
+      maxCount: integer(read, 'maxTasks', Math.max(4, minCount), Math.max(1, minCount), 100),
       port: integer(read, 'port', 8080, 1024, 65535),
+      spot: flag(read, 'fargateSpot'),
     },
     alarms: {
       oldestMessageSeconds: integer(read, 'oldestMessageAlarmSeconds', 900, 60, 1_209_600),

@@ -20,6 +20,12 @@ export interface ReviewedGrant {
 /** The one reviewed list of grants that no request of the test bed uses, each with its reason. */
 export const reviewedUnusedGrants: readonly ReviewedGrant[] = [
   {
+    role: 'taskRole',
+    action: 'ecs:UpdateTaskProtection',
+    reason:
+      'The ECS agent calls it with the task role when the worker asks the agent endpoint ($ECS_AGENT_URI) for scale-in protection; the app’s SDK clients never do, and the bed runs no ECS agent (local/ecs-agent/ stands in for its endpoint only).',
+  },
+  {
     role: 'apiFunctionRole',
     action: 'logs:CreateLogStream',
     reason:

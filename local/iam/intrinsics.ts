@@ -87,6 +87,12 @@ function refOf(template: Template, env: Environment, id: string): string {
       return named(id, resource, 'Name');
     case 'AWS::IAM::Role':
       return typeof resource.Properties?.RoleName === 'string' ? resource.Properties.RoleName : id;
+    case 'AWS::ECS::Cluster':
+      // Named by CloudFormation when the template does not; the logical id stands in (only the
+      // task role's scale-in protection names it, a call the ECS agent makes, not the service).
+      return typeof resource.Properties?.ClusterName === 'string'
+        ? resource.Properties.ClusterName
+        : id;
     case 'AWS::SNS::Topic': {
       // A topic's Ref is its ARN; CDK-generated names get the logical id, as in arnOf.
       const name = resource.Properties?.TopicName;

@@ -39,6 +39,8 @@ function contextFor(mode: ApiMode): Record<string, unknown> {
     apiMode: mode,
     albCertificateArn: `arn:aws:acm:${bedEnvironment.region}:${bedEnvironment.account}:certificate/00000000-0000-0000-0000-000000000000`,
     imageUri: 'public.ecr.aws/example/acm-cert-export:bed',
+    // Named zones: the bed synthesizes offline, with no zone lookup.
+    availabilityZones: `${bedEnvironment.region}a,${bedEnvironment.region}b`,
     principals: '[]',
     'aws:cdk:bundling-stacks': [],
   };

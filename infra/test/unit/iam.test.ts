@@ -119,6 +119,7 @@ describe('the task role (worker and API on Fargate)', () => {
       'ListEveryMapping',
       'MoveFailedJobsToTheDeadLetterQueue',
       'OnServersCarryingTheTargetTagKey',
+      'ProtectOwnTaskFromScaleIn',
       'ReadCommandStatus',
       'ReadWriteMappingsAndDeploymentRecords',
       'RunTheInstallDocument',

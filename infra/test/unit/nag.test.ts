@@ -11,12 +11,16 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 /** The configurations the checks must pass in: every branch of the stack that adds resources. */
 const configurations: [string, Record<string, unknown>][] = [
   ['the default (ALB, new VPC, public image)', {}],
-  ['apigateway mode', { apiMode: 'apigateway' }],
+  [
+    'apigateway mode with the worker scaled to zero in public subnets on Spot (the low-cost profile)',
+    { apiMode: 'apigateway', networkProfile: 'public', minTasks: '0', fargateSpot: 'true' },
+  ],
   ['the image built from the Dockerfile (an ECR asset; synth only stages it)', { imageUri: '' }],
   [
-    'an ECR image, example server roles, a secrets CMK, an allow-list and an e-mail',
+    'an ECR image, interface endpoints and no NAT, example server roles, a secrets CMK, an allow-list and an e-mail',
     {
       imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/acm-cert-export:1.0.0',
+      networkProfile: 'endpoints',
       exampleServerRoleTagValue: 'dev',
       secretsKmsKeyArn:
         'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
@@ -107,6 +111,7 @@ describe('cdk-nag acknowledgements', () => {
       'AwsSolutions-IAM5[Resource::<TablesDeploymentsA7A21BB5.Arn>/index/*]',
       'AwsSolutions-IAM5[Resource::<TablesMappings0FABF01C.Arn>/index/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:us-east-1:123456789012:instance/*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:us-east-1:123456789012:task/<ServiceCluster572F72F1>/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:us-east-1:123456789012:secret:acm-passphrase/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:us-east-1:123456789012:managed-instance/*]',
     ]);

@@ -25,6 +25,7 @@ describe('stack settings from CDK context', () => {
     });
     expect(s.vpc).toEqual({
       kind: 'new',
+      profile: 'nat',
       cidr: '10.80.0.0/16',
       availabilityZones: [],
       natGateways: 1,
@@ -35,7 +36,14 @@ describe('stack settings from CDK context', () => {
     expect(s.allowedReloadCommands).toEqual([]);
     expect(s.principalsJson).toBe('[]');
     expect(s.image).toEqual({ kind: 'asset' });
-    expect(s.task).toEqual({ cpu: 512, memoryMiB: 1024, minCount: 1, maxCount: 4, port: 8080 });
+    expect(s.task).toEqual({
+      cpu: 512,
+      memoryMiB: 1024,
+      minCount: 1,
+      maxCount: 4,
+      port: 8080,
+      spot: false,
+    });
   });
 
   it('reads lists as JSON arrays, JSON text or comma lists (cdk.json and -c both work)', () => {
@@ -95,11 +103,49 @@ describe('stack settings from CDK context', () => {
     });
     expect(s.vpc).toEqual({
       kind: 'attributes',
+      profile: 'nat',
       vpcId: 'vpc-0123abcd',
       vpcCidr: '10.1.0.0/16',
       availabilityZones: ['eu-west-1a', 'eu-west-1b'],
       privateSubnetIds: ['subnet-a', 'subnet-b'],
       publicSubnetIds: [],
+    });
+  });
+
+  it('reads the network profile, NAT gateways per zone, zero tasks in apigateway mode, Spot', () => {
+    const s = settings({
+      apiMode: 'apigateway',
+      natGateways: 'per-zone',
+      availabilityZones: 'eu-west-1b,eu-west-1c',
+      minTasks: 0,
+      fargateSpot: 'true',
+    });
+    expect(s.vpc).toMatchObject({
+      kind: 'new',
+      profile: 'nat',
+      natGateways: 'per-zone',
+      availabilityZones: ['eu-west-1b', 'eu-west-1c'],
+    });
+    expect(s.task).toMatchObject({ minCount: 0, maxCount: 4, spot: true });
+    expect(settings({ apiMode: 'apigateway', networkProfile: 'public' }).vpc.profile).toBe(
+      'public',
+    );
+  });
+
+  it('imports a VPC for public tasks by its public subnets', () => {
+    const s = settings({
+      albCertificateArn: certificate,
+      networkProfile: 'public',
+      vpcId: 'vpc-0123abcd',
+      vpcCidr: '10.1.0.0/16',
+      availabilityZones: 'eu-west-1a,eu-west-1b',
+      publicSubnetIds: ['subnet-c', 'subnet-d'],
+    });
+    expect(s.vpc).toMatchObject({
+      kind: 'attributes',
+      profile: 'public',
+      privateSubnetIds: [],
+      publicSubnetIds: ['subnet-c', 'subnet-d'],
     });
   });
 
@@ -136,8 +182,32 @@ describe('stack settings from CDK context', () => {
     ],
     [
       'an imported VPC without subnets',
-      { vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', availabilityZones: 'a,b' },
+      { vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', availabilityZones: 'us-east-1a,us-east-1b' },
       /privateSubnetIds/,
+    ],
+    [
+      'an imported VPC for public tasks without public subnets',
+      {
+        vpcId: 'vpc-1',
+        vpcCidr: '10.0.0.0/16',
+        availabilityZones: 'us-east-1a,us-east-1b',
+        networkProfile: 'public',
+        privateSubnetIds: 'subnet-a,subnet-b',
+      },
+      /publicSubnetIds needs one subnet per zone/,
+    ],
+    ['an unknown network profile', { networkProfile: 'vpn' }, /networkProfile must be one of/],
+    [
+      'NAT gateways for a network without NAT',
+      { networkProfile: 'endpoints', natGateways: 2 },
+      /natGateways applies to a new VPC with networkProfile=nat only/,
+    ],
+    ['a zone name that is a letter', { availabilityZones: 'a,b' }, /availabilityZones must be/],
+    ['a new VPC in one zone', { availabilityZones: 'us-east-1a' }, /at least two zones/],
+    [
+      'zero tasks with the API in the tasks',
+      { minTasks: 0 },
+      /minTasks 0 needs apiMode=apigateway/,
     ],
     ['a tag key with spaces', { targetTagKey: 'my env' }, /targetTagKey/],
     ['a tag key a Run Command target cannot name (+)', { targetTagKey: 'a+b' }, /targetTagKey/],
@@ -153,6 +223,11 @@ describe('stack settings from CDK context', () => {
       /allowedReloadCommands/,
     ],
     ['maxTasks below minTasks', { minTasks: 3, maxTasks: 2 }, /maxTasks must be an integer from 3/],
+    [
+      'a key rotation KMS refuses',
+      { keyRotationDays: 30 },
+      /keyRotationDays must be an integer from 90 to 2560/,
+    ],
   ])('refuses %s, naming the context key', (_what, context, message) => {
     const run = () => settings({ albCertificateArn: certificate, ...context });
     expect(run).toThrow(SettingsError);

@@ -67,6 +67,29 @@ describe('synth without the CDK CLI (node infra/bin/app.ts)', () => {
     expect(template).toContain('"QueueName": "from-argv"');
   });
 
+  it('exits 2 asking for the zones when neither the setting nor a cached lookup gives them', () => {
+    const context = Object.entries({ ...baseContext, availabilityZones: '' })
+      .filter(([key]) => !key.startsWith('aws:'))
+      .flatMap(([key, value]) => ['-c', `${key}=${String(value)}`]);
+    const result = spawnSync(
+      process.execPath,
+      [join(defaultRepoRoot, 'infra/bin/app.ts'), ...context],
+      {
+        cwd: defaultRepoRoot,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-out-')),
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+      },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('the availability zones are not known');
+    expect(result.stderr).toContain('-c availabilityZones=');
+  });
+
   it('exits 2 naming the missing context key', () => {
     const { albCertificateArn: _, ...withoutCertificate } = baseContext;
     const run = runApp(withoutCertificate);

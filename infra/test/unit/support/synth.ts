@@ -29,6 +29,8 @@ export const baseContext: Record<string, unknown> = {
   region: testRegion,
   albCertificateArn,
   imageUri: 'public.ecr.aws/example/acm-cert-export:test',
+  // Named zones keep synth offline (without them the stack asks for the account's zone lookup).
+  availabilityZones: `${testRegion}a,${testRegion}b`,
   principals: JSON.stringify(principals),
   // Skip Lambda bundling (it copies the production node_modules): the asset keeps a fake hash.
   'aws:cdk:bundling-stacks': [],
