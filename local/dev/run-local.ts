@@ -61,7 +61,12 @@ try {
   stops.push(() => moto.stop());
   console.log(`emulator (moto)      ${moto.endpoint}`);
 
-  const standIn = await startRunCommandServer({ motoEndpoint: moto.endpoint, stateDir: dir });
+  // Its servers name themselves: their reads of the demo's secret are evaluated (ABAC) in tests.
+  const standIn = await startRunCommandServer({
+    motoEndpoint: moto.endpoint,
+    stateDir: dir,
+    nameServers: true,
+  });
   stops.push(() => standIn.stop());
   console.log(`Run Command stand-in ${standIn.endpoint}`);
 

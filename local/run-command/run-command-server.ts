@@ -46,9 +46,10 @@ export interface RunCommandServerOptions {
    */
   clock?: () => number;
   /**
-   * Name each server in its own AWS calls' User-Agent (app id `acm-cert-export-server.<id>`,
-   * default true): the test bed's IAM evaluation (local/iam) then checks its reads of the job's
-   * secret against the servers' ABAC policy, its tags standing for its role's.
+   * Name each server in its own AWS calls' User-Agent (app id `acm-cert-export-server.<id>`):
+   * the test bed's IAM evaluation (local/iam) then checks its reads of the job's secret against
+   * the servers' ABAC policy, its tags standing for its role's. On for the service's flows (the
+   * local run, the worker tests); off by default, for scripts reading secrets a test made.
    */
   nameServers?: boolean;
   /** Receives one line per notable event; silent when omitted. */
@@ -109,7 +110,7 @@ export async function startRunCommandServer(
     baseEnv: scriptBaseEnv(options, region),
     region,
     reloadCommands,
-    nameServers: options.nameServers ?? true,
+    nameServers: options.nameServers ?? false,
     now: options.clock ?? Date.now,
     shutdown: shutdown.signal,
     log: options.log ?? (() => {}),

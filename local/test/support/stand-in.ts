@@ -51,9 +51,8 @@ export async function aStandIn(
     motoEndpoint: inject('motoEndpoint'),
     stateDir,
     timing: { ...testTiming, ...timing },
-    // Off unless asked: the stand-in's own tests install from secrets they made themselves,
-    // untagged; the service's flows (running-system.ts) turn it on.
-    nameServers: false,
+    // Off unless asked (the default): the stand-in's own tests install from secrets they made
+    // themselves, untagged; the service's flows (running-system.ts) turn it on.
     ...options,
   });
   // Behind the IAM recorder's front (local/iam): the service's SSM requests are evaluated too.
