@@ -15,7 +15,9 @@ function controlUrl(): string | undefined {
 async function post(control: string, path: string, body: object): Promise<Record<string, unknown>> {
   const res = await fetch(`${control}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // A connection per call: one pooled since the file started can be closed by the recorder's
+    // keep-alive timeout just as a late call reuses it (a busy machine: "other side closed").
+    headers: { 'content-type': 'application/json', connection: 'close' },
     body: JSON.stringify(body),
   });
   const answer = (await res.json()) as Record<string, unknown>;
