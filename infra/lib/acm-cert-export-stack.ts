@@ -24,6 +24,7 @@ import { type ServiceResources, serviceEnvironment } from './service-environment
 import type { StackSettings } from './settings.ts';
 import { Tables } from './tables.ts';
 import { TagGovernance } from './tag-governance.ts';
+import { WorkerWaker } from './worker-waker.ts';
 
 export interface AcmCertExportStackProps extends StackProps {
   readonly settings: StackSettings;
@@ -192,6 +193,15 @@ export class AcmCertExportStack extends Stack {
         webAcl: s.webAcl,
       });
       new CfnOutput(this, 'ApiUrl', { value: api.api.url });
+      if (s.task.minCount === 0) {
+        new WorkerWaker(this, 'WorkerWaker', {
+          code: props.lambdaCode,
+          queue: this.queues.queue,
+          service: this.service.service,
+          key,
+          logRetentionDays: s.logRetentionDays,
+        });
+      }
     }
 
     this.alarms = new Alarms(this, 'Alarms', {

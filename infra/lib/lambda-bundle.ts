@@ -9,9 +9,14 @@ import { join } from 'node:path';
 import { AssetHashType, DockerImage, type ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 
-/** The module the Lambda function loads, relative to the package root. */
-export const lambdaHandlerModule = 'service/src/lambda.ts';
-export const lambdaHandler = 'index.handler';
+import { lambdaHandlerModule, wakerHandlerModule } from './lambda-handlers.ts';
+
+export {
+  lambdaHandler,
+  lambdaHandlerModule,
+  wakerHandler,
+  wakerHandlerModule,
+} from './lambda-handlers.ts';
 
 interface LockPackage {
   readonly dev?: boolean;
@@ -40,10 +45,16 @@ export function assembleLambdaPackage(repoRoot: string, outputDir: string): stri
     if (!existsSync(from)) throw new Error(`${path} is missing: run npm ci first`);
     cpSync(from, join(outputDir, path), { recursive: true, dereference: true });
   }
-  writeFileSync(
-    join(outputDir, 'index.mjs'),
-    `// Lambda's Node runtime loads .js/.mjs handlers only; this re-exports the TypeScript one.\nexport { handler } from './${lambdaHandlerModule}';\n`,
-  );
+  // Lambda's Node runtime loads .js/.mjs handlers only; each entry re-exports a TypeScript one.
+  for (const [entry, module] of [
+    ['index.mjs', lambdaHandlerModule],
+    ['waker.mjs', wakerHandlerModule],
+  ] as const) {
+    writeFileSync(
+      join(outputDir, entry),
+      `// Lambda's Node runtime loads .js/.mjs handlers only; this re-exports the TypeScript one.\nexport { handler } from './${module}';\n`,
+    );
+  }
   return copied;
 }
 
@@ -60,7 +71,7 @@ class LocalPackageBundling implements ILocalBundling {
   }
 }
 
-/** The API's Lambda code. Bundling is local (file copies); the image is never pulled. */
+/** The Lambda code of the API and the waker (one package, two entries). Bundling is local (file copies); the image is never pulled. */
 export function serviceLambdaCode(repoRoot: string): lambda.Code {
   return lambda.Code.fromAsset(repoRoot, {
     assetHashType: AssetHashType.OUTPUT,

@@ -42,8 +42,8 @@ export function queueWorkMetric(queue: sqs.IQueue): cloudwatch.MathExpression {
 /**
  * Scaling on the job queue. With at least one task: +1 task from 20 waiting messages, +3 from
  * 200, -1 when none waits (in-flight jobs are polled by whichever task receives them; the one
- * handling a message is protected from scale-in). With `minCount` 0: one task from the first
- * waiting message, more on a backlog as above, and -1 only after the queue has had nothing
+ * handling a message is protected from scale-in). With `minCount` 0: the first task comes from
+ * the waker (worker-waker.ts), more on a backlog as above, and -1 only after the queue has had nothing
  * waiting, in flight or delayed for `idleMinutesBeforeScaleIn` minutes, so a job that is being
  * polled keeps a task. Visible messages are those nobody has picked up yet.
  */
@@ -77,9 +77,11 @@ export function scaleOnJobQueue(
   scaling.scaleOnMetric('QueueBacklog', {
     metric: waiting,
     adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-    // Out only: a message waiting a minute means no task takes it (none runs, or all are busy).
+    // Out only, on a backlog as with minCount ≥ 1. The first task comes from the waker
+    // (worker-waker.ts) within a minute; a step from one waiting message would add a second
+    // task behind it, since the metric shows the message that waited for the first to start.
     scalingSteps: [
-      { lower: 1, change: +1 },
+      { lower: 20, change: +1 },
       { lower: 200, change: +3 },
     ],
     cooldown,

@@ -9,6 +9,7 @@ export const serviceAppIds = [
   'acm-cert-export',
   'acm-cert-export-api',
   'acm-cert-export-worker',
+  'acm-cert-export-waker',
 ] as const satisfies readonly ServiceAppId[];
 
 export type AppId = (typeof serviceAppIds)[number];
@@ -16,18 +17,21 @@ export type AppId = (typeof serviceAppIds)[number];
 export const apiModes = ['alb', 'apigateway'] as const;
 export type ApiMode = (typeof apiModes)[number];
 
-/** The two roles the stack gives the service's code. */
-export type ServiceRole = 'taskRole' | 'apiFunctionRole';
+/** The roles the stack gives the service's code. */
+export type ServiceRole = 'taskRole' | 'apiFunctionRole' | 'wakerFunctionRole';
 
 export const roleLabels: Readonly<Record<ServiceRole, string>> = {
   taskRole: 'ECS task role',
   apiFunctionRole: 'API Lambda function role',
+  wakerFunctionRole: 'worker waker Lambda function role',
 };
 
 /**
  * Whose role serves each app id, per API mode. alb: one container runs API and worker, so every
  * id runs as the task role. apigateway: the API is the Lambda function, the worker the ECS task;
- * no process runs both, so the combined id has no role there (it is evaluated in alb mode).
+ * no process runs both, so the combined id has no role there (it is evaluated in alb mode). The
+ * waker exists only where the worker scales to zero, which needs apigateway mode (the bed
+ * synthesizes that mode with minTasks=0).
  */
 export const roleServing: Readonly<
   Record<ApiMode, Readonly<Record<AppId, ServiceRole | undefined>>>
@@ -36,11 +40,13 @@ export const roleServing: Readonly<
     'acm-cert-export': 'taskRole',
     'acm-cert-export-api': 'taskRole',
     'acm-cert-export-worker': 'taskRole',
+    'acm-cert-export-waker': undefined,
   },
   apigateway: {
     'acm-cert-export': undefined,
     'acm-cert-export-api': 'apiFunctionRole',
     'acm-cert-export-worker': 'taskRole',
+    'acm-cert-export-waker': 'wakerFunctionRole',
   },
 };
 

@@ -37,6 +37,18 @@ export const reviewedUnusedGrants: readonly ReviewedGrant[] = [
     reason:
       'The Lambda runtime writes the function’s logs with its role; the app’s SDK clients never do, and the bed runs no Lambda runtime.',
   },
+  {
+    role: 'wakerFunctionRole',
+    action: 'logs:CreateLogStream',
+    reason:
+      'The Lambda runtime writes the function’s logs with its role; the app’s SDK clients never do, and the bed runs no Lambda runtime.',
+  },
+  {
+    role: 'wakerFunctionRole',
+    action: 'logs:PutLogEvents',
+    reason:
+      'The Lambda runtime writes the function’s logs with its role; the app’s SDK clients never do, and the bed runs no Lambda runtime.',
+  },
 ];
 
 export interface Grant {

@@ -93,6 +93,13 @@ function refOf(template: Template, env: Environment, id: string): string {
       return typeof resource.Properties?.ClusterName === 'string'
         ? resource.Properties.ClusterName
         : id;
+    case 'AWS::ECS::Service': {
+      // A service's Ref is its ARN (the long format, service/<cluster>/<name>); a name
+      // CloudFormation generates gets the logical id, as for clusters.
+      const cluster = resolveIntrinsics(resource.Properties?.Cluster, template, env);
+      const name = resource.Properties?.ServiceName;
+      return `arn:aws:ecs:${env.region}:${env.account}:service/${String(cluster)}/${typeof name === 'string' ? name : id}`;
+    }
     case 'AWS::SNS::Topic': {
       // A topic's Ref is its ARN; CDK-generated names get the logical id, as in arnOf.
       const name = resource.Properties?.TopicName;

@@ -262,6 +262,37 @@ const sendCommand: Handler = async (call, { account, lookup }) => {
   return { requests };
 };
 
+// ---- ECS (the worker waker) --------------------------------------------------------------
+
+function ecsArn(call: AwsCall, account: string, kind: 'cluster' | 'service', name: string) {
+  return name.startsWith('arn:') ? name : `arn:aws:ecs:${call.region}:${account}:${kind}/${name}`;
+}
+
+/**
+ * DescribeServices and UpdateService are authorized on each service named (ARN
+ * `service/<cluster>/<service>`), with `ecs:cluster` the cluster's ARN (Service Authorization
+ * Reference, Amazon ECS). A cluster omitted is `default`, as ECS reads it.
+ */
+const ecsServices: Handler = (call, { account }) => {
+  const clusterName = call.params.string('cluster') ?? 'default';
+  const cluster = ecsArn(call, account, 'cluster', clusterName);
+  const shortCluster = cluster.slice(cluster.indexOf(':cluster/') + ':cluster/'.length);
+  const named =
+    call.operation === 'DescribeServices' ? call.params.json.services : [required(call, 'service')];
+  if (!Array.isArray(named) || named.length === 0) {
+    throw new UnknownOperationError(`ecs ${call.operation} without services`);
+  }
+  return {
+    requests: named.map((service: unknown) => ({
+      action: `ecs:${call.operation}`,
+      resource: String(service).startsWith('arn:')
+        ? String(service)
+        : ecsArn(call, account, 'service', `${shortCluster}/${String(service)}`),
+      context: { 'ecs:cluster': cluster },
+    })),
+  };
+};
+
 /** Actions whose IAM resource type list is empty (iam-data): IAM evaluates them on `*`. */
 const resourceless: Handler = async (call) => {
   const action = `${call.service}:${call.operation}`;
@@ -308,6 +339,8 @@ const handlers: Readonly<Record<string, Handler>> = {
   'ssm:CancelCommand': resourceless,
   'ssm:DescribeInstanceInformation': resourceless,
   'ec2:DescribeInstances': resourceless,
+  'ecs:DescribeServices': ecsServices,
+  'ecs:UpdateService': ecsServices,
   // "No permissions are required to perform this operation" (STS API reference).
   'sts:GetCallerIdentity': () => ({ requests: [] }),
 };

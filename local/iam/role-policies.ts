@@ -1,7 +1,8 @@
 /**
  * The identity policies of the roles that run the service's code, taken from a synthesized
  * template with its intrinsics resolved to the bed: the ECS task role (the task definition's
- * TaskRoleArn) and, in apigateway mode, the API function's role. Also the servers' passphrase
+ * TaskRoleArn), in apigateway mode the API function's role, and the worker waker function's role
+ * where the worker scales to zero. Also the servers' passphrase
  * policy (ServerAccess), evaluated on its own.
  */
 import type { ApiMode, ServiceRole } from './app-ids.ts';
@@ -56,6 +57,29 @@ function onlyOfType(template: Template, type: string): [string, Record<string, u
     throw new TemplatePolicyError(`expected one ${type} in the template, found ${found.length}`);
   }
   return [found[0][0], found[0][1].Properties ?? {}];
+}
+
+/** The handlers of the stack's functions (infra/lib/lambda-bundle.ts). */
+const apiFunctionHandler = 'index.handler';
+const wakerFunctionHandler = 'waker.handler';
+
+function functionsWithHandler(
+  template: Template,
+  handler: string,
+): [string, Record<string, unknown>][] {
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Handler === handler)
+    .map(([id, r]) => [id, r.Properties ?? {}]);
+}
+
+function onlyFunction(template: Template, handler: string): [string, Record<string, unknown>] {
+  const found = functionsWithHandler(template, handler);
+  if (found.length !== 1 || found[0] === undefined) {
+    throw new TemplatePolicyError(
+      `expected one Lambda function with handler ${handler} in the template, found ${found.length}`,
+    );
+  }
+  return found[0];
 }
 
 function roleIdOf(value: unknown, where: string): string {
@@ -119,12 +143,22 @@ export function modePolicies(mode: ApiMode, template: Template, env: Environment
     policies: policiesOfRole(template, env, taskRole),
   };
   if (mode === 'apigateway') {
-    const [functionId, fn] = onlyOfType(template, 'AWS::Lambda::Function');
+    const [functionId, fn] = onlyFunction(template, apiFunctionHandler);
     const apiRole = roleIdOf(fn.Role, `${functionId}.Role`);
     roles.apiFunctionRole = {
       role: 'apiFunctionRole',
       logicalId: apiRole,
       policies: policiesOfRole(template, env, apiRole),
+    };
+  }
+  const wakers = functionsWithHandler(template, wakerFunctionHandler);
+  if (wakers.length > 0) {
+    const [wakerId, waker] = onlyFunction(template, wakerFunctionHandler);
+    const wakerRole = roleIdOf(waker.Role, `${wakerId}.Role`);
+    roles.wakerFunctionRole = {
+      role: 'wakerFunctionRole',
+      logicalId: wakerRole,
+      policies: policiesOfRole(template, env, wakerRole),
     };
   }
   const serverPolicies = Object.entries(template.Resources).filter(

@@ -37,6 +37,9 @@ function contextFor(mode: ApiMode): Record<string, unknown> {
     account: bedEnvironment.account,
     region: bedEnvironment.region,
     apiMode: mode,
+    // apigateway: the scale-to-zero shape (the low-cost profile's), so the waker's role is
+    // evaluated too; the task and API roles are the same at any minTasks.
+    ...(mode === 'apigateway' ? { minTasks: '0' } : {}),
     albCertificateArn: `arn:aws:acm:${bedEnvironment.region}:${bedEnvironment.account}:certificate/00000000-0000-0000-0000-000000000000`,
     imageUri: 'public.ecr.aws/example/acm-cert-export:bed',
     // Named zones: the bed synthesizes offline, with no zone lookup.

@@ -3,6 +3,7 @@
  * the hour or the month whether or not anything is used. Pure functions of a template and a
  * price table (prices.ts); per-use charges are listed as rates, not added.
  */
+import { wakerHandler } from '../lambda-handlers.ts';
 import { hoursPerMonth, type Price, type RegionPrices } from './prices.ts';
 
 type Properties = Record<string, unknown>;
@@ -131,6 +132,58 @@ export function alarmMetrics(properties: Properties): { count: number; highResol
   };
 }
 
+/** Runs a month of a Scheduler `rate(…)` expression; undefined for cron and one-time schedules. */
+export function runsPerMonth(expression: string): number | undefined {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (rate === null) return undefined;
+  const every = Number(rate[1]);
+  const unit = rate[2] ?? '';
+  const perHour = unit.startsWith('minute')
+    ? 60 / every
+    : unit.startsWith('hour')
+      ? 1 / every
+      : 1 / (24 * every);
+  return Math.round(perHour * hoursPerMonth);
+}
+
+interface ScheduledFunction {
+  readonly description: string;
+  readonly invocationsPerMonth: number;
+  readonly timeoutSeconds: number;
+  readonly memoryGb: number;
+  readonly arm: boolean;
+  /** AWS requests each run makes that are billed per request (the waker: one GetQueueAttributes). */
+  readonly sqsRequestsPerRun: number;
+}
+
+/**
+ * Lambda functions a `rate(…)` schedule invokes: billed every run whether or not anything is
+ * used. Cron schedules (the daily expiry check, about 30 runs a month) are left out: each costs
+ * well under a cent.
+ */
+function scheduledFunctions(template: CfnTemplate): ScheduledFunction[] {
+  const found: ScheduledFunction[] = [];
+  for (const [, schedule] of resourcesOf(template, 'AWS::Scheduler::Schedule')) {
+    const runs = runsPerMonth(String(schedule.Properties?.ScheduleExpression ?? ''));
+    const target = schedule.Properties?.Target as { Arn?: { 'Fn::GetAtt'?: [string, string] } };
+    const functionId = target?.Arn?.['Fn::GetAtt']?.[0];
+    const fn = functionId === undefined ? undefined : template.Resources[functionId];
+    if (runs === undefined || fn?.Type !== 'AWS::Lambda::Function') continue;
+    const props = fn.Properties ?? {};
+    const handler = String(props.Handler ?? '');
+    found.push({
+      description: handler === wakerHandler ? 'the worker waker, every minute' : handler,
+      invocationsPerMonth: runs,
+      // Lambda's defaults: 3 s, 128 MB, x86.
+      timeoutSeconds: Number(props.Timeout ?? 3),
+      memoryGb: Number(props.MemorySize ?? 128) / 1024,
+      arm: arrayOf(props.Architectures).includes('arm64'),
+      sqsRequestsPerRun: handler === wakerHandler ? 1 : 0,
+    });
+  }
+  return found;
+}
+
 export function fixedMonthlyCost(template: CfnTemplate, p: RegionPrices): CostReport {
   const items: LineItem[] = [];
   const add = (what: string, quantity: number, unit: string, monthlyUsd: number) => {
@@ -227,6 +280,38 @@ export function fixedMonthlyCost(template: CfnTemplate, p: RegionPrices): CostRe
     }
   }
 
+  for (const scheduled of scheduledFunctions(template)) {
+    const n = scheduled.invocationsPerMonth;
+    add(
+      `EventBridge Scheduler invocations (${scheduled.description})`,
+      n,
+      'invocation',
+      (n / 1e6) * p.schedulerMillionInvocations.usd,
+    );
+    add(
+      `Lambda requests (${scheduled.description})`,
+      n,
+      'request',
+      (n / 1e6) * p.lambdaMillionRequests.usd,
+    );
+    const gbSeconds = n * scheduled.timeoutSeconds * scheduled.memoryGb;
+    add(
+      `Lambda compute, at most (${scheduled.description}: each run billed at its ${scheduled.timeoutSeconds} s timeout, ${scheduled.memoryGb * 1024} MB)`,
+      Math.round(gbSeconds),
+      'GB-second',
+      gbSeconds * (scheduled.arm ? p.lambdaArmGbSecond.usd : p.lambdaX86GbSecond.usd),
+    );
+    if (scheduled.sqsRequestsPerRun > 0) {
+      const requests = n * scheduled.sqsRequestsPerRun;
+      add(
+        `SQS requests (${scheduled.description})`,
+        requests,
+        'request',
+        (requests / 1e6) * p.sqsMillionRequests.usd,
+      );
+    }
+  }
+
   for (const [, key] of resourcesOf(template, 'AWS::KMS::Key')) {
     const rotations = chargedRotations(key.Properties ?? {});
     add(
@@ -279,5 +364,5 @@ export const notCounted = [
   'requests (SQS, DynamoDB, Secrets Manager, KMS, API Gateway, Lambda): docs/benchmarks.md measures about $0.026 per 1,000 deployments for the queue, tables and secrets',
   'CloudWatch Logs ingestion and storage, data transfer, ECR image storage ($0.10/GB-month, outside the stack)',
   'Container Insights metrics (custom metrics, billed per metric while tasks run; their number is not in the template)',
-  'free tiers (10 alarm metrics, 1 million SQS requests, 20,000 KMS requests a month per account)',
+  'free tiers (10 alarm metrics, 1 million SQS requests, 20,000 KMS requests, 1 million Lambda requests and 400,000 GB-seconds, 14 million Scheduler invocations a month per account)',
 ];

@@ -36,6 +36,10 @@ export interface RegionPrices {
   readonly highResolutionAlarmMetricMonth: Price;
   readonly sqsMillionRequests: Price;
   readonly secretMonth: Price;
+  readonly lambdaMillionRequests: Price;
+  readonly lambdaArmGbSecond: Price;
+  readonly lambdaX86GbSecond: Price;
+  readonly schedulerMillionInvocations: Price;
 }
 
 /** AWS prices by the hour assuming 730 hours in a month. */
@@ -50,6 +54,10 @@ const pages = {
   kms: 'aws.amazon.com/kms/pricing ($1/month per key; each rotation +$1/month, capped after the second rotation since 2024-04, AWS Security Blog)',
   cloudwatch:
     'aws.amazon.com/cloudwatch/pricing ($0.10 per standard-resolution alarm metric, $0.30 high resolution; a metric math alarm is billed per metric it reads)',
+  lambda:
+    'aws.amazon.com/lambda/pricing ($0.20 per million requests; $0.0000133334 per GB-second on Arm, $0.0000166667 on x86, first tier; duration includes initialization code)',
+  scheduler:
+    'aws.amazon.com/eventbridge/pricing (Scheduler: $1.00 per million invocations after 14 million free a month)',
   repoFacts: 'shared/docs/aws-facts.md cost anchors and docs/benchmarks.md (AWS list prices)',
 };
 
@@ -137,6 +145,30 @@ export const prices: Readonly<Record<'us-east-1' | 'eu-west-1', RegionPrices>> =
       unit: 'per secret-month',
       source: `aws.amazon.com/secrets-manager/pricing; ${pages.repoFacts}`,
       checked: day,
+    },
+    lambdaMillionRequests: {
+      usd: 0.2,
+      unit: 'per million requests',
+      source: pages.lambda,
+      checked: '2026-11-30',
+    },
+    lambdaArmGbSecond: {
+      usd: 0.0000133334,
+      unit: 'per GB-second (Arm)',
+      source: pages.lambda,
+      checked: '2026-11-30',
+    },
+    lambdaX86GbSecond: {
+      usd: 0.0000166667,
+      unit: 'per GB-second (x86)',
+      source: pages.lambda,
+      checked: '2026-11-30',
+    },
+    schedulerMillionInvocations: {
+      usd: 1,
+      unit: 'per million invocations',
+      source: pages.scheduler,
+      checked: '2026-11-30',
     },
   },
   'eu-west-1': {
@@ -228,6 +260,30 @@ export const prices: Readonly<Record<'us-east-1' | 'eu-west-1', RegionPrices>> =
       unit: 'per secret-month',
       source: 'aws.amazon.com/secrets-manager/pricing; the Ireland rate assumed equal to us-east-1',
       checked: day,
+    },
+    lambdaMillionRequests: {
+      usd: 0.2,
+      unit: 'per million requests',
+      source: `${pages.lambda}; the Ireland rates equal us-east-1's on the page`,
+      checked: '2026-11-30',
+    },
+    lambdaArmGbSecond: {
+      usd: 0.0000133334,
+      unit: 'per GB-second (Arm)',
+      source: `${pages.lambda}; the Ireland rates equal us-east-1's on the page`,
+      checked: '2026-11-30',
+    },
+    lambdaX86GbSecond: {
+      usd: 0.0000166667,
+      unit: 'per GB-second (x86)',
+      source: `${pages.lambda}; the Ireland rates equal us-east-1's on the page`,
+      checked: '2026-11-30',
+    },
+    schedulerMillionInvocations: {
+      usd: 1,
+      unit: 'per million invocations',
+      source: `${pages.scheduler}; the Ireland rate assumed equal to us-east-1`,
+      checked: '2026-11-30',
     },
   },
 };

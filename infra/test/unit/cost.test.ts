@@ -5,6 +5,7 @@ import {
   type CfnTemplate,
   chargedRotations,
   fixedMonthlyCost,
+  runsPerMonth,
   serviceDefaults,
 } from '../../lib/cost/fixed-cost.ts';
 import { hoursPerMonth, type Price, prices } from '../../lib/cost/prices.ts';
@@ -252,5 +253,18 @@ describe('the service defaults the cost assumes', () => {
     });
     expect(config.worker.concurrency).toBe(serviceDefaults.workerConcurrency);
     expect(config.worker.receiveWaitSeconds).toBe(serviceDefaults.receiveWaitSeconds);
+  });
+});
+
+describe('scheduled runs', () => {
+  it.each([
+    ['rate(1 minute)', 43_800],
+    ['rate(5 minutes)', 8_760],
+    ['rate(2 hours)', 365],
+    ['rate(1 day)', 30],
+    ['cron(15 6 * * ? *)', undefined],
+    ['at(2026-12-01T00:00:00)', undefined],
+  ])('%s runs %s times a month', (expression, runs) => {
+    expect(runsPerMonth(expression)).toBe(runs);
   });
 });

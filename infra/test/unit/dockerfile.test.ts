@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultRepoRoot } from '../../lib/app.ts';
 import { serviceImageTarget } from '../../lib/container-image.ts';
-import { lambdaHandlerModule } from '../../lib/lambda-bundle.ts';
+import { lambdaHandlerModule, wakerHandlerModule } from '../../lib/lambda-bundle.ts';
 import { args, parseDockerfile, stage, volumePaths } from './support/dockerfile.ts';
 import { importGraph, packageName } from './support/imports.ts';
 
@@ -97,7 +97,11 @@ describe('the image holds the artefact the tests run', () => {
         .filter((p) => !p.startsWith('--'))
         .slice(0, -1),
     );
-  const graph = importGraph([join(root, 'service/src/main.ts'), join(root, lambdaHandlerModule)]);
+  const graph = importGraph([
+    join(root, 'service/src/main.ts'),
+    join(root, lambdaHandlerModule),
+    join(root, wakerHandlerModule),
+  ]);
 
   it('every file main.ts and lambda.ts load is inside what the image copies', () => {
     expect(graph.files.size).toBeGreaterThan(10);

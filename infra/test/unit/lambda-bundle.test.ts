@@ -57,5 +57,18 @@ describe('the Lambda package', () => {
     expect(readFileSync(join(out, 'index.mjs'), 'utf8')).toContain(
       "export { handler } from './service/src/lambda.ts';",
     );
+    expect(readFileSync(join(out, 'waker.mjs'), 'utf8')).toContain(
+      "export { handler } from './service/src/waker/lambda.ts';",
+    );
+  });
+
+  it("has entries whose handlers exist in the repository's own package", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lambda-real-'));
+    // Only the entries and the modules they load: the real dependencies resolve from the repo.
+    assembleLambdaPackage(defaultRepoRoot, out);
+    for (const entry of ['index.mjs', 'waker.mjs']) {
+      const module = (await import(join(out, entry))) as { handler?: unknown };
+      expect(typeof module.handler, entry).toBe('function');
+    }
   });
 });

@@ -238,7 +238,7 @@ describe('the low-cost profile: API Gateway, public network, a worker that scale
     });
   });
 
-  it('adds a task as soon as a message waits a minute (from zero, or when every slot is busy)', () => {
+  it('adds tasks on a backlog only: the first one comes from the waker, not from an alarm', () => {
     const { template } = lowCost();
     const policies = ofType(template, 'AWS::ApplicationAutoScaling::ScalingPolicy');
     const out = policies.filter(([id]) => id.includes('QueueBacklogUpper'));
@@ -251,9 +251,10 @@ describe('the low-cost profile: API Gateway, public network, a worker that scale
       Statistic: 'Maximum',
       EvaluationPeriods: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      Threshold: 1,
+      Threshold: 20,
       AlarmActions: [{ Ref: out[0]?.[0] }],
     });
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
   });
 
   it('lets a task go only after nothing waited, was in flight or delayed for five minutes', () => {
@@ -300,7 +301,11 @@ describe('the low-cost profile: API Gateway, public network, a worker that scale
       expect(report.totalUsd).toBeLessThanOrEqual(lowCostTargetUsd);
       expect(report.items.map((i) => i.what).sort()).toEqual([
         'CloudWatch alarm metrics',
+        'EventBridge Scheduler invocations (the worker waker, every minute)',
         'KMS key',
+        'Lambda compute, at most (the worker waker, every minute: each run billed at its 3 s timeout, 256 MB)',
+        'Lambda requests (the worker waker, every minute)',
+        'SQS requests (the worker waker, every minute)',
       ]);
     },
   );

@@ -101,7 +101,12 @@ describe('the policies of the service’s roles, from a template', () => {
       ApiRole: { Type: 'AWS::IAM::Role', Properties: {} },
       Fn: {
         Type: 'AWS::Lambda::Function',
-        Properties: { Role: { 'Fn::GetAtt': ['ApiRole', 'Arn'] } },
+        Properties: { Handler: 'index.handler', Role: { 'Fn::GetAtt': ['ApiRole', 'Arn'] } },
+      },
+      WakerRole: { Type: 'AWS::IAM::Role', Properties: {} },
+      Waker: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Handler: 'waker.handler', Role: { 'Fn::GetAtt': ['WakerRole', 'Arn'] } },
       },
       ApiPolicy: {
         Type: 'AWS::IAM::Policy',
@@ -123,6 +128,9 @@ describe('the policies of the service’s roles, from a template', () => {
     const { roles } = modePolicies('apigateway', template, env);
     expect(roles.apiFunctionRole?.logicalId).toBe('ApiRole');
     expect(roles.apiFunctionRole?.policies.map((p) => p.name)).toEqual(['ApiPolicy']);
+    // The scale-to-zero waker's function, told apart by its handler, has its own role.
+    expect(roles.wakerFunctionRole?.logicalId).toBe('WakerRole');
+    expect(roles.wakerFunctionRole?.policies).toEqual([]);
   });
 
   it('refuses what it cannot model rather than evaluating less than AWS would', () => {

@@ -12,7 +12,12 @@ import type { AwsConfig, AwsService } from '../config/aws-config.ts';
  * userAgent): which part of the service made a call. The test bed's IAM evaluation reads it to
  * know whose role a request runs under.
  */
-export type ServiceAppId = 'acm-cert-export' | 'acm-cert-export-api' | 'acm-cert-export-worker';
+export type ServiceAppId =
+  | 'acm-cert-export'
+  | 'acm-cert-export-api'
+  | 'acm-cert-export-worker'
+  /** The scale-to-zero deployment's waker function (service/src/waker/). */
+  | 'acm-cert-export-waker';
 
 /** The app id of a process running the API, the worker, or both (one task role). */
 export function serviceAppId(parts: { api: boolean; worker: boolean }): ServiceAppId {

@@ -28,6 +28,7 @@ export const awsServices = {
   sts: 'STS',
   iam: 'IAM',
   eventbridge: 'EVENTBRIDGE',
+  ecs: 'ECS',
 } as const;
 
 export type AwsService = keyof typeof awsServices;
