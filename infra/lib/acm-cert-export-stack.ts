@@ -107,6 +107,7 @@ export class AcmCertExportStack extends Stack {
       targetTagKey: s.targetTagKey,
       secretPrefix: s.names.secretPrefix,
       allowedCertificateArns: s.allowedCertificateArns,
+      certificateRegions: s.certificateRegions,
       ...(s.secretsKmsKeyArn === undefined ? {} : { secretsKmsKeyArn: s.secretsKmsKeyArn }),
     };
     const resources: ServiceResources = {
@@ -119,6 +120,7 @@ export class AcmCertExportStack extends Stack {
       allowedCertificateArns: s.allowedCertificateArns,
       targetTagKeys: [s.targetTagKey],
       allowedReloadCommands: s.allowedReloadCommands,
+      ...(s.certificateRegions.length === 0 ? {} : { certificateRegions: s.certificateRegions }),
       ...(s.secretsKmsKeyArn === undefined ? {} : { secretsKmsKeyId: s.secretsKmsKeyArn }),
     };
     const apiInContainer = s.apiMode === 'alb';

@@ -33,6 +33,8 @@ export const contextKeys = {
   allowedReloadCommands:
     'JSON list of reload commands deployments may ask for, each an absolute path and arguments (default none); each server allow-lists its own too',
   allowedCertificateArns: 'JSON list or comma list of exportable certificate ARNs (default all)',
+  certificateRegions:
+    "JSON list or comma list of regions whose certificates the service exports, each in its own region (default the stack's region)",
   principals: 'AUTH_PRINCIPALS JSON: [{"principal":"arn:...","actions":[...],"targets":[...]}]',
   authAudience: 'value of the signed x-acm-cert-export-server-id header (default acm-cert-export)',
   imageUri: 'run this image instead of building the repository Dockerfile',

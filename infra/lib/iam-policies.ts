@@ -17,8 +17,10 @@ export interface ServiceGrantsProps {
   readonly documentName: string;
   readonly targetTagKey: string;
   readonly secretPrefix: string;
-  /** Empty: every certificate in the stack's account and region. */
+  /** Empty: every certificate in the stack's account and region (or `certificateRegions`). */
   readonly allowedCertificateArns: readonly string[];
+  /** Regions whose certificates the service exports; empty: the stack's own. */
+  readonly certificateRegions: readonly string[];
   readonly secretsKmsKeyArn?: string;
 }
 
@@ -34,11 +36,25 @@ export const ssmActionsRequiringWildcard = [
   'ssm:DescribeInstanceInformation',
 ] as const;
 
-export function certificateArns(scope: Construct, allowed: readonly string[]): string[] {
+/**
+ * The certificates the service may describe and export: the allow-list when there is one, else
+ * every certificate of the account in each of `regions` (the stack's own when empty).
+ */
+export function certificateArns(
+  scope: Construct,
+  allowed: readonly string[],
+  regions: readonly string[] = [],
+): string[] {
   if (allowed.length > 0) return [...allowed];
-  return [
-    Stack.of(scope).formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' }),
-  ];
+  const stack = Stack.of(scope);
+  const arnIn = (region?: string) =>
+    stack.formatArn({
+      service: 'acm',
+      resource: 'certificate',
+      resourceName: '*',
+      ...(region === undefined ? {} : { region }),
+    });
+  return regions.length === 0 ? [arnIn()] : regions.map((region) => arnIn(region));
 }
 
 export function passphraseSecretArn(scope: Construct, prefix: string): string {
@@ -59,7 +75,7 @@ function acmStatement(scope: Construct, props: ServiceGrantsProps, actions: stri
   return new iam.PolicyStatement({
     sid: 'ExportAllowedCertificates',
     actions,
-    resources: certificateArns(scope, props.allowedCertificateArns),
+    resources: certificateArns(scope, props.allowedCertificateArns, props.certificateRegions),
   });
 }
 
@@ -237,7 +253,7 @@ export function apiStatements(scope: Construct, props: ServiceGrantsProps): iam.
  */
 export const wildcardResourceReasons: Readonly<Record<string, string>> = {
   ExportAllowedCertificates:
-    'Certificates are chosen per request; the resource is the configured allow-list (allowedCertificateArns), by default every certificate of this account and region, which the service narrows again with ALLOWED_CERTIFICATE_ARNS.',
+    'Certificates are chosen per request; the resource is the configured allow-list (allowedCertificateArns), by default every certificate of this account in the stack’s region (or the regions of certificateRegions), which the service narrows again with ALLOWED_CERTIFICATE_ARNS.',
   ReadWriteMappingsAndDeploymentRecords:
     'index/* covers the GSIs of these two tables only (the certificate-ARN indexes); the tables themselves are named.',
   CreatePassphraseSecretsWithTheTargetTag:

@@ -21,6 +21,8 @@ export interface ServiceResources {
   readonly targetTagKeys: readonly string[];
   /** Reload commands deployments may ask for; empty: none. */
   readonly allowedReloadCommands: readonly string[];
+  /** Regions whose certificates the service exports; absent: the service's own region. */
+  readonly certificateRegions?: readonly string[];
 }
 
 export interface ServiceRole {
@@ -58,5 +60,8 @@ export function serviceEnvironment(
     ALLOWED_CERTIFICATE_ARNS: resources.allowedCertificateArns.join(','),
     TARGET_TAG_KEYS: resources.targetTagKeys.join(','),
     ALLOWED_RELOAD_COMMANDS: JSON.stringify(resources.allowedReloadCommands),
+    ...(resources.certificateRegions === undefined
+      ? {}
+      : { CERTIFICATE_REGIONS: resources.certificateRegions.join(',') }),
   };
 }

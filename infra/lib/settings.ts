@@ -74,6 +74,8 @@ export interface StackSettings {
   readonly allowedReloadCommands: readonly string[];
   /** Certificates the service may export; empty means every certificate of the account/region. */
   readonly allowedCertificateArns: readonly string[];
+  /** Regions whose certificates the service exports; empty means the stack's region only. */
+  readonly certificateRegions: readonly string[];
   /** AUTH_PRINCIPALS as JSON text, passed to the service unchanged. */
   readonly principalsJson: string;
   readonly authAudience: string;
@@ -446,6 +448,13 @@ export function readSettings(read: ContextReader): StackSettings {
     allowedCertificateArns: list(read, 'allowedCertificateArns').map((arn) =>
       matching('allowedCertificateArns', arn, certificateArn, 'ACM certificate ARNs'),
     ),
+    certificateRegions: [
+      ...new Set(
+        list(read, 'certificateRegions').map((region) =>
+          matching('certificateRegions', region, /^[a-z]{2}(-[a-z]+)+-\d+$/, 'region names'),
+        ),
+      ),
+    ],
     principalsJson: principalsJson(read),
     authAudience: text(read, 'authAudience') ?? 'acm-cert-export',
     image: imageUri === undefined ? { kind: 'asset' } : { kind: 'uri', uri: imageUri },

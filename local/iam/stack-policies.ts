@@ -40,6 +40,8 @@ function contextFor(mode: ApiMode): Record<string, unknown> {
     // apigateway: the scale-to-zero shape (the low-cost profile's), so the waker's role is
     // evaluated too; the task and API roles are the same at any minTasks.
     ...(mode === 'apigateway' ? { minTasks: '0' } : {}),
+    // A second region of certificates (service/test/integration/worker/other-region.test.ts).
+    certificateRegions: `${bedEnvironment.region},eu-west-1`,
     albCertificateArn: `arn:aws:acm:${bedEnvironment.region}:${bedEnvironment.account}:certificate/00000000-0000-0000-0000-000000000000`,
     imageUri: 'public.ecr.aws/example/acm-cert-export:bed',
     // Named zones: the bed synthesizes offline, with no zone lookup.

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { AcmCertificateAuthority } from './adapters/acm-certificate-authority.ts';
+import { AcmCertificateAuthority, type AcmRegions } from './adapters/acm-certificate-authority.ts';
 import { AwsReadinessProbe } from './adapters/aws-readiness.ts';
 import { DynamoDbDeploymentStore } from './adapters/dynamodb-deployment-store.ts';
 import { DynamoDbMappingStore } from './adapters/dynamodb-mapping-store.ts';
 import { Ec2InstanceDirectory } from './adapters/ec2-instance-directory.ts';
 import { EcsAgentTaskProtection } from './adapters/ecs-agent-task-protection.ts';
-import { intervalRateLimiter } from './adapters/rate-limiter.ts';
+import { intervalRateLimiter, type RateLimiter } from './adapters/rate-limiter.ts';
 import { SecretsManagerSecretStore } from './adapters/secrets-manager-secret-store.ts';
 import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
 import { SsmCommandRunner } from './adapters/ssm-command-runner.ts';
@@ -18,12 +18,28 @@ import { type Clock, systemClock } from './ports/clock.ts';
 import { createScaleInGuard, type ScaleInGuard } from './worker/scale-in-guard.ts';
 import type { WorkerDeps, WorkerSettings } from './worker/worker-deps.ts';
 
+/** ACM per region: the clients' own (built on first use), and one export limiter each. */
+function acmRegions(clients: AwsClients, newLimiter: () => RateLimiter): AcmRegions {
+  const limiters = new Map<string, RateLimiter>();
+  return {
+    client: (region) => clients.acmIn(region),
+    exportLimiter(region) {
+      let limiter = limiters.get(region);
+      if (limiter === undefined) {
+        limiter = newLimiter();
+        limiters.set(region, limiter);
+      }
+      return limiter;
+    },
+  };
+}
+
 /** Every adapter, built once from one set of clients. */
 export function buildPorts(config: Config, clients: AwsClients) {
   return {
     certificates: new AcmCertificateAuthority(
-      clients.acm,
-      intervalRateLimiter(config.acm.exportRatePerSecond),
+      acmRegions(clients, () => intervalRateLimiter(config.acm.exportRatePerSecond)),
+      config.aws.region,
     ),
     secrets: new SecretsManagerSecretStore(
       clients.secretsManager,

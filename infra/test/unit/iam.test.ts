@@ -242,6 +242,41 @@ describe('a certificate allow-list and another target tag key', () => {
   });
 });
 
+describe('certificates of other regions', () => {
+  it('are granted in the regions of certificateRegions, which the service is told', () => {
+    const { template } = synth({ certificateRegions: 'us-east-1,eu-west-1' });
+    const s = bySid(statementsOfRole(template, roleOfTaskDefinition(template, 'TaskRoleArn')));
+    expect(resourcesOf(s.ExportAllowedCertificates as Statement).map(flat)).toEqual([
+      flat({
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':acm:us-east-1:123456789012:certificate/*'],
+        ],
+      }),
+      flat({
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':acm:eu-west-1:123456789012:certificate/*'],
+        ],
+      }),
+    ]);
+    const environment = JSON.stringify(template.findResources('AWS::ECS::TaskDefinition'));
+    expect(environment).toContain('"Name":"CERTIFICATE_REGIONS","Value":"us-east-1,eu-west-1"');
+  });
+
+  it("are not granted by default: the stack's region only, and the service keeps its default", () => {
+    const { template } = synth();
+    const s = bySid(statementsOfRole(template, roleOfTaskDefinition(template, 'TaskRoleArn')));
+    expect(resourcesOf(s.ExportAllowedCertificates as Statement)).toHaveLength(1);
+    expect(flat(resourcesOf(s.ExportAllowedCertificates as Statement)[0])).toContain(
+      ':acm:us-east-1:123456789012:certificate/*',
+    );
+    expect(JSON.stringify(template.findResources('AWS::ECS::TaskDefinition'))).not.toContain(
+      'CERTIFICATE_REGIONS',
+    );
+  });
+});
+
 describe('the servers’ passphrase policy (ABAC)', () => {
   let template: Template;
   beforeAll(() => {

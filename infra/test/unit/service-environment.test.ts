@@ -24,6 +24,7 @@ const resources = {
   allowedCertificateArns: ['arn:aws:acm:eu-west-1:123456789012:certificate/abc'],
   targetTagKeys: ['team'],
   allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
+  certificateRegions: ['eu-west-1', 'us-east-1'],
 };
 const role = {
   apiEnabled: true,
@@ -55,6 +56,7 @@ describe('the service environment built for the stack', () => {
     expect(config.policy).toEqual({
       targetTagKeys: ['team'],
       allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
+      certificateRegions: ['eu-west-1', 'us-east-1'],
     });
   });
 
@@ -78,7 +80,8 @@ describe('the service environment built for the stack', () => {
     );
     expect(Object.keys(env).sort()).toEqual(
       Object.keys(serviceEnvironment({ ...resources, secretsKmsKeyId: undefined }, role))
-        .filter((k) => k !== 'SECRETS_KMS_KEY_ID')
+        // Set only when the stack names them (the default is the service's own region).
+        .filter((k) => k !== 'SECRETS_KMS_KEY_ID' && k !== 'CERTIFICATE_REGIONS')
         .sort(),
     );
     expect(env).toMatchObject({

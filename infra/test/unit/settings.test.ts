@@ -213,6 +213,11 @@ describe('stack settings from CDK context', () => {
     ['a tag key a Run Command target cannot name (+)', { targetTagKey: 'a+b' }, /targetTagKey/],
     ['a tag key AWS reserves', { targetTagKey: 'aws:env' }, /targetTagKey must not start/],
     [
+      'a certificate region that is no region',
+      { certificateRegions: 'eu-west-1,ireland' },
+      /certificateRegions/,
+    ],
+    [
       'a relative reload command',
       { allowedReloadCommands: '["systemctl reload nginx"]' },
       /allowedReloadCommands must be absolute paths/,

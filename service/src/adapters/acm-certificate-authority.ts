@@ -4,6 +4,7 @@ import {
   ExportCertificateCommand,
 } from '@aws-sdk/client-acm';
 import { TerminalError } from '../domain/errors.ts';
+import { certificateRegion } from '../domain/names.ts';
 import { SecretValue } from '../domain/secret-value.ts';
 import type {
   CertificateAuthority,
@@ -21,22 +22,37 @@ const terminal = {
   InvalidParameterException: 'InvalidRequest',
 };
 
-/** ACM through the SDK. ExportCertificate is paced by a limiter (account quota: 5 per second). */
-export class AcmCertificateAuthority implements CertificateAuthority {
-  readonly #acm: ACMClient;
-  readonly #exportLimiter: RateLimiter;
+/** ACM's clients and export pacing, per region (ACM's quotas are per account and region). */
+export interface AcmRegions {
+  client(region: string): ACMClient;
+  exportLimiter(region: string): RateLimiter;
+}
 
-  constructor(acm: ACMClient, exportLimiter: RateLimiter) {
-    this.#acm = acm;
-    this.#exportLimiter = exportLimiter;
+/**
+ * ACM through the SDK, each certificate in its own region (the one its ARN names): ACM answers
+ * only for the certificates of the region it is called in. ExportCertificate is paced by the
+ * region's limiter (quota: 5 per second per account and region).
+ */
+export class AcmCertificateAuthority implements CertificateAuthority {
+  readonly #regions: AcmRegions;
+  readonly #home: string;
+
+  /** `home`: the region of an ARN that names none (never the case for a valid ARN). */
+  constructor(regions: AcmRegions, home: string) {
+    this.#regions = regions;
+    this.#home = home;
+  }
+
+  #regionOf(arn: string): string {
+    return certificateRegion(arn) ?? this.#home;
   }
 
   async describe(certificateArn: string): Promise<CertificateDescription> {
     const out = await withRetry(async () => {
       try {
-        return await this.#acm.send(
-          new DescribeCertificateCommand({ CertificateArn: certificateArn }),
-        );
+        return await this.#regions
+          .client(this.#regionOf(certificateArn))
+          .send(new DescribeCertificateCommand({ CertificateArn: certificateArn }));
       } catch (error) {
         throw classify(error, terminal, (name) => describeError(name, certificateArn));
       }
@@ -61,9 +77,10 @@ export class AcmCertificateAuthority implements CertificateAuthority {
 
   async export(certificateArn: string, passphrase: SecretValue): Promise<ExportedBundle> {
     const out = await withRetry(async () => {
-      await this.#exportLimiter.take();
+      const region = this.#regionOf(certificateArn);
+      await this.#regions.exportLimiter(region).take();
       try {
-        return await this.#acm.send(
+        return await this.#regions.client(region).send(
           new ExportCertificateCommand({
             CertificateArn: certificateArn,
             Passphrase: new TextEncoder().encode(passphrase.reveal()),
@@ -90,7 +107,7 @@ export class AcmCertificateAuthority implements CertificateAuthority {
 function describeError(name: string, arn: string): string {
   switch (name) {
     case 'ResourceNotFoundException':
-      return `certificate ${arn} does not exist in this account and region`;
+      return `certificate ${arn} does not exist in this account (looked up in its own region, ${certificateRegion(arn) ?? 'unknown'})`;
     case 'InvalidArnException':
       return `${arn} is not a valid ACM certificate ARN`;
     case 'ValidationException':

@@ -24,7 +24,11 @@ export async function openApiDocument(): Promise<unknown> {
       },
       secrets: { prefix: 'acm-passphrase/', deletionRecoveryDays: 7 },
       allowedCertificateArns: [],
-      policy: { targetTagKeys: ['env'], allowedReloadCommands: [] },
+      policy: {
+        targetTagKeys: ['env'],
+        allowedReloadCommands: [],
+        certificateRegions: ['us-east-1'],
+      },
     },
     ports: {
       jobs: { send: unavailable },

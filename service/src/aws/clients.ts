@@ -46,6 +46,11 @@ export interface AwsClients {
   readonly ssm: SSMClient;
   readonly sqs: SQSClient;
   readonly ec2: EC2Client;
+  /**
+   * ACM in a region (a certificate is described and exported in its own): `acm` for the
+   * service's region, another client per other region, built on first use and kept.
+   */
+  acmIn(region: string): ACMClient;
   destroy(): void;
 }
 
@@ -63,10 +68,21 @@ export function createAwsClients(config: AwsConfig, appId?: ServiceAppId): AwsCl
     sqs: new SQSClient(options('sqs')),
     ec2: new EC2Client(options('ec2')),
   };
+  const acmElsewhere = new Map<string, ACMClient>();
   return {
     ...clients,
+    acmIn(region) {
+      if (region === config.region) return clients.acm;
+      let client = acmElsewhere.get(region);
+      if (client === undefined) {
+        client = new ACMClient({ ...options('acm'), region });
+        acmElsewhere.set(region, client);
+      }
+      return client;
+    },
     destroy() {
       for (const client of Object.values(clients)) client.destroy();
+      for (const client of acmElsewhere.values()) client.destroy();
       raw.destroy();
     },
   };

@@ -96,6 +96,8 @@ export interface Config {
     readonly targetTagKeys: readonly string[];
     /** Reload commands a deployment may name; empty = none (each server has its own list too). */
     readonly allowedReloadCommands: readonly string[];
+    /** Regions whose certificates may be exported (each in its own region); default AWS_REGION. */
+    readonly certificateRegions: readonly string[];
   };
 }
 
@@ -223,6 +225,25 @@ function principals(env: Env): PrincipalRule[] {
 
 const tagKey = new RegExp(tagKeyPattern);
 
+/** CERTIFICATE_REGIONS: comma-separated region names; the service's own region when unset. */
+function certificateRegions(env: Env, home: string): string[] {
+  const regions = (optional(env, 'CERTIFICATE_REGIONS') ?? home)
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+  for (const region of regions) {
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+      throw new ConfigError(
+        `CERTIFICATE_REGIONS: "${region}" is not a region name (for example eu-west-1)`,
+      );
+    }
+  }
+  if (regions.length === 0) {
+    throw new ConfigError('CERTIFICATE_REGIONS must name at least one region');
+  }
+  return [...new Set(regions)];
+}
+
 function targetTagKeys(env: Env): string[] {
   const keys = (optional(env, 'TARGET_TAG_KEYS') ?? 'env')
     .split(',')
@@ -342,6 +363,7 @@ export function loadConfig(env: Env): Config {
     policy: {
       targetTagKeys: targetTagKeys(env),
       allowedReloadCommands: allowedReloadCommands(env),
+      certificateRegions: certificateRegions(env, aws.region),
     },
   };
 }

@@ -1,5 +1,5 @@
 import { type InstallOptions, isAllowedReloadCommand } from './install-options.ts';
-import { isReservedTagKey } from './names.ts';
+import { certificateRegion, isReservedTagKey } from './names.ts';
 import type { TargetTag } from './target.ts';
 
 /** What the operator allows every deployment, whoever asks (API, queue, events). */
@@ -12,20 +12,36 @@ export interface DeploymentPolicy {
   readonly targetTagKeys: readonly string[];
   /** Reload commands a deployment may ask for; every server has its own allow-list too. */
   readonly allowedReloadCommands: readonly string[];
+  /**
+   * Regions whose certificates the service exports (each in its own region); its IAM policy
+   * grants ACM in these only. By default the service's own region.
+   */
+  readonly certificateRegions: readonly string[];
 }
 
 /** One refused field, named as in the v1 request body. */
 export interface PolicyProblem {
-  readonly field: '/target/key' | '/install/reloadCommand';
+  readonly field: '/certificateArn' | '/target/key' | '/install/reloadCommand';
   readonly problem: string;
 }
 
 /** Every reason the policy refuses this deployment; empty when it may go ahead. */
 export function policyProblems(
-  request: { readonly target: TargetTag; readonly install?: InstallOptions },
+  request: {
+    readonly certificateArn: string;
+    readonly target: TargetTag;
+    readonly install?: InstallOptions;
+  },
   policy: DeploymentPolicy,
 ): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
+  const region = certificateRegion(request.certificateArn);
+  if (region !== undefined && !policy.certificateRegions.includes(region)) {
+    problems.push({
+      field: '/certificateArn',
+      problem: `is a certificate of ${region}, not a region this service exports from (CERTIFICATE_REGIONS: ${policy.certificateRegions.join(', ')}); its IAM policy grants ACM in those regions only`,
+    });
+  }
   const key = request.target.key;
   if (isReservedTagKey(key)) {
     problems.push({

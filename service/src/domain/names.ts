@@ -20,6 +20,12 @@ export const tagValuePattern = '^[A-Za-z0-9 _.:/=+@-]{1,256}$';
 export const certificateArnPattern =
   '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]{1,128}$';
 
+/** The region of an ACM certificate ARN (its fourth field). */
+export function certificateRegion(arn: string): string | undefined {
+  const region = arn.split(':')[3];
+  return region === undefined || region === '' ? undefined : region;
+}
+
 /** Caller-supplied job id (and idempotency key). */
 export const jobIdPattern = '^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$';
 

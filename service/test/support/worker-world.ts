@@ -46,7 +46,11 @@ export const testSettings: WorkerSettings = {
   allowedCertificateArns: [],
   instanceSettleSeconds: 60,
   agentWaitSeconds: 900,
-  policy: { targetTagKeys: ['env'], allowedReloadCommands: ['/usr/sbin/nginx -s reload'] },
+  policy: {
+    targetTagKeys: ['env'],
+    allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
+    certificateRegions: ['us-east-1'],
+  },
 };
 
 /** The JSON line the install script prints last. */

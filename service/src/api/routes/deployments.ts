@@ -34,7 +34,7 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
     request: FastifyRequest,
     reply: FastifyReply,
     body: DeploymentRequest,
-    fields: { certName: string; targetKey: string },
+    fields: { certificateArn: string; certName: string; targetKey: string },
     idempotencyKey: string | undefined,
   ) {
     // The same extra check the worker applies after the schema (messages/parse-message.ts).
@@ -48,7 +48,12 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
     if (refused.length > 0) {
       const details = refused.map((p) => ({
         in: 'body',
-        field: p.field === '/target/key' ? fields.targetKey : p.field,
+        field:
+          p.field === '/target/key'
+            ? fields.targetKey
+            : p.field === '/certificateArn'
+              ? fields.certificateArn
+              : p.field,
         problem: p.problem,
       }));
       throw new ApiError(
@@ -106,7 +111,7 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
           certName: b.CertName,
           target: { key: b.TargetTagKey, value: b.TargetTagValue },
         },
-        { certName: '/CertName', targetKey: '/TargetTagKey' },
+        { certificateArn: '/CertificateArn', certName: '/CertName', targetKey: '/TargetTagKey' },
         request.headers['idempotency-key'],
       );
     },
@@ -132,7 +137,7 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
         request,
         reply,
         request.body,
-        { certName: '/certName', targetKey: '/target/key' },
+        { certificateArn: '/certificateArn', certName: '/certName', targetKey: '/target/key' },
         request.headers['idempotency-key'],
       ),
   );

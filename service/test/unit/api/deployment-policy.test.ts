@@ -25,6 +25,28 @@ describe('deployments the operator’s policy refuses (400, naming the field, no
       /"role" is not a target tag key/,
     ],
     [
+      'a certificate of a region the service does not export from (v1)',
+      '/v1/deployments',
+      {
+        ...v1Body,
+        certificateArn:
+          'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+      },
+      '/certificateArn',
+      /is a certificate of eu-west-1, not a region this service exports from \(CERTIFICATE_REGIONS: us-east-1\)/,
+    ],
+    [
+      'a certificate of a region the service does not export from (original body)',
+      '/export-cert',
+      {
+        ...legacyBody,
+        CertificateArn:
+          'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+      },
+      '/CertificateArn',
+      /is a certificate of eu-west-1/,
+    ],
+    [
       'a tag key AWS reserves',
       '/v1/deployments',
       { ...v1Body, target: { key: 'aws:ec2launchtemplate:id', value: 'lt-1' } },

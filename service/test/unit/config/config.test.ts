@@ -99,7 +99,11 @@ describe('config', () => {
   });
 
   it('reads the deployment policy: target tag keys (default env) and reload commands (default none)', () => {
-    expect(loadConfig(base).policy).toEqual({ targetTagKeys: ['env'], allowedReloadCommands: [] });
+    expect(loadConfig(base).policy).toEqual({
+      targetTagKeys: ['env'],
+      allowedReloadCommands: [],
+      certificateRegions: ['us-east-1'],
+    });
     expect(loadConfig(base).worker.agentWaitSeconds).toBe(900);
     expect(
       loadConfig({
@@ -110,7 +114,21 @@ describe('config', () => {
     ).toEqual({
       targetTagKeys: ['env', 'team'],
       allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
+      certificateRegions: ['us-east-1'],
     });
+  });
+
+  it('reads the regions whose certificates it exports (default its own), refusing what is no region', () => {
+    expect(
+      loadConfig({ ...base, CERTIFICATE_REGIONS: 'eu-west-1, us-east-1,eu-west-1' }).policy
+        .certificateRegions,
+    ).toEqual(['eu-west-1', 'us-east-1']);
+    expect(() => loadConfig({ ...base, CERTIFICATE_REGIONS: 'eu-west-1,europe' })).toThrow(
+      /CERTIFICATE_REGIONS: "europe" is not a region name/,
+    );
+    expect(() => loadConfig({ ...base, CERTIFICATE_REGIONS: ' , ' })).toThrow(
+      /CERTIFICATE_REGIONS must name at least one region/,
+    );
   });
 
   it('accepts the install-options action in principal rules', () => {

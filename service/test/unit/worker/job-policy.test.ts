@@ -29,7 +29,11 @@ describe('jobs the service policy refuses, whoever queued them', () => {
 
   it('ends a recorded job Failed with the same reason (the API recorded it before the policy changed)', async () => {
     const w = workerWorld({
-      policy: { targetTagKeys: ['role'], allowedReloadCommands: [] },
+      policy: {
+        targetTagKeys: ['role'],
+        allowedReloadCommands: [],
+        certificateRegions: ['us-east-1'],
+      },
     });
     await w.deployments.create({
       job: {

@@ -52,6 +52,7 @@ export function apiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     policy: {
       targetTagKeys: ['env', 'team'],
       allowedReloadCommands: ['/usr/sbin/nginx -s reload', '/usr/bin/systemctl reload nginx'],
+      certificateRegions: ['us-east-1'],
     },
     ...overrides,
   };
