@@ -37,8 +37,9 @@ CMD ["node", "service/src/main.ts"]
 # Local only (docker compose): the Run Command stand-in and the seeding step. Stand-in servers
 # run ssm/install-acm-certificate.sh, which needs bash, openssl and the AWS CLI; the CLI goes
 # into /app/.venv, where the stand-in looks for it (as after local/setup.sh), at the version
-# local/requirements.txt pins. Runs as root: the install script sets file ownership, as SSM
-# Agent does on a real server. All npm dependencies: the seeding step uses dev-only SDK clients.
+# local/requirements.txt pins. Runs as the owner of the bind-mounted state directory (the
+# entrypoint below), as the no-Docker local run does: the install script then leaves ownership
+# as it is. All npm dependencies: the seeding step uses dev-only SDK clients.
 FROM ${NODE_IMAGE} AS standin
 RUN apt-get update \
   && apt-get install -y --no-install-recommends bash ca-certificates openssl python3 python3-venv \
@@ -53,6 +54,8 @@ COPY service/src ./service/src
 COPY ssm ./ssm
 COPY local ./local
 COPY infra/lib/resource-definitions.ts infra/lib/service-environment.ts ./infra/lib/
+# What it writes into the bind-mounted ./.state belongs to that directory's owner, not to root.
+ENTRYPOINT ["/app/local/containers/as-state-owner.sh"]
 
 # Local only (docker compose): the emulator exactly as the tests and the no-Docker run start it:
 # moto at the version local/requirements.txt pins, through local/moto/launch.py, with the

@@ -1,6 +1,9 @@
 /**
  * `npm run demo`: with `bash local/up.sh` running, deploys the demo certificate through the CLI
  * (signed as the demo IAM user), waits for the outcome, and lists the installed files.
+ * `npm run demo -- DIR` reads DIR's demo data instead: in the compose stack's stand-in container
+ * `npm run demo -- .state`, where the seeding step wrote no endpoints and the container's
+ * environment (AWS_ENDPOINT_URL, ACM_CERT_EXPORT_URL) gives them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -15,8 +18,8 @@ if (!existsSync(demoFile)) {
   process.exit(2);
 }
 const demo = JSON.parse(readFileSync(demoFile, 'utf8')) as {
-  apiUrl: string;
-  motoEndpoint: string;
+  apiUrl?: string;
+  motoEndpoint?: string;
   certificateArn: string;
   instanceIds: string[];
 };
@@ -26,12 +29,17 @@ const user = Object.fromEntries(
     .filter((l) => l.includes('='))
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 );
+const motoEndpoint = demo.motoEndpoint ?? process.env.AWS_ENDPOINT_URL;
+if (motoEndpoint === undefined) {
+  console.error(`${demoFile} names no emulator endpoint and AWS_ENDPOINT_URL is not set`);
+  process.exit(2);
+}
 const env = {
   ...process.env,
   ...user,
   AWS_REGION: 'us-east-1',
-  AWS_ENDPOINT_URL: demo.motoEndpoint,
-  ACM_CERT_EXPORT_URL: demo.apiUrl,
+  AWS_ENDPOINT_URL: motoEndpoint,
+  ACM_CERT_EXPORT_URL: demo.apiUrl ?? process.env.ACM_CERT_EXPORT_URL ?? 'http://127.0.0.1:8080',
 };
 const args = [
   'service/src/cli/main.ts',

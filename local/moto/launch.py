@@ -44,6 +44,10 @@ def main() -> None:
         pass  # not Linux/glibc: the caller still stops moto by PID
     if os.getppid() != parent:  # parent died before prctl took effect
         sys.exit(0)
+    if os.getpid() == 1:
+        # PID 1 of a container: the kernel ignores signals it has no handler for, so without
+        # this `docker compose down` would wait out its timeout and then SIGKILL moto.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # moto runs in this process (not exec'd) so that the patches apply; the death signal
     # set above stays with this process.
     if "--stock" not in flags:

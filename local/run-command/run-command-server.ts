@@ -29,6 +29,11 @@ export interface RunCommandServerOptions {
   stateDir: string;
   /** Port on 127.0.0.1; a free one when omitted. */
   port?: number;
+  /**
+   * Address to listen on (default 127.0.0.1). docker compose gives 0.0.0.0: the service calls
+   * the stand-in from a container of its own, over the compose network only.
+   */
+  host?: string;
   /** Region of the emulated account (default us-east-1). */
   region?: string;
   /** Overrides of the default timing (see RunCommandTiming). */
@@ -147,7 +152,7 @@ export async function startRunCommandServer(
   });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen());
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolveListen());
   });
   const { port } = server.address() as AddressInfo;
 

@@ -1,7 +1,7 @@
 /**
  * Runs the Run Command stand-in for manual use and for the local run:
- * `node local/run-command/run.ts --moto http://127.0.0.1:5000 [--port 5001] [--state-dir DIR]
- * [--agent-registration-ms MS]`.
+ * `node local/run-command/run.ts --moto http://127.0.0.1:5000 [--port 5001] [--host 127.0.0.1]
+ * [--state-dir DIR] [--agent-registration-ms MS]`.
  * Prints the endpoint; Ctrl-C or SIGTERM cancels running scripts and stops it.
  */
 
@@ -14,6 +14,7 @@ const { values } = parseArgs({
   options: {
     moto: { type: 'string' },
     port: { type: 'string' },
+    host: { type: 'string' },
     'state-dir': { type: 'string' },
     region: { type: 'string' },
     'agent-registration-ms': { type: 'string' },
@@ -45,6 +46,7 @@ const server = await startRunCommandServer({
   motoEndpoint,
   stateDir,
   ...(port === undefined ? {} : { port }),
+  ...(values.host === undefined ? {} : { host: values.host }),
   ...(values.region === undefined ? {} : { region: values.region }),
   ...(agentRegistrationMs === undefined ? {} : { timing: { agentRegistrationMs } }),
   log: (line) => console.log(line),

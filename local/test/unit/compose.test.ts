@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { Ajv } from 'ajv';
@@ -16,6 +16,10 @@ interface ComposeService {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   network_mode?: string;
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  read_only?: boolean;
+  stop_grace_period?: string;
 }
 
 const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as {
@@ -62,16 +66,41 @@ describe('docker-compose.yml', () => {
   it('gives the service exactly the environment local/stack-env.ts builds for these hosts', () => {
     const env = localServiceEnvironment({
       moto: 'http://moto:5000',
-      // The service shares the stand-in's network namespace (network_mode), hence loopback.
-      runCommand: 'http://127.0.0.1:5001',
+      // The stand-in listens on the compose network (--host 0.0.0.0), like an SSM endpoint.
+      runCommand: 'http://run-command:5001',
       port: 8080,
     });
     expect(services.service?.environment).toEqual(env);
-    expect(services.service?.network_mode).toBe('service:run-command');
-    expect(services.seed?.environment).toEqual(emulatorClientEnvironment('http://moto:5000'));
-    expect(services['run-command']?.environment).toEqual(
-      emulatorClientEnvironment('http://moto:5000'),
+    // A network namespace of its own, as an ECS task has (a shared one also made podman refuse
+    // `docker compose down`: the stand-in's container had a dependent).
+    expect(services.service?.network_mode).toBeUndefined();
+    expect(services['run-command']?.command).toEqual(
+      expect.arrayContaining(['--host', '0.0.0.0', '--port', '5001']),
     );
+    expect(services.seed?.environment).toEqual(emulatorClientEnvironment('http://moto:5000'));
+    // Plus the API's address, for the demo CLI run in that container (README.md).
+    expect(services['run-command']?.environment).toEqual({
+      ...emulatorClientEnvironment('http://moto:5000'),
+      ACM_CERT_EXPORT_URL: 'http://service:8080',
+    });
+  });
+
+  it('runs the service as the ECS task does: read-only root filesystem, 30 s to stop', () => {
+    expect(services.service?.read_only).toBe(true);
+    expect(services.service?.stop_grace_period).toBe('30s');
+  });
+
+  it('publishes only the API, on loopback: the host never calls moto or the stand-in', () => {
+    const published = Object.entries(services).flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => `${name} ${port}`),
+    );
+    expect(published).toEqual(['service 127.0.0.1:8080:8080']);
+  });
+
+  it('has no healthcheck argument with whitespace (podman splits them: containers/podman#26519)', () => {
+    const tests = Object.values(services).flatMap((service) => service.healthcheck?.test ?? []);
+    expect(tests.length).toBeGreaterThan(0);
+    expect(tests.filter((arg) => /\s/.test(arg))).toEqual([]);
   });
 
   it('starts the service only after the seeding step succeeded', () => {
@@ -91,6 +120,15 @@ describe('docker-compose.yml', () => {
       expect(targets, name).toContain(service.build.target);
     }
     expect(services.service?.build?.target).toBe('service');
+  });
+
+  it('gives the stand-in image an executable entrypoint that is copied into it', () => {
+    const standin = stage(parseDockerfile(join(repoRoot, 'Dockerfile')), 'standin');
+    const [entrypoint] = args(standin, 'ENTRYPOINT').map((a) => JSON.parse(a) as string[]);
+    const file = relative('/app', entrypoint?.[0] ?? '');
+    expect(file).toBe('local/containers/as-state-owner.sh');
+    expect(statSync(join(repoRoot, file)).mode & 0o111).toBe(0o111);
+    expect(args(standin, 'COPY')).toContain('local ./local');
   });
 
   it('runs `node <file>` commands whose files, and everything they import, are in their image', () => {
