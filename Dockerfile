@@ -66,7 +66,7 @@ COPY local/requirements.txt ./local/requirements.txt
 RUN pip install --no-cache-dir "$(grep -E '^moto\[server\]==' local/requirements.txt)"
 COPY local/moto/launch.py local/moto/moto_patching.py local/moto/acm_local_ca.py \
   local/moto/acm_renewal.py local/moto/acm_events.py local/moto/events_envelope.py \
-  local/moto/secretsmanager_deletion.py ./local/moto/
+  local/moto/secretsmanager_deletion.py local/moto/dynamodb_atomic.py ./local/moto/
 ENV MOTO_ACM_VALIDATION_WAIT=0
 EXPOSE 5000
 CMD ["python", "local/moto/launch.py", "0.0.0.0", "5000"]

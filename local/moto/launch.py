@@ -23,6 +23,7 @@ PATCHES = (
     "acm_renewal",  # RenewCertificate re-issues; ACM Certificate Available / RENEWAL
     "events_envelope",  # EventBridge targets receive `account` too
     "secretsmanager_deletion",  # a secret scheduled for deletion refuses reads and writes
+    "dynamodb_atomic",  # a conditional write and its check are one step, as on AWS
 )
 
 USAGE = "usage: launch.py HOST PORT [--stock]"

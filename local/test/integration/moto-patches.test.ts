@@ -65,6 +65,12 @@ describe('the moto patches in local/moto', () => {
         'from moto.secretsmanager import models\ndel models.SecretsManagerBackend.put_secret_value',
       named: 'put_secret_value',
     },
+    {
+      patch: 'dynamodb_atomic',
+      when: 'update_item is gone',
+      breakMoto: 'from moto.dynamodb import models\ndel models.DynamoDBBackend.update_item',
+      named: 'update_item',
+    },
   ])('$patch refuses to load when $when', ({ patch, breakMoto, named }) => {
     const run = python(`${breakMoto}\nimport ${patch}`);
     expect(run.code).not.toBe(0);
