@@ -11,6 +11,7 @@ import { hasInstallOptions, type InstallOptions } from '../domain/install-option
 import type { Mapping } from '../domain/mapping.ts';
 import { certificateArnCertName, type TargetTag, tagKeyValue } from '../domain/target.ts';
 import type {
+  DeleteResult,
   LockResult,
   MappingKey,
   MappingStore,
@@ -69,7 +70,13 @@ function toMapping(item: Item): Mapping {
     ...opt('lastOutcomeAt', 'LastOutcomeAt'),
     createdAt: s(item, 'CreatedAt') ?? '',
     updatedAt: s(item, 'UpdatedAt') ?? '',
+    ...lockOf(item),
   };
+}
+
+function lockOf(item: Item): { lock?: { jobId: string; until: string } } {
+  const jobId = s(item, 'LockJobId');
+  return jobId === undefined ? {} : { lock: { jobId, until: s(item, 'LockUntil') ?? '' } };
 }
 
 /**
@@ -180,13 +187,35 @@ export class DynamoDbMappingStore implements MappingStore {
     };
   }
 
-  async delete(key: MappingKey): Promise<Mapping | undefined> {
-    const out = await withRetry(() =>
-      this.#db.send(
-        new DeleteCommand({ TableName: this.#table, Key: keyOf(key), ReturnValues: 'ALL_OLD' }),
-      ),
-    );
-    return out.Attributes === undefined ? undefined : toMapping(out.Attributes);
+  async deleteUnlocked(key: MappingKey, now: Date): Promise<DeleteResult> {
+    try {
+      const out = await withRetry(() =>
+        this.#db.send(
+          new DeleteCommand({
+            TableName: this.#table,
+            Key: keyOf(key),
+            ConditionExpression:
+              'attribute_exists(TagKeyValue) AND (attribute_not_exists(LockJobId) OR LockUntil < :now)',
+            ExpressionAttributeValues: { ':now': now.toISOString() },
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
+      );
+      return { outcome: 'deleted', mapping: toMapping(out.Attributes ?? {}) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const out = await withRetry(() =>
+        this.#db.send(
+          new GetCommand({ TableName: this.#table, Key: keyOf(key), ConsistentRead: true }),
+        ),
+      );
+      if (out.Item === undefined) return { outcome: 'missing' };
+      return {
+        outcome: 'busy',
+        holder: String(out.Item.LockJobId ?? 'unknown'),
+        until: String(out.Item.LockUntil ?? ''),
+      };
+    }
   }
 
   async acquireLock(

@@ -18,7 +18,7 @@ export type ApiConfig = Pick<
 export interface ApiPorts {
   readonly jobs: JobQueue;
   readonly deployments: Pick<DeploymentStore, 'create' | 'get' | 'save' | 'listByCertificate'>;
-  readonly mappings: Pick<MappingStore, 'get' | 'list' | 'delete'>;
+  readonly mappings: Pick<MappingStore, 'get' | 'list' | 'deleteUnlocked'>;
   readonly secrets: Pick<SecretStore, 'scheduleDeletion'>;
   readonly readiness: ReadinessProbe;
 }

@@ -22,6 +22,10 @@ export const errorCodes = {
     status: 409,
     meaning: 'The Idempotency-Key was used before with a different request.',
   },
+  MAPPING_BUSY: {
+    status: 409,
+    meaning: 'A deployment of this mapping is running; stop managing it once that job has ended.',
+  },
   REQUEST_TIMEOUT: { status: 408, meaning: 'The request was not received in time.' },
   PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'Send Content-Type: application/json.' },

@@ -38,7 +38,7 @@ export async function openApiDocument(): Promise<unknown> {
         save: unavailable,
         listByCertificate: unavailable,
       },
-      mappings: { get: unavailable, list: unavailable, delete: unavailable },
+      mappings: { get: unavailable, list: unavailable, deleteUnlocked: unavailable },
       secrets: { scheduleDeletion: unavailable },
       readiness: { check: unavailable },
     },

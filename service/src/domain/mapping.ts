@@ -27,4 +27,6 @@ export interface Mapping {
   readonly lastOutcomeAt?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** The deployment lock, while a job holds it (`until`: when its lease ends at the latest). */
+  readonly lock?: { readonly jobId: string; readonly until: string };
 }

@@ -24,8 +24,12 @@ export interface MappingStore {
   list(limit: number, cursor?: string): Promise<Page<Mapping>>;
   /** Every mapping of one target tag: a Query of the `TagKeyValue` partition (never a Scan). */
   listByTarget(target: TargetTag): Promise<Mapping[]>;
-  /** Deletes the item and returns what was deleted. */
-  delete(key: MappingKey): Promise<Mapping | undefined>;
+  /**
+   * Deletes the item unless a job holds its lock (a lease not yet expired at `now`): `deleted`
+   * with what was deleted, `busy` with the holder, or `missing`. One conditional write: a job
+   * taking the lock meanwhile makes it `busy`, never a mapping deleted under a running job.
+   */
+  deleteUnlocked(key: MappingKey, now: Date): Promise<DeleteResult>;
   /**
    * Takes the mapping's deployment lock for `jobId` until `until` (creating the item when it is
    * missing): jobs for one certificate, name and target run one at a time, in lock order.
@@ -75,6 +79,11 @@ export type MappingUpdate = Partial<
     | 'updatedAt'
   >
 >;
+
+export type DeleteResult =
+  | { readonly outcome: 'deleted'; readonly mapping: Mapping }
+  | { readonly outcome: 'busy'; readonly holder: string; readonly until: string }
+  | { readonly outcome: 'missing' };
 
 export type LockResult =
   /** `mapping`: the item as the lock left it (install options included). */

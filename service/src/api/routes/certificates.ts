@@ -72,11 +72,11 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
       schema: {
         summary: 'Stop managing a certificate on a target',
         description:
-          'Schedules the mapping’s passphrase secret for deletion (SECRET_RECOVERY_DAYS) and removes the mapping: renewals no longer reach this target. Files already installed on the servers are left as they are. Needs deploy on the target. URL-encode every segment.',
+          'Schedules the mapping’s passphrase secret for deletion (SECRET_RECOVERY_DAYS) and removes the mapping: renewals no longer reach this target. Files already installed on the servers are left as they are. While a deployment of the mapping runs, answers 409 MAPPING_BUSY naming the job and changes nothing. Needs deploy on the target. URL-encode every segment.',
         tags: ['certificates'],
         security: authenticated,
         params: MappingParams,
-        response: { 200: StopManagingResult, ...errorResponses(400, 401, 403, 404, 503) },
+        response: { 200: StopManagingResult, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     async (request) => {
@@ -91,6 +91,15 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
           `${certName} of ${arn} is not managed on ${key}=${value}`,
         );
       }
+      const busy = (holder: string, until: string) =>
+        new ApiError(
+          'MAPPING_BUSY',
+          `deployment ${holder} of ${certName} on ${key}=${value} is running (its lock lasts until ${until} at the latest); stop managing it once that job has ended`,
+        );
+      const now = deps.clock.now();
+      if (mapping.lock !== undefined && mapping.lock.until >= now.toISOString()) {
+        throw busy(mapping.lock.jobId, mapping.lock.until);
+      }
       const recoveryWindowDays = deps.config.secrets.deletionRecoveryDays;
       // Secret first: if removing the mapping then fails, a retry finds the mapping and finishes.
       if (mapping.secretArn !== undefined) {
@@ -99,8 +108,17 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
           deps.ports.secrets.scheduleDeletion(mapping.secretArn, recoveryWindowDays),
         );
       }
-      const deleted = await fromPort('the mappings table', deps.ports.mappings.delete(mappingKey));
-      if (deleted === undefined) {
+      // Conditional: a job that took the lock since the read above keeps its mapping and secret.
+      const deleted = await fromPort(
+        'the mappings table',
+        deps.ports.mappings.deleteUnlocked(mappingKey, deps.clock.now()),
+      );
+      if (deleted.outcome === 'busy') {
+        // The job that took the lock in between restores the secret before it writes to it
+        // (SecretStore.putNewVersion), as after any stop-managing.
+        throw busy(deleted.holder, deleted.until);
+      }
+      if (deleted.outcome === 'missing') {
         throw new ApiError(
           'MAPPING_NOT_FOUND',
           `${certName} of ${arn} is not managed on ${key}=${value}`,

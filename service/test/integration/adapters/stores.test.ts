@@ -109,6 +109,28 @@ describe('the mapping store on DynamoDB', () => {
     expect(await mappings.abandon(key, 'job-y')).toBe(false);
     expect(await mappings.get(key)).toBeDefined();
   });
+  it('deletes a mapping only while no job holds it (stop-managing)', async () => {
+    const k = { ...key, certName: 'stop' };
+    expect(await mappings.deleteUnlocked(k, at(0))).toEqual({ outcome: 'missing' });
+    await mappings.acquireLock(k, 'job-s', at(600), at(0));
+    expect(await mappings.get(k)).toMatchObject({ lock: { jobId: 'job-s' } });
+    expect(await mappings.deleteUnlocked(k, at(10))).toEqual({
+      outcome: 'busy',
+      holder: 'job-s',
+      until: at(600).toISOString(),
+    });
+    expect(await mappings.get(k)).toBeDefined();
+    // A lease that has ended is a job that is gone: the mapping goes.
+    expect(await mappings.deleteUnlocked(k, at(601))).toMatchObject({
+      outcome: 'deleted',
+      mapping: { certName: 'stop' },
+    });
+    expect(await mappings.get(k)).toBeUndefined();
+    await mappings.acquireLock(k, 'job-t', at(2000), at(1000));
+    await mappings.releaseLock(k, 'job-t', { lastOutcome: 'Succeeded' });
+    expect((await mappings.get(k))?.lock).toBeUndefined();
+    expect((await mappings.deleteUnlocked(k, at(1001))).outcome).toBe('deleted');
+  });
 });
 
 describe('the deployment store on DynamoDB', () => {

@@ -5,6 +5,7 @@ import type { Mapping } from '../../../src/domain/mapping.ts';
 import { certificateArnCertName, tagKeyValue } from '../../../src/domain/target.ts';
 import type { DeploymentStore } from '../../../src/ports/deployment-store.ts';
 import type {
+  DeleteResult,
   LockResult,
   MappingKey,
   MappingStore,
@@ -71,7 +72,8 @@ export class InMemoryMappingStore implements MappingStore {
 
   async get(key: MappingKey) {
     const e = this.#entry(key);
-    return e === undefined ? undefined : clone(e.mapping);
+    if (e === undefined) return undefined;
+    return e.lock === undefined ? clone(e.mapping) : { ...clone(e.mapping), lock: { ...e.lock } };
   }
 
   async put(m: Mapping) {
@@ -103,10 +105,14 @@ export class InMemoryMappingStore implements MappingStore {
       : { items: clone(items) };
   }
 
-  async delete(key: MappingKey) {
+  async deleteUnlocked(key: MappingKey, now: Date): Promise<DeleteResult> {
     const e = this.#entry(key);
+    if (e === undefined) return { outcome: 'missing' };
+    if (e.lock !== undefined && e.lock.until >= now.toISOString()) {
+      return { outcome: 'busy', holder: e.lock.jobId, until: e.lock.until };
+    }
     this.items.delete(InMemoryMappingStore.keyString(key));
-    return e === undefined ? undefined : clone(e.mapping);
+    return { outcome: 'deleted', mapping: clone(e.mapping) };
   }
 
   lockOf(key: MappingKey) {

@@ -272,6 +272,52 @@ describe('DELETE /v1/certificates/:arn/targets/:key/:value/:certName', () => {
     expect(api.mappings.items.size).toBe(1);
   });
 
+  it('409 MAPPING_BUSY while a job holds the mapping, naming it; nothing changes', async () => {
+    api = testApi();
+    const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:acm-passphrase/x-1';
+    await api.mappings.put(aMapping({ secretArn }));
+    const key = { target: { key: 'env', value: 'dev' }, certificateArn: certArn, certName: 'web' };
+    const now = api.clock.now();
+    const until = new Date(now.getTime() + 600_000);
+    expect((await api.mappings.acquireLock(key, 'job-running-1', until, now)).acquired).toBe(true);
+    const res = await api.call('admin', 'DELETE', url());
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('MAPPING_BUSY');
+    expect(res.json().error.message).toContain('deployment job-running-1');
+    expect(api.passphrases.scheduled).toEqual([]);
+    expect(api.mappings.items.size).toBe(1);
+    // Once the job has ended (its lock released), the same request goes through.
+    await api.mappings.releaseLock(key, 'job-running-1');
+    expect((await api.call('admin', 'DELETE', url())).statusCode).toBe(200);
+  });
+
+  it('409 when a job takes the lock between the read and the delete (one conditional write)', async () => {
+    api = testApi();
+    await api.mappings.put(aMapping());
+    const key = { target: { key: 'env', value: 'dev' }, certificateArn: certArn, certName: 'web' };
+    const get = api.mappings.get.bind(api.mappings);
+    api.mappings.get = async (k) => {
+      const read = await get(k);
+      const now = api.clock.now();
+      await api.mappings.acquireLock(key, 'job-racing-1', new Date(now.getTime() + 60_000), now);
+      return read;
+    };
+    const res = await api.call('admin', 'DELETE', url());
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.message).toContain('job-racing-1');
+    expect(api.mappings.items.size).toBe(1);
+  });
+
+  it('goes ahead over a lock whose lease has ended (its job is gone)', async () => {
+    api = testApi();
+    await api.mappings.put(aMapping());
+    const key = { target: { key: 'env', value: 'dev' }, certificateArn: certArn, certName: 'web' };
+    const past = new Date(api.clock.now().getTime() - 3_600_000);
+    await api.mappings.acquireLock(key, 'job-gone-1', new Date(past.getTime() + 60_000), past);
+    expect((await api.call('admin', 'DELETE', url())).statusCode).toBe(200);
+    expect(api.mappings.items.size).toBe(0);
+  });
+
   it('needs deploy on that target', async () => {
     api = testApi();
     await api.mappings.put(aMapping({ target: { key: 'env', value: 'prod' } }));
