@@ -227,8 +227,9 @@ export function workerStatements(
  * The API alone (the Lambda function in apigateway mode), as service/src/api/dependencies.ts
  * narrows its ports: it records and enqueues jobs, reads records and mappings (status comes from
  * the records, not from SSM), deletes a mapping's passphrase secret when a target is no longer
- * managed, and checks readiness (GetQueueAttributes, GetItem). Exporting and running commands
- * stay with the worker.
+ * managed, checks readiness (GetQueueAttributes, GetItem) and, for dry runs, describes the
+ * certificate and lists the target's managed nodes. Exporting and running commands stay with
+ * the worker.
  */
 export function apiStatements(scope: Construct, props: ServiceGrantsProps): iam.PolicyStatement[] {
   return [
@@ -243,6 +244,18 @@ export function apiStatements(scope: Construct, props: ServiceGrantsProps): iam.
       sid: 'DeletePassphrasesOfUnmanagedTargets',
       actions: ['secretsmanager:DeleteSecret'],
       resources: [passphraseSecretArn(scope, props.secretPrefix)],
+    }),
+    // Dry runs (POST /v1/deployments/dry-run): what ACM says of the certificate, which nodes
+    // the tag reaches. Never an export, never a command.
+    new iam.PolicyStatement({
+      sid: 'DescribeAllowedCertificates',
+      actions: ['acm:DescribeCertificate'],
+      resources: certificateArns(scope, props.allowedCertificateArns, props.certificateRegions),
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListManagedNodes',
+      actions: ['ssm:DescribeInstanceInformation'],
+      resources: ['*'],
     }),
   ];
 }
@@ -264,6 +277,10 @@ export const wildcardResourceReasons: Readonly<Record<string, string>> = {
     'The secret of the mapping being removed is named at run time under acm-passphrase/; Secrets Manager appends a random suffix to every secret ARN.',
   OnServersCarryingTheTargetTagKey:
     'Target servers are chosen by tag at run time; the statement is limited to instances and managed nodes that carry the target tag key (ssm:resourceTag condition).',
+  DescribeAllowedCertificates:
+    'Dry runs describe the certificate of the request; the resource is the configured allow-list (allowedCertificateArns), by default every certificate of this account in the regions the service exports from.',
+  ListManagedNodes:
+    'ssm:DescribeInstanceInformation supports no resource-level permissions: IAM only accepts * for it. A dry run lists the managed nodes of its target tag.',
   ReadCommandStatus:
     'ssm:ListCommands, ssm:ListCommandInvocations and ssm:DescribeInstanceInformation support no resource-level permissions: IAM only accepts * for them.',
   DescribeStartedServers:

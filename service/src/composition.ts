@@ -129,6 +129,8 @@ export function buildApiDependencies(
       mappings: ports.mappings,
       secrets: ports.secrets,
       readiness: ports.readiness,
+      certificates: ports.certificates,
+      commands: ports.commands,
     },
     clock,
     logger,

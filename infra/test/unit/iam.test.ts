@@ -335,18 +335,32 @@ describe('the servers’ passphrase policy (ABAC)', () => {
 });
 
 describe('the API function role (apigateway mode)', () => {
-  it('records, enqueues and deletes unmanaged passphrases, but neither exports nor runs commands', () => {
+  it('records, enqueues, deletes unmanaged passphrases and reads for dry runs, but neither exports nor runs commands', () => {
     const { template } = synth({ apiMode: 'apigateway' });
     const fn = onlyResource(template, 'AWS::Lambda::Function');
     const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const s = bySid(statementsOfRole(template, roleId));
     expect(Object.keys(s).sort()).toEqual([
       'DeletePassphrasesOfUnmanagedTargets',
+      'DescribeAllowedCertificates',
       'EnqueueJobs',
       'ListEveryMapping',
+      'ListManagedNodes',
       'ReadWriteMappingsAndDeploymentRecords',
       'WriteOwnLogs',
     ]);
+    expect(actionsOf(s.DescribeAllowedCertificates as Statement)).toEqual([
+      'acm:DescribeCertificate',
+    ]);
+    expect(actionsOf(s.ListManagedNodes as Statement)).toEqual(['ssm:DescribeInstanceInformation']);
+    const every = Object.values(s).flatMap((st) => actionsOf(st as Statement));
+    for (const never of [
+      'acm:ExportCertificate',
+      'ssm:SendCommand',
+      'secretsmanager:PutSecretValue',
+    ]) {
+      expect(every).not.toContain(never);
+    }
     expect(actionsOf(s.EnqueueJobs as Statement).sort()).toEqual([
       'sqs:GetQueueAttributes',
       'sqs:SendMessage',

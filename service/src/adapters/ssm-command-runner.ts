@@ -8,6 +8,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { TerminalError } from '../domain/errors.ts';
+import type { TargetTag } from '../domain/target.ts';
 import type {
   CommandProgress,
   CommandRunner,
@@ -152,6 +153,15 @@ export class SsmCommandRunner implements CommandRunner {
   }
 
   async managedNodes(instanceIds: readonly string[]): Promise<ManagedNode[]> {
+    return this.#describeNodes([{ Key: 'InstanceIds', Values: [...instanceIds] }]);
+  }
+
+  async managedNodesTagged(target: TargetTag): Promise<ManagedNode[]> {
+    // A tag filter cannot be combined with any other filter (SSM API reference).
+    return this.#describeNodes([{ Key: `tag:${target.key}`, Values: [target.value] }]);
+  }
+
+  async #describeNodes(filters: { Key: string; Values: string[] }[]): Promise<ManagedNode[]> {
     const nodes: ManagedNode[] = [];
     let nextToken: string | undefined;
     do {
@@ -159,7 +169,7 @@ export class SsmCommandRunner implements CommandRunner {
         try {
           return await this.#ssm.send(
             new DescribeInstanceInformationCommand({
-              Filters: [{ Key: 'InstanceIds', Values: [...instanceIds] }],
+              Filters: filters,
               MaxResults: 50,
               NextToken: nextToken,
             }),

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { Config } from '../config/config.ts';
+import type { CertificateAuthority } from '../ports/certificate-authority.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { CommandRunner } from '../ports/command-runner.ts';
 import type { DeploymentStore } from '../ports/deployment-store.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { MappingStore } from '../ports/mapping-store.ts';
@@ -21,6 +23,10 @@ export interface ApiPorts {
   readonly mappings: Pick<MappingStore, 'get' | 'list' | 'deleteUnlocked'>;
   readonly secrets: Pick<SecretStore, 'scheduleDeletion'>;
   readonly readiness: ReadinessProbe;
+  /** Dry runs: the certificate as ACM describes it (never an export). */
+  readonly certificates: Pick<CertificateAuthority, 'describe'>;
+  /** Dry runs: the managed nodes a target tag reaches (never a command). */
+  readonly commands: Pick<CommandRunner, 'managedNodesTagged'>;
 }
 
 /** Everything the HTTP app needs; built by the composition root (or a test, or the bench). */

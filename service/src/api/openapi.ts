@@ -41,6 +41,8 @@ export async function openApiDocument(): Promise<unknown> {
       mappings: { get: unavailable, list: unavailable, deleteUnlocked: unavailable },
       secrets: { scheduleDeletion: unavailable },
       readiness: { check: unavailable },
+      certificates: { describe: unavailable },
+      commands: { managedNodesTagged: unavailable },
     },
     clock: { now: () => new Date(0) },
     logger: pino({ level: 'silent' }),

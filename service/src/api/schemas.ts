@@ -57,6 +57,41 @@ export const JobAccepted = Type.Object({
 });
 export type JobAccepted = Static<typeof JobAccepted>;
 
+export const DeploymentPlanView = Type.Object({
+  dryRun: Type.Literal(true),
+  certificate: Type.Object({
+    arn: Type.String(),
+    status: Type.String({ description: 'ACM status; UNKNOWN when ACM did not describe it' }),
+    type: Type.String(),
+    exportable: Type.Boolean(),
+    serial: Type.Optional(Type.String()),
+    notAfter: Type.Optional(Type.String()),
+  }),
+  target: Target,
+  certName: CertName,
+  wouldDeploy: Type.Boolean({
+    description: 'The certificate is issued and exportable: a deployment would export it',
+  }),
+  servers: Type.Array(
+    Type.Object({
+      instanceId: Type.String(),
+      pingStatus: Type.String({ description: 'Online, ConnectionLost or Inactive' }),
+      agentVersion: Type.Optional(Type.String()),
+      agentSupported: Type.Boolean({
+        description: 'The SSM Agent is recent enough for the install document (3.3.2746.0)',
+      }),
+      installedSerial: Type.Optional(
+        Type.String({ description: 'The serial the mapping’s last deployment installed here' }),
+      ),
+      wouldInstall: Type.Boolean(),
+    }),
+  ),
+  problems: Type.Array(Type.String(), {
+    description: 'Why it would not deploy, or where it would fail',
+  }),
+});
+export type DeploymentPlanView = Static<typeof DeploymentPlanView>;
+
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 const Condition = Type.Object({

@@ -1,4 +1,9 @@
-import type { CertificateItem, DeploymentView, JobAccepted } from '../api/schemas.ts';
+import type {
+  CertificateItem,
+  DeploymentPlanView,
+  DeploymentView,
+  JobAccepted,
+} from '../api/schemas.ts';
 
 /** Human-readable output. Scripts use `--json`, which prints the API's JSON unchanged. */
 
@@ -96,4 +101,28 @@ export function formatCertificates(items: readonly CertificateItem[]): string {
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
       .join('  ');
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** `deploy --dry-run`: what a deployment would do, server by server. */
+export function formatPlan(plan: DeploymentPlanView): string {
+  const c = plan.certificate;
+  const lines = [
+    `Dry run: ${plan.certName} of ${c.arn} on ${plan.target.key}=${plan.target.value} (nothing was changed)`,
+    `  certificate  ${c.status}, ${c.type}, ${c.exportable ? 'exportable' : 'not exportable'}${c.serial === undefined ? '' : `, serial ${c.serial}`}${c.notAfter === undefined ? '' : `, valid until ${c.notAfter}`}`,
+    `  would deploy ${plan.wouldDeploy ? 'yes' : 'no'}`,
+    `  servers (${plan.servers.length}):`,
+  ];
+  for (const s of plan.servers) {
+    const agent = s.agentVersion === undefined ? 'agent ?' : `agent ${s.agentVersion}`;
+    const holds =
+      s.installedSerial === undefined ? 'holds nothing of ours' : `holds ${s.installedSerial}`;
+    lines.push(
+      `  ${s.instanceId.padEnd(20)} ${s.pingStatus.padEnd(14)} ${agent.padEnd(18)} ${holds.padEnd(24)} ${s.wouldInstall ? 'would install' : 'would NOT install'}`,
+    );
+  }
+  if (plan.problems.length > 0) {
+    lines.push('  problems:');
+    for (const p of plan.problems) lines.push(`    - ${p}`);
+  }
+  return lines.join('\n');
 }

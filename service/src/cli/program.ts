@@ -1,12 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
-import type { CertificateItem, DeploymentView, JobAccepted } from '../api/schemas.ts';
+import type {
+  CertificateItem,
+  DeploymentPlanView,
+  DeploymentView,
+  JobAccepted,
+} from '../api/schemas.ts';
 import type { CredentialsInput } from '../auth/token-client.ts';
 import { createAuthToken, defaultStsEndpoint, regionOfStsEndpoint } from '../auth/token-client.ts';
 import { isTerminal } from '../domain/deployment.ts';
 import { ApiClient } from './api-client.ts';
 import { CliError, exitCodes } from './errors.ts';
-import { formatAccepted, formatCertificates, formatDeployment, progressLines } from './format.ts';
+import {
+  formatAccepted,
+  formatCertificates,
+  formatDeployment,
+  formatPlan,
+  progressLines,
+} from './format.ts';
 import { renewalEvent } from './renewal-event.ts';
 import { signForApiGateway } from './sigv4.ts';
 
@@ -265,6 +276,10 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
         '--idempotency-key <key>',
         'makes retries of this command return the same job (default: a new key per run)',
       )
+      .option(
+        '--dry-run',
+        'check the request and show what a deployment would do (certificate, servers, their agents and serials); changes nothing. Exit 0 when every server would get it, 2 when not',
+      )
       .option('--json', 'print JSON'),
   ).action(async (o) => {
     const install = Object.fromEntries(
@@ -284,6 +299,23 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
       ...(Object.keys(install).length > 0 ? { install } : {}),
     };
     const client = cli.client();
+    if (o.dryRun) {
+      if (o.wait || o.idempotencyKey !== undefined) {
+        throw new CliError(
+          '--dry-run deploys nothing: it takes neither --wait nor --idempotency-key',
+        );
+      }
+      const { body: plan } = await client.request<DeploymentPlanView>(
+        'POST',
+        '/v1/deployments/dry-run',
+        { body },
+      );
+      cli.out(o.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+      const everywhere =
+        plan.wouldDeploy && plan.problems.length === 0 && plan.servers.every((s) => s.wouldInstall);
+      if (!everywhere) setExit(exitCodes.jobFailed);
+      return;
+    }
     const { body: accepted } = await client.request<JobAccepted>('POST', '/v1/deployments', {
       body,
       headers: { 'idempotency-key': o.idempotencyKey ?? randomUUID() },

@@ -59,4 +59,9 @@ export interface CommandRunner {
    * registered yet (it started a moment ago) is missing from the answer.
    */
   managedNodes(instanceIds: readonly string[]): Promise<ManagedNode[]>;
+  /**
+   * Every managed node (EC2 instances and on-premises `mi-` nodes) carrying the tag, as Run
+   * Command's tag target would reach them, with its agent's status and version.
+   */
+  managedNodesTagged(target: TargetTag): Promise<ManagedNode[]>;
 }

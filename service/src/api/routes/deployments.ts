@@ -9,9 +9,11 @@ import {
   requireReadOrTarget,
   requireTarget,
 } from '../access.ts';
+import { planDeployment } from '../dry-run.ts';
 import { ApiError, fromPort } from '../errors.ts';
 import {
   DeploymentParams,
+  DeploymentPlanView,
   DeploymentView,
   errorResponses,
   IdempotencyHeaders,
@@ -30,13 +32,12 @@ const submitResponses = {
 export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext): void {
   const baseUrl = (deps.config.api.publicBaseUrl ?? '').replace(/\/+$/, '');
 
-  async function accept(
+  /** Every check a deployment request passes before anything is recorded (dry runs too). */
+  function admit(
     request: FastifyRequest,
-    reply: FastifyReply,
     body: DeploymentRequest,
     fields: { certificateArn: string; certName: string; targetKey: string },
-    idempotencyKey: string | undefined,
-  ) {
+  ): void {
     // The same extra check the worker applies after the schema (messages/parse-message.ts).
     if (!isSafeCertName(body.certName)) {
       throw new ApiError('VALIDATION_FAILED', `body ${fields.certName} is not a safe file name`, {
@@ -74,6 +75,16 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
         `certificate ${body.certificateArn} is not in this service's allow-list`,
       );
     }
+  }
+
+  async function accept(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    body: DeploymentRequest,
+    fields: { certificateArn: string; certName: string; targetKey: string },
+    idempotencyKey: string | undefined,
+  ) {
+    admit(request, body, fields);
     const result = await submitDeployment(
       { ports: deps.ports, now: deps.clock.now(), log: request.log },
       body,
@@ -140,6 +151,33 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
         { certificateArn: '/certificateArn', certName: '/certName', targetKey: '/target/key' },
         request.headers['idempotency-key'],
       ),
+  );
+
+  app.post(
+    '/v1/deployments/dry-run',
+    {
+      config: { access: 'deploy' },
+      schema: {
+        summary: 'What a deployment would do, without doing it',
+        description:
+          'The same body and the same checks as POST /v1/deployments (400, 403 as there). Then, read-only: the certificate as ACM describes it (is it issued and exportable?), the managed nodes the target tag reaches with their agent status and version, and the serial each holds according to the mapping’s last deployment. Exports nothing, records nothing, queues nothing.',
+        tags: ['deployments'],
+        security: authenticated,
+        body: DeployRequestV1,
+        response: {
+          200: DeploymentPlanView,
+          ...errorResponses(400, 401, 403, 413, 415, 503),
+        },
+      },
+    },
+    async (request) => {
+      admit(request, request.body, {
+        certificateArn: '/certificateArn',
+        certName: '/certName',
+        targetKey: '/target/key',
+      });
+      return fromPort('ACM or Systems Manager', planDeployment(deps.ports, request.body));
+    },
   );
 
   app.get(

@@ -159,6 +159,19 @@ export class FakeCommandRunner implements CommandRunner {
     });
   }
 
+  /** Tags of the managed nodes, for managedNodesTagged (set with `tag`). */
+  readonly nodeTags = new Map<string, Record<string, string>>();
+
+  tag(instanceId: string, tags: Record<string, string>) {
+    this.nodeTags.set(instanceId, { ...tags });
+  }
+
+  async managedNodesTagged(target: { key: string; value: string }) {
+    return [...this.nodes.values()]
+      .filter((n) => this.nodeTags.get(n.instanceId)?.[target.key] === target.value)
+      .map((n) => ({ ...n }));
+  }
+
   /** Marks servers as registered and online with a current agent. */
   online(...instanceIds: string[]) {
     for (const instanceId of instanceIds) {

@@ -41,6 +41,7 @@ describe('every route declares who may call it', () => {
       'GET /v1/deployments/:id',
       'POST /export-cert',
       'POST /v1/deployments',
+      'POST /v1/deployments/dry-run',
     ]);
     for (const route of routes) {
       const url = route.url.replace(/:\w+/g, (p) => samples[p] ?? p);

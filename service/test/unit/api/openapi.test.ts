@@ -31,6 +31,7 @@ describe('OpenAPI', () => {
       '/v1/certificates/{arn}/deployments',
       '/v1/certificates/{arn}/targets/{key}/{value}/{certName}',
       '/v1/deployments',
+      '/v1/deployments/dry-run',
       '/v1/deployments/{id}',
     ]);
     expect(doc.paths['/v1/deployments'].post.security).toEqual([{ AcmCertExport: [] }]);

@@ -67,6 +67,37 @@ describe('deploy', () => {
     );
   });
 
+  it('--dry-run shows the plan and queues nothing: exit 0 when every server would get it, 2 when not', async () => {
+    api.certificates.add(
+      { arn: certArn, serial: '0a' },
+      { certificate: 'c', chain: 'ch', encryptedPrivateKey: undefined as never },
+    );
+    api.commands.online('i-0aaaaaaaaaaaaaaa1');
+    api.commands.tag('i-0aaaaaaaaaaaaaaa1', { env: 'dev' });
+    expect(await run(...deployArgs, '--dry-run')).toBe(0);
+    const out = cli.stdout.join('\n');
+    expect(out).toContain(`Dry run: web of ${certArn} on env=dev (nothing was changed)`);
+    expect(out).toMatch(
+      /i-0aaaaaaaaaaaaaaa1\s+Online\s+agent 3\.3\.2957\.0\s+holds nothing of ours\s+would install/,
+    );
+    expect(api.queue.messages).toEqual([]);
+    expect(http.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'POST /v1/deployments/dry-run',
+    ]);
+
+    api.commands.nodes.set('i-0bbbbbbbbbbbbbbb2', {
+      instanceId: 'i-0bbbbbbbbbbbbbbb2',
+      pingStatus: 'ConnectionLost',
+    });
+    api.commands.tag('i-0bbbbbbbbbbbbbbb2', { env: 'dev' });
+    expect(await run(...deployArgs, '--dry-run', '--json')).toBe(2);
+    expect(JSON.parse(cli.stdout.at(-1) ?? '{}').problems).toEqual([
+      'i-0bbbbbbbbbbbbbbb2: its agent is ConnectionLost; Run Command would not reach it',
+    ]);
+    expect(await run(...deployArgs, '--dry-run', '--wait')).toBe(1);
+    expect(cli.stderr.join('\n')).toContain('--dry-run deploys nothing');
+  });
+
   it('--json prints the API’s answer', async () => {
     expect(await run(...deployArgs, '--json')).toBe(0);
     expect(JSON.parse(cli.stdout.join('\n'))).toMatchObject({ status: 'Queued' });

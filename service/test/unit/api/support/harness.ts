@@ -11,7 +11,11 @@ import type { DeployMessage } from '../../../../src/messages/deploy-message.ts';
 import type { JobQueue } from '../../../../src/ports/job-queue.ts';
 import type { Readiness, ReadinessProbe } from '../../../../src/ports/readiness.ts';
 import type { SecretStore } from '../../../../src/ports/secret-store.ts';
-import { ManualClock } from '../../../support/fakes/aws-fakes.ts';
+import {
+  FakeCertificateAuthority,
+  FakeCommandRunner,
+  ManualClock,
+} from '../../../support/fakes/aws-fakes.ts';
 import { InMemoryDeploymentStore, InMemoryMappingStore } from '../../../support/fakes/stores.ts';
 
 export const account = '123456789012';
@@ -120,6 +124,8 @@ export interface TestApi {
   readonly mappings: InMemoryMappingStore;
   readonly passphrases: RecordingPassphrases;
   readonly readiness: ScriptedReadiness;
+  readonly certificates: FakeCertificateAuthority;
+  readonly commands: FakeCommandRunner;
   readonly logs: string[];
   /** `inject` with the token of a named principal (or none). */
   call(
@@ -135,15 +141,25 @@ export function testApi(
   options: { config?: Partial<ApiConfig>; authenticator?: Authenticator } = {},
 ): TestApi {
   const clock = new ManualClock('2026-11-27T00:00:00.000Z');
+  const commands = new FakeCommandRunner(clock);
   const queue = new RecordingQueue();
   const deployments = new InMemoryDeploymentStore();
   const mappings = new InMemoryMappingStore();
   const passphrases = new RecordingPassphrases();
   const readiness = new ScriptedReadiness();
+  const certificates = new FakeCertificateAuthority();
   const { logger, lines } = capturingLogger();
   const deps: ApiDependencies = {
     config: apiConfig(options.config),
-    ports: { jobs: queue, deployments, mappings, secrets: passphrases, readiness },
+    ports: {
+      jobs: queue,
+      deployments,
+      mappings,
+      secrets: passphrases,
+      readiness,
+      certificates,
+      commands,
+    },
     clock,
     logger,
     authenticator: options.authenticator ?? fakeAuthenticator,
@@ -158,6 +174,8 @@ export function testApi(
     mappings,
     passphrases,
     readiness,
+    certificates,
+    commands,
     logs: lines,
     call(as, method, url, body, headers = {}) {
       return app.inject({
