@@ -27,26 +27,15 @@ const summary = (serial: string) => ({
 
 /** Three nodes tagged env=dev (one offline, one with an old agent) and one tagged env=prod. */
 function fleet(a: TestApi) {
-  a.commands.nodes.set('i-0aaaaaaaaaaaaaaa1', {
-    instanceId: 'i-0aaaaaaaaaaaaaaa1',
-    pingStatus: 'Online',
-    agentVersion: '3.3.2957.0',
-  });
-  a.commands.nodes.set('mi-0bbbbbbbbbbbbbbb2', {
-    instanceId: 'mi-0bbbbbbbbbbbbbbb2',
-    pingStatus: 'ConnectionLost',
-    agentVersion: '3.3.2957.0',
-  });
-  a.commands.nodes.set('i-0ccccccccccccccc3', {
-    instanceId: 'i-0ccccccccccccccc3',
-    pingStatus: 'Online',
-    agentVersion: '3.2.582.0',
-  });
-  a.commands.nodes.set('i-0ddddddddddddddd4', {
-    instanceId: 'i-0ddddddddddddddd4',
-    pingStatus: 'Online',
-    agentVersion: '3.3.2957.0',
-  });
+  const nodes: [string, string, string][] = [
+    ['i-0aaaaaaaaaaaaaaa1', 'Online', '3.3.2957.0'],
+    ['mi-0bbbbbbbbbbbbbbb2', 'ConnectionLost', '3.3.2957.0'],
+    ['i-0ccccccccccccccc3', 'Online', '3.2.582.0'],
+    ['i-0ddddddddddddddd4', 'Online', '3.3.2957.0'],
+  ];
+  for (const [instanceId, pingStatus, agentVersion] of nodes) {
+    a.commands.nodes.set(instanceId, { instanceId, pingStatus, agentVersion });
+  }
   for (const id of ['i-0aaaaaaaaaaaaaaa1', 'mi-0bbbbbbbbbbbbbbb2', 'i-0ccccccccccccccc3']) {
     a.commands.tag(id, { env: 'dev' });
   }
