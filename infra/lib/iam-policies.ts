@@ -215,6 +215,12 @@ export function workerStatements(
     }),
     ...sendCommandStatements(scope, props),
     ssmReadStatement(),
+    // A job that times out cancels its command (wildcard-only in IAM: no resource, no condition).
+    new iam.PolicyStatement({
+      sid: 'CancelTimedOutCommands',
+      actions: ['ssm:CancelCommand'],
+      resources: ['*'],
+    }),
     new iam.PolicyStatement({
       sid: 'DescribeStartedServers',
       actions: ['ec2:DescribeInstances'],
@@ -281,6 +287,8 @@ export const wildcardResourceReasons: Readonly<Record<string, string>> = {
     'Dry runs describe the certificate of the request; the resource is the configured allow-list (allowedCertificateArns), by default every certificate of this account in the regions the service exports from.',
   ListManagedNodes:
     'ssm:DescribeInstanceInformation supports no resource-level permissions: IAM only accepts * for it. A dry run lists the managed nodes of its target tag.',
+  CancelTimedOutCommands:
+    'ssm:CancelCommand supports no resource-level permissions and no condition keys: IAM only accepts * for it. The worker cancels the command of a job that timed out.',
   ReadCommandStatus:
     'ssm:ListCommands, ssm:ListCommandInvocations and ssm:DescribeInstanceInformation support no resource-level permissions: IAM only accepts * for them.',
   DescribeStartedServers:

@@ -32,6 +32,7 @@ const wildcardOnlyActions: Record<string, string> = {
   'ecr:GetAuthorizationToken': 'no resource type: the ECS agent logs in to ECR to pull the image',
   'ec2:DescribeInstances':
     'no resource type: the worker reads the tags of an instance that entered running',
+  'ssm:CancelCommand': 'no resource type: the worker cancels the command of a job that timed out',
 };
 
 const configurations: [string, Record<string, unknown>][] = [
@@ -111,6 +112,7 @@ describe('the task role (worker and API on Fargate)', () => {
 
   it('has exactly the statements the worker and API use', () => {
     expect(Object.keys(s).sort()).toEqual([
+      'CancelTimedOutCommands',
       'ConsumeTheJobQueue',
       'CreatePassphraseSecretsWithTheTargetTag',
       'DescribeStartedServers',

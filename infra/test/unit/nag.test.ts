@@ -124,6 +124,7 @@ describe('cdk-nag acknowledgements', () => {
     );
     expect(Object.keys(byPolicy).sort()).toEqual([
       'Service/Task/ExecutionRole', // pulling from ECR: ecr:GetAuthorizationToken
+      'Service/Task/TaskRole/CancelTimedOutCommandsPolicy',
       'Service/Task/TaskRole/DescribeStartedServersPolicy',
       'Service/Task/TaskRole/ReadCommandStatusPolicy',
       'TagGovernance/Boundary', // a permissions boundary's Allow * and Deny on *
@@ -134,7 +135,7 @@ describe('cdk-nag acknowledgements', () => {
     expect(byPolicy['Service/Task/TaskRole/DescribeStartedServersPolicy']).toMatch(
       /ec2:DescribeInstances/,
     );
-    expect(new Set(Object.values(byPolicy)).size).toBe(4);
+    expect(new Set(Object.values(byPolicy)).size).toBe(5);
   });
 
   it('in apigateway mode add only the API Gateway ones', () => {

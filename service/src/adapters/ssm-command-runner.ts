@@ -1,4 +1,5 @@
 import {
+  CancelCommandCommand,
   type Command,
   type CommandInvocation,
   DescribeInstanceInformationCommand,
@@ -154,6 +155,18 @@ export class SsmCommandRunner implements CommandRunner {
 
   async managedNodes(instanceIds: readonly string[]): Promise<ManagedNode[]> {
     return this.#describeNodes([{ Key: 'InstanceIds', Values: [...instanceIds] }]);
+  }
+
+  async cancel(commandId: string): Promise<void> {
+    await withRetry(async () => {
+      try {
+        await this.#ssm.send(new CancelCommandCommand({ CommandId: commandId }));
+      } catch (error) {
+        // Nothing left to cancel: SSM no longer knows the command (its history is kept 30 days).
+        if ((error as { name?: string }).name === 'InvalidCommandId') return;
+        throw classify(error, {}, (n) => `SSM ${n} cancelling command ${commandId}`);
+      }
+    });
   }
 
   async managedNodesTagged(target: TargetTag): Promise<ManagedNode[]> {

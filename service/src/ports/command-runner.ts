@@ -64,4 +64,9 @@ export interface CommandRunner {
    * Command's tag target would reach them, with its agent's status and version.
    */
   managedNodesTagged(target: TargetTag): Promise<ManagedNode[]>;
+  /**
+   * Asks Run Command to stop the command on every server where it has not ended (CancelCommand).
+   * A command that has already ended, or that SSM no longer knows, is nothing to cancel.
+   */
+  cancel(commandId: string): Promise<void>;
 }

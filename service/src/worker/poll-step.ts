@@ -72,12 +72,23 @@ export async function pollStep(
     const runningFor = (now.getTime() - dispatchedAt) / 1000;
     if (runningFor > settings.jobTimeoutSeconds) {
       const done = servers.filter((s) => s.status === 'Success').length;
+      // The job ends here: the command must not go on installing behind its recorded outcome.
+      // A failed cancel is logged and the outcome recorded all the same (SSM's own timeouts still
+      // end the command).
+      try {
+        await deps.commands.cancel(commandId);
+      } catch (error) {
+        deps.logger.warn(
+          { commandId, err: error instanceof Error ? error.message : String(error) },
+          'could not cancel the timed-out command; it ends at its own timeout',
+        );
+      }
       return {
         kind: 'finished',
         deployment: { ...current, servers, counts },
         verdict: {
           status: 'TimedOut',
-          reason: `command ${commandId} did not finish within ${settings.jobTimeoutSeconds} s (${done} of ${Math.max(progress.targetCount, servers.length)} servers done); check the servers' SSM agents`,
+          reason: `command ${commandId} did not finish within ${settings.jobTimeoutSeconds} s (${done} of ${Math.max(progress.targetCount, servers.length)} servers done) and was cancelled on the rest; check the servers' SSM agents`,
         },
       };
     }

@@ -159,6 +159,16 @@ export class FakeCommandRunner implements CommandRunner {
     });
   }
 
+  /** Commands the worker asked to cancel, in order. */
+  readonly cancelled: string[] = [];
+  failCancel: unknown[] = [];
+
+  async cancel(commandId: string) {
+    const next = this.failCancel.shift();
+    if (next !== undefined) throw next;
+    this.cancelled.push(commandId);
+  }
+
   /** Tags of the managed nodes, for managedNodesTagged (set with `tag`). */
   readonly nodeTags = new Map<string, Record<string, string>>();
 

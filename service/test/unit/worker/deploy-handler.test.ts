@@ -239,6 +239,19 @@ describe('deploy handler', () => {
     expect(w.commands.sent).toHaveLength(1);
   });
 
+  it('records TimedOut even when cancelling the command fails (SSM ends it at its own timeout)', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('InProgress', [])];
+    await w.deliver(aDeployMessage({ jobId: 'job-cancel-1' }), 'm1');
+    w.clock.advance(3601_000);
+    w.commands.failCancel = [new Error('ThrottlingException')];
+    expect(await w.deliver(aDeployMessage({ jobId: 'job-cancel-1' }), 'm1')).toEqual({
+      kind: 'ack',
+    });
+    expect((await w.deployments.get('job-cancel-1'))?.status).toBe('TimedOut');
+    expect(w.commands.cancelled).toEqual([]);
+  });
+
   it('waits while another job holds the lock of the same certificate and target', async () => {
     const w = workerWorld();
     w.commands.script = [progress('InProgress', [])];
@@ -256,6 +269,8 @@ describe('deploy handler', () => {
       kind: 'ack',
     });
     expect((await w.deployments.get('job-first-1'))?.status).toBe('TimedOut');
+    // Its command is cancelled: nothing installs behind the recorded outcome.
+    expect(w.commands.cancelled).toEqual([(await w.deployments.get('job-first-1'))?.commandId]);
     expect(await w.deliver(aDeployMessage({ jobId: 'job-second-2' }), 'm2')).toEqual({
       kind: 'ack',
     });
