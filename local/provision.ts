@@ -39,6 +39,7 @@ import {
 import {
   deploymentsTable,
   documentName,
+  expirationEventPattern,
   instanceRunningEventPattern,
   jobQueue,
   mappingTable,
@@ -62,6 +63,7 @@ export interface ProvisionNames {
   readonly ruleName: string;
   /** The rule sending EC2 instances that enter running to the queue. */
   readonly instanceRuleName: string;
+  readonly expirationRuleName: string;
   /** The rule's `source` values: `aws.acm` as in AWS; tests may add their own. */
   readonly eventSources: readonly string[];
 }
@@ -74,6 +76,7 @@ export const defaultNames: ProvisionNames = {
   documentName,
   ruleName: 'acm-cert-export-renewals',
   instanceRuleName: 'acm-cert-export-instances',
+  expirationRuleName: 'acm-cert-export-expiration',
   eventSources: renewalEventPattern.source,
 };
 
@@ -232,7 +235,17 @@ async function queuesAndRule(clients: ProvisionClients, names: ProvisionNames) {
   );
   if (instanceRule.RuleArn === undefined)
     throw new Error(`no ARN for rule ${names.instanceRuleName}`);
-  for (const rule of [names.ruleName, names.instanceRuleName]) {
+  const expirationRule = await clients.eventbridge.send(
+    new PutRuleCommand({
+      Name: names.expirationRuleName,
+      Description: 'ACM certificates approaching expiration to the acm-cert-export job queue',
+      EventPattern: JSON.stringify({ ...expirationEventPattern, source: [...names.eventSources] }),
+      State: 'ENABLED',
+    }),
+  );
+  if (expirationRule.RuleArn === undefined)
+    throw new Error(`no ARN for rule ${names.expirationRuleName}`);
+  for (const rule of [names.ruleName, names.instanceRuleName, names.expirationRuleName]) {
     await clients.eventbridge.send(
       new PutTargetsCommand({
         Rule: rule,
@@ -246,7 +259,11 @@ async function queuesAndRule(clients: ProvisionClients, names: ProvisionNames) {
         new SetQueueAttributesCommand({
           QueueUrl: q.url,
           Attributes: {
-            Policy: eventBridgePolicy(q.arn, [RuleArn, instanceRule.RuleArn as string]),
+            Policy: eventBridgePolicy(q.arn, [
+              RuleArn,
+              instanceRule.RuleArn as string,
+              expirationRule.RuleArn as string,
+            ]),
           },
         }),
       ),

@@ -18,7 +18,11 @@ import { ApiLoadBalancer } from './load-balancer.ts';
 import { createNetwork } from './network.ts';
 import { createOperationsKey } from './operations-key.ts';
 import { JobQueues } from './queues.ts';
-import { createInstanceRunningRule, createRenewalRule } from './renewal-rule.ts';
+import {
+  createExpirationRule,
+  createInstanceRunningRule,
+  createRenewalRule,
+} from './renewal-rule.ts';
 import { ServerAccess } from './server-access.ts';
 import { type ServiceResources, serviceEnvironment } from './service-environment.ts';
 import type { StackSettings } from './settings.ts';
@@ -79,6 +83,7 @@ export class AcmCertExportStack extends Stack {
       this.queues.queue,
       this.queues.deadLetterQueue,
     );
+    createExpirationRule(this, 'ExpirationRule', this.queues.queue, this.queues.deadLetterQueue);
     createExpiryCheckSchedule(
       this,
       'ExpiryCheckSchedule',

@@ -2,12 +2,16 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { instanceRunningEventPattern, renewalEventPattern } from './resource-definitions.ts';
+import {
+  expirationEventPattern,
+  instanceRunningEventPattern,
+  renewalEventPattern,
+} from './resource-definitions.ts';
 
 type Pattern = {
   source: readonly string[];
   'detail-type': readonly string[];
-  detail: Record<string, readonly string[]>;
+  detail?: Record<string, readonly string[]>;
 };
 
 /**
@@ -30,7 +34,11 @@ function queueRule(
     eventPattern: {
       source: [...pattern.source],
       detailType: [...pattern['detail-type']],
-      detail: Object.fromEntries(Object.entries(pattern.detail).map(([k, v]) => [k, [...v]])),
+      ...(pattern.detail === undefined
+        ? {}
+        : {
+            detail: Object.fromEntries(Object.entries(pattern.detail).map(([k, v]) => [k, [...v]])),
+          }),
     },
     targets: [new targets.SqsQueue(queue, { deadLetterQueue })],
   });
@@ -68,6 +76,26 @@ export function createInstanceRunningRule(
     id,
     'EC2 instances entering running to the acm-cert-export job queue',
     instanceRunningEventPattern,
+    queue,
+    deadLetterQueue,
+  );
+}
+
+/**
+ * ACM's daily `Approaching Expiration` events to the job queue: the worker deploys again every
+ * mapping that does not hold the certificate's current serial (a renewal event that was lost).
+ */
+export function createExpirationRule(
+  scope: Construct,
+  id: string,
+  queue: sqs.IQueue,
+  deadLetterQueue: sqs.IQueue,
+): events.Rule {
+  return queueRule(
+    scope,
+    id,
+    'ACM certificates approaching expiration to the acm-cert-export job queue',
+    expirationEventPattern,
     queue,
     deadLetterQueue,
   );

@@ -49,6 +49,16 @@ export const renewalEventPattern = {
 } as const;
 
 /**
+ * EventBridge pattern routing ACM's daily `Approaching Expiration` events (from 45 days before a
+ * certificate expires) to the job queue: a mapping still holding an older serial is deployed
+ * again, whatever happened to the renewal event.
+ */
+export const expirationEventPattern = {
+  source: ['aws.acm'],
+  'detail-type': ['ACM Certificate Approaching Expiration'],
+} as const;
+
+/**
  * EventBridge pattern routing EC2 instances that enter `running` to the job queue: a server
  * started after a deployment gets the certificates mapped to its tags.
  */

@@ -6,6 +6,7 @@ import { defaultRepoRoot } from '../../lib/app.ts';
 import { serviceImageTarget } from '../../lib/container-image.ts';
 import {
   deploymentsTable,
+  expirationEventPattern,
   instanceRunningEventPattern,
   jobQueue,
   mappingTable,
@@ -124,9 +125,9 @@ describe('the job queue and its dead-letter queue', () => {
     }
   });
 
-  it('accept messages from EventBridge only when sent by one of the two rules (aws:SourceArn)', () => {
+  it('accept messages from EventBridge only when sent by one of the three rules (aws:SourceArn)', () => {
     const ruleIds = Object.keys(template.findResources('AWS::Events::Rule')).sort();
-    expect(ruleIds).toHaveLength(2);
+    expect(ruleIds).toHaveLength(3);
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
     for (const id of [queueId, dlqId]) {
       const policy = policies.find(
@@ -136,7 +137,7 @@ describe('the job queue and its dead-letter queue', () => {
       const allows = (policy.Properties.PolicyDocument.Statement as Statement[]).filter(
         (st) => st.Effect === 'Allow',
       );
-      expect(allows).toHaveLength(2);
+      expect(allows).toHaveLength(ruleIds.length);
       const sources = allows.map((allow) => {
         expect(allow.Principal).toEqual({ Service: 'events.amazonaws.com' });
         expect(actionsOf(allow)).toContain('sqs:SendMessage');
@@ -154,12 +155,16 @@ describe('the job queue and its dead-letter queue', () => {
 });
 
 describe('the event rules', () => {
-  it('match exactly the renewal and instance-running patterns of resource-definitions.ts', () => {
+  it('match exactly the renewal, expiration and instance-running patterns of resource-definitions.ts', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule'));
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual(
-      expect.arrayContaining([renewalEventPattern, instanceRunningEventPattern]),
+      expect.arrayContaining([
+        renewalEventPattern,
+        expirationEventPattern,
+        instanceRunningEventPattern,
+      ]),
     );
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(3);
     for (const rule of rules) expect(rule.Properties.State).toBe('ENABLED');
   });
 

@@ -54,13 +54,53 @@ describe('renewal handler', () => {
     expect(w.logLines.join('')).toContain('no mapping for this certificate');
   });
 
-  it.each([
-    ['an issuance', aCertificateAvailableEvent({ certificateArn: arnA, action: 'ISSUANCE' })],
-    ['an approaching expiration', anApproachingExpirationEvent({ certificateArn: arnA })],
-  ])('ignores %s', async (_, event) => {
+  it('ignores an issuance', async () => {
     const w = await withMappings(['dev']);
+    const event = aCertificateAvailableEvent({ certificateArn: arnA, action: 'ISSUANCE' });
     expect(await w.deliver(event)).toEqual({ kind: 'ack' });
     expect(w.queue.messages).toHaveLength(0);
+  });
+
+  it('on an approaching expiration, deploys again only the mappings not holding the current serial (a lost renewal event)', async () => {
+    const w = await withMappings(['dev', 'prod', 'qa']);
+    const current = (await w.certificates.describe(arnA)).serial as string;
+    const key = (value: string) => ({
+      target: { key: 'env', value },
+      certificateArn: arnA,
+      certName: 'web',
+    });
+    // dev holds the current serial (as the install summary writes it: upper case, no colons);
+    // prod an older one; qa never got one.
+    for (const [value, serial] of [
+      ['dev', current.replaceAll(':', '').toUpperCase()],
+      ['prod', '0a:0b:0c'],
+    ] as const) {
+      const m = await w.mappings.get(key(value));
+      await w.mappings.put({ ...(m as NonNullable<typeof m>), serial });
+    }
+    const event = anApproachingExpirationEvent({ certificateArn: arnA });
+    expect(await w.deliver(event)).toEqual({ kind: 'ack' });
+    expect(w.queue.messages.map((m) => [m.target.value, m.trigger, m.eventId])).toEqual([
+      ['prod', 'renewal', event.id],
+      ['qa', 'renewal', event.id],
+    ]);
+    expect(w.queue.messages[0]?.install).toEqual({ reloadCommand: 'systemctl reload nginx' });
+  });
+
+  it('on an approaching expiration, does nothing when every mapping holds the current serial', async () => {
+    const w = await withMappings(['dev']);
+    const current = (await w.certificates.describe(arnA)).serial as string;
+    const m = await w.mappings.get({
+      target: { key: 'env', value: 'dev' },
+      certificateArn: arnA,
+      certName: 'web',
+    });
+    await w.mappings.put({ ...(m as NonNullable<typeof m>), serial: current });
+    expect(await w.deliver(anApproachingExpirationEvent({ certificateArn: arnA }))).toEqual({
+      kind: 'ack',
+    });
+    expect(w.queue.messages).toHaveLength(0);
+    expect(w.logLines.join('')).toContain('ACM has not renewed it yet');
   });
 
   it('retries a failed fan-out and dead-letters it after maxFailures receives', async () => {
