@@ -51,7 +51,9 @@ const server = await startRunCommandServer({
   ...(agentRegistrationMs === undefined ? {} : { timing: { agentRegistrationMs } }),
   log: (line) => console.log(line),
 });
-console.log(`Run Command stand-in listening on ${server.endpoint} (moto ${motoEndpoint})`);
+console.log(
+  `Run Command stand-in listening on ${values.host ?? '127.0.0.1'}:${new URL(server.endpoint).port}, reached here at ${server.endpoint} (moto ${motoEndpoint})`,
+);
 console.log(`  stand-in servers live under ${join(stateDir, 'servers')}`);
 console.log(`  export AWS_ENDPOINT_URL_SSM=${server.endpoint}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

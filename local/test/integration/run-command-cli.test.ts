@@ -30,7 +30,7 @@ function endpointOf(child: ChildProcess): Promise<string> {
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const match = /reached here at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (match?.[1] !== undefined) resolveEndpoint(match[1]);
     });
     child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
