@@ -235,6 +235,15 @@ wait "$up_pid" || true
 up_pid=""
 [ -z "$(compose_ids)" ] || fail "containers left after '$down_cmd': $(compose_ids | tr '\n' ' ')"
 ! podman network exists "${project}_default" || fail "network ${project}_default left after '$down_cmd'"
+# podman 4.3's Docker API leaves the monitor (conmon) of a `docker compose exec` session that had
+# a terminal running after the session and its container have ended (seen: still there minutes
+# after `down`). Docker has no such process. Not the stack's: said in one line, then stopped.
+monitors="$(pgrep -f "conmon .* -n ${project}_" || true)"
+if [ -n "$monitors" ]; then
+  step "podman left $(wc -w <<<"$monitors") exec-session monitor(s) (conmon) of removed containers; stopping them (PIDs $(tr "\n" " " <<<"$monitors"))"
+  # shellcheck disable=SC2086 # one PID per word
+  kill $monitors 2>/dev/null || true
+fi
 strays="$(find "$copy" \( ! -uid "$owner_uid" -o ! -gid "$owner_gid" \) -printf '%u:%g %p\n' | head -n 5)"
 [ -z "$strays" ] || fail "files in the checkout not owned by its owner after the run: $strays"
 step "down in $((SECONDS - down_start))s: no container, no network, every file in the checkout is uid $owner_uid's"
