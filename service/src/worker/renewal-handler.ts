@@ -1,3 +1,4 @@
+import type { Mapping } from '../domain/mapping.ts';
 import type { AcmEventEnvelope } from '../messages/acm-event.ts';
 import { sameSerial } from './certificate-info.ts';
 import { fanOut, mappingJob } from './fan-out.ts';
@@ -6,6 +7,20 @@ import { renewalJobId } from './job-ids.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
 export const approachingExpiration = 'ACM Certificate Approaching Expiration';
+
+/** A mapping's renewal job for an ACM event: its id derives from the event and the mapping. */
+function eventJob(event: AcmEventEnvelope, m: Mapping) {
+  return mappingJob(m, {
+    jobId: renewalJobId(event.id, {
+      target: m.target,
+      certificateArn: m.certificateArn,
+      certName: m.certName,
+    }),
+    requester: `${event.source}:${event['detail-type']}`,
+    trigger: 'renewal',
+    eventId: event.id,
+  });
+}
 
 /**
  * `ACM Certificate Available` / `RENEWAL`: one deploy job per mapping of the certificate, found
@@ -46,20 +61,7 @@ export async function handleAcmEvent(
           ignored: `every mapping holds the current serial ${current.serial ?? '?'}; ACM has not renewed it yet`,
         };
       }
-      return {
-        jobs: behind.map((m) =>
-          mappingJob(m, {
-            jobId: renewalJobId(event.id, {
-              target: m.target,
-              certificateArn: m.certificateArn,
-              certName: m.certName,
-            }),
-            requester: `${event.source}:${event['detail-type']}`,
-            trigger: 'renewal',
-            eventId: event.id,
-          }),
-        ),
-      };
+      return { jobs: behind.map((m) => eventJob(event, m)) };
     });
   }
   return fanOut('renewal', ctx, deps, log, async () => {
@@ -70,19 +72,6 @@ export async function handleAcmEvent(
     }
     const mappings = await deps.mappings.listByCertificate(certificateArn);
     if (mappings.length === 0) return { ignored: 'no mapping for this certificate' };
-    return {
-      jobs: mappings.map((m) =>
-        mappingJob(m, {
-          jobId: renewalJobId(event.id, {
-            target: m.target,
-            certificateArn: m.certificateArn,
-            certName: m.certName,
-          }),
-          requester: `${event.source}:${event['detail-type']}`,
-          trigger: 'renewal',
-          eventId: event.id,
-        }),
-      ),
-    };
+    return { jobs: mappings.map((m) => eventJob(event, m)) };
   });
 }
