@@ -18,11 +18,7 @@ import { ApiLoadBalancer } from './load-balancer.ts';
 import { createNetwork } from './network.ts';
 import { createOperationsKey } from './operations-key.ts';
 import { JobQueues } from './queues.ts';
-import {
-  createExpirationRule,
-  createInstanceRunningRule,
-  createRenewalRule,
-} from './renewal-rule.ts';
+import { createEventRules } from './renewal-rule.ts';
 import { ServerAccess } from './server-access.ts';
 import { type ServiceResources, serviceEnvironment } from './service-environment.ts';
 import type { StackSettings } from './settings.ts';
@@ -76,14 +72,7 @@ export class AcmCertExportStack extends Stack {
       deadLetterQueueName: s.names.deadLetterQueue,
       existing: s.existingResources.includes('queues'),
     });
-    createRenewalRule(this, 'RenewalRule', this.queues.queue, this.queues.deadLetterQueue);
-    createInstanceRunningRule(
-      this,
-      'InstanceRunningRule',
-      this.queues.queue,
-      this.queues.deadLetterQueue,
-    );
-    createExpirationRule(this, 'ExpirationRule', this.queues.queue, this.queues.deadLetterQueue);
+    createEventRules(this, this.queues.queue, this.queues.deadLetterQueue);
     createExpiryCheckSchedule(
       this,
       'ExpiryCheckSchedule',

@@ -44,59 +44,40 @@ function queueRule(
   });
 }
 
-/** ACM renewals (`ACM Certificate Available` / `RENEWAL`) to the job queue. */
-export function createRenewalRule(
-  scope: Construct,
-  id: string,
-  queue: sqs.IQueue,
-  deadLetterQueue: sqs.IQueue,
-): events.Rule {
-  return queueRule(
-    scope,
-    id,
-    'ACM certificate renewals to the acm-cert-export job queue',
-    renewalEventPattern,
-    queue,
-    deadLetterQueue,
-  );
-}
-
 /**
- * EC2 instances entering `running` to the job queue: the worker installs the certificates
- * mapped to the instance's tags on it (a server launched after a deployment, or started again).
+ * The rules sending events straight to the job queue, by construct id (the ids name the
+ * resources already deployed: keep them):
+ * - ACM renewals (`ACM Certificate Available` / `RENEWAL`);
+ * - EC2 instances entering `running`: the worker installs the certificates mapped to the
+ *   instance's tags on it (a server launched after a deployment, or started again);
+ * - ACM's daily `Approaching Expiration`: the worker deploys again every mapping that does not
+ *   hold the certificate's current serial (a renewal event that was lost).
  */
-export function createInstanceRunningRule(
-  scope: Construct,
-  id: string,
-  queue: sqs.IQueue,
-  deadLetterQueue: sqs.IQueue,
-): events.Rule {
-  return queueRule(
-    scope,
-    id,
-    'EC2 instances entering running to the acm-cert-export job queue',
-    instanceRunningEventPattern,
-    queue,
-    deadLetterQueue,
-  );
-}
+const eventRules: readonly { id: string; description: string; pattern: Pattern }[] = [
+  {
+    id: 'RenewalRule',
+    description: 'ACM certificate renewals to the acm-cert-export job queue',
+    pattern: renewalEventPattern,
+  },
+  {
+    id: 'InstanceRunningRule',
+    description: 'EC2 instances entering running to the acm-cert-export job queue',
+    pattern: instanceRunningEventPattern,
+  },
+  {
+    id: 'ExpirationRule',
+    description: 'ACM certificates approaching expiration to the acm-cert-export job queue',
+    pattern: expirationEventPattern,
+  },
+];
 
-/**
- * ACM's daily `Approaching Expiration` events to the job queue: the worker deploys again every
- * mapping that does not hold the certificate's current serial (a renewal event that was lost).
- */
-export function createExpirationRule(
+/** Every event rule of the stack, each delivering to the job queue (and its DLQ). */
+export function createEventRules(
   scope: Construct,
-  id: string,
   queue: sqs.IQueue,
   deadLetterQueue: sqs.IQueue,
-): events.Rule {
-  return queueRule(
-    scope,
-    id,
-    'ACM certificates approaching expiration to the acm-cert-export job queue',
-    expirationEventPattern,
-    queue,
-    deadLetterQueue,
+): events.Rule[] {
+  return eventRules.map(({ id, description, pattern }) =>
+    queueRule(scope, id, description, pattern, queue, deadLetterQueue),
   );
 }
