@@ -204,18 +204,26 @@ export class DynamoDbMappingStore implements MappingStore {
       return { outcome: 'deleted', mapping: toMapping(out.Attributes ?? {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const out = await withRetry(() =>
-        this.#db.send(
-          new GetCommand({ TableName: this.#table, Key: keyOf(key), ConsistentRead: true }),
-        ),
-      );
-      if (out.Item === undefined) return { outcome: 'missing' };
-      return {
-        outcome: 'busy',
-        holder: String(out.Item.LockJobId ?? 'unknown'),
-        until: String(out.Item.LockUntil ?? ''),
-      };
+      const held = await this.#lockAfterRefusal(key);
+      return held === undefined ? { outcome: 'missing' } : { outcome: 'busy', ...held };
     }
+  }
+
+  /**
+   * Who holds the lock, read consistently after a conditional write was refused because of it;
+   * undefined when the item does not exist.
+   */
+  async #lockAfterRefusal(key: MappingKey): Promise<{ holder: string; until: string } | undefined> {
+    const out = await withRetry(() =>
+      this.#db.send(
+        new GetCommand({ TableName: this.#table, Key: keyOf(key), ConsistentRead: true }),
+      ),
+    );
+    if (out.Item === undefined) return undefined;
+    return {
+      holder: String(out.Item.LockJobId ?? 'unknown'),
+      until: String(out.Item.LockUntil ?? ''),
+    };
   }
 
   async acquireLock(
@@ -255,16 +263,8 @@ export class DynamoDbMappingStore implements MappingStore {
       return { acquired: true, mapping: toMapping(out.Attributes ?? {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const out = await withRetry(() =>
-        this.#db.send(
-          new GetCommand({ TableName: this.#table, Key: keyOf(key), ConsistentRead: true }),
-        ),
-      );
-      return {
-        acquired: false,
-        holder: String(out.Item?.LockJobId ?? 'unknown'),
-        until: String(out.Item?.LockUntil ?? ''),
-      };
+      const held = await this.#lockAfterRefusal(key);
+      return { acquired: false, holder: held?.holder ?? 'unknown', until: held?.until ?? '' };
     }
   }
 
