@@ -361,7 +361,7 @@ export function fixedMonthlyCost(template: CfnTemplate, p: RegionPrices): CostRe
 
 /** What the figures leave out, printed with them. */
 export const notCounted = [
-  'requests (SQS, DynamoDB, Secrets Manager, KMS, API Gateway, Lambda): docs/benchmarks.md measures about $0.026 per 1,000 deployments for the queue, tables and secrets',
+  'requests (SQS, DynamoDB, Secrets Manager, KMS, API Gateway, Lambda): docs/benchmarks.md measures about $0.023 per 1,000 deployments for the queue, tables and secrets',
   'CloudWatch Logs ingestion and storage, data transfer, ECR image storage ($0.10/GB-month, outside the stack)',
   'Container Insights metrics (custom metrics, billed per metric while tasks run; their number is not in the template)',
   'free tiers (10 alarm metrics, 1 million SQS requests, 20,000 KMS requests, 1 million Lambda requests and 400,000 GB-seconds, 14 million Scheduler invocations a month per account)',
