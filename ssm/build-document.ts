@@ -41,6 +41,7 @@ export const documentParameterNames = [
   'KeyMode',
   'ReloadCommand',
   'Force',
+  'Mode',
 ] as const;
 
 export type DocumentParameterName = (typeof documentParameterNames)[number];
@@ -62,6 +63,7 @@ const descriptions: Record<DocumentParameterName, string> = {
   ReloadCommand:
     "Command run after the files are replaced: an absolute path and arguments, split on spaces and never run by a shell; it must be a line of the server's allow-list /etc/acm-cert-export/reload-commands. The files are rolled back when it fails. Empty: no reload.",
   Force: 'true: replace the installed certificate even when it is newer, or identical.',
+  Mode: 'Install (default): install the certificate, repairing drifted files. Verify: check the installed files against Certificate and CertificateChain; reads no secret, changes nothing, exits 0 (outcome verified or drift).',
 };
 
 /** The install script's text. */
@@ -122,7 +124,7 @@ export function buildDocumentObject(): Record<string, unknown> {
   return {
     schemaVersion: '2.2',
     description:
-      'Installs a certificate exported from AWS Certificate Manager: reads the encrypted key and its passphrase from Secrets Manager, checks key, validity and chain, refuses downgrades, replaces the files atomically, runs an allow-listed reload and rolls back on failure. Prints a JSON summary as the last line of output. Needs SSM Agent 3.3.2746.0 or later. See docs/target-install.md.',
+      'Installs a certificate exported from AWS Certificate Manager: reads the encrypted key and its passphrase from Secrets Manager, checks key, validity and chain, refuses downgrades, replaces the files atomically, runs an allow-listed reload and rolls back on failure; Mode=Verify only checks the installed files. Prints a JSON summary as the last line of output. Needs SSM Agent 3.3.2746.0 or later. See docs/target-install.md.',
     parameters: Object.fromEntries(
       documentParameterNames.map((name) => [name, parameter(script, name)]),
     ),

@@ -5,6 +5,12 @@
 # private key and the passphrase that decrypts it from one Secrets Manager secret version, checks
 # the key, the certificate and the chain, and replaces the installed files atomically; runs an
 # optional, allow-listed reload command and rolls the files back byte for byte when it fails.
+# An install also repairs drift: only files exactly as wanted (bytes, mode, owner) are left alone.
+#
+# Mode=Verify checks the installed files against the Certificate and CertificateChain passed
+# instead, and changes nothing: no secret is read (no AWS CLI or credentials needed), nothing is
+# written or reloaded. It exits 0 whenever it could check, with outcome "verified" or "drift" and
+# the problems found as short codes in the summary's "problems" (see docs/target-install.md).
 #
 # Input: environment variables SSM_<Name>, set by the SSM agent from the document parameters
 # (interpolationType ENV_VAR, SSM Agent 3.3.2746.0 or later); see docs/target-install.md. Local
@@ -14,7 +20,8 @@
 #   AWS_ENDPOINT_URL      read by the AWS CLI itself
 #
 # Exit codes (the last line of stdout is always one JSON summary object, see below):
-#   0  installed, or the same certificate was already installed (outcome "unchanged", no reload)
+#   0  installed, or the same certificate was already installed (outcome "unchanged", no reload);
+#      Mode=Verify: checked (outcome "verified", or "drift" with the problems found)
 #   10 bad parameters                                   (outcome "bad-parameters")
 #   11 passphrase secret not readable                   (outcome "secret-unreadable")
 #   12 validation failed: wrong passphrase, key/certificate mismatch, outside the validity
@@ -33,6 +40,8 @@
 #
 # Summary: {"outcome":…,"serial":…,"notBefore":…,"notAfter":…,"sha256":…,"files":[…],
 #           "reloaded":true|false,"message":…}; unknown fields are null. It never holds a secret.
+#           Mode=Verify adds "problems":[…] before "message"; serial, dates and sha256 are then
+#           those of the installed certificate, and files the paths checked.
 #
 # The secret version holds the passphrase and the encrypted key (the format is in
 # docs/target-install.md); neither is ever a command parameter, since Run Command keeps parameters
@@ -63,6 +72,7 @@ readonly PATTERN_Group='^[a-z_][a-z0-9_-]{0,31}$'
 readonly PATTERN_KeyMode='^0?[0-7]{3}$'
 readonly PATTERN_ReloadCommand='^(/[A-Za-z0-9 ._/:@=,+-]{0,255})?$'
 readonly PATTERN_Force='^(true|false)$'
+readonly PATTERN_Mode='^(Install|Verify)$'
 readonly DEFAULT_CertDir='/etc/ssl/certs'
 readonly DEFAULT_KeyDir='/etc/ssl/private'
 readonly DEFAULT_Owner='root'
@@ -70,6 +80,7 @@ readonly DEFAULT_Group='root'
 readonly DEFAULT_KeyMode='600'
 readonly DEFAULT_ReloadCommand=''
 readonly DEFAULT_Force='false'
+readonly DEFAULT_Mode='Install'
 
 readonly TEMP_PREFIX='.acm-install.'
 # Reload commands this server allows, one per line (see docs/target-install.md).
@@ -87,6 +98,8 @@ not_after=''
 sha256=''
 reloaded=false
 files_written=()
+problems=()         # Mode=Verify: the problem codes found, in the order checked
+run_mode=''         # Install | Verify, once the parameters are read
 
 tmp_dir=''
 temp_files=()       # temporary and backup files in the target directories
@@ -121,9 +134,16 @@ print_summary() {
   for f in "${files_written[@]}"; do
     files+="${files:+,}$(json_string "$f")"
   done
-  printf '{"outcome":%s,"serial":%s,"notBefore":%s,"notAfter":%s,"sha256":%s,"files":[%s],"reloaded":%s,"message":%s}\n' \
+  local verify=''
+  if [ "$run_mode" = Verify ]; then
+    for f in "${problems[@]}"; do
+      verify+="${verify:+,}$(json_string "$f")"
+    done
+    verify=",\"problems\":[$verify]"
+  fi
+  printf '{"outcome":%s,"serial":%s,"notBefore":%s,"notAfter":%s,"sha256":%s,"files":[%s],"reloaded":%s%s,"message":%s}\n' \
     "$(json_string "$outcome")" "$(json_or_null "$serial")" "$(json_or_null "$not_before")" \
-    "$(json_or_null "$not_after")" "$(json_or_null "$sha256")" "$files" "$reloaded" \
+    "$(json_or_null "$not_after")" "$(json_or_null "$sha256")" "$files" "$reloaded" "$verify" \
     "$(json_string "$message")"
 }
 
@@ -221,6 +241,7 @@ group=${SSM_Group-$DEFAULT_Group}
 key_mode=${SSM_KeyMode-$DEFAULT_KeyMode}
 reload_command=${SSM_ReloadCommand-$DEFAULT_ReloadCommand}
 force=${SSM_Force-$DEFAULT_Force}
+run_mode=${SSM_Mode-$DEFAULT_Mode}
 root=${ACM_CERT_EXPORT_ROOT-}
 
 # require NAME VALUE PATTERN: the value must match the document's allowedPattern.
@@ -259,6 +280,7 @@ require Group "$group" "$PATTERN_Group"
 require KeyMode "$key_mode" "$PATTERN_KeyMode"
 require ReloadCommand "$reload_command" "$PATTERN_ReloadCommand"
 require Force "$force" "$PATTERN_Force"
+require Mode "$run_mode" "$PATTERN_Mode"
 
 key_mode=${key_mode: -3}
 # The key may be readable by its owner and group only, and writable by its owner only.
@@ -278,7 +300,7 @@ fi
 reload_argv=()
 read -r -a reload_argv <<<"$reload_command"
 reload_exec=''
-if [ "${#reload_argv[@]}" -gt 0 ]; then
+if [ "${#reload_argv[@]}" -gt 0 ] && [ "$run_mode" = Install ]; then
   # A reload runs as root, so this server's operator decides which ones may run: the exact
   # command (words joined by one space) must be a line of the allow-list, a file only root may
   # change. Anyone allowed to deploy could otherwise run any command as root here.
@@ -389,6 +411,105 @@ not_after=$(iso_date "$new_end")
 new_start_epoch=$(epoch_of "$new_start") || validation_failed "cannot read the certificate's NotBefore"
 new_end_epoch=$(epoch_of "$new_end") || validation_failed "cannot read the certificate's NotAfter"
 
+# ---- the files --------------------------------------------------------------------------------
+
+cert_dir_path=$root$cert_dir
+key_dir_path=$root$key_dir
+cert_dir_path=${cert_dir_path%/}
+key_dir_path=${key_dir_path%/}
+fullchain_path=$cert_dir_path/$cert_name-fullchain.pem
+chain_path=$cert_dir_path/$cert_name-chain.pem
+key_path=$key_dir_path/$cert_name-privkey.pem
+targets=("$fullchain_path" "$chain_path" "$key_path")
+declare -A mode_of=([$fullchain_path]=644 [$chain_path]=644 [$key_path]=$key_mode)
+declare -A kind_of=([$fullchain_path]=cert [$chain_path]=chain [$key_path]=key)
+
+cat -- "$tmp_dir/cert.pem" "$tmp_dir/chain.pem" >"$tmp_dir/fullchain.pem" ||
+  finish 15 install-failed "cannot assemble the full chain"
+
+# ---- Mode=Verify: compare the installed files with the certificate passed; change nothing ----
+
+notes=''
+# problem CODE NOTE: a finding of Verify; each code is listed once, every note is kept.
+problem() {
+  [[ " ${problems[*]} " == *" $1 "* ]] || problems+=("$1")
+  notes+="${notes:+; }$2"
+}
+
+# verify_installed: reads the installed files (never the secret) and finishes with "verified" or
+# "drift", exit 0. Writes nothing but the private temporary directory.
+verify_installed() {
+  local t k rel than start want=$serial want_start=$not_before pub=$tmp_dir/installed.pub
+  serial='' not_before='' not_after='' sha256=''
+  files_written=("${targets[@]}")
+  # An install holds this lock while it replaces the files: wait for it, not for ever.
+  if command -v flock >/dev/null 2>&1 && [ -d "$key_dir_path" ] && exec {lock_fd}<"$key_dir_path"; then
+    flock -s -w 120 "$lock_fd" || log "an install into $key_dir_path still runs: checking the files as they are"
+  fi
+  for t in "${targets[@]}"; do
+    k=${kind_of[$t]}
+    if [ ! -e "$t" ] && [ ! -L "$t" ]; then
+      problem "$k-missing" "$t is missing"
+      continue
+    fi
+    if [ ! -f "$t" ] || [ ! -r "$t" ]; then
+      problem unreadable "$t is not a readable file"
+      continue
+    fi
+    [ "$k" = key ] || k=cert
+    rel=$(stat -c '%a' -- "$t")
+    [ "$rel" = "${mode_of[$t]}" ] || problem "$k-mode" "$t has mode $rel, not ${mode_of[$t]}"
+    if [ "$do_chown" = true ]; then
+      rel=$(stat -c '%U:%G' -- "$t")
+      [ "$rel" = "$owner:$group" ] || problem owner "$t is owned by $rel, not $owner:$group"
+    fi
+  done
+  if [ -f "$fullchain_path" ] && [ -r "$fullchain_path" ]; then
+    if cert_facts "$fullchain_path"; then
+      serial=$facts_serial
+      sha256=$facts_sha256
+      not_before=$(iso_date "$facts_start")
+      not_after=$(iso_date "$facts_end")
+      openssl x509 -in "$fullchain_path" -noout -pubkey >"$pub" 2>/dev/null
+      start=$(epoch_of "$facts_start") || start=$new_start_epoch
+      rel=differs than=not
+      if [ "$start" -lt "$new_start_epoch" ]; then rel=older than='older than'; fi
+      if [ "$start" -gt "$new_start_epoch" ]; then rel=newer than='newer than'; fi
+      if [ "$serial" != "$want" ]; then
+        problem "serial-$rel" "the installed certificate $serial (NotBefore $not_before) is $than $want ($want_start)"
+      elif ! cmp -s -- "$tmp_dir/fullchain.pem" "$fullchain_path"; then
+        problem cert-differs "$fullchain_path holds $serial but not the expected certificate and chain"
+      fi
+    else
+      problem unreadable "$fullchain_path is not a certificate"
+    fi
+  fi
+  if [ -f "$chain_path" ] && [ -r "$chain_path" ] && ! cmp -s -- "$tmp_dir/chain.pem" "$chain_path"; then
+    problem chain-differs "$chain_path is not the expected chain"
+  fi
+  if [ -f "$key_path" ] && [ -r "$key_path" ]; then
+    # Public keys compared: no key material is printed or kept.
+    rel=installed
+    if [ ! -s "$pub" ]; then
+      rel=expected
+      openssl x509 -in "$tmp_dir/cert.pem" -noout -pubkey >"$pub"
+    fi
+    if ! openssl pkey -in "$key_path" -passin pass: -pubout -out "$tmp_dir/key.pub" 2>/dev/null; then
+      problem unreadable "$key_path is not an unencrypted private key"
+    elif ! cmp -s -- "$tmp_dir/key.pub" "$pub"; then
+      problem key-mismatch "$key_path does not match the $rel certificate"
+    fi
+  fi
+  if [ "${#problems[@]}" -eq 0 ]; then
+    finish 0 verified "certificate $serial is installed as $cert_name as expected (files, modes, owner, key)"
+  fi
+  rel="an Install of $want repairs it"
+  [[ " ${problems[*]} " != *' serial-newer '* ]] || rel="an Install of $want is a downgrade: it needs Force=true"
+  finish 0 drift "$cert_name differs from certificate $want: $notes; $rel"
+}
+
+if [ "$run_mode" = Verify ]; then verify_installed; fi
+
 # ---- the secret: passphrase and encrypted key ------------------------------------------------
 
 # The region: from the secret's ARN, else from the environment the agent or the CLI provide.
@@ -466,14 +587,6 @@ fi
 
 # ---- compare with what is installed -------------------------------------------------------
 
-cert_dir_path=$root$cert_dir
-key_dir_path=$root$key_dir
-cert_dir_path=${cert_dir_path%/}
-key_dir_path=${key_dir_path%/}
-fullchain_path=$cert_dir_path/$cert_name-fullchain.pem
-chain_path=$cert_dir_path/$cert_name-chain.pem
-key_path=$key_dir_path/$cert_name-privkey.pem
-
 # Missing directories: the certificate directory readable by all, the key directory private.
 if [ ! -d "$cert_dir_path" ]; then
   (umask 022 && mkdir -p -- "$cert_dir_path") ||
@@ -490,16 +603,12 @@ if command -v flock >/dev/null 2>&1; then
   flock -w 120 "$lock_fd" || finish 15 install-failed "another install into $key_dir_path is still running"
 fi
 
-cat -- "$tmp_dir/cert.pem" "$tmp_dir/chain.pem" >"$tmp_dir/fullchain.pem" ||
-  finish 15 install-failed "cannot assemble the full chain"
 
-targets=("$fullchain_path" "$chain_path" "$key_path")
 declare -A source_of=(
   [$fullchain_path]=$tmp_dir/fullchain.pem
   [$chain_path]=$tmp_dir/chain.pem
   [$key_path]=$tmp_dir/key.pem
 )
-declare -A mode_of=([$fullchain_path]=644 [$chain_path]=644 [$key_path]=$key_mode)
 
 for target in "${targets[@]}"; do
   if [ -d "$target" ]; then finish 15 install-failed "$target is a directory"; fi

@@ -65,6 +65,9 @@ const hostile: [string, string][] = [
   ['ReloadCommand', `sh -c 'touch ${canary}'`],
   ['ReloadCommand', 'systemctl reload nginx'],
   ['Force', 'yes'],
+  ['Mode', `Verify; touch ${canary}`],
+  ['Mode', 'Verify\n'],
+  ['Mode', 'verify'],
 ];
 
 // Values the patterns let through (dots and slashes are fine in paths) that the script still

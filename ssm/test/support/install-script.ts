@@ -25,6 +25,8 @@ export interface InstallSummary {
   sha256: string | null;
   files: string[];
   reloaded: boolean;
+  /** Mode=Verify only: the problem codes found (absent from an install's summary). */
+  problems?: string[];
   message: string;
 }
 

@@ -72,6 +72,7 @@ describe('the Install-ACMCertificate document', () => {
       KeyMode: '600',
       ReloadCommand: '',
       Force: 'false',
+      Mode: 'Install',
     });
     for (const [name, value] of Object.entries(defaults)) {
       expect(pattern(name).test(value ?? ''), name).toBe(true);
@@ -98,6 +99,8 @@ describe('the parameter patterns', () => {
     ['ReloadCommand', '/usr/bin/systemctl reload nginx'],
     ['ReloadCommand', '/usr/sbin/nginx -s reload'],
     ['Force', 'true'],
+    ['Mode', 'Install'],
+    ['Mode', 'Verify'],
   ])('accept %s = %j', (name, value) => {
     expect(pattern(name).test(value)).toBe(true);
   });
@@ -146,6 +149,15 @@ describe('the parameter patterns', () => {
     ['ReloadCommand', 'a\nb'],
     ['Force', 'yes'],
     ['Force', 'TRUE'],
+    ['Mode', 'verify'],
+    ['Mode', 'VERIFY'],
+    ['Mode', 'Repair'],
+    ['Mode', ''],
+    ['Mode', 'Install|Verify'],
+    ['Mode', 'InstallVerify'],
+    ['Mode', 'Verify\n'],
+    ['Mode', ' Verify'],
+    ['Mode', 'Verify; id'],
   ])('reject %s = %j', (name, value) => {
     expect(pattern(name).test(value)).toBe(false);
   });
