@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommandInvocationCommand } from '@aws-sdk/client-ssm';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbServerStore } from '../service/src/adapters/dynamodb-server-store.ts';
 import { composeWorker } from '../service/src/composition.ts';
 import { loadConfig } from '../service/src/config/config.ts';
 import { type Deployment, isTerminal } from '../service/src/domain/deployment.ts';
@@ -69,7 +70,12 @@ async function waitTerminal(
 /** The longest script run among the job's servers (SSM's ExecutionStart/EndDateTime). */
 async function serverRunMs(system: BenchSystem, d: Deployment): Promise<number> {
   let longest = 0;
-  for (const s of d.servers) {
+  const servers = new DynamoDbServerStore(
+    system.clients.dynamodb,
+    system.provisioned.names.serversTable,
+  );
+  const { items } = await servers.listJobResults(d.job.jobId, 100);
+  for (const s of items) {
     const inv = await system.clients.ssm.send(
       new GetCommandInvocationCommand({ CommandId: d.commandId, InstanceId: s.instanceId }),
     );

@@ -44,6 +44,7 @@ import {
   jobQueue,
   mappingTable,
   renewalEventPattern,
+  serversTable,
 } from '../infra/lib/resource-definitions.ts';
 import { buildDocumentObject } from '../ssm/build-document.ts';
 
@@ -57,6 +58,7 @@ export interface ProvisionClients {
 export interface ProvisionNames {
   readonly mappingTable: string;
   readonly deploymentsTable: string;
+  readonly serversTable: string;
   readonly queueName: string;
   readonly deadLetterQueueName: string;
   readonly documentName: string;
@@ -71,6 +73,7 @@ export interface ProvisionNames {
 export const defaultNames: ProvisionNames = {
   mappingTable: mappingTable.defaultName,
   deploymentsTable: deploymentsTable.defaultName,
+  serversTable: serversTable.defaultName,
   queueName: jobQueue.defaultName,
   deadLetterQueueName: jobQueue.deadLetterName,
   documentName,
@@ -91,8 +94,10 @@ export interface Provisioned {
 
 const string = 'S' as const;
 
-/** CreateTable inputs of both tables, from the shared definitions. */
-export function tableInputs(names: Pick<ProvisionNames, 'mappingTable' | 'deploymentsTable'>) {
+/** CreateTable inputs of the three tables, from the shared definitions. */
+export function tableInputs(
+  names: Pick<ProvisionNames, 'mappingTable' | 'deploymentsTable' | 'serversTable'>,
+) {
   const mappings: CreateTableCommandInput = {
     TableName: names.mappingTable,
     BillingMode: 'PAY_PER_REQUEST',
@@ -136,7 +141,19 @@ export function tableInputs(names: Pick<ProvisionNames, 'mappingTable' | 'deploy
       },
     ],
   };
-  return { mappings, deployments };
+  const servers: CreateTableCommandInput = {
+    TableName: names.serversTable,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: serversTable.partitionKey, AttributeType: string },
+      { AttributeName: serversTable.sortKey, AttributeType: string },
+    ],
+    KeySchema: [
+      { AttributeName: serversTable.partitionKey, KeyType: 'HASH' },
+      { AttributeName: serversTable.sortKey, KeyType: 'RANGE' },
+    ],
+  };
+  return { mappings, deployments, servers };
 }
 
 function errorName(error: unknown): string | undefined {
@@ -153,17 +170,27 @@ async function createTable(db: DynamoDBClient, input: CreateTableCommandInput): 
 
 async function tables(db: DynamoDBClient, names: ProvisionNames): Promise<void> {
   const inputs = tableInputs(names);
-  await Promise.all([createTable(db, inputs.mappings), createTable(db, inputs.deployments)]);
-  try {
-    await db.send(
-      new UpdateTimeToLiveCommand({
-        TableName: names.deploymentsTable,
-        TimeToLiveSpecification: { AttributeName: deploymentsTable.ttlAttribute, Enabled: true },
-      }),
-    );
-  } catch (error) {
-    // DynamoDB refuses to enable TTL twice ("TimeToLive is already enabled").
-    if (errorName(error) !== 'ValidationException') throw error;
+  await Promise.all([
+    createTable(db, inputs.mappings),
+    createTable(db, inputs.deployments),
+    createTable(db, inputs.servers),
+  ]);
+  const ttl = [
+    [names.deploymentsTable, deploymentsTable.ttlAttribute],
+    [names.serversTable, serversTable.ttlAttribute],
+  ] as const;
+  for (const [TableName, AttributeName] of ttl) {
+    try {
+      await db.send(
+        new UpdateTimeToLiveCommand({
+          TableName,
+          TimeToLiveSpecification: { AttributeName, Enabled: true },
+        }),
+      );
+    } catch (error) {
+      // DynamoDB refuses to enable TTL twice ("TimeToLive is already enabled").
+      if (errorName(error) !== 'ValidationException') throw error;
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import {
   jobQueue,
   mappingTable,
   passphraseSecretPrefix,
+  serversTable,
 } from '../infra/lib/resource-definitions.ts';
 import { serviceEnvironment } from '../infra/lib/service-environment.ts';
 import { defaultReloadCommands } from './run-command/server-root.ts';
@@ -54,6 +55,7 @@ export function localServiceEnvironment(endpoints: LocalEndpoints): Record<strin
         deadLetterQueueUrl: emulatorQueueUrl(endpoints.moto, jobQueue.deadLetterName),
         mappingTable: mappingTable.defaultName,
         deploymentsTable: deploymentsTable.defaultName,
+        serversTable: serversTable.defaultName,
         documentName,
         secretPrefix: passphraseSecretPrefix,
         allowedCertificateArns: [],

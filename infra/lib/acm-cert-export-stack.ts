@@ -62,9 +62,11 @@ export class AcmCertExportStack extends Stack {
     this.tables = new Tables(this, 'Tables', {
       mappingTableName: s.names.mappingTable,
       deploymentsTableName: s.names.deploymentsTable,
+      serversTableName: s.names.serversTable,
       existing: {
         mappings: s.existingResources.includes('mappingTable'),
         deployments: s.existingResources.includes('deploymentsTable'),
+        servers: s.existingResources.includes('serversTable'),
       },
     });
     this.queues = new JobQueues(this, 'JobQueues', {
@@ -95,6 +97,7 @@ export class AcmCertExportStack extends Stack {
     const grants: ServiceGrantsProps = {
       mappingTableArn: this.tables.mappings.tableArn,
       deploymentsTableArn: this.tables.deployments.tableArn,
+      serversTableArn: this.tables.servers.tableArn,
       queueArn: this.queues.queue.queueArn,
       deadLetterQueueArn: this.queues.deadLetterQueue.queueArn,
       documentName: s.names.documentName,
@@ -109,6 +112,7 @@ export class AcmCertExportStack extends Stack {
       deadLetterQueueUrl: this.queues.deadLetterQueue.queueUrl,
       mappingTable: this.tables.mappings.tableName,
       deploymentsTable: this.tables.deployments.tableName,
+      serversTable: this.tables.servers.tableName,
       documentName: s.names.documentName,
       secretPrefix: s.names.secretPrefix,
       allowedCertificateArns: s.allowedCertificateArns,

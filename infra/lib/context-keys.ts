@@ -2,7 +2,13 @@
  * The context keys the app reads, with what each means (docs/deploy.md lists the same; a test
  * checks that). Plain data.
  */
-import { deploymentsTable, documentName, jobQueue, mappingTable } from './resource-definitions.ts';
+import {
+  deploymentsTable,
+  documentName,
+  jobQueue,
+  mappingTable,
+  serversTable,
+} from './resource-definitions.ts';
 
 /** Every context key the app reads, with what it means; `docs/deploy.md` lists the same. */
 export const contextKeys = {
@@ -12,6 +18,7 @@ export const contextKeys = {
   apiMode: '"alb" (default) or "apigateway"',
   mappingTableName: `default ${mappingTable.defaultName}`,
   deploymentsTableName: `default ${deploymentsTable.defaultName}`,
+  serversTableName: `default ${serversTable.defaultName}`,
   queueName: `default ${jobQueue.defaultName}`,
   deadLetterQueueName: `default ${jobQueue.deadLetterName}`,
   documentName: `default ${documentName}`,
@@ -58,7 +65,7 @@ export const contextKeys = {
   webAcl:
     'WAF web ACL for the API entry: none (default), create (AWS managed rules and a rate limit), or an existing regional web ACL ARN',
   existingResources:
-    'comma list of mappingTable, deploymentsTable, queues: resources of the configured names that already exist (retained from a deleted stack, or the sample) and are imported, not created',
+    'comma list of mappingTable, deploymentsTable, serversTable, queues: resources of the configured names that already exist (retained from a deleted stack, or the sample) and are imported, not created',
   tagGovernance: 'true: create the tag-governance permissions boundary (needs tagAdminRoleArns)',
   tagAdminRoleArns:
     'JSON list or comma list of the role ARNs that may still change the target tag on roles and the passphrase secrets',

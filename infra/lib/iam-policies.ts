@@ -12,6 +12,7 @@ import { acknowledge, wildcardResourceFinding } from './nag.ts';
 export interface ServiceGrantsProps {
   readonly mappingTableArn: string;
   readonly deploymentsTableArn: string;
+  readonly serversTableArn: string;
   readonly queueArn: string;
   readonly deadLetterQueueArn: string;
   readonly documentName: string;
@@ -94,6 +95,18 @@ function tablesStatement(props: ServiceGrantsProps, caller: { worker: boolean })
       'dynamodb:Query',
     ],
     resources: tableResources(props.mappingTableArn, props.deploymentsTableArn),
+  });
+}
+
+/**
+ * Per-server items: a job's results and what each server of a mapping holds, read a partition at
+ * a time (Query) and written 25 at a time (BatchWriteItem: puts, and the deletes of stop-managing).
+ */
+function serversStatement(props: ServiceGrantsProps) {
+  return new iam.PolicyStatement({
+    sid: 'ReadWritePerServerItems',
+    actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+    resources: [props.serversTableArn],
   });
 }
 
@@ -196,6 +209,7 @@ export function workerStatements(
     acmStatement(scope, props, ['acm:DescribeCertificate', 'acm:ExportCertificate']),
     ...secretStatements(scope, props),
     tablesStatement(props, { worker: true }),
+    serversStatement(props),
     scanMappingsStatement(props),
     new iam.PolicyStatement({
       sid: 'ConsumeTheJobQueue',
@@ -240,6 +254,7 @@ export function workerStatements(
 export function apiStatements(scope: Construct, props: ServiceGrantsProps): iam.PolicyStatement[] {
   return [
     tablesStatement(props, { worker: false }),
+    serversStatement(props),
     scanMappingsStatement(props),
     new iam.PolicyStatement({
       sid: 'EnqueueJobs',

@@ -28,6 +28,19 @@ export const deploymentsTable = {
   ttlAttribute: 'ExpiresAt',
 } as const;
 
+/**
+ * Per-server items (service/src/adapters/dynamodb-server-store.ts): `job#<job id>` holds a job's
+ * result on each server, `mapping#<TagKeyValue>|<CertificateArn#CertName>` what each server of a
+ * mapping holds. One small item per server: no per-item ceiling on the size of a fleet.
+ */
+export const serversTable = {
+  defaultName: 'CertDeploymentServers',
+  partitionKey: 'Owner',
+  sortKey: 'InstanceId',
+  /** Epoch seconds after which DynamoDB TTL removes a job's per-server result. */
+  ttlAttribute: 'ExpiresAt',
+} as const;
+
 export const jobQueue = {
   defaultName: 'acm-cert-export-jobs',
   deadLetterName: 'acm-cert-export-jobs-dlq',

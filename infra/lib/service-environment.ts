@@ -12,6 +12,7 @@ export interface ServiceResources {
   readonly deadLetterQueueUrl: string;
   readonly mappingTable: string;
   readonly deploymentsTable: string;
+  readonly serversTable: string;
   readonly documentName: string;
   readonly secretPrefix: string;
   readonly secretsKmsKeyId?: string;
@@ -52,6 +53,7 @@ export function serviceEnvironment(
     DLQ_URL: resources.deadLetterQueueUrl,
     MAPPING_TABLE: resources.mappingTable,
     DEPLOYMENTS_TABLE: resources.deploymentsTable,
+    SERVERS_TABLE: resources.serversTable,
     SSM_DOCUMENT_NAME: resources.documentName,
     SECRET_PREFIX: resources.secretPrefix,
     ...(resources.secretsKmsKeyId === undefined

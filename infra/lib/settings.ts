@@ -10,6 +10,7 @@ import {
   jobQueue,
   mappingTable,
   passphraseSecretPrefix,
+  serversTable,
 } from './resource-definitions.ts';
 
 export type ApiMode = 'alb' | 'apigateway';
@@ -55,6 +56,7 @@ export interface StackSettings {
   readonly names: {
     readonly mappingTable: string;
     readonly deploymentsTable: string;
+    readonly serversTable: string;
     readonly jobQueue: string;
     readonly deadLetterQueue: string;
     readonly documentName: string;
@@ -121,7 +123,12 @@ export interface StackSettings {
  * Stateful resources that may already exist under their configured names: retained by a deleted
  * stack of this app (tables and queues), or the original sample's mappings table.
  */
-export const existingResourceKinds = ['mappingTable', 'deploymentsTable', 'queues'] as const;
+export const existingResourceKinds = [
+  'mappingTable',
+  'deploymentsTable',
+  'serversTable',
+  'queues',
+] as const;
 export type ExistingResource = (typeof existingResourceKinds)[number];
 
 export type WebAclSettings =
@@ -416,6 +423,7 @@ export function readSettings(read: ContextReader): StackSettings {
     names: {
       mappingTable: text(read, 'mappingTableName') ?? mappingTable.defaultName,
       deploymentsTable: text(read, 'deploymentsTableName') ?? deploymentsTable.defaultName,
+      serversTable: text(read, 'serversTableName') ?? serversTable.defaultName,
       jobQueue: text(read, 'queueName') ?? jobQueue.defaultName,
       deadLetterQueue: text(read, 'deadLetterQueueName') ?? jobQueue.deadLetterName,
       documentName: text(read, 'documentName') ?? documentName,

@@ -1,28 +1,35 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { deploymentsTable, mappingTable } from './resource-definitions.ts';
+import { deploymentsTable, mappingTable, serversTable } from './resource-definitions.ts';
 
 export interface TablesProps {
   readonly mappingTableName: string;
   readonly deploymentsTableName: string;
+  readonly serversTableName: string;
   /**
    * Tables that exist already under these names: kept when a stack of this app was deleted, or
    * (mappings) the original sample's. Imported by name; CloudFormation would refuse to create them.
    */
-  readonly existing?: { readonly mappings: boolean; readonly deployments: boolean };
+  readonly existing?: {
+    readonly mappings: boolean;
+    readonly deployments: boolean;
+    readonly servers?: boolean;
+  };
 }
 
 const string = dynamodb.AttributeType.STRING;
 
 /**
- * The two tables, keyed exactly as resource-definitions.ts says (local/provision.ts builds the
- * same ones in the emulator). Both keep point-in-time recovery and survive a stack deletion:
- * the mappings are what re-installs a renewed certificate, the records are the audit trail.
+ * The three tables, keyed exactly as resource-definitions.ts says (local/provision.ts builds the
+ * same ones in the emulator). All keep point-in-time recovery and survive a stack deletion:
+ * the mappings are what re-installs a renewed certificate, the records are the audit trail, the
+ * per-server items are what the reconciliation sweep converges the fleet from.
  */
 export class Tables extends Construct {
   readonly mappings: dynamodb.ITable;
   readonly deployments: dynamodb.ITable;
+  readonly servers: dynamodb.ITable;
 
   constructor(scope: Construct, id: string, props: TablesProps) {
     super(scope, id);
@@ -72,5 +79,16 @@ export class Tables extends Construct {
       });
       this.deployments = deployments;
     }
+
+    this.servers =
+      props.existing?.servers === true
+        ? existing('Servers', props.serversTableName)
+        : new dynamodb.Table(this, 'Servers', {
+            ...common,
+            tableName: props.serversTableName,
+            partitionKey: { name: serversTable.partitionKey, type: string },
+            sortKey: { name: serversTable.sortKey, type: string },
+            timeToLiveAttribute: serversTable.ttlAttribute,
+          });
   }
 }

@@ -4,6 +4,7 @@ import { AcmCertificateAuthority, type AcmRegions } from './adapters/acm-certifi
 import { AwsReadinessProbe } from './adapters/aws-readiness.ts';
 import { DynamoDbDeploymentStore } from './adapters/dynamodb-deployment-store.ts';
 import { DynamoDbMappingStore } from './adapters/dynamodb-mapping-store.ts';
+import { DynamoDbServerStore } from './adapters/dynamodb-server-store.ts';
 import { Ec2InstanceDirectory } from './adapters/ec2-instance-directory.ts';
 import { EcsAgentTaskProtection } from './adapters/ecs-agent-task-protection.ts';
 import { intervalRateLimiter, type RateLimiter } from './adapters/rate-limiter.ts';
@@ -47,15 +48,14 @@ export function buildPorts(config: Config, clients: AwsClients) {
     ),
     mappings: new DynamoDbMappingStore(clients.dynamodb, config.tables.mappings),
     deployments: new DynamoDbDeploymentStore(clients.dynamodb, config.tables.deployments),
+    servers: new DynamoDbServerStore(clients.dynamodb, config.tables.servers),
     commands: new SsmCommandRunner(clients.ssm),
     instances: new Ec2InstanceDirectory(clients.ec2),
     queue: new SqsJobQueue(clients.sqs, config.worker.queueUrl),
-    readiness: new AwsReadinessProbe(
-      clients.sqs,
-      clients.dynamodb,
-      config.worker.queueUrl,
-      config.tables,
-    ),
+    readiness: new AwsReadinessProbe(clients.sqs, clients.dynamodb, config.worker.queueUrl, {
+      mappings: config.tables.mappings,
+      deployments: config.tables.deployments,
+    }),
   };
 }
 
@@ -105,6 +105,7 @@ export function buildWorkerDeps(
     secrets: ports.secrets,
     mappings: ports.mappings,
     deployments: ports.deployments,
+    servers: ports.servers,
     commands: ports.commands,
     instances: ports.instances,
     queue: ports.queue,
@@ -126,6 +127,7 @@ export function buildApiDependencies(
     ports: {
       jobs: ports.queue,
       deployments: ports.deployments,
+      servers: ports.servers,
       mappings: ports.mappings,
       secrets: ports.secrets,
       readiness: ports.readiness,

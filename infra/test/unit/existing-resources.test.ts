@@ -12,7 +12,7 @@ import { type Synthesized, synth, testAccount, testRegion } from './support/synt
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const env = { account: testAccount, region: testRegion, stackName: 'AcmCertExport' };
-const redeployed = { existingResources: 'mappingTable,deploymentsTable,queues' };
+const redeployed = { existingResources: 'mappingTable,deploymentsTable,serversTable,queues' };
 
 let first: Synthesized;
 let again: Synthesized;
@@ -74,7 +74,7 @@ function queuePolicies(t: Template): Record<string, unknown> {
 
 describe('the stack deployed again over its retained tables and queues (existingResources)', () => {
   it('creates no table and no queue: CloudFormation would refuse their names, which exist', () => {
-    first.template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    first.template.resourceCountIs('AWS::DynamoDB::Table', 3);
     first.template.resourceCountIs('AWS::SQS::Queue', 2);
     again.template.resourceCountIs('AWS::DynamoDB::Table', 0);
     again.template.resourceCountIs('AWS::SQS::Queue', 0);

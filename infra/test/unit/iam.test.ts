@@ -124,6 +124,7 @@ describe('the task role (worker and API on Fargate)', () => {
       'ProtectOwnTaskFromScaleIn',
       'ReadCommandStatus',
       'ReadWriteMappingsAndDeploymentRecords',
+      'ReadWritePerServerItems',
       'RunTheInstallDocument',
       'UsePassphraseSecrets',
     ]);
@@ -176,6 +177,14 @@ describe('the task role (worker and API on Fargate)', () => {
     expect(resources.filter((r) => r.endsWith('/index/*'))).toHaveLength(2);
     for (const r of resources)
       expect(r).toMatch(/^<Tables(Mappings|Deployments)[0-9A-F]+\.Arn>(\/index\/\*)?$/);
+  });
+
+  it('reads a partition and batch-writes the per-server items of its own table, nothing else', () => {
+    const st = s.ReadWritePerServerItems as Statement;
+    expect(actionsOf(st).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
+    expect(resourcesOf(st).map(flat)).toEqual([
+      expect.stringMatching(/^<TablesServers[0-9A-F]+\.Arn>$/),
+    ]);
   });
 
   it('consumes the job queue and can only send to the DLQ', () => {
@@ -349,6 +358,7 @@ describe('the API function role (apigateway mode)', () => {
       'ListEveryMapping',
       'ListManagedNodes',
       'ReadWriteMappingsAndDeploymentRecords',
+      'ReadWritePerServerItems',
       'WriteOwnLogs',
     ]);
     expect(actionsOf(s.DescribeAllowedCertificates as Statement)).toEqual([

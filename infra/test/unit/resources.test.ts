@@ -11,6 +11,7 @@ import {
   jobQueue,
   mappingTable,
   renewalEventPattern,
+  serversTable,
 } from '../../lib/resource-definitions.ts';
 import { parseDockerfile, stage, volumePaths } from './support/dockerfile.ts';
 import { flat } from './support/flatten.ts';
@@ -67,9 +68,21 @@ describe('the tables', () => {
     });
   });
 
-  it('both: point-in-time recovery, KMS encryption, on-demand, protected and retained', () => {
+  it('CertDeploymentServers: owner and instance id keys, TTL on ExpiresAt, no index', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: serversTable.defaultName,
+      KeySchema: [
+        { AttributeName: serversTable.partitionKey, KeyType: 'HASH' },
+        { AttributeName: serversTable.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: Match.absent(),
+      TimeToLiveSpecification: { AttributeName: serversTable.ttlAttribute, Enabled: true },
+    });
+  });
+
+  it('all three: point-in-time recovery, KMS encryption, on-demand, protected and retained', () => {
     const tables = template.findResources('AWS::DynamoDB::Table');
-    expect(Object.keys(tables)).toHaveLength(2);
+    expect(Object.keys(tables)).toHaveLength(3);
     for (const table of Object.values(tables)) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.Properties).toMatchObject({

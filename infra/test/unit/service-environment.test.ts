@@ -18,6 +18,7 @@ const resources = {
   deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/acm-cert-export-jobs-dlq',
   mappingTable: 'CertTagMapping',
   deploymentsTable: 'CertDeployments',
+  serversTable: 'CertDeploymentServers',
   documentName: 'Install-ACMCertificate',
   secretPrefix: 'acm-passphrase/',
   secretsKmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
@@ -46,7 +47,11 @@ describe('the service environment built for the stack', () => {
     });
     expect(config.api).toMatchObject({ enabled: true, port: 8080 });
     expect(config.auth).toMatchObject({ mode: 'sts', audience: 'acm-cert-export', principals });
-    expect(config.tables).toEqual({ mappings: 'CertTagMapping', deployments: 'CertDeployments' });
+    expect(config.tables).toEqual({
+      mappings: 'CertTagMapping',
+      deployments: 'CertDeployments',
+      servers: 'CertDeploymentServers',
+    });
     expect(config.ssm.documentName).toBe('Install-ACMCertificate');
     expect(config.secrets).toMatchObject({
       prefix: 'acm-passphrase/',
@@ -95,6 +100,7 @@ describe('the service environment built for the stack', () => {
       DLQ_URL: expect.stringMatching(/^<JobQueuesDeadLetterQueue[0-9A-F]+>$/),
       MAPPING_TABLE: expect.stringMatching(/^<TablesMappings[0-9A-F]+>$/),
       DEPLOYMENTS_TABLE: expect.stringMatching(/^<TablesDeployments[0-9A-F]+>$/),
+      SERVERS_TABLE: expect.stringMatching(/^<TablesServers[0-9A-F]+>$/),
       SSM_DOCUMENT_NAME: 'Install-ACMCertificate',
       SECRET_PREFIX: 'acm-passphrase/',
       ALLOWED_CERTIFICATE_ARNS: '',

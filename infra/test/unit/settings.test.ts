@@ -18,6 +18,7 @@ describe('stack settings from CDK context', () => {
     expect(s.names).toEqual({
       mappingTable: 'CertTagMapping',
       deploymentsTable: 'CertDeployments',
+      serversTable: 'CertDeploymentServers',
       jobQueue: 'acm-cert-export-jobs',
       deadLetterQueue: 'acm-cert-export-jobs-dlq',
       documentName: 'Install-ACMCertificate',

@@ -6,6 +6,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type Deployment, isTerminal } from '../domain/deployment.ts';
+import { recordRetentionDays } from '../domain/deployment-record.ts';
 import { ConflictError } from '../domain/errors.ts';
 import type { DeploymentStore } from '../ports/deployment-store.ts';
 import type { Page } from '../ports/mapping-store.ts';
@@ -32,7 +33,7 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
   constructor(db: DynamoDBDocumentClient, table: string, options: DeploymentStoreOptions = {}) {
     this.#db = db;
     this.#table = table;
-    this.#retentionSeconds = (options.retentionDays ?? 90) * 86_400;
+    this.#retentionSeconds = (options.retentionDays ?? recordRetentionDays) * 86_400;
   }
 
   #item(d: Deployment) {

@@ -19,6 +19,9 @@ import type {
 } from '../ports/command-runner.ts';
 import { classify, withRetry } from './aws-errors.ts';
 
+/** Command statuses after which no invocation changes any more. */
+const endedStatuses = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+
 const terminal = {
   InvalidDocument: 'InvalidDocument',
   InvalidDocumentVersion: 'InvalidDocument',
@@ -100,7 +103,10 @@ export class SsmCommandRunner implements CommandRunner {
     return undefined;
   }
 
-  async progress(commandId: string): Promise<CommandProgress> {
+  async progress(
+    commandId: string,
+    options: { invocations?: boolean } = {},
+  ): Promise<CommandProgress> {
     const listed = await withRetry(async () => {
       try {
         return await this.#ssm.send(new ListCommandsCommand({ CommandId: commandId }));
@@ -114,20 +120,27 @@ export class SsmCommandRunner implements CommandRunner {
     });
     const command: Command | undefined = listed.Commands?.[0];
     const invocations: InvocationResult[] = [];
+    const ended =
+      command !== undefined &&
+      (endedStatuses.has(command.Status ?? '') ||
+        (command.StatusDetails ?? '').replace(/\s+/g, '').toLowerCase() === 'noinstancesintag');
     let nextToken: string | undefined;
-    do {
+    let listing = ended || options.invocations === true;
+    while (listing) {
       const out = await withRetry(() =>
         this.#ssm.send(
           new ListCommandInvocationsCommand({
             CommandId: commandId,
             Details: true,
+            MaxResults: 50,
             NextToken: nextToken,
           }),
         ),
       );
       for (const inv of out.CommandInvocations ?? []) invocations.push(toResult(inv));
       nextToken = out.NextToken;
-    } while (nextToken !== undefined);
+      listing = nextToken !== undefined;
+    }
     if (command === undefined) {
       // Eventual consistency right after SendCommand: not yet visible is "not yet", not "gone".
       return {

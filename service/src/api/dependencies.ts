@@ -9,6 +9,7 @@ import type { JobQueue } from '../ports/job-queue.ts';
 import type { MappingStore } from '../ports/mapping-store.ts';
 import type { ReadinessProbe } from '../ports/readiness.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
+import type { ServerStore } from '../ports/server-store.ts';
 
 /** The part of the configuration the API reads. A full `Config` fits. */
 export type ApiConfig = Pick<
@@ -21,6 +22,8 @@ export interface ApiPorts {
   readonly jobs: JobQueue;
   readonly deployments: Pick<DeploymentStore, 'create' | 'get' | 'save' | 'listByCertificate'>;
   readonly mappings: Pick<MappingStore, 'get' | 'list' | 'deleteUnlocked'>;
+  /** Per-server results of a job; what each server of a mapping holds; forgotten on delete. */
+  readonly servers: Pick<ServerStore, 'listJobResults' | 'installed' | 'forgetMapping'>;
   readonly secrets: Pick<SecretStore, 'scheduleDeletion'>;
   readonly readiness: ReadinessProbe;
   /** Dry runs: the certificate as ACM describes it (never an export). */

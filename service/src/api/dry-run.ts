@@ -10,7 +10,7 @@ export interface PlannedServer {
   readonly agentVersion?: string;
   /** False when the agent is older than the install document needs (it would fail there). */
   readonly agentSupported: boolean;
-  /** The serial this server got from the mapping's last deployment, when it got one. */
+  /** The serial this server holds, as the last job of the mapping that reached it recorded. */
   readonly installedSerial?: string;
   readonly wouldInstall: boolean;
 }
@@ -34,18 +34,18 @@ export interface DeploymentPlan {
   readonly problems: string[];
 }
 
-type PlanPorts = Pick<ApiPorts, 'certificates' | 'commands' | 'mappings' | 'deployments'>;
+type PlanPorts = Pick<ApiPorts, 'certificates' | 'commands' | 'servers'>;
 
 /**
  * What a deployment would do, read-only: the certificate as ACM describes it now, the managed
  * nodes the target tag reaches with their agents, and the serial each holds according to the
- * mapping's last deployment. Exports nothing, records nothing, queues nothing.
+ * servers' per-server items. Exports nothing, records nothing, queues nothing.
  */
 export async function planDeployment(
   ports: PlanPorts,
   request: DeploymentRequest,
 ): Promise<DeploymentPlan> {
-  const [described, nodes, mapping] = await Promise.all([
+  const [described, nodes, installedServers] = await Promise.all([
     ports.certificates.describe(request.certificateArn).then(
       (description) => ({ description }),
       (error: unknown) => {
@@ -55,19 +55,15 @@ export async function planDeployment(
       },
     ),
     ports.commands.managedNodesTagged(request.target),
-    ports.mappings.get({
+    ports.servers.installed({
       target: request.target,
       certificateArn: request.certificateArn,
       certName: request.certName,
     }),
   ]);
-  const last =
-    mapping?.lastJobId === undefined ? undefined : await ports.deployments.get(mapping.lastJobId);
   const installed = new Map(
-    (last?.servers ?? []).flatMap((s) =>
-      s.summary?.serial === undefined || s.summary.serial === null
-        ? []
-        : [[s.instanceId, s.summary.serial] as const],
+    installedServers.flatMap((s) =>
+      s.serial === undefined ? [] : [[s.instanceId, s.serial] as const],
     ),
   );
   const problems: string[] = [];

@@ -39,6 +39,7 @@ export async function openApiDocument(): Promise<unknown> {
         listByCertificate: unavailable,
       },
       mappings: { get: unavailable, list: unavailable, deleteUnlocked: unavailable },
+      servers: { listJobResults: unavailable, installed: unavailable, forgetMapping: unavailable },
       secrets: { scheduleDeletion: unavailable },
       readiness: { check: unavailable },
       certificates: { describe: unavailable },

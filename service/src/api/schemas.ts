@@ -81,7 +81,10 @@ export const DeploymentPlanView = Type.Object({
         description: 'The SSM Agent is recent enough for the install document (3.3.2746.0)',
       }),
       installedSerial: Type.Optional(
-        Type.String({ description: 'The serial the mapping’s last deployment installed here' }),
+        Type.String({
+          description:
+            'The serial this server holds, as the mapping’s last job to reach it recorded',
+        }),
       ),
       wouldInstall: Type.Boolean(),
     }),
@@ -117,6 +120,9 @@ const ServerResult = Type.Object({
       files: Type.Array(Type.String()),
       reloaded: Type.Boolean(),
       message: Type.Optional(Type.String()),
+      problems: Type.Optional(
+        Type.Array(Type.String(), { description: 'Verify runs: what differs on the server' }),
+      ),
     }),
   ),
   error: Type.Optional(Type.String()),
@@ -142,9 +148,25 @@ export const DeploymentView = Type.Object({
     Type.Object({ serial: Type.String(), notBefore: Type.String(), notAfter: Type.String() }),
   ),
   commandId: Type.Optional(Type.String()),
-  servers: Type.Array(ServerResult),
+  servers: Type.Optional(
+    Type.Array(ServerResult, {
+      description:
+        'Per-server results once the job ended: the first page of them, by instance id (GET /v1/deployments/{id}/servers pages on from serversNextCursor). Absent in lists.',
+    }),
+  ),
+  serversNextCursor: Type.Optional(
+    Type.String({
+      description: 'More servers: pass as cursor to GET /v1/deployments/{id}/servers',
+    }),
+  ),
   counts: Type.Optional(
-    Type.Object({ target: Type.Integer(), completed: Type.Integer(), errors: Type.Integer() }),
+    Type.Object({
+      target: Type.Integer(),
+      completed: Type.Integer(),
+      errors: Type.Integer(),
+      succeeded: Type.Optional(Type.Integer()),
+      failed: Type.Optional(Type.Integer()),
+    }),
   ),
   attempts: Type.Integer(),
   failures: Type.Integer(),
@@ -179,6 +201,7 @@ const nextCursor = Type.Optional(
 
 export const CertificatePage = Type.Object({ items: Type.Array(CertificateItem), nextCursor });
 export const DeploymentPage = Type.Object({ items: Type.Array(DeploymentView), nextCursor });
+export const ServerResultPage = Type.Object({ items: Type.Array(ServerResult), nextCursor });
 
 export const PageQuery = Type.Object(
   {

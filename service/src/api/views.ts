@@ -1,5 +1,6 @@
-import type { Deployment } from '../domain/deployment.ts';
+import type { Deployment, ServerResult } from '../domain/deployment.ts';
 import type { Mapping } from '../domain/mapping.ts';
+import type { Page } from '../ports/mapping-store.ts';
 import type { CertificateItem, DeploymentView } from './schemas.ts';
 
 const dayMs = 86_400_000;
@@ -16,8 +17,11 @@ function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** What callers see of a deployment record (no secret ids, no internal bookkeeping). */
-export function deploymentView(d: Deployment): DeploymentView {
+/**
+ * What callers see of a deployment record (no secret ids, no internal bookkeeping), with a page
+ * of its per-server results when the caller read them.
+ */
+export function deploymentView(d: Deployment, servers?: Page<ServerResult>): DeploymentView {
   return defined({
     jobId: d.job.jobId,
     status: d.status,
@@ -33,7 +37,8 @@ export function deploymentView(d: Deployment): DeploymentView {
     conditions: [...d.conditions],
     certificate: d.certificate,
     commandId: d.commandId,
-    servers: d.servers.map((s) => ({ ...s })),
+    servers: servers?.items.map(serverResultView),
+    serversNextCursor: servers?.cursor,
     counts: d.counts,
     attempts: d.attempts,
     failures: d.failures,
@@ -42,6 +47,13 @@ export function deploymentView(d: Deployment): DeploymentView {
     updatedAt: d.updatedAt,
     finishedAt: d.finishedAt,
   }) as DeploymentView;
+}
+
+type ServerResultView = NonNullable<DeploymentView['servers']>[number];
+
+/** One server's result in a job, as callers see it. */
+export function serverResultView(s: ServerResult): ServerResultView {
+  return structuredClone(s) as ServerResultView;
 }
 
 /** One managed certificate on one target, with days to expiry computed at `now`. */

@@ -12,7 +12,9 @@ export function formatAccepted(accepted: JobAccepted, baseUrl: string): string {
   return `Job ${accepted.jobId} ${accepted.status}\n  status: ${url}\n  follow: acm-cert-export status ${accepted.jobId} --wait`;
 }
 
-function serverLine(s: DeploymentView['servers'][number]): string {
+type ServerView = NonNullable<DeploymentView['servers']>[number];
+
+function serverLine(s: ServerView): string {
   const summary = s.summary;
   const what =
     s.error ??
@@ -45,12 +47,20 @@ export function formatDeployment(d: DeploymentView): string {
   if (d.commandId !== undefined) lines.push(`  command      ${d.commandId}`);
   if (d.counts !== undefined) {
     lines.push(
-      `  progress     ${d.counts.completed}/${d.counts.target} servers done, ${d.counts.errors} failed`,
+      d.counts.succeeded === undefined
+        ? `  progress     ${d.counts.completed}/${d.counts.target} servers done, ${d.counts.errors} failed`
+        : `  servers      ${d.counts.succeeded} succeeded, ${d.counts.failed ?? 0} failed`,
     );
   }
-  if (d.servers.length > 0) {
-    lines.push(`  servers (${d.servers.length}):`);
-    for (const s of d.servers) lines.push(serverLine(s));
+  const servers = d.servers ?? [];
+  if (servers.length > 0) {
+    const total = (d.counts?.succeeded ?? 0) + (d.counts?.failed ?? 0);
+    lines.push(
+      d.serversNextCursor === undefined
+        ? `  servers (${servers.length}):`
+        : `  servers (first ${servers.length} of ${total || 'more'}; GET /v1/deployments/${d.jobId}/servers for the rest):`,
+    );
+    for (const s of servers) lines.push(serverLine(s));
   }
   return lines.join('\n');
 }
@@ -77,8 +87,8 @@ export function progressLines(
   ) {
     lines.push(`[${time}] ${after.status}${counts}`);
   }
-  const previous = new Map(before?.servers.map((s) => [s.instanceId, s.status]) ?? []);
-  for (const s of after.servers) {
+  const previous = new Map((before?.servers ?? []).map((s) => [s.instanceId, s.status]));
+  for (const s of after.servers ?? []) {
     if (previous.get(s.instanceId) !== s.status) lines.push(serverLine(s));
   }
   return lines;

@@ -62,6 +62,8 @@ export interface Config {
   readonly tables: {
     readonly mappings: string;
     readonly deployments: string;
+    /** Per-server results and what each server of a mapping holds (ports/server-store.ts). */
+    readonly servers: string;
   };
   readonly secrets: {
     readonly prefix: string;
@@ -337,6 +339,7 @@ export function loadConfig(env: Env): Config {
     tables: {
       mappings: str(env, 'MAPPING_TABLE', 'CertTagMapping'),
       deployments: str(env, 'DEPLOYMENTS_TABLE', 'CertDeployments'),
+      servers: str(env, 'SERVERS_TABLE', 'CertDeploymentServers'),
     },
     secrets: {
       prefix: str(env, 'SECRET_PREFIX', 'acm-passphrase/'),

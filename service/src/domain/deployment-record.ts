@@ -1,6 +1,9 @@
 import type { DeployJob } from './deploy-job.ts';
 import type { Condition, ConditionType, Deployment, DeploymentStatus } from './deployment.ts';
 
+/** Days a finished deployment record (and its per-server results) is kept, then removed by TTL. */
+export const recordRetentionDays = 90;
+
 /** A new record for a job: `Queued`, version 1, no conditions yet. */
 export function newDeployment(job: DeployJob, now: Date): Deployment {
   const at = now.toISOString();
@@ -8,7 +11,6 @@ export function newDeployment(job: DeployJob, now: Date): Deployment {
     job,
     status: 'Queued',
     conditions: [],
-    servers: [],
     attempts: 0,
     failures: 0,
     createdAt: at,

@@ -48,6 +48,8 @@ export interface InstallSummary {
   readonly files: readonly string[];
   readonly reloaded: boolean;
   readonly message?: string;
+  /** Verify runs: what differs from what the mapping wants (problem codes); empty when nothing. */
+  readonly problems?: readonly string[];
 }
 
 /** One server's result, as SSM reports it plus the script's summary. */
@@ -83,11 +85,17 @@ export interface Deployment {
   /** Set just before SendCommand: a job resumed after a crash looks for its command first. */
   readonly dispatchStartedAt?: string;
   readonly dispatchedAt?: string;
-  readonly servers: readonly ServerResult[];
+  /**
+   * How far the command got, as Run Command counts it; `succeeded` and `failed` once the job
+   * ended. The per-server results are items of their own (ports/server-store.ts): a record stays
+   * small whatever the number of servers.
+   */
   readonly counts?: {
     readonly target: number;
     readonly completed: number;
     readonly errors: number;
+    readonly succeeded?: number;
+    readonly failed?: number;
   };
   /** How many times a worker picked the job up (receives), and how many of them failed. */
   readonly attempts: number;

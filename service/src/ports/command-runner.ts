@@ -32,7 +32,11 @@ export interface CommandProgress {
   readonly targetCount: number;
   readonly completedCount: number;
   readonly errorCount: number;
-  /** Empty right after SendCommand (eventual consistency): that means "not yet". */
+  /**
+   * Each server's result, listed once the command has ended (or when asked for): while it runs,
+   * the counts say how far it got at one request, whatever the number of servers. Empty right
+   * after SendCommand (eventual consistency): that means "not yet".
+   */
   readonly invocations: readonly InvocationResult[];
 }
 
@@ -53,7 +57,11 @@ export interface CommandRunner {
     comment: string,
     invokedAfter: Date,
   ): Promise<string | undefined>;
-  progress(commandId: string): Promise<CommandProgress>;
+  /**
+   * The command's status and counts; its invocations when it has ended, or always with
+   * `{ invocations: true }` (a job ending before its command does records where each server got).
+   */
+  progress(commandId: string, options?: { invocations?: boolean }): Promise<CommandProgress>;
   /**
    * The managed nodes among these instance ids (at most 50). A server whose SSM agent has not
    * registered yet (it started a moment ago) is missing from the answer.

@@ -213,7 +213,7 @@ export async function handleDeploy(
             );
             return await endPickup(polled.outcome);
           }
-          await finishStep(polled.deployment, polled.verdict, deps, save, log);
+          await finishStep(polled.deployment, polled.verdict, deps, save, log, polled.servers);
           return ack;
         }
         default:

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { Deployment, DeploymentStatus } from '../domain/deployment.ts';
-import { moveTo, withCondition } from '../domain/deployment-record.ts';
+import type { Deployment, DeploymentStatus, ServerResult } from '../domain/deployment.ts';
+import { moveTo, recordRetentionDays, withCondition } from '../domain/deployment-record.ts';
+import { afterJob } from '../domain/installed-server.ts';
 import { mappingKeyOf } from './mapping-key.ts';
 import { deploymentMetricName, emfFields } from './metrics.ts';
 import type { JobVerdict } from './outcome-policy.ts';
@@ -31,10 +32,31 @@ const levels: Record<DeploymentStatus, 'info' | 'warn' | 'error'> = {
 };
 
 /**
- * Ends a job: records the outcome on the mapping and releases its lock in one conditional write
- * (only the lock holder writes), then records the terminal status on the deployment, and logs
- * one outcome line (`log` carries the job id, certificate and target). Safe to run twice: a
- * second run finds the lock released and only rewrites the record.
+ * Records each server's result as an item of its own (the job's, and what the server now holds
+ * for the mapping): idempotent, so a finish retried after a crash writes the same items again.
+ */
+async function recordServers(
+  d: Deployment,
+  servers: readonly ServerResult[],
+  deps: WorkerDeps,
+  now: Date,
+): Promise<void> {
+  if (servers.length === 0) return;
+  const key = mappingKeyOf(d.job);
+  await deps.servers.recordJobResults(
+    d.job.jobId,
+    servers,
+    new Date(now.getTime() + recordRetentionDays * 86_400_000),
+  );
+  const before = new Map((await deps.servers.installed(key)).map((s) => [s.instanceId, s]));
+  await deps.servers.recordInstalled(key, afterJob(before, servers, d.job.jobId, now));
+}
+
+/**
+ * Ends a job: records the servers' results, then the outcome on the mapping and releases its
+ * lock in one conditional write (only the lock holder writes), then the terminal status on the
+ * deployment, and logs one outcome line (`log` carries the job id, certificate and target). Safe
+ * to run twice: a second run finds the lock released and only rewrites the record.
  */
 export async function finishStep(
   d: Deployment,
@@ -42,11 +64,13 @@ export async function finishStep(
   deps: WorkerDeps,
   save: (next: Deployment) => Promise<Deployment>,
   log: Logger,
+  servers: readonly ServerResult[] = [],
 ): Promise<Deployment> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const key = mappingKeyOf(d.job);
   const ok = succeeded.has(outcome.status);
+  await recordServers(d, servers, deps, now);
   const mapping = await deps.mappings.get(key);
   // Never installed: no serial of ours, and no export the original sample recorded either.
   const never =
@@ -85,6 +109,15 @@ export async function finishStep(
       {
         reason: outcome.reason,
         finishedAt: at,
+        ...(servers.length === 0
+          ? {}
+          : {
+              counts: {
+                ...(d.counts ?? { target: servers.length, completed: servers.length, errors: 0 }),
+                succeeded: servers.filter((s) => s.status === 'Success').length,
+                failed: servers.filter((s) => s.status !== 'Success').length,
+              },
+            }),
         activeAttempt: undefined,
         conditions: withCondition(
           d.conditions,

@@ -27,6 +27,13 @@ export function parseInstallSummary(output: string | undefined): InstallSummary 
           : [],
         reloaded: value.reloaded === true,
         ...(typeof value.message === 'string' ? { message: value.message.slice(0, 500) } : {}),
+        ...(Array.isArray(value.problems)
+          ? {
+              problems: value.problems
+                .filter((p): p is string => typeof p === 'string' && /^[a-z0-9-]{1,40}$/.test(p))
+                .slice(0, 20),
+            }
+          : {}),
       };
     } catch {
       // not JSON: keep looking

@@ -8,7 +8,13 @@ import { isCommandTerminal, type JobVerdict, pollDelaySeconds, verdict } from '.
 import type { WorkerDeps } from './worker-deps.ts';
 
 export type PollResult =
-  | { readonly kind: 'finished'; readonly deployment: Deployment; readonly verdict: JobVerdict }
+  | {
+      readonly kind: 'finished';
+      readonly deployment: Deployment;
+      readonly verdict: JobVerdict;
+      /** Every server's result, recorded by the finish step as items of their own. */
+      readonly servers: readonly ServerResult[];
+    }
   | { readonly kind: 'waiting'; readonly deployment: Deployment; readonly outcome: HandlerOutcome };
 
 function serverResults(progress: CommandProgress, now: Date): ServerResult[] {
@@ -27,18 +33,17 @@ function serverResults(progress: CommandProgress, now: Date): ServerResult[] {
   });
 }
 
-function sameServers(a: readonly ServerResult[], b: readonly ServerResult[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every(
-    (s, i) =>
-      s.instanceId === b[i]?.instanceId &&
-      s.status === b[i]?.status &&
-      s.statusDetails === b[i]?.statusDetails,
+type Counts = NonNullable<Deployment['counts']>;
+
+function sameCounts(a: Counts | undefined, b: Counts): boolean {
+  return (
+    a !== undefined && a.target === b.target && a.completed === b.completed && a.errors === b.errors
   );
 }
 
 /**
- * Running: looks at the command, records each server's status, and decides. Polls in-process
+ * Running: looks at the command, records its counts while it runs, and decides once it ended
+ * (the per-server results are listed then, once). Polls in-process
  * every `inlinePollIntervalMs` until `inlinePollSeconds` after the pickup began, then hands the
  * message back to SQS with an adaptive delay. An empty invocation list is "not yet".
  */
@@ -56,22 +61,22 @@ export async function pollStep(
   for (;;) {
     const progress = await deps.commands.progress(commandId);
     const now = clock.now();
-    const servers = serverResults(progress, now);
     const counts = {
       target: progress.targetCount,
       completed: progress.completedCount,
       errors: progress.errorCount,
     };
     if (isCommandTerminal(progress)) {
+      const servers = serverResults(progress, now);
       return {
         kind: 'finished',
-        deployment: { ...current, servers, counts },
+        deployment: { ...current, counts },
         verdict: verdict(progress, servers, formatTarget(current.job.target)),
+        servers,
       };
     }
     const runningFor = (now.getTime() - dispatchedAt) / 1000;
     if (runningFor > settings.jobTimeoutSeconds) {
-      const done = servers.filter((s) => s.status === 'Success').length;
       // The job ends here: the command must not go on installing behind its recorded outcome.
       // A failed cancel is logged and the outcome recorded all the same (SSM's own timeouts still
       // end the command).
@@ -83,17 +88,21 @@ export async function pollStep(
           'could not cancel the timed-out command; it ends at its own timeout',
         );
       }
+      const final = await deps.commands.progress(commandId, { invocations: true });
+      const servers = serverResults(final, clock.now());
+      const done = servers.filter((s) => s.status === 'Success').length;
       return {
         kind: 'finished',
-        deployment: { ...current, servers, counts },
+        deployment: { ...current, counts },
+        servers,
         verdict: {
           status: 'TimedOut',
           reason: `command ${commandId} did not finish within ${settings.jobTimeoutSeconds} s (${done} of ${Math.max(progress.targetCount, servers.length)} servers done) and was cancelled on the rest; check the servers' SSM agents`,
         },
       };
     }
-    if (!sameServers(servers, current.servers)) {
-      current = await save(revise(current, { servers, counts }, now));
+    if (!sameCounts(current.counts, counts)) {
+      current = await save(revise(current, { counts }, now));
     }
     const inlineLeft = pickupStartedAt + settings.inlinePollSeconds * 1000 - now.getTime();
     if (inlineLeft > settings.inlinePollIntervalMs && !signal.aborted) {
@@ -104,9 +113,9 @@ export async function pollStep(
       ? 0
       : pollDelaySeconds(runningFor, settings.pollInitialSeconds, settings.pollMaxSeconds);
     const waiting =
-      progress.invocations.length === 0
+      progress.targetCount === 0
         ? 'no server has reported yet'
-        : `${servers.filter((s) => s.status === 'Success').length} of ${servers.length} servers done`;
+        : `${progress.completedCount} of ${progress.targetCount} servers done`;
     return {
       kind: 'waiting',
       deployment: current,

@@ -8,6 +8,7 @@ import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { MappingStore } from '../ports/mapping-store.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
+import type { ServerStore } from '../ports/server-store.ts';
 
 /** Settings the job steps need (from Config; a narrow view keeps the steps easy to test). */
 export interface WorkerSettings {
@@ -40,6 +41,8 @@ export interface WorkerDeps {
   readonly secrets: SecretStore;
   readonly mappings: MappingStore;
   readonly deployments: DeploymentStore;
+  /** Per-server results and what each server of a mapping holds. */
+  readonly servers: ServerStore;
   readonly commands: CommandRunner;
   readonly instances: InstanceDirectory;
   readonly queue: JobQueue;

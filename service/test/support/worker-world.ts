@@ -15,7 +15,11 @@ import {
   InMemorySecretStore,
   ManualClock,
 } from './fakes/aws-fakes.ts';
-import { InMemoryDeploymentStore, InMemoryMappingStore } from './fakes/stores.ts';
+import {
+  InMemoryDeploymentStore,
+  InMemoryMappingStore,
+  InMemoryServerStore,
+} from './fakes/stores.ts';
 
 export const certA = readFileSync(new URL('./fixtures/cert-a.pem', import.meta.url), 'utf8');
 export const certB = readFileSync(new URL('./fixtures/cert-b.pem', import.meta.url), 'utf8');
@@ -117,6 +121,7 @@ export function workerWorld(settings: Partial<WorkerSettings> = {}) {
     secrets: new InMemorySecretStore(),
     mappings: new InMemoryMappingStore(),
     deployments: new InMemoryDeploymentStore(),
+    servers: new InMemoryServerStore(),
     commands: new FakeCommandRunner(clock),
     instances: new FakeInstanceDirectory(),
     queue: new InMemoryJobQueue(),

@@ -59,7 +59,7 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
         deps.ports.deployments.listByCertificate(request.params.arn, limit, cursor),
       );
       return {
-        items: page.items.map(deploymentView),
+        items: page.items.map((d) => deploymentView(d)),
         ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }),
       };
     },
@@ -124,6 +124,8 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
           `${certName} of ${arn} is not managed on ${key}=${value}`,
         );
       }
+      // What each server held: a mapping managed again later starts from what its jobs find.
+      await fromPort('the servers table', deps.ports.servers.forgetMapping(mappingKey));
       request.log.info(
         { principal: request.identity?.principal, certificateArn: arn, certName, target },
         'stopped managing certificate on target',

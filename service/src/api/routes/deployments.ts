@@ -18,16 +18,21 @@ import {
   errorResponses,
   IdempotencyHeaders,
   JobAccepted,
+  PageQuery,
+  ServerResultPage,
 } from '../schemas.ts';
 import { type DeploymentRequest, submitDeployment } from '../submit.ts';
 import { type ApiApp, authenticated, type RouteContext } from '../types.ts';
-import { deploymentView } from '../views.ts';
+import { deploymentView, serverResultView } from '../views.ts';
 
 const submitResponses = {
   200: { ...JobAccepted, description: 'An earlier request with this Idempotency-Key' },
   202: { ...JobAccepted, description: 'Recorded as Queued and on the queue' },
   ...errorResponses(400, 401, 403, 409, 413, 415, 503),
 };
+
+/** Per-server results a deployment's view carries; the servers route pages on from there. */
+const serversPerView = 100;
 
 export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext): void {
   const baseUrl = (deps.config.api.publicBaseUrl ?? '').replace(/\/+$/, '');
@@ -203,7 +208,47 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
         throw new ApiError('DEPLOYMENT_NOT_FOUND', `no deployment ${request.params.id}`);
       }
       requireReadOrTarget(request, authorizer, found.job.target);
-      return deploymentView(found);
+      const servers = await fromPort(
+        'the servers table',
+        deps.ports.servers.listJobResults(found.job.jobId, serversPerView),
+      );
+      return deploymentView(found, servers);
+    },
+  );
+
+  app.get(
+    '/v1/deployments/:id/servers',
+    {
+      config: { access: 'status' },
+      schema: {
+        summary: 'A deployment’s per-server results, by instance id (paginated)',
+        description:
+          'Recorded once the job ended, one item per server, so a job to thousands of servers pages through them. Allowed as GET /v1/deployments/{id}.',
+        tags: ['deployments'],
+        security: authenticated,
+        params: DeploymentParams,
+        querystring: PageQuery,
+        response: { 200: ServerResultPage, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const found = await fromPort(
+        'the deployments table',
+        deps.ports.deployments.get(request.params.id),
+      );
+      if (found === undefined) {
+        throw new ApiError('DEPLOYMENT_NOT_FOUND', `no deployment ${request.params.id}`);
+      }
+      requireReadOrTarget(request, authorizer, found.job.target);
+      const { limit = 50, cursor } = request.query;
+      const page = await fromPort(
+        'the servers table',
+        deps.ports.servers.listJobResults(found.job.jobId, limit, cursor),
+      );
+      return {
+        items: page.items.map(serverResultView),
+        ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }),
+      };
     },
   );
 }

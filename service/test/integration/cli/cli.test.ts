@@ -136,22 +136,12 @@ async function workOnNextJob(
     status: 'Running',
     version: d.version + 1,
     counts: { target: 1, completed: 0, errors: 0 },
-    servers: [
-      {
-        instanceId: 'i-0abc',
-        status: 'InProgress',
-        statusDetails: 'InProgress',
-        updatedAt: 'now',
-      },
-    ],
   });
   await shown();
-  await api.deployments.save({
-    ...running,
-    status: final,
-    version: running.version + 1,
-    counts: { target: 1, completed: 1, errors: final === 'Failed' ? 1 : 0 },
-    servers: [
+  // As the worker ends a job: the per-server results first, then the record's terminal status.
+  await api.servers.recordJobResults(
+    jobId,
+    [
       {
         instanceId: 'i-0abc',
         status: final === 'Failed' ? 'Failed' : 'Success',
@@ -160,6 +150,19 @@ async function workOnNextJob(
         updatedAt: 'later',
       },
     ],
+    new Date('2027-01-01T00:00:00Z'),
+  );
+  await api.deployments.save({
+    ...running,
+    status: final,
+    version: running.version + 1,
+    counts: {
+      target: 1,
+      completed: 1,
+      errors: final === 'Failed' ? 1 : 0,
+      succeeded: final === 'Failed' ? 0 : 1,
+      failed: final === 'Failed' ? 1 : 0,
+    },
     ...(final === 'Failed' ? { reason: '1 of 1 servers failed' } : {}),
   });
 }

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { Deployment } from '../../../src/domain/deployment.ts';
+import type { Deployment, ServerResult } from '../../../src/domain/deployment.ts';
 import { isTerminal } from '../../../src/domain/deployment.ts';
 import type { RunningSystem } from '../../support/running-system.ts';
 
@@ -34,16 +34,33 @@ export async function jobsStartedBy(
   }
 }
 
-/** Waits until the job's record is terminal; returns it. */
+/** A finished job's record with its per-server results (items of their own). */
+export type FinishedJob = Deployment & { readonly servers: readonly ServerResult[] };
+
+/** Every per-server result of a job, all pages. */
+export async function jobServers(system: RunningSystem, jobId: string): Promise<ServerResult[]> {
+  const servers: ServerResult[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await system.ports.servers.listJobResults(jobId, 100, cursor);
+    servers.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return servers;
+}
+
+/** Waits until the job's record is terminal; returns it with its per-server results. */
 export async function finished(
   system: RunningSystem,
   jobId: string,
   timeoutMs = 45_000,
-): Promise<Deployment> {
+): Promise<FinishedJob> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const d = await system.ports.deployments.get(jobId);
-    if (d !== undefined && isTerminal(d.status)) return d;
+    if (d !== undefined && isTerminal(d.status)) {
+      return { ...d, servers: await jobServers(system, jobId) };
+    }
     if (Date.now() > deadline)
       throw new Error(`job ${jobId} not finished: ${JSON.stringify(d ?? null)}`);
     await sleep(100);

@@ -1,6 +1,7 @@
-import type { Deployment } from '../../../src/domain/deployment.ts';
-import { ConflictError } from '../../../src/domain/errors.ts';
+import type { Deployment, ServerResult } from '../../../src/domain/deployment.ts';
+import { ConflictError, TerminalError } from '../../../src/domain/errors.ts';
 import { hasInstallOptions, type InstallOptions } from '../../../src/domain/install-options.ts';
+import type { InstalledServer } from '../../../src/domain/installed-server.ts';
 import type { Mapping } from '../../../src/domain/mapping.ts';
 import { certificateArnCertName, tagKeyValue } from '../../../src/domain/target.ts';
 import type { DeploymentStore } from '../../../src/ports/deployment-store.ts';
@@ -12,6 +13,7 @@ import type {
   MappingUpdate,
   Page,
 } from '../../../src/ports/mapping-store.ts';
+import type { ServerStore } from '../../../src/ports/server-store.ts';
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -99,6 +101,9 @@ export class InMemoryMappingStore implements MappingStore {
   async list(limit: number, cursor?: string) {
     const all = [...this.items.values()].map((e) => e.mapping);
     const start = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(start) || start < 0) {
+      throw new TerminalError('InvalidCursor', 'cursor is not one this service returned');
+    }
     const items = all.slice(start, start + limit);
     return start + limit < all.length
       ? { items: clone(items), cursor: String(start + limit) }
@@ -181,5 +186,60 @@ export class InMemoryMappingStore implements MappingStore {
       return false;
     this.items.delete(InMemoryMappingStore.keyString(key));
     return true;
+  }
+}
+
+/** ServerStore in memory: items by owner, then instance id (sorted, as DynamoDB returns them). */
+export class InMemoryServerStore implements ServerStore {
+  readonly jobs = new Map<string, Map<string, ServerResult>>();
+  readonly mappings = new Map<string, Map<string, InstalledServer>>();
+
+  async recordJobResults(jobId: string, results: readonly ServerResult[], _expiresAt?: Date) {
+    const items = this.jobs.get(jobId) ?? new Map<string, ServerResult>();
+    for (const r of results) items.set(r.instanceId, clone(r));
+    this.jobs.set(jobId, items);
+  }
+
+  async listJobResults(jobId: string, limit: number, cursor?: string): Promise<Page<ServerResult>> {
+    const all = [...(this.jobs.get(jobId)?.values() ?? [])].sort((a, b) =>
+      a.instanceId.localeCompare(b.instanceId),
+    );
+    const start = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(start) || start < 0) {
+      throw new TerminalError('InvalidCursor', 'cursor is not one this service returned');
+    }
+    const items = all.slice(start, start + limit);
+    return {
+      items: clone(items),
+      ...(start + limit < all.length ? { cursor: String(start + limit) } : {}),
+    };
+  }
+
+  /** Every result of a job, by instance id (for assertions). */
+  results(jobId: string): ServerResult[] {
+    return clone(
+      [...(this.jobs.get(jobId)?.values() ?? [])].sort((a, b) =>
+        a.instanceId.localeCompare(b.instanceId),
+      ),
+    );
+  }
+
+  async installed(key: MappingKey) {
+    return clone(
+      [...(this.mappings.get(InMemoryMappingStore.keyString(key))?.values() ?? [])].sort((a, b) =>
+        a.instanceId.localeCompare(b.instanceId),
+      ),
+    );
+  }
+
+  async recordInstalled(key: MappingKey, servers: readonly InstalledServer[]) {
+    const k = InMemoryMappingStore.keyString(key);
+    const items = this.mappings.get(k) ?? new Map<string, InstalledServer>();
+    for (const s of servers) items.set(s.instanceId, clone(s));
+    this.mappings.set(k, items);
+  }
+
+  async forgetMapping(key: MappingKey) {
+    this.mappings.delete(InMemoryMappingStore.keyString(key));
   }
 }

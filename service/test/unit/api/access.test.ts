@@ -39,6 +39,7 @@ describe('every route declares who may call it', () => {
       'GET /v1/certificates',
       'GET /v1/certificates/:arn/deployments',
       'GET /v1/deployments/:id',
+      'GET /v1/deployments/:id/servers',
       'POST /export-cert',
       'POST /v1/deployments',
       'POST /v1/deployments/dry-run',

@@ -15,15 +15,6 @@ afterEach(async () => {
 });
 
 const bundle = { certificate: 'x', chain: 'y', encryptedPrivateKey: undefined as never };
-const summary = (serial: string) => ({
-  outcome: 'installed',
-  serial,
-  notBefore: null,
-  notAfter: null,
-  sha256: null,
-  files: [],
-  reloaded: false,
-});
 
 /** Three nodes tagged env=dev (one offline, one with an old agent) and one tagged env=prod. */
 function fleet(a: TestApi) {
@@ -51,20 +42,19 @@ describe('POST /v1/deployments/dry-run', () => {
       bundle,
     );
     await api.mappings.put(aMapping({ lastJobId: 'job-last-0001' }));
-    await api.deployments.create(
-      aDeployment({
-        jobId: 'job-last-0001',
-        status: 'Succeeded',
-        servers: [
-          {
-            instanceId: 'i-0aaaaaaaaaaaaaaa1',
-            status: 'Success',
-            statusDetails: 'Success',
-            summary: summary('09'),
-            updatedAt: '2026-11-26T00:00:00.000Z',
-          },
-        ],
-      }),
+    await api.deployments.create(aDeployment({ jobId: 'job-last-0001', status: 'Succeeded' }));
+    await api.servers.recordInstalled(
+      { target: { key: 'env', value: 'dev' }, certificateArn: certArn, certName: 'web' },
+      [
+        {
+          instanceId: 'i-0aaaaaaaaaaaaaaa1',
+          serial: '09',
+          lastStatus: 'Success',
+          lastOutcome: 'installed',
+          lastJobId: 'job-last-0001',
+          updatedAt: '2026-11-26T00:00:00.000Z',
+        },
+      ],
     );
     const deploymentsBefore = api.deployments.records.size;
 

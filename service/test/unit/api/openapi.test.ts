@@ -33,6 +33,7 @@ describe('OpenAPI', () => {
       '/v1/deployments',
       '/v1/deployments/dry-run',
       '/v1/deployments/{id}',
+      '/v1/deployments/{id}/servers',
     ]);
     expect(doc.paths['/v1/deployments'].post.security).toEqual([{ AcmCertExport: [] }]);
     expect(doc.paths['/healthz'].get.security).toBeUndefined();

@@ -36,34 +36,38 @@ describe('GET /v1/deployments/:id', () => {
             lastTransitionTime: '2026-11-26T00:00:01.000Z',
           },
         ],
-        servers: [
-          {
-            instanceId: 'i-1',
-            status: 'Success',
-            statusDetails: 'Success',
-            responseCode: 0,
-            summary: {
-              outcome: 'installed',
-              serial: '01',
-              notBefore: null,
-              notAfter: null,
-              sha256: null,
-              files: ['/etc/ssl/web.pem'],
-              reloaded: true,
-            },
-            updatedAt: '2026-11-26T00:00:02.000Z',
-          },
-          {
-            instanceId: 'i-2',
-            status: 'Failed',
-            statusDetails: 'Failed',
-            responseCode: 1,
-            error: 'nginx: config test failed',
-            updatedAt: '2026-11-26T00:00:02.000Z',
-          },
-        ],
         counts: { target: 2, completed: 2, errors: 1 },
       }),
+    );
+    await api.servers.recordJobResults(
+      'job-12345678',
+      [
+        {
+          instanceId: 'i-1',
+          status: 'Success',
+          statusDetails: 'Success',
+          responseCode: 0,
+          summary: {
+            outcome: 'installed',
+            serial: '01',
+            notBefore: null,
+            notAfter: null,
+            sha256: null,
+            files: ['/etc/ssl/web.pem'],
+            reloaded: true,
+          },
+          updatedAt: '2026-11-26T00:00:02.000Z',
+        },
+        {
+          instanceId: 'i-2',
+          status: 'Failed',
+          statusDetails: 'Failed',
+          responseCode: 1,
+          error: 'nginx: config test failed',
+          updatedAt: '2026-11-26T00:00:02.000Z',
+        },
+      ],
+      new Date('2027-01-01T00:00:00Z'),
     );
     const res = await api.call('reader', 'GET', '/v1/deployments/job-12345678');
     expect(res.statusCode).toBe(200);
@@ -84,6 +88,49 @@ describe('GET /v1/deployments/:id', () => {
     });
     expect(res.body).not.toContain('secretsmanager');
     expect(body.secretVersionId).toBeUndefined();
+  });
+
+  it('pages the per-server results of a large job: 100 in the view, the rest through /servers', async () => {
+    api = testApi();
+    await api.deployments.create(aDeployment({ jobId: 'job-22222222', status: 'Succeeded' }));
+    const ids = Array.from({ length: 250 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    await api.servers.recordJobResults(
+      'job-22222222',
+      ids.map((instanceId) => ({
+        instanceId,
+        status: 'Success',
+        statusDetails: 'Success',
+        updatedAt: '2026-11-26T00:00:02.000Z',
+      })),
+      new Date('2027-01-01T00:00:00Z'),
+    );
+    const view = (await api.call('reader', 'GET', '/v1/deployments/job-22222222')).json();
+    expect(view.servers).toHaveLength(100);
+    expect(view.serversNextCursor).toEqual(expect.any(String));
+    const seen: string[] = view.servers.map((s: { instanceId: string }) => s.instanceId);
+    let cursor: string | undefined = view.serversNextCursor;
+    while (cursor !== undefined) {
+      const res = await api.call(
+        'reader',
+        'GET',
+        `/v1/deployments/job-22222222/servers?limit=100&cursor=${enc(cursor)}`,
+      );
+      expect(res.statusCode).toBe(200);
+      seen.push(...res.json().items.map((s: { instanceId: string }) => s.instanceId));
+      cursor = res.json().nextCursor;
+    }
+    expect(seen).toEqual(ids);
+    // As GET /v1/deployments/{id}: deploy on the job's target (env=dev) is enough, nothing less.
+    expect((await api.call('ci', 'GET', '/v1/deployments/job-22222222/servers')).statusCode).toBe(
+      200,
+    );
+    expect(
+      (await api.call('nobody', 'GET', '/v1/deployments/job-22222222/servers')).statusCode,
+    ).toBe(403);
+    const bad = await api.call('reader', 'GET', '/v1/deployments/job-22222222/servers?cursor=zz');
+    expect(bad.statusCode).toBe(400);
+    const missing = await api.call('reader', 'GET', '/v1/deployments/job-00000000/servers');
+    expect(missing.statusCode).toBe(404);
   });
 
   it('404 DEPLOYMENT_NOT_FOUND for an unknown id; 400 for a malformed one', async () => {

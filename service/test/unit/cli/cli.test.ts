@@ -3,7 +3,7 @@ import { stsAuthenticator } from '../../../src/auth/sts-authenticator.ts';
 import { decodeToken } from '../../../src/auth/token.ts';
 import { runCli } from '../../../src/cli/program.ts';
 import { renewalEvent } from '../../../src/cli/renewal-event.ts';
-import type { Deployment } from '../../../src/domain/deployment.ts';
+import type { Deployment, ServerResult } from '../../../src/domain/deployment.ts';
 import { parseMessage } from '../../../src/messages/parse-message.ts';
 import { aMapping, certArn, principals, type TestApi, testApi } from '../api/support/harness.ts';
 import { fakeSts } from '../auth/support.ts';
@@ -37,9 +37,14 @@ afterEach(async () => {
 const run = (...argv: string[]) => runCli(argv, cli);
 const deployArgs = ['deploy', '--cert-arn', certArn, '--name', 'web', '--target', 'env=dev'];
 
-async function advance(jobId: string, changes: Partial<Deployment>) {
+async function advance(
+  jobId: string,
+  changes: Partial<Deployment>,
+  servers: readonly ServerResult[] = [],
+) {
   const d = await api.deployments.get(jobId);
   if (d === undefined) throw new Error(`no job ${jobId}`);
+  await api.servers.recordJobResults(jobId, servers, new Date('2027-01-01T00:00:00Z'));
   await api.deployments.save({ ...d, ...changes, version: d.version + 1 });
 }
 
@@ -112,27 +117,16 @@ describe('deploy', () => {
         await advance(jobId, {
           status: 'Running',
           counts: { target: 2, completed: 0, errors: 0 },
-          servers: [
-            {
-              instanceId: 'i-1',
-              status: 'InProgress',
-              statusDetails: 'InProgress',
-              updatedAt: 'x',
-            },
-            {
-              instanceId: 'i-2',
-              status: 'InProgress',
-              statusDetails: 'InProgress',
-              updatedAt: 'x',
-            },
-          ],
         });
       }
       if (step === 2) {
-        await advance(jobId, {
-          status: 'Succeeded',
-          counts: { target: 2, completed: 2, errors: 0 },
-          servers: ['i-1', 'i-2'].map((instanceId) => ({
+        await advance(
+          jobId,
+          {
+            status: 'Succeeded',
+            counts: { target: 2, completed: 2, errors: 0, succeeded: 2, failed: 0 },
+          },
+          ['i-1', 'i-2'].map((instanceId) => ({
             instanceId,
             status: 'Success',
             statusDetails: 'Success',
@@ -147,15 +141,15 @@ describe('deploy', () => {
             },
             updatedAt: 'y',
           })),
-        });
+        );
       }
     };
     expect(await run(...deployArgs, '--wait')).toBe(0);
     const out = cli.stdout.join('\n');
     expect(out).toMatch(/Queued/);
     expect(out).toMatch(/Running {2}0\/2 servers done, 0 failed/);
-    expect(out).toMatch(/i-1 +InProgress/);
     expect(out).toMatch(/Succeeded {2}2\/2 servers done, 0 failed/);
+    expect(out).toMatch(/i-1 +Success +installed, serial 0a, reloaded/);
     expect(out).toMatch(/i-2 +Success +installed, serial 0a, reloaded/);
     // One token reused across polls: one STS call for the whole run.
     expect(sts.calls).toHaveLength(1);

@@ -11,7 +11,11 @@ const base = {
 describe('config', () => {
   it('has safe defaults', () => {
     const c = loadConfig(base);
-    expect(c.tables).toEqual({ mappings: 'CertTagMapping', deployments: 'CertDeployments' });
+    expect(c.tables).toEqual({
+      mappings: 'CertTagMapping',
+      deployments: 'CertDeployments',
+      servers: 'CertDeploymentServers',
+    });
     expect(c.ssm.documentName).toBe('Install-ACMCertificate');
     expect(c.secrets.prefix).toBe('acm-passphrase/');
     expect(c.auth.mode).toBe('sts');

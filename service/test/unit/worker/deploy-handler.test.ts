@@ -55,7 +55,8 @@ describe('deploy handler', () => {
     const d = await w.deployments.get('job-00000001');
     expect(d?.status).toBe('Succeeded');
     expect(d?.reason).toMatch(/installed on 2 of 2 servers/);
-    expect(d?.servers.map((s) => [s.instanceId, s.status, s.summary?.outcome])).toEqual([
+    const servers = w.servers.results('job-00000001');
+    expect(servers.map((s) => [s.instanceId, s.status, s.summary?.outcome])).toEqual([
       ['i-1', 'Success', 'installed'],
       ['i-2', 'Success', 'installed'],
     ]);

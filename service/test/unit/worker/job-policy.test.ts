@@ -46,7 +46,6 @@ describe('jobs the service policy refuses, whoever queued them', () => {
       },
       status: 'Queued',
       conditions: [],
-      servers: [],
       attempts: 0,
       failures: 0,
       createdAt: '2026-11-27T00:00:00.000Z',

@@ -16,7 +16,11 @@ import {
   FakeCommandRunner,
   ManualClock,
 } from '../../../support/fakes/aws-fakes.ts';
-import { InMemoryDeploymentStore, InMemoryMappingStore } from '../../../support/fakes/stores.ts';
+import {
+  InMemoryDeploymentStore,
+  InMemoryMappingStore,
+  InMemoryServerStore,
+} from '../../../support/fakes/stores.ts';
 
 export const account = '123456789012';
 export const certArn = `arn:aws:acm:us-east-1:${account}:certificate/11111111-2222-3333-4444-555555555555`;
@@ -122,6 +126,7 @@ export interface TestApi {
   readonly queue: RecordingQueue;
   readonly deployments: InMemoryDeploymentStore;
   readonly mappings: InMemoryMappingStore;
+  readonly servers: InMemoryServerStore;
   readonly passphrases: RecordingPassphrases;
   readonly readiness: ScriptedReadiness;
   readonly certificates: FakeCertificateAuthority;
@@ -145,6 +150,7 @@ export function testApi(
   const queue = new RecordingQueue();
   const deployments = new InMemoryDeploymentStore();
   const mappings = new InMemoryMappingStore();
+  const servers = new InMemoryServerStore();
   const passphrases = new RecordingPassphrases();
   const readiness = new ScriptedReadiness();
   const certificates = new FakeCertificateAuthority();
@@ -155,6 +161,7 @@ export function testApi(
       jobs: queue,
       deployments,
       mappings,
+      servers,
       secrets: passphrases,
       readiness,
       certificates,
@@ -172,6 +179,7 @@ export function testApi(
     queue,
     deployments,
     mappings,
+    servers,
     passphrases,
     readiness,
     certificates,
@@ -217,7 +225,6 @@ export function aDeployment(overrides: Partial<Deployment> & { jobId?: string } 
     },
     status: 'Running',
     conditions: [],
-    servers: [],
     attempts: 1,
     failures: 0,
     createdAt: '2026-11-26T00:00:00.000Z',
