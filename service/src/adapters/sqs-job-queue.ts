@@ -1,6 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DeployMessage } from '../messages/deploy-message.ts';
-import type { JobQueue } from '../ports/job-queue.ts';
+import type { JobQueue, QueueMessage } from '../ports/job-queue.ts';
 import { withRetry } from './aws-errors.ts';
 
 /** Producer side of the job queue. */
@@ -14,7 +13,7 @@ export class SqsJobQueue implements JobQueue {
   }
 
   async send(
-    message: DeployMessage,
+    message: QueueMessage,
     options: { delaySeconds?: number } = {},
   ): Promise<{ messageId: string }> {
     const out = await withRetry(() =>

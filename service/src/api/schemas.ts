@@ -138,7 +138,13 @@ export const DeploymentView = Type.Object({
   target: Target,
   install: InstallOptionsSchema,
   requester: Type.Optional(Type.String()),
-  trigger: Type.String({ description: 'api, queue, renewal or instance (a server that started)' }),
+  trigger: Type.String({
+    description:
+      'api, queue, renewal, instance (a server that started) or reconcile (the reconciliation sweep)',
+  }),
+  mode: Type.Optional(
+    Type.String({ description: 'verify: a check of the servers’ files (changes nothing)' }),
+  ),
   eventId: Type.Optional(Type.String()),
   instanceIds: Type.Optional(
     Type.Array(Type.String(), { description: 'only these servers of the target, when set' }),

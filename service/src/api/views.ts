@@ -32,6 +32,7 @@ export function deploymentView(d: Deployment, servers?: Page<ServerResult>): Dep
     install: { ...d.job.install },
     requester: d.job.requester,
     trigger: d.job.trigger,
+    mode: d.job.mode,
     eventId: d.job.eventId,
     instanceIds: d.job.instanceIds === undefined ? undefined : [...d.job.instanceIds],
     conditions: [...d.conditions],

@@ -2,7 +2,7 @@ import type { InstallOptions } from './install-options.ts';
 import type { TargetTag } from './target.ts';
 
 /** What started a job. */
-export type JobTrigger = 'api' | 'queue' | 'renewal' | 'instance';
+export type JobTrigger = 'api' | 'queue' | 'renewal' | 'instance' | 'reconcile';
 
 /** One deployment of one certificate to the servers of one target tag. */
 export interface DeployJob {
@@ -17,4 +17,6 @@ export interface DeployJob {
   readonly trigger: JobTrigger;
   /** EventBridge event id for renewals. */
   readonly eventId?: string;
+  /** `verify`: the install document's Verify mode on the servers, with the installed export. */
+  readonly mode?: 'install' | 'verify';
 }

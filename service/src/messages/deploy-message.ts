@@ -27,8 +27,14 @@ export const DeployMessageV1 = Type.Object(
         Type.Literal('queue'),
         Type.Literal('renewal'),
         Type.Literal('instance'),
+        Type.Literal('reconcile'),
       ]),
     ),
+    /**
+     * `verify` runs the install document's Verify mode with the mapping's installed export:
+     * nothing is exported or changed; servers whose files drifted get a repair install.
+     */
+    mode: Type.Optional(Type.Union([Type.Literal('install'), Type.Literal('verify')])),
     eventId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: false },

@@ -4,6 +4,14 @@ import { type DeployMessage, DeployMessageV1 } from './deploy-message.ts';
 import { LegacyDeployBody } from './deploy-request.ts';
 import { type ExpiryCheckMessage, ExpiryCheckMessageV1, expiryCheckType } from './expiry-check.ts';
 import { InstanceEventEnvelope, instanceStateChange } from './instance-event.ts';
+import {
+  type ReconcileMappingMessage,
+  ReconcileMappingMessageV1,
+  type ReconcileMessage,
+  ReconcileMessageV1,
+  reconcileMappingType,
+  reconcileType,
+} from './reconcile.ts';
 import { validator } from './validation.ts';
 
 /** What the router makes of one queue message body. */
@@ -12,6 +20,8 @@ export type ParsedMessage =
   | { readonly kind: 'acm-event'; readonly event: AcmEventEnvelope }
   | { readonly kind: 'instance-event'; readonly event: InstanceEventEnvelope }
   | { readonly kind: 'expiry-check'; readonly message: ExpiryCheckMessage }
+  | { readonly kind: 'reconcile'; readonly message: ReconcileMessage }
+  | { readonly kind: 'reconcile-mapping'; readonly message: ReconcileMappingMessage }
   | { readonly kind: 'invalid'; readonly reason: string };
 
 const checkV1 = validator<DeployMessage>(DeployMessageV1);
@@ -19,6 +29,8 @@ const checkLegacy = validator<LegacyDeployBody>(LegacyDeployBody);
 const checkEvent = validator<AcmEventEnvelope>(AcmEventEnvelope);
 const checkInstanceEvent = validator<InstanceEventEnvelope>(InstanceEventEnvelope);
 const checkExpiryCheck = validator<ExpiryCheckMessage>(ExpiryCheckMessageV1);
+const checkReconcile = validator<ReconcileMessage>(ReconcileMessageV1);
+const checkReconcileMapping = validator<ReconcileMappingMessage>(ReconcileMappingMessageV1);
 
 const maxBody = 256 * 1024;
 
@@ -62,6 +74,26 @@ function parseExpiryCheck(value: unknown, version: unknown): ParsedMessage {
   return { kind: 'expiry-check', message: checked.value };
 }
 
+/** A reconciliation sweep, or one mapping's reconciliation, version 1. */
+function parseReconcile(value: unknown, type: string, version: unknown): ParsedMessage {
+  if (version !== 1) {
+    return invalid(`unknown version ${JSON.stringify(version ?? null)} of "${type}"; known: 1`);
+  }
+  if (type === reconcileType) {
+    const checked = checkReconcile(value);
+    if (!checked.ok) return invalid(`invalid reconcile message: ${checked.problems.join('; ')}`);
+    return { kind: 'reconcile', message: checked.value };
+  }
+  const checked = checkReconcileMapping(value);
+  if (!checked.ok) {
+    return invalid(`invalid reconcile-mapping message: ${checked.problems.join('; ')}`);
+  }
+  if (!isSafeCertName(checked.value.certName)) {
+    return invalid('invalid reconcile-mapping message: /certName is not a safe file name');
+  }
+  return { kind: 'reconcile-mapping', message: checked.value };
+}
+
 /**
  * Classifies a message body: a v1 job, the original body shape, an EventBridge envelope, the
  * scheduled expiry check, or invalid with a reason a person can act on. Never throws.
@@ -82,9 +114,12 @@ export function parseMessage(body: string): ParsedMessage {
   if (isEventBridgeEnvelope(value)) return parseEnvelope(value, record['detail-type']);
   if ('type' in record || 'version' in record) {
     if (record.type === expiryCheckType) return parseExpiryCheck(value, record.version);
+    if (record.type === reconcileType || record.type === reconcileMappingType) {
+      return parseReconcile(value, record.type, record.version);
+    }
     if (record.type !== 'deploy') {
       return invalid(
-        `unknown message type ${JSON.stringify(record.type ?? null)}; known: "deploy", "${expiryCheckType}"`,
+        `unknown message type ${JSON.stringify(record.type ?? null)}; known: "deploy", "${expiryCheckType}", "${reconcileType}", "${reconcileMappingType}"`,
       );
     }
     if (record.version !== 1) {

@@ -38,6 +38,7 @@ export function jobFromMessage(
     ...(m.requester === undefined ? {} : { requester: m.requester }),
     ...(m.eventId === undefined ? {} : { eventId: m.eventId }),
     ...(m.instanceIds === undefined ? {} : { instanceIds: m.instanceIds }),
+    ...(m.mode === undefined || m.mode === 'install' ? {} : { mode: m.mode }),
   };
 }
 

@@ -31,6 +31,8 @@ export function documentParameters(
     CertificateChain: b64(bundle.chain),
     SecretId: secretArn,
     SecretVersionId: secretVersionId,
+    // Absent for installs: the document's default, as for every caller before Verify existed.
+    ...(job.mode === 'verify' ? { Mode: 'Verify' } : {}),
     ...Object.fromEntries(
       Object.entries(optional).filter(
         (e): e is [string, string] => e[1] !== undefined && e[1] !== '',

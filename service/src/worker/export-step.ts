@@ -71,13 +71,14 @@ async function resumed(d: Deployment, name: string, deps: WorkerDeps) {
 }
 
 /**
- * A server that just started needs what its peers already have: when ACM's certificate is still
- * the one the mapping last installed, the job reuses that export and secret version. An Auto
- * Scaling burst then creates no secret version (AWS keeps at most about 100 versions younger than
- * 24 hours) and no export.
+ * A server that just started, or one the reconciliation sweep found behind, needs what its peers
+ * already have: when ACM's certificate is still the one the mapping last installed, the job
+ * reuses that export and secret version. An Auto Scaling burst (or a sweep) then creates no
+ * secret version (AWS keeps at most about 100 versions younger than 24 hours) and no export. A
+ * verify job always checks against that export.
  */
 async function reusable(d: Deployment, description: CertificateDescription, deps: WorkerDeps) {
-  if (d.job.trigger !== 'instance') return undefined;
+  if (d.job.trigger !== 'instance' && d.job.trigger !== 'reconcile') return undefined;
   const mapping = await deps.mappings.get(mappingKeyOf(d.job));
   if (
     mapping?.secretArn === undefined ||
@@ -126,6 +127,16 @@ export async function obtainExport(
   const name = exportSecretName(deps.settings.secretPrefix, mappingKeyOf(d.job));
   // Only an earlier pickup of this job can have stored a version under its token.
   const earlier = d.attempts > 1 ? await resumed(d, name, deps) : undefined;
+  if (d.job.mode === 'verify') {
+    const installed = earlier ?? (await reusable(d, description, deps));
+    if (installed === undefined) {
+      throw new TerminalError(
+        'NothingToVerify',
+        `no export of ACM's current serial ${description.serial ?? '?'} is recorded for this mapping: deploy it before verifying`,
+      );
+    }
+    return installed;
+  }
   return earlier ?? (await reusable(d, description, deps)) ?? (await exportNow(d, name, deps));
 }
 

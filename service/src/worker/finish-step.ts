@@ -5,6 +5,8 @@ import { afterJob } from '../domain/installed-server.ts';
 import { mappingKeyOf } from './mapping-key.ts';
 import { deploymentMetricName, emfFields } from './metrics.ts';
 import type { JobVerdict } from './outcome-policy.ts';
+import { drifted } from './outcome-policy.ts';
+import { followUpJobs } from './targeted-jobs.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
 /** Terminal errors meaning the certificate itself cannot be deployed (not a server problem). */
@@ -49,7 +51,39 @@ async function recordServers(
     new Date(now.getTime() + recordRetentionDays * 86_400_000),
   );
   const before = new Map((await deps.servers.installed(key)).map((s) => [s.instanceId, s]));
-  await deps.servers.recordInstalled(key, afterJob(before, servers, d.job.jobId, now));
+  await deps.servers.recordInstalled(
+    key,
+    afterJob(before, servers, d.job.jobId, now, d.job.mode === 'verify' ? 'verify' : 'install'),
+  );
+}
+
+/**
+ * A verify job's follow-up: an install on each server whose files drifted (the install rewrites
+ * files that are not exactly as wanted), in batches, with job ids derived from the verify job so
+ * that a finish retried after a crash queues the same jobs again (the deploy handler runs each
+ * once).
+ */
+async function queueRepairs(
+  d: Deployment,
+  servers: readonly ServerResult[],
+  deps: WorkerDeps,
+  log: Logger,
+): Promise<void> {
+  const drift = drifted(servers).map((s) => s.instanceId);
+  if (drift.length === 0) return;
+  const jobs = followUpJobs({
+    kind: 'repair',
+    origin: d.job.jobId,
+    key: mappingKeyOf(d.job),
+    install: d.job.install,
+    requester: `verify ${d.job.jobId}`,
+    instanceIds: drift,
+  });
+  for (const job of jobs) await deps.queue.send(job);
+  log.warn(
+    { drifted: drift.slice(0, 50), repairJobs: jobs.map((j) => j.jobId) },
+    `files drifted on ${drift.length} servers: repair queued`,
+  );
 }
 
 /**
@@ -71,6 +105,12 @@ export async function finishStep(
   const key = mappingKeyOf(d.job);
   const ok = succeeded.has(outcome.status);
   await recordServers(d, servers, deps, now);
+  if (d.job.mode === 'verify') {
+    await queueRepairs(d, servers, deps, log);
+    // A check installs nothing: the mapping keeps its serial and last deployment's outcome.
+    await deps.mappings.releaseLock(key, d.job.jobId, { updatedAt: at });
+    return finishRecord(d, outcome, servers, ok, now, save, log);
+  }
   const mapping = await deps.mappings.get(key);
   // Never installed: no serial of ours, and no export the original sample recorded either.
   const never =
@@ -102,6 +142,20 @@ export async function finishStep(
           }),
     });
   }
+  return finishRecord(d, outcome, servers, ok, now, save, log);
+}
+
+/** The terminal record and the one outcome line (an EMF metric). */
+async function finishRecord(
+  d: Deployment,
+  outcome: JobVerdict & { code?: string },
+  servers: readonly ServerResult[],
+  ok: boolean,
+  now: Date,
+  save: (next: Deployment) => Promise<Deployment>,
+  log: Logger,
+): Promise<Deployment> {
+  const at = now.toISOString();
   const finished = await save(
     moveTo(
       d,

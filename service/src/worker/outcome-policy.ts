@@ -114,6 +114,44 @@ export function verdict(
   return { status: 'Failed', reason: `failed on all ${total} servers: ${list}${more}` };
 }
 
+/** Servers whose Verify run found their files drifted (they get a repair install). */
+export function drifted(servers: readonly ServerResult[]): ServerResult[] {
+  return servers.filter(
+    (s) =>
+      s.status === 'Success' &&
+      (s.summary?.outcome === 'drift' || (s.summary?.problems ?? []).length > 0),
+  );
+}
+
+/**
+ * A verify job's outcome: the check itself failed on some servers (PartiallyFailed, Failed), or
+ * it ran everywhere (Succeeded), naming the servers whose files drifted and what drifted. Pure.
+ */
+export function verifyVerdict(
+  progress: ProgressView,
+  servers: readonly ServerResult[],
+  target: string,
+): JobVerdict {
+  const checked = verdict(progress, servers, target);
+  if (checked.status !== 'Succeeded') return checked;
+  const drift = drifted(servers);
+  if (drift.length === 0) {
+    return {
+      status: 'Succeeded',
+      reason: `verified on ${servers.length} of ${servers.length} servers: no drift`,
+    };
+  }
+  const list = drift
+    .slice(0, 10)
+    .map((s) => `${s.instanceId} (${(s.summary?.problems ?? ['drift']).join(', ')})`)
+    .join('; ');
+  const more = drift.length > 10 ? `; and ${drift.length - 10} more` : '';
+  return {
+    status: 'Succeeded',
+    reason: `verified on ${servers.length} servers; files drifted on ${drift.length}, repair queued: ${list}${more}`,
+  };
+}
+
 /**
  * Delay before the next look at a running command: a quarter of the time it has run so far,
  * between `min` and `max` seconds. Quick installs are seen quickly; long ones cost few requests.

@@ -4,7 +4,13 @@ import { formatTarget } from '../domain/target.ts';
 import type { CommandProgress } from '../ports/command-runner.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
 import { errorTail, parseInstallSummary } from './install-summary.ts';
-import { isCommandTerminal, type JobVerdict, pollDelaySeconds, verdict } from './outcome-policy.ts';
+import {
+  isCommandTerminal,
+  type JobVerdict,
+  pollDelaySeconds,
+  verdict,
+  verifyVerdict,
+} from './outcome-policy.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
 export type PollResult =
@@ -71,7 +77,11 @@ export async function pollStep(
       return {
         kind: 'finished',
         deployment: { ...current, counts },
-        verdict: verdict(progress, servers, formatTarget(current.job.target)),
+        verdict: (current.job.mode === 'verify' ? verifyVerdict : verdict)(
+          progress,
+          servers,
+          formatTarget(current.job.target),
+        ),
         servers,
       };
     }

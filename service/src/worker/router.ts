@@ -3,10 +3,12 @@ import type { DeployMessage } from '../messages/deploy-message.ts';
 import type { ExpiryCheckMessage } from '../messages/expiry-check.ts';
 import type { InstanceEventEnvelope } from '../messages/instance-event.ts';
 import { parseMessage } from '../messages/parse-message.ts';
+import type { ReconcileMappingMessage, ReconcileMessage } from '../messages/reconcile.ts';
 import { handleDeploy } from './deploy-handler.ts';
 import { handleExpiryCheck } from './expiry-check-handler.ts';
 import { deadLetter, type HandlerOutcome, type MessageContext } from './handler-outcome.ts';
 import { handleInstanceEvent } from './instance-handler.ts';
+import { handleReconcile, handleReconcileMapping } from './reconcile-handler.ts';
 import { handleAcmEvent } from './renewal-handler.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
@@ -35,6 +37,16 @@ export interface Handlers {
     ctx: MessageContext,
     deps: WorkerDeps,
   ) => Promise<HandlerOutcome>;
+  readonly reconcile: (
+    m: ReconcileMessage,
+    ctx: MessageContext,
+    deps: WorkerDeps,
+  ) => Promise<HandlerOutcome>;
+  readonly 'reconcile-mapping': (
+    m: ReconcileMappingMessage,
+    ctx: MessageContext,
+    deps: WorkerDeps,
+  ) => Promise<HandlerOutcome>;
 }
 
 export const defaultHandlers: Handlers = {
@@ -42,6 +54,8 @@ export const defaultHandlers: Handlers = {
   'acm-event': handleAcmEvent,
   'instance-event': handleInstanceEvent,
   'expiry-check': handleExpiryCheck,
+  reconcile: handleReconcile,
+  'reconcile-mapping': handleReconcileMapping,
 };
 
 /** Routes a raw message body to its handler; anything unrecognised goes to the DLQ with the reason. */
@@ -66,5 +80,9 @@ export async function route(
       return handlers['instance-event'](parsed.event, ctx, deps);
     case 'expiry-check':
       return handlers['expiry-check'](parsed.message, ctx, deps);
+    case 'reconcile':
+      return handlers.reconcile(parsed.message, ctx, deps);
+    case 'reconcile-mapping':
+      return handlers['reconcile-mapping'](parsed.message, ctx, deps);
   }
 }

@@ -14,7 +14,7 @@ import type {
   SendCommandInput,
 } from '../../../src/ports/command-runner.ts';
 import type { InstanceDirectory, InstanceInfo } from '../../../src/ports/instance-directory.ts';
-import type { JobQueue } from '../../../src/ports/job-queue.ts';
+import type { JobQueue, QueueMessage } from '../../../src/ports/job-queue.ts';
 import type { SecretStore } from '../../../src/ports/secret-store.ts';
 
 /** A clock tests move by hand. */
@@ -199,9 +199,16 @@ export class FakeCommandRunner implements CommandRunner {
 }
 
 export class InMemoryJobQueue implements JobQueue {
+  /** Deploy jobs, in the order sent (`delays` beside them). */
   readonly messages: DeployMessage[] = [];
   readonly delays: (number | undefined)[] = [];
-  async send(message: DeployMessage, options: { delaySeconds?: number } = {}) {
+  /** Reconciliation messages (sweep pages and mappings), in the order sent. */
+  readonly reconciles: Exclude<QueueMessage, DeployMessage>[] = [];
+  async send(message: QueueMessage, options: { delaySeconds?: number } = {}) {
+    if (message.type !== 'deploy') {
+      this.reconciles.push(structuredClone(message));
+      return { messageId: `r-${this.reconciles.length}` };
+    }
     this.messages.push(structuredClone(message));
     this.delays.push(options.delaySeconds);
     return { messageId: `m-${this.messages.length}` };

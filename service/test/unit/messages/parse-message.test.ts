@@ -139,8 +139,42 @@ describe('parseMessage', () => {
 
   it('names the known message types when the type is unknown', () => {
     expect(parseMessage(JSON.stringify({ type: 'reboot', version: 1 }))).toMatchObject({
-      reason: 'unknown message type "reboot"; known: "deploy", "expiry-check"',
+      reason:
+        'unknown message type "reboot"; known: "deploy", "expiry-check", "reconcile", "reconcile-mapping"',
     });
+  });
+
+  it('reads a sweep and one mapping’s reconciliation, and says what is wrong with a bad one', () => {
+    expect(parseMessage(JSON.stringify({ type: 'reconcile', version: 1, verify: true }))).toEqual({
+      kind: 'reconcile',
+      message: { type: 'reconcile', version: 1, verify: true },
+    });
+    const one = {
+      type: 'reconcile-mapping',
+      version: 1,
+      sweepId: 's-0123',
+      certificateArn:
+        'arn:aws:acm:us-east-1:123456789012:certificate/aaaaaaaa-1111-2222-3333-444444444444',
+      certName: 'web',
+      target: { key: 'env', value: 'dev' },
+    };
+    expect(parseMessage(JSON.stringify(one))).toEqual({ kind: 'reconcile-mapping', message: one });
+    expect(parseMessage(JSON.stringify({ ...one, certName: '..' }))).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringMatching(/certName/),
+    });
+    expect(parseMessage(JSON.stringify({ ...one, sweepId: 'has space' }))).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringMatching(/^invalid reconcile-mapping message: \/sweepId/),
+    });
+    expect(parseMessage(JSON.stringify({ type: 'reconcile', version: 2 }))).toMatchObject({
+      reason: 'unknown version 2 of "reconcile"; known: 1',
+    });
+    expect(parseMessage(JSON.stringify({ type: 'reconcile', version: 1, extra: 1 }))).toMatchObject(
+      {
+        kind: 'invalid',
+      },
+    );
   });
 
   it('rejects a body over 256 KiB without parsing it', () => {

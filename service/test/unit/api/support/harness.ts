@@ -8,7 +8,7 @@ import type { PrincipalRule } from '../../../../src/config/config.ts';
 import type { Deployment } from '../../../../src/domain/deployment.ts';
 import type { Mapping } from '../../../../src/domain/mapping.ts';
 import type { DeployMessage } from '../../../../src/messages/deploy-message.ts';
-import type { JobQueue } from '../../../../src/ports/job-queue.ts';
+import type { JobQueue, QueueMessage } from '../../../../src/ports/job-queue.ts';
 import type { Readiness, ReadinessProbe } from '../../../../src/ports/readiness.ts';
 import type { SecretStore } from '../../../../src/ports/secret-store.ts';
 import {
@@ -83,11 +83,17 @@ export class RecordingQueue implements JobQueue {
   failures = 0;
   /** Called before each send, e.g. to check the record exists already. */
   beforeSend: ((message: DeployMessage) => void | Promise<void>) | undefined;
-  async send(message: DeployMessage) {
-    await this.beforeSend?.(message);
+  /** Reconciliation messages (POST /v1/reconcile), in the order sent. */
+  readonly reconciles: Exclude<QueueMessage, DeployMessage>[] = [];
+  async send(message: QueueMessage) {
+    if (message.type === 'deploy') await this.beforeSend?.(message);
     if (this.failures > 0) {
       this.failures -= 1;
       throw new Error('SQS is down');
+    }
+    if (message.type !== 'deploy') {
+      this.reconciles.push(structuredClone(message));
+      return { messageId: `r-${this.reconciles.length}` };
     }
     this.messages.push(structuredClone(message));
     return { messageId: `m-${this.messages.length}` };
