@@ -246,6 +246,38 @@ export const StopManagingResult = Type.Object({
   recoveryWindowDays: Type.Integer(),
 });
 
+/**
+ * `POST /v1/reconcile`: `{}` (or only `verify`) sweeps every mapping; `certificateArn`,
+ * `certName` and `target` together name one mapping. The route refuses some but not all three.
+ */
+export const ReconcileRequest = Type.Object(
+  {
+    certificateArn: Type.Optional(CertificateArn),
+    certName: Type.Optional(CertName),
+    target: Type.Optional(Target),
+    verify: Type.Optional(
+      Type.Boolean({
+        description:
+          'Also run the install document’s Verify mode on the servers that look converged (their files are checked; drift is repaired)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ReconcileRequest = Static<typeof ReconcileRequest>;
+
+export const ReconcileAccepted = Type.Object({
+  sweepId: Type.String({
+    description:
+      'Names the reconciliation in the worker’s log lines and in the requester of the jobs it starts ("reconcile <sweepId>")',
+  }),
+  scope: Type.Union([Type.Literal('all'), Type.Literal('mapping')], {
+    description: 'all: every mapping; mapping: the one named',
+  }),
+  verify: Type.Boolean(),
+});
+export type ReconcileAccepted = Static<typeof ReconcileAccepted>;
+
 export const Health = Type.Object({ status: Type.Literal('ok') });
 export const Ready = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),

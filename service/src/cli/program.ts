@@ -18,8 +18,10 @@ import {
   formatPlan,
   progressLines,
 } from './format.ts';
+import { addReconcileCommand } from './reconcile-command.ts';
 import { renewalEvent } from './renewal-event.ts';
 import { signForApiGateway } from './sigv4.ts';
+import { parseTarget } from './target-option.ts';
 
 /** Everything the CLI touches outside itself, so that tests can run it in-process. */
 export interface CliEnvironment {
@@ -57,14 +59,6 @@ interface Signing {
 }
 
 const tokenReuseMs = 60_000;
-
-function parseTarget(value: string): { key: string; value: string } {
-  const at = value.indexOf('=');
-  if (at < 1 || at === value.length - 1) {
-    throw new CliError(`--target must be key=value (e.g. env=dev), got "${value}"`);
-  }
-  return { key: value.slice(0, at), value: value.slice(at + 1) };
-}
 
 function positiveNumber(name: string) {
   return (value: string): number => {
@@ -402,6 +396,8 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
           : `No longer managing ${o.name} of ${o.certArn} on ${t.key}=${t.value}; secret deletion: ${String(body.secretDeletion)}`,
       );
     });
+
+  addReconcileCommand(program, cli);
 
   program
     .command('token')
