@@ -40,6 +40,19 @@ export function encodeExportSecret(secret: ExportSecret): SecretValue {
   );
 }
 
+/**
+ * The bundle as its secret version reads back: each PEM block ending in one newline, the chain's
+ * blocks one after another. Jobs send the servers this form whether the export is in memory or
+ * read back, so the files a Verify run expects are byte for byte those an install wrote.
+ */
+export function canonicalBundle(bundle: ExportedBundle): ExportedBundle {
+  const blocks = (pem: string) => [...pem.matchAll(pemBlock)].map((m) => `${m[0]}\n`);
+  const [certificate] = blocks(bundle.certificate);
+  const chain = blocks(bundle.chain);
+  if (certificate === undefined || chain.length === 0) return bundle;
+  return { ...bundle, certificate, chain: chain.join('') };
+}
+
 /** Reads a version written by `encodeExportSecret`; TerminalError when it is something else. */
 export function decodeExportSecret(value: SecretValue, where: string): ExportSecret {
   const text = value.reveal();

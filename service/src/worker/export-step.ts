@@ -4,7 +4,7 @@ import { moveTo, withCondition } from '../domain/deployment-record.ts';
 import { TerminalError } from '../domain/errors.ts';
 import type { CertificateDescription, ExportedBundle } from '../ports/certificate-authority.ts';
 import { certificateInfo, sameSerial } from './certificate-info.ts';
-import { decodeExportSecret, encodeExportSecret } from './export-secret.ts';
+import { canonicalBundle, decodeExportSecret, encodeExportSecret } from './export-secret.ts';
 import { secretVersionToken } from './job-ids.ts';
 import { mappingKeyOf } from './mapping-key.ts';
 import { exportSecretName, exportSecretTags, generatePassphrase } from './passphrase.ts';
@@ -115,7 +115,7 @@ async function exportNow(d: Deployment, name: string, deps: WorkerDeps) {
     value: encodeExportSecret({ passphrase, bundle }),
     token: secretVersionToken(d.job.jobId),
   });
-  return { bundle, ...stored, source: 'exported' as const };
+  return { bundle: canonicalBundle(bundle), ...stored, source: 'exported' as const };
 }
 
 /** This job's export: resumed, reused, or exported and stored now. */

@@ -4,6 +4,7 @@ import { TerminalError } from '../../../src/domain/errors.ts';
 import { SecretValue } from '../../../src/domain/secret-value.ts';
 import { sameSerial } from '../../../src/worker/certificate-info.ts';
 import {
+  canonicalBundle,
   decodeExportSecret,
   encodeExportSecret,
   exportSecretFormat,
@@ -20,6 +21,25 @@ const secret = {
 };
 
 describe('the export secret text', () => {
+  it('reads back exactly the canonical bundle, whatever whitespace ACM returned', () => {
+    // As ExportCertificate may return it: no final newline, a blank line between chain blocks.
+    const messy = {
+      ...secret,
+      bundle: {
+        ...secret.bundle,
+        certificate: certA.trimEnd(),
+        chain: `${certB.trimEnd()}\n\n${certB.trimEnd()}`,
+      },
+    };
+    const back = decodeExportSecret(encodeExportSecret(messy), 'v1').bundle;
+    const canonical = canonicalBundle(messy.bundle);
+    expect(back.certificate).toBe(canonical.certificate);
+    expect(back.chain).toBe(canonical.chain);
+    expect(canonical.certificate).toBe(certA.endsWith('\n') ? certA : `${certA}\n`);
+    expect(canonical.chain.match(/-----BEGIN CERTIFICATE-----/g)).toHaveLength(2);
+    expect(canonical.chain).not.toMatch(/\n\n/);
+  });
+
   it('round-trips: format line, passphrase line, key, certificate, chain', () => {
     const text = encodeExportSecret(secret).reveal();
     expect(text.split('\n').slice(0, 3)).toEqual([
