@@ -14,6 +14,7 @@ import {
   setInvocationStatus,
 } from './command-state.ts';
 import { type CommandDocument, defaultStepTimeoutSeconds } from './document.ts';
+import { instantSummary } from './instant-summary.ts';
 import { passesEnvVarParameters } from './managed-nodes.ts';
 import { interpolate, parameterEnvironment } from './parameters.ts';
 import { concurrencyLimit } from './rate-control.ts';
@@ -158,7 +159,7 @@ export function startCommand(
       plugin.statusDetails = 'InProgress';
       plugin.startedAt = new Date();
       const timeoutMs = stepTimeoutMs(context, step.timeoutSeconds, values);
-      const outcome = await runBehaviour(invocation, signal, timeoutMs, () =>
+      const outcome = await runBehaviour(invocation, signal, timeoutMs, values, () =>
         runScript({
           scriptText: interpolate(step.runCommand.join('\n'), values),
           scriptFile: join(agentDir, 'orchestration', command.commandId, step.name, '_script.sh'),
@@ -187,6 +188,7 @@ export function startCommand(
     invocation: InvocationState,
     signal: AbortSignal,
     timeoutMs: number,
+    values: Readonly<Record<string, readonly string[]>>,
     run: () => Promise<ScriptOutcome>,
   ): Promise<ScriptOutcome> => {
     const idle = async (ms: number): Promise<ScriptOutcome | undefined> => {
@@ -207,13 +209,8 @@ export function startCommand(
         };
       case 'instant':
         // A server whose work costs this machine nothing (benchmarks measure the orchestration,
-        // not openssl): success with the summary an install of an unchanged certificate prints.
-        return {
-          kind: 'exited',
-          exitCode: 0,
-          stdout: `${JSON.stringify({ outcome: 'unchanged', serial: null, notBefore: null, notAfter: null, sha256: null, files: [], reloaded: false, message: 'stand-in: standin:behaviour=instant; the script was not run' })}\n`,
-          stderr: '',
-        };
+        // not openssl): success with the summary the script prints for what it was sent.
+        return { kind: 'exited', exitCode: 0, stdout: instantSummary(values), stderr: '' };
       case 'slow': {
         const early = await idle(timing.slowMs);
         if (early !== undefined) return early;

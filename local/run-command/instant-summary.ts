@@ -1,0 +1,40 @@
+/**
+ * The summary a stand-in server with `standin:behaviour=instant` prints: what the install script
+ * would print had it installed the certificate it was sent (or, with Mode=Verify, found it
+ * installed as wanted), without running it. Benchmarks of thousands of servers then measure the
+ * orchestration, not openssl, and the per-server state they leave is what a real fleet's would
+ * be (the serial each server holds), so a sweep after them finds the fleet converged.
+ */
+import { X509Certificate } from 'node:crypto';
+
+function certificateFacts(base64: string | undefined) {
+  if (base64 === undefined) return undefined;
+  try {
+    const cert = new X509Certificate(Buffer.from(base64, 'base64').toString('utf8'));
+    return {
+      // As `openssl x509 -serial` prints it, which the script reports.
+      serial: cert.serialNumber.toUpperCase(),
+      notBefore: new Date(cert.validFrom).toISOString(),
+      notAfter: new Date(cert.validTo).toISOString(),
+      sha256: cert.fingerprint256,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function instantSummary(values: Readonly<Record<string, readonly string[]>>): string {
+  const facts = certificateFacts(values.Certificate?.[0]);
+  const verify = values.Mode?.[0] === 'Verify';
+  return `${JSON.stringify({
+    outcome: verify ? 'verified' : 'installed',
+    serial: facts?.serial ?? null,
+    notBefore: facts?.notBefore ?? null,
+    notAfter: facts?.notAfter ?? null,
+    sha256: facts?.sha256 ?? null,
+    files: [],
+    reloaded: false,
+    ...(verify ? { problems: [] } : {}),
+    message: 'stand-in: standin:behaviour=instant; the script was not run',
+  })}\n`;
+}
