@@ -7,17 +7,18 @@
 import { measureApi } from './api-bench.ts';
 import { startBenchSystem } from './bench-system.ts';
 import { costPer1000, originalCostPer1000 } from './cost-model.ts';
+import { measureFleetDeployment, measureSweep } from './fleet-bench.ts';
 import { round } from './stats.ts';
 import { measureOverhead, measureThroughput, startBenchWorker } from './worker-bench.ts';
 
 const quick = process.argv.includes('--quick');
 const plan = quick
-  ? { latencySamples: 8, deployments: 40, apiSeconds: 3, apiConcurrency: 8 }
-  : { latencySamples: 30, deployments: 200, apiSeconds: 10, apiConcurrency: 16 };
+  ? { latencySamples: 8, deployments: 40, apiSeconds: 3, apiConcurrency: 8, fleet: 200 }
+  : { latencySamples: 30, deployments: 200, apiSeconds: 10, apiConcurrency: 16, fleet: 2000 };
 
 const system = await startBenchSystem(
-  { 'bench-latency': 2, 'bench-throughput': 1 },
-  { 'bench-throughput': 'instant' },
+  { 'bench-latency': 2, 'bench-throughput': 1, 'bench-fleet': plan.fleet },
+  { 'bench-throughput': 'instant', 'bench-fleet': 'instant' },
 );
 const figures: unknown[] = [];
 try {
@@ -52,6 +53,15 @@ try {
       not_compared:
         'ACM export fee of public certificates (same in both), Secrets Manager $0.40 per secret-month (one per mapping; the original kept none), Fargate task (fixed, not per deployment)',
     });
+    console.error(`fleet: one deployment to ${plan.fleet} servers…`);
+    figures.push(await measureFleetDeployment(system, 'bench-fleet', plan.fleet));
+    console.error('sweep: one mapping of 2 servers, then the fleet’s, all converged…');
+    figures.push(
+      await measureSweep(system, { target: 'bench-latency', certName: 'bench-lat-0000' }, 2),
+    );
+    figures.push(
+      await measureSweep(system, { target: 'bench-fleet', certName: 'fleet' }, plan.fleet),
+    );
   } finally {
     await worker.stop();
   }
