@@ -182,12 +182,21 @@ export class SsmCommandRunner implements CommandRunner {
     });
   }
 
-  async managedNodesTagged(target: TargetTag): Promise<ManagedNode[]> {
+  async managedNodesTagged(
+    target: TargetTag,
+    options: { atMost?: number } = {},
+  ): Promise<ManagedNode[]> {
     // A tag filter cannot be combined with any other filter (SSM API reference).
-    return this.#describeNodes([{ Key: `tag:${target.key}`, Values: [target.value] }]);
+    return this.#describeNodes(
+      [{ Key: `tag:${target.key}`, Values: [target.value] }],
+      options.atMost,
+    );
   }
 
-  async #describeNodes(filters: { Key: string; Values: string[] }[]): Promise<ManagedNode[]> {
+  async #describeNodes(
+    filters: { Key: string; Values: string[] }[],
+    atMost = Number.POSITIVE_INFINITY,
+  ): Promise<ManagedNode[]> {
     const nodes: ManagedNode[] = [];
     let nextToken: string | undefined;
     do {
@@ -213,7 +222,7 @@ export class SsmCommandRunner implements CommandRunner {
         });
       }
       nextToken = out.NextToken;
-    } while (nextToken !== undefined);
+    } while (nextToken !== undefined && nodes.length < atMost);
     return nodes;
   }
 }

@@ -46,8 +46,9 @@ export const DeploymentStatus = Type.Union(
     Type.Literal('Failed'),
     Type.Literal('TimedOut'),
     Type.Literal('NoTargets'),
+    Type.Literal('Cancelled'),
   ],
-  { description: 'The last five are terminal' },
+  { description: 'The last six are terminal' },
 );
 
 export const JobAccepted = Type.Object({
@@ -154,6 +155,12 @@ export const DeploymentView = Type.Object({
     Type.Object({ serial: Type.String(), notBefore: Type.String(), notAfter: Type.String() }),
   ),
   commandId: Type.Optional(Type.String()),
+  cancelRequest: Type.Optional(
+    Type.Object(
+      { at: Type.String(), by: Type.String() },
+      { description: 'Who asked to cancel the job, and when (the worker ends it Cancelled)' },
+    ),
+  ),
   servers: Type.Optional(
     Type.Array(ServerResult, {
       description:
@@ -291,7 +298,7 @@ const errorDescriptions: Readonly<Record<number, string>> = {
   401: 'UNAUTHENTICATED (see error.reason)',
   403: 'FORBIDDEN or CERTIFICATE_NOT_ALLOWED',
   404: 'Not found',
-  409: 'IDEMPOTENCY_KEY_REUSED',
+  409: 'IDEMPOTENCY_KEY_REUSED, MAPPING_BUSY or DEPLOYMENT_FINISHED',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   500: 'INTERNAL_ERROR (no detail; quote requestId)',

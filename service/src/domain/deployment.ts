@@ -1,6 +1,6 @@
 import type { DeployJob } from './deploy-job.ts';
 
-/** Where a deployment is. The last five are terminal. */
+/** Where a deployment is. The last six are terminal. */
 export type DeploymentStatus =
   | 'Queued'
   | 'Exporting'
@@ -10,7 +10,8 @@ export type DeploymentStatus =
   | 'PartiallyFailed'
   | 'Failed'
   | 'TimedOut'
-  | 'NoTargets';
+  | 'NoTargets'
+  | 'Cancelled';
 
 export const terminalStatuses: ReadonlySet<DeploymentStatus> = new Set([
   'Succeeded',
@@ -18,6 +19,7 @@ export const terminalStatuses: ReadonlySet<DeploymentStatus> = new Set([
   'Failed',
   'TimedOut',
   'NoTargets',
+  'Cancelled',
 ]);
 
 export function isTerminal(status: DeploymentStatus): boolean {
@@ -97,6 +99,13 @@ export interface Deployment {
     readonly succeeded?: number;
     readonly failed?: number;
   };
+  /**
+   * Someone asked to cancel the job (POST /v1/deployments/{id}/cancel): the worker ends it
+   * `Cancelled` at its next look, cancelling its command if one was sent, and sends none after.
+   */
+  readonly cancelRequest?: { readonly at: string; readonly by: string };
+  /** When the worker asked Run Command to cancel the job's command (once). */
+  readonly commandCancelledAt?: string;
   /** How many times a worker picked the job up (receives), and how many of them failed. */
   readonly attempts: number;
   readonly failures: number;

@@ -69,9 +69,10 @@ export interface CommandRunner {
   managedNodes(instanceIds: readonly string[]): Promise<ManagedNode[]>;
   /**
    * Every managed node (EC2 instances and on-premises `mi-` nodes) carrying the tag, as Run
-   * Command's tag target would reach them, with its agent's status and version.
+   * Command's tag target would reach them, with its agent's status and version. With `atMost`,
+   * listing may stop once that many were found (a count that only needs to reach a number).
    */
-  managedNodesTagged(target: TargetTag): Promise<ManagedNode[]>;
+  managedNodesTagged(target: TargetTag, options?: { atMost?: number }): Promise<ManagedNode[]>;
   /**
    * Asks Run Command to stop the command on every server where it has not ended (CancelCommand).
    * A command that has already ended, or that SSM no longer knows, is nothing to cancel.

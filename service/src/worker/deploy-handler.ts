@@ -7,7 +7,8 @@ import { formatTarget } from '../domain/target.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
 import { waitForAgents } from './agent-readiness.ts';
-import { dispatchStep } from './dispatch-step.ts';
+import { cancelBeforeRunning } from './cancel-step.ts';
+import { dispatchStep, running } from './dispatch-step.ts';
 import { exportStep } from './export-step.ts';
 import { finishStep } from './finish-step.ts';
 import {
@@ -148,6 +149,17 @@ export async function handleDeploy(
     let bundle: ExportedBundle | undefined;
     for (;;) {
       const d = current;
+      if (d.cancelRequest !== undefined && d.status !== 'Running') {
+        const cancelled = await cancelBeforeRunning(d, deps);
+        if (cancelled.kind === 'waiting') return await endPickup(cancelled.outcome);
+        if (cancelled.kind === 'finished') {
+          await finishStep(d, cancelled.verdict, deps, save, log);
+          return ack;
+        }
+        // Its command went out before the cancel: Running, where the poll step cancels it.
+        await running(d, cancelled.commandId, d.dispatchStartedAt ?? d.updatedAt, deps, save);
+        continue;
+      }
       switch (d.status) {
         case 'Queued': {
           const notReady = await waitForAgents(d, deps, save);

@@ -1,6 +1,7 @@
-import type { Deployment } from '../domain/deployment.ts';
+import { type Deployment, isTerminal } from '../domain/deployment.ts';
 import { moveTo, revise, withCondition } from '../domain/deployment-record.ts';
-import { TerminalError } from '../domain/errors.ts';
+import { ConflictError, TerminalError } from '../domain/errors.ts';
+import { errorThreshold, serversWorthCounting } from '../domain/rate-control.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
 import { agentWaitDeadline } from './agent-readiness.ts';
@@ -12,7 +13,7 @@ import { mappingKeyOf } from './mapping-key.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
 /** How long after a dispatch began a command may still be invisible to ListCommands. */
-const dispatchSettleMs = 30_000;
+export const dispatchSettleMs = 30_000;
 
 /** Delay before sending again to a server SSM did not know yet (InvalidInstanceId). */
 const unknownInstanceRetrySeconds = 20;
@@ -74,6 +75,7 @@ export async function dispatchStep(
   }
   const mapping = await deps.mappings.get(mappingKeyOf(current.job));
   const install = effectiveInstall(current.job, mapping?.install);
+  const maxErrors = errorThreshold(settings.maxErrors, await serverCount(current, deps));
   let commandId: string;
   try {
     ({ commandId } = await deps.commands.send({
@@ -92,7 +94,7 @@ export async function dispatchStep(
       ),
       comment,
       maxConcurrency: settings.maxConcurrency,
-      maxErrors: settings.maxErrors,
+      maxErrors,
       timeoutSeconds: settings.commandTimeoutSeconds,
     }));
   } catch (error) {
@@ -121,35 +123,76 @@ export async function dispatchStep(
   return { kind: 'sent', deployment, found: false };
 }
 
-async function running(
+/**
+ * How many servers the command will reach, when the MaxErrors percentage needs to know: a targeted
+ * job names them; for a tag, the managed nodes carrying it are counted up to the number from which
+ * the percentage tolerates a failure by itself (one page of DescribeInstanceInformation for 2% and
+ * more). Undefined when the setting does not depend on it.
+ */
+async function serverCount(d: Deployment, deps: WorkerDeps): Promise<number | undefined> {
+  if (d.job.instanceIds !== undefined) return d.job.instanceIds.length;
+  const enough = serversWorthCounting(deps.settings.maxErrors);
+  if (enough <= 1) return undefined;
+  return (await deps.commands.managedNodesTagged(d.job.target, { atMost: enough })).length;
+}
+
+/**
+ * Records the command sent (or found): Dispatching → Running. When the record changed since the
+ * job read it (a cancel request was recorded while the command went out), the command is
+ * recorded on top of the new version, so it is never lost and the poll step cancels it; a record
+ * that ended meanwhile gets the command cancelled at once.
+ */
+export async function running(
   d: Deployment,
   commandId: string,
   dispatchedAt: string,
   deps: WorkerDeps,
   save: (next: Deployment) => Promise<Deployment>,
 ): Promise<Deployment> {
-  const now = deps.clock.now();
+  try {
+    return await save(runningRecord(d, commandId, dispatchedAt, deps.clock.now()));
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const fresh = await deps.deployments.get(d.job.jobId);
+    if (fresh?.status === 'Dispatching') {
+      return save(runningRecord(fresh, commandId, dispatchedAt, deps.clock.now()));
+    }
+    if (fresh !== undefined && isTerminal(fresh.status)) {
+      deps.logger.warn(
+        { jobId: d.job.jobId, commandId, status: fresh.status },
+        'the job ended while its command was being sent: cancelling the command',
+      );
+      await deps.commands.cancel(commandId);
+    }
+    throw error;
+  }
+}
+
+function runningRecord(
+  d: Deployment,
+  commandId: string,
+  dispatchedAt: string,
+  now: Date,
+): Deployment {
   const where =
     d.job.instanceIds === undefined
       ? `servers tagged ${formatTarget(d.job.target)}`
       : `${d.job.instanceIds.join(', ')} (tagged ${formatTarget(d.job.target)})`;
-  return save(
-    moveTo(
-      d,
-      'Running',
-      {
-        commandId,
-        dispatchedAt,
-        conditions: withCondition(
-          d.conditions,
-          'Dispatched',
-          'True',
-          'CommandSent',
-          `command ${commandId} sent to ${where}`,
-          now,
-        ),
-      },
-      now,
-    ),
+  return moveTo(
+    d,
+    'Running',
+    {
+      commandId,
+      dispatchedAt,
+      conditions: withCondition(
+        d.conditions,
+        'Dispatched',
+        'True',
+        'CommandSent',
+        `command ${commandId} sent to ${where}`,
+        now,
+      ),
+    },
+    now,
   );
 }

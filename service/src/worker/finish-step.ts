@@ -31,6 +31,7 @@ const levels: Record<DeploymentStatus, 'info' | 'warn' | 'error'> = {
   NoTargets: 'warn',
   TimedOut: 'warn',
   Failed: 'error',
+  Cancelled: 'warn',
 };
 
 /**

@@ -82,28 +82,29 @@ export function verdict(
     };
   }
   const ok = servers.filter((s) => s.status === 'Success');
-  const failed = servers.filter((s) => s.status !== 'Success');
+  const skipped = servers.filter(neverAttempted);
+  const failed = servers.filter((s) => s.status !== 'Success' && !neverAttempted(s));
   const total = servers.length;
-  if (failed.length === 0 && total > 0) {
+  if (failed.length === 0 && skipped.length === 0 && total > 0) {
     const serial = ok[0]?.summary?.serial;
     return {
       status: 'Succeeded',
       reason: `installed on ${total} of ${total} servers${serial ? ` (serial ${serial})` : ''}`,
     };
   }
-  const list = failed.slice(0, 10).map(describeServer).join('; ');
-  const more = failed.length > 10 ? `; and ${failed.length - 10} more` : '';
+  const list = listed(failed, describeServer);
+  const halted = skipped.length === 0 ? '' : `; ${haltedPart(skipped)}`;
   const timedOut = failed.every(
     (s) => s.status === 'TimedOut' || /Timed ?Out/i.test(s.statusDetails),
   );
   if (ok.length > 0) {
     return {
       status: 'PartiallyFailed',
-      reason: `installed on ${ok.length} of ${total} servers; failed: ${list}${more}`,
+      reason: `installed on ${ok.length} of ${total} servers; failed: ${list}${halted}`,
     };
   }
-  if (timedOut && total > 0) {
-    return { status: 'TimedOut', reason: `no server finished in time: ${list}${more}` };
+  if (timedOut && total > 0 && skipped.length === 0) {
+    return { status: 'TimedOut', reason: `no server finished in time: ${list}` };
   }
   if (total === 0) {
     return {
@@ -111,7 +112,58 @@ export function verdict(
       reason: `the command ended ${progress.status} (${progress.statusDetails}) without any server result`,
     };
   }
-  return { status: 'Failed', reason: `failed on all ${total} servers: ${list}${more}` };
+  if (skipped.length > 0) {
+    return {
+      status: 'Failed',
+      reason: `installed on 0 of ${total} servers; failed: ${list}${halted}`,
+    };
+  }
+  return { status: 'Failed', reason: `failed on all ${total} servers: ${list}` };
+}
+
+/**
+ * A server Run Command never sent the command to, because the command had exceeded its error
+ * threshold (MaxErrors) first: invocation StatusDetails `Terminated` (status Cancelled).
+ */
+export function neverAttempted(s: ServerResult): boolean {
+  return [s.status, s.statusDetails].some(
+    (v) => v.replace(/\s+/g, '').toLowerCase() === 'terminated',
+  );
+}
+
+/** The first ten of a list of servers, and how many more. */
+function listed(servers: readonly ServerResult[], describe: (s: ServerResult) => string): string {
+  const more = servers.length > 10 ? `; and ${servers.length - 10} more` : '';
+  return `${servers.slice(0, 10).map(describe).join('; ')}${more}`;
+}
+
+function haltedPart(skipped: readonly ServerResult[]): string {
+  return `never attempted on ${skipped.length} (the rollout stopped at its error threshold, SSM_MAX_ERRORS): ${listed(skipped, (s) => s.instanceId)}`;
+}
+
+/**
+ * A job ended by a cancel request: what each server got before the command stopped. Pure.
+ * `requested` says who asked and when.
+ */
+export function cancelledVerdict(servers: readonly ServerResult[], requested: string): JobVerdict {
+  if (servers.length === 0) {
+    return { status: 'Cancelled', reason: `${requested}; no command was sent to any server` };
+  }
+  const ok = servers.filter((s) => s.status === 'Success');
+  const stopped = servers.filter((s) => s.status === 'Cancelled' && !neverAttempted(s));
+  const skipped = servers.filter(neverAttempted);
+  const failed = servers.filter(
+    (s) => s.status !== 'Success' && s.status !== 'Cancelled' && !neverAttempted(s),
+  );
+  const parts = [
+    `${requested}; installed on ${ok.length} of ${servers.length} servers before the command stopped`,
+    ...(stopped.length === 0
+      ? []
+      : [`cancelled on ${stopped.length}: ${listed(stopped, (s) => s.instanceId)}`]),
+    ...(failed.length === 0 ? [] : [`failed: ${listed(failed, describeServer)}`]),
+    ...(skipped.length === 0 ? [] : [haltedPart(skipped)]),
+  ];
+  return { status: 'Cancelled', reason: parts.join('; ') };
 }
 
 /** Servers whose Verify run found their files drifted (they get a repair install). */

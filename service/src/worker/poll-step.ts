@@ -2,9 +2,11 @@ import type { Deployment, ServerResult } from '../domain/deployment.ts';
 import { revise } from '../domain/deployment-record.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { CommandProgress } from '../ports/command-runner.ts';
+import { cancelledBy } from './cancel-step.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
 import { errorTail, parseInstallSummary } from './install-summary.ts';
 import {
+  cancelledVerdict,
   isCommandTerminal,
   type JobVerdict,
   pollDelaySeconds,
@@ -77,13 +79,29 @@ export async function pollStep(
       return {
         kind: 'finished',
         deployment: { ...current, counts },
-        verdict: (current.job.mode === 'verify' ? verifyVerdict : verdict)(
-          progress,
-          servers,
-          formatTarget(current.job.target),
-        ),
+        verdict:
+          current.commandCancelledAt !== undefined
+            ? cancelledVerdict(servers, cancelledBy(current))
+            : tooLate(
+                current,
+                (current.job.mode === 'verify' ? verifyVerdict : verdict)(
+                  progress,
+                  servers,
+                  formatTarget(current.job.target),
+                ),
+              ),
         servers,
       };
+    }
+    if (current.cancelRequest !== undefined && current.commandCancelledAt === undefined) {
+      // Asked to cancel while the command runs: cancel it once, then wait for it to end so that
+      // each server's result says where the cancel found it.
+      await deps.commands.cancel(commandId);
+      current = await save(revise(current, { commandCancelledAt: now.toISOString() }, now));
+      deps.logger.info(
+        { jobId: current.job.jobId, commandId },
+        'cancel requested: command cancelled',
+      );
     }
     const runningFor = (now.getTime() - dispatchedAt) / 1000;
     if (runningFor > settings.jobTimeoutSeconds) {
@@ -105,10 +123,13 @@ export async function pollStep(
         kind: 'finished',
         deployment: { ...current, counts },
         servers,
-        verdict: {
-          status: 'TimedOut',
-          reason: `command ${commandId} did not finish within ${settings.jobTimeoutSeconds} s (${done} of ${Math.max(progress.targetCount, servers.length)} servers done) and was cancelled on the rest; check the servers' SSM agents`,
-        },
+        verdict:
+          current.cancelRequest !== undefined
+            ? cancelledVerdict(servers, cancelledBy(current))
+            : {
+                status: 'TimedOut',
+                reason: `command ${commandId} did not finish within ${settings.jobTimeoutSeconds} s (${done} of ${Math.max(progress.targetCount, servers.length)} servers done) and was cancelled on the rest; check the servers' SSM agents`,
+              },
       };
     }
     if (!sameCounts(current.counts, counts)) {
@@ -132,4 +153,13 @@ export async function pollStep(
       outcome: later(delay, `command ${commandId} running: ${waiting}`),
     };
   }
+}
+
+/** A cancel that came after the command had ended stops nothing: the outcome stands, noted. */
+function tooLate(d: Deployment, outcome: JobVerdict): JobVerdict {
+  if (d.cancelRequest === undefined) return outcome;
+  return {
+    ...outcome,
+    reason: `${outcome.reason} (${cancelledBy(d)}, after the command had ended: nothing was stopped)`,
+  };
 }

@@ -176,7 +176,7 @@ export class FakeCommandRunner implements CommandRunner {
     this.nodeTags.set(instanceId, { ...tags });
   }
 
-  async managedNodesTagged(target: { key: string; value: string }) {
+  async managedNodesTagged(target: { key: string; value: string }, _options?: { atMost?: number }) {
     return [...this.nodes.values()]
       .filter((n) => this.nodeTags.get(n.instanceId)?.[target.key] === target.value)
       .map((n) => ({ ...n }));

@@ -1,0 +1,43 @@
+import type { Deployment } from '../domain/deployment.ts';
+import { dispatchSettleMs } from './dispatch-step.ts';
+import { type HandlerOutcome, later } from './handler-outcome.ts';
+import { commandComment } from './job-ids.ts';
+import { cancelledVerdict, type JobVerdict } from './outcome-policy.ts';
+import type { WorkerDeps } from './worker-deps.ts';
+
+/** What a cancel request does to a job that is not Running yet. */
+export type CancelResult =
+  | { readonly kind: 'finished'; readonly verdict: JobVerdict }
+  | { readonly kind: 'sent'; readonly commandId: string }
+  | { readonly kind: 'waiting'; readonly outcome: HandlerOutcome };
+
+/** "cancelled by <principal> at <time>", for the job's reason. */
+export function cancelledBy(d: Deployment): string {
+  const r = d.cancelRequest;
+  return r === undefined ? 'cancelled' : `cancelled by ${r.by} at ${r.at}`;
+}
+
+/**
+ * A job asked to cancel before it reached Running (Queued, Exporting, Dispatching) ends without
+ * sending anything. Only a job whose dispatch had begun (`dispatchStartedAt`, written
+ * conditionally before SendCommand) can have a command out: it is looked for by its comment,
+ * for as long as Run Command may not list it yet, and handed to the poll step to cancel if found.
+ */
+export async function cancelBeforeRunning(d: Deployment, deps: WorkerDeps): Promise<CancelResult> {
+  const nothingSent = { kind: 'finished', verdict: cancelledVerdict([], cancelledBy(d)) } as const;
+  if (d.status !== 'Dispatching' || d.dispatchStartedAt === undefined) return nothingSent;
+  const startedAt = Date.parse(d.dispatchStartedAt);
+  const found = await deps.commands.findByComment(
+    deps.settings.documentName,
+    commandComment(d.job.jobId),
+    new Date(startedAt - 60_000),
+  );
+  if (found !== undefined) return { kind: 'sent', commandId: found };
+  if (deps.clock.now().getTime() - startedAt < dispatchSettleMs) {
+    return {
+      kind: 'waiting',
+      outcome: later(10, 'cancelled while its command was being sent: looking for the command'),
+    };
+  }
+  return nothingSent;
+}
