@@ -40,7 +40,11 @@ function sum(
 export function costPer1000(measured: MeasuredRequests) {
   const p = measured.perDeployment;
   const sqs = sum(p, (op) => op.startsWith('AmazonSQS.'));
-  const writes = sum(p, (op) => /DynamoDB_20120810\.(PutItem|UpdateItem|DeleteItem)$/.test(op));
+  // A BatchWriteItem is priced as one whole-record write: in these measurements each carries the
+  // per-server items of a one-server job (one small item), so this over-counts, never under.
+  const writes = sum(p, (op) =>
+    /DynamoDB_20120810\.(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(op),
+  );
   const reads = sum(p, (op) => /DynamoDB_20120810\.(GetItem|Query|Scan)$/.test(op));
   const secrets = sum(p, (op) => op.startsWith('secretsmanager.'));
   const wru = writes * Math.max(1, Math.ceil(measured.recordWriteKb));

@@ -25,6 +25,20 @@ describe('cost model', () => {
     expect(c.total).toBeCloseTo(0.0016 + 0.01925 + 0.005, 8);
   });
 
+  it('prices a BatchWriteItem (the per-server items) as a write', () => {
+    const base = { recordWriteKb: 1, itemReadKb: 1 };
+    const without = costPer1000({ ...base, perDeployment: { 'DynamoDB_20120810.PutItem': 1 } });
+    const withBatch = costPer1000({
+      ...base,
+      perDeployment: {
+        'DynamoDB_20120810.PutItem': 1,
+        'DynamoDB_20120810.BatchWriteItem': 2,
+      },
+    });
+    expect(withBatch.requests.dynamoWrites).toBe(3);
+    expect(withBatch.dynamodb).toBeCloseTo(without.dynamodb * 3, 10);
+  });
+
   it('prices the original design from its transitions and invocations', () => {
     const o = originalCostPer1000({
       commandSeconds: 20,
