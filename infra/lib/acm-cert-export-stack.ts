@@ -18,6 +18,7 @@ import { ApiLoadBalancer } from './load-balancer.ts';
 import { createNetwork } from './network.ts';
 import { createOperationsKey } from './operations-key.ts';
 import { JobQueues } from './queues.ts';
+import { createReconcileSchedules } from './reconcile-schedules.ts';
 import { createEventRules } from './renewal-rule.ts';
 import { ServerAccess } from './server-access.ts';
 import { type ServiceResources, serviceEnvironment } from './service-environment.ts';
@@ -81,6 +82,7 @@ export class AcmCertExportStack extends Stack {
       this.queues.queue,
       this.queues.deadLetterQueue,
     );
+    createReconcileSchedules(this, this.queues.queue, this.queues.deadLetterQueue, s.schedules);
     const document = createInstallDocument(this, 'InstallDocument', {
       name: s.names.documentName,
       content: props.installDocument,
@@ -92,6 +94,16 @@ export class AcmCertExportStack extends Stack {
       ...(s.exampleServerRoleTagValue === undefined
         ? {}
         : { exampleRoleTagValue: s.exampleServerRoleTagValue }),
+    });
+
+    // Before the service: the worker publishes its notifications to the alarm topic.
+    this.alarms = new Alarms(this, 'Alarms', {
+      queue: this.queues.queue,
+      deadLetterQueue: this.queues.deadLetterQueue,
+      key,
+      oldestMessageSeconds: s.alarms.oldestMessageSeconds,
+      expiryDays: s.alarms.expiryDays,
+      ...(s.alarmEmail === undefined ? {} : { email: s.alarmEmail }),
     });
 
     const grants: ServiceGrantsProps = {
@@ -106,6 +118,8 @@ export class AcmCertExportStack extends Stack {
       allowedCertificateArns: s.allowedCertificateArns,
       certificateRegions: s.certificateRegions,
       ...(s.secretsKmsKeyArn === undefined ? {} : { secretsKmsKeyArn: s.secretsKmsKeyArn }),
+      notificationTopicArn: this.alarms.topic.topicArn,
+      notificationKeyArn: key.keyArn,
     };
     const resources: ServiceResources = {
       queueUrl: this.queues.queue.queueUrl,
@@ -120,6 +134,8 @@ export class AcmCertExportStack extends Stack {
       allowedReloadCommands: s.allowedReloadCommands,
       ...(s.certificateRegions.length === 0 ? {} : { certificateRegions: s.certificateRegions }),
       ...(s.secretsKmsKeyArn === undefined ? {} : { secretsKmsKeyId: s.secretsKmsKeyArn }),
+      notifyTopicArn: this.alarms.topic.topicArn,
+      expiryNotifyDays: s.alarms.expiryDays,
     };
     const apiInContainer = s.apiMode === 'alb';
     const image = containerImage(this, s.image, props.repoRoot);
@@ -203,15 +219,6 @@ export class AcmCertExportStack extends Stack {
         });
       }
     }
-
-    this.alarms = new Alarms(this, 'Alarms', {
-      queue: this.queues.queue,
-      deadLetterQueue: this.queues.deadLetterQueue,
-      key,
-      oldestMessageSeconds: s.alarms.oldestMessageSeconds,
-      expiryDays: s.alarms.expiryDays,
-      ...(s.alarmEmail === undefined ? {} : { email: s.alarmEmail }),
-    });
 
     if (s.tagGovernance !== undefined) {
       new TagGovernance(this, 'TagGovernance', {

@@ -7,7 +7,9 @@ import {
   documentName,
   jobQueue,
   mappingTable,
+  reconcileSchedule,
   serversTable,
+  verifySchedule,
 } from './resource-definitions.ts';
 
 /** Every context key the app reads, with what it means; `docs/deploy.md` lists the same. */
@@ -60,6 +62,8 @@ export const contextKeys = {
   oldestMessageAlarmSeconds: 'alarm when a job waits this long (default 900)',
   expiryAlarmDays:
     'alarm when an installed copy of a managed certificate expires in fewer days (default 14)',
+  reconcileSchedule: `EventBridge Scheduler expression of the reconciliation sweep, rate(…) or cron(…) in UTC, or off (default ${reconcileSchedule.defaultExpression})`,
+  verifySchedule: `EventBridge Scheduler expression of the verify sweep (the reconciliation sweep that also checks the servers’ files), or off (default ${verifySchedule.defaultExpression}: 03:00 UTC daily)`,
   apiGatewayCloudWatchRole:
     'apigateway mode: set the account-level API Gateway CloudWatch Logs role (default true); false when the account already has one',
   webAcl:

@@ -93,5 +93,34 @@ export const expiryCheckSchedule = {
   message: { type: 'expiry-check', version: 1, scheduledTime: '<aws.scheduler.scheduled-time>' },
 } as const;
 
+/**
+ * The reconciliation sweep (service/src/messages/reconcile.ts): every mapping compared with ACM
+ * and with its servers, what drifted deployed again. An EventBridge Scheduler schedule sends
+ * `message` to the job queue, hourly unless the `reconcileSchedule` context key says otherwise
+ * (or `off`); the local run sends it by hand (`npm run reconcile`).
+ */
+export const reconcileSchedule = {
+  defaultExpression: 'rate(1 hour)',
+  timeZone: 'UTC',
+  message: { type: 'reconcile', version: 1, scheduledTime: '<aws.scheduler.scheduled-time>' },
+} as const;
+
+/**
+ * The daily verify sweep: the reconciliation sweep with `verify`, which also runs the install
+ * document's Verify mode on the servers that look converged. Daily at 03:00 UTC (`verifySchedule`),
+ * three hours before the expiry check, so that the two never start together;
+ * `npm run reconcile -- --verify` by hand.
+ */
+export const verifySchedule = {
+  defaultExpression: 'cron(0 3 * * ? *)',
+  timeZone: 'UTC',
+  message: {
+    type: 'reconcile',
+    version: 1,
+    verify: true,
+    scheduledTime: '<aws.scheduler.scheduled-time>',
+  },
+} as const;
+
 export const passphraseSecretPrefix = 'acm-passphrase/';
 export const documentName = 'Install-ACMCertificate';

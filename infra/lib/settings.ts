@@ -10,8 +10,11 @@ import {
   jobQueue,
   mappingTable,
   passphraseSecretPrefix,
+  reconcileSchedule,
   serversTable,
+  verifySchedule,
 } from './resource-definitions.ts';
+import { scheduleExpressionProblem } from './schedule-expression.ts';
 
 export type ApiMode = 'alb' | 'apigateway';
 
@@ -106,6 +109,11 @@ export interface StackSettings {
     /** The expiry alarm fires when an installed copy expires in fewer days than this. */
     readonly expiryDays: number;
   };
+  /**
+   * EventBridge Scheduler expressions of the reconciliation sweep and of the verify sweep (the
+   * sweep with `verify`); absent: that schedule is off.
+   */
+  readonly schedules: { readonly reconcile?: string; readonly verify?: string };
   /** API Gateway's account-level CloudWatch Logs role: create it (an account singleton) or not. */
   readonly apiGatewayCloudWatchRole: boolean;
   /** A WAF web ACL for the API's entry: none, one the stack creates, or an existing one's ARN. */
@@ -343,6 +351,26 @@ function webAcl(read: ContextReader): WebAclSettings {
   };
 }
 
+/** A schedule's expression from its context key: the default, another expression, or `off`. */
+function schedule(read: ContextReader, key: ContextKey, fallback: string): string | undefined {
+  const value = text(read, key) ?? fallback;
+  if (value === 'off') return undefined;
+  const problem = scheduleExpressionProblem(value);
+  if (problem !== undefined) {
+    throw new SettingsError(`context ${key} must be off or ${problem}, got ${value}`);
+  }
+  return value;
+}
+
+function schedules(read: ContextReader): StackSettings['schedules'] {
+  const reconcile = schedule(read, 'reconcileSchedule', reconcileSchedule.defaultExpression);
+  const verify = schedule(read, 'verifySchedule', verifySchedule.defaultExpression);
+  return {
+    ...(reconcile === undefined ? {} : { reconcile }),
+    ...(verify === undefined ? {} : { verify }),
+  };
+}
+
 function existingResources(read: ContextReader): ExistingResource[] {
   return list(read, 'existingResources').map((item) => {
     if (!(existingResourceKinds as readonly string[]).includes(item)) {
@@ -496,6 +524,7 @@ export function readSettings(read: ContextReader): StackSettings {
       oldestMessageSeconds: integer(read, 'oldestMessageAlarmSeconds', 900, 60, 1_209_600),
       expiryDays: integer(read, 'expiryAlarmDays', 14, 1, 90),
     },
+    schedules: schedules(read),
     apiGatewayCloudWatchRole: flag(read, 'apiGatewayCloudWatchRole', true),
     webAcl: webAcl(read),
     existingResources: existingResources(read),

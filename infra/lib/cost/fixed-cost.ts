@@ -4,6 +4,7 @@
  * price table (prices.ts); per-use charges are listed as rates, not added.
  */
 import { wakerHandler } from '../lambda-handlers.ts';
+import { idleMinutesBeforeScaleIn } from '../worker-scaling.ts';
 import { hoursPerMonth, type Price, type RegionPrices } from './prices.ts';
 
 type Properties = Record<string, unknown>;
@@ -184,6 +185,46 @@ function scheduledFunctions(template: CfnTemplate): ScheduledFunction[] {
   return found;
 }
 
+interface ScheduledMessage {
+  /** The message type and the expression, e.g. `reconcile messages to the queue, rate(1 hour)`. */
+  readonly description: string;
+  readonly runsPerMonth: number;
+}
+
+/** Is this target ARN an SQS queue's (of this template, or imported by its ARN)? */
+function isQueueArn(template: CfnTemplate, arn: unknown): boolean {
+  const id = (arn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+  if (id !== undefined) return template.Resources[id]?.Type === 'AWS::SQS::Queue';
+  return JSON.stringify(arn ?? '').includes(':sqs:');
+}
+
+/**
+ * `rate(…)` schedules that put a message on a queue (the hourly reconciliation sweep): billed by
+ * Scheduler per run, and each run wakes a worker that scales to zero. Cron schedules (the daily
+ * expiry check and verify sweep) are left out: a run a day costs Scheduler nothing worth
+ * counting, and a scale-to-zero worker about $0.06 a month of task time for each.
+ */
+function scheduledMessages(template: CfnTemplate): ScheduledMessage[] {
+  const found: ScheduledMessage[] = [];
+  for (const [, schedule] of resourcesOf(template, 'AWS::Scheduler::Schedule')) {
+    const expression = String(schedule.Properties?.ScheduleExpression ?? '');
+    const runs = runsPerMonth(expression);
+    const target = schedule.Properties?.Target as { Arn?: unknown; Input?: string } | undefined;
+    if (runs === undefined || !isQueueArn(template, target?.Arn)) continue;
+    let type = 'scheduled';
+    try {
+      type = String((JSON.parse(target?.Input ?? '{}') as { type?: unknown }).type ?? type);
+    } catch {
+      // An Input that is not JSON is still a message on the queue.
+    }
+    found.push({
+      description: `${type} messages to the queue, ${expression}`,
+      runsPerMonth: runs,
+    });
+  }
+  return found;
+}
+
 export function fixedMonthlyCost(template: CfnTemplate, p: RegionPrices): CostReport {
   const items: LineItem[] = [];
   const add = (what: string, quantity: number, unit: string, monthlyUsd: number) => {
@@ -312,6 +353,30 @@ export function fixedMonthlyCost(template: CfnTemplate, p: RegionPrices): CostRe
     }
   }
 
+  const scaleToZero = ecsServices(template).filter(
+    (service) => service.minTasks === 0 && service.environment.WORKER_ENABLED !== 'false',
+  );
+  for (const scheduled of scheduledMessages(template)) {
+    const n = scheduled.runsPerMonth;
+    add(
+      `EventBridge Scheduler invocations (${scheduled.description})`,
+      n,
+      'invocation',
+      (n / 1e6) * p.schedulerMillionInvocations.usd,
+    );
+    // Each run wakes the worker, which keeps its task until the queue has been idle this long.
+    for (const service of scaleToZero) {
+      const hours = (n * idleMinutesBeforeScaleIn) / 60;
+      const hour = taskHourUsd(service.shape, p) + (service.publicIp ? p.publicIpv4Hour.usd : 0);
+      add(
+        `a worker task started by each run, at least (${scheduled.description}: ${idleMinutesBeforeScaleIn} idle minutes before scale-in)`,
+        Math.round(hours),
+        'task-hour',
+        hours * hour,
+      );
+    }
+  }
+
   for (const [, key] of resourcesOf(template, 'AWS::KMS::Key')) {
     const rotations = chargedRotations(key.Properties ?? {});
     add(
@@ -362,6 +427,7 @@ export function fixedMonthlyCost(template: CfnTemplate, p: RegionPrices): CostRe
 /** What the figures leave out, printed with them. */
 export const notCounted = [
   'requests (SQS, DynamoDB, Secrets Manager, KMS, API Gateway, Lambda): docs/benchmarks.md measures about $0.023 per 1,000 deployments for the queue, tables and secrets',
+  "the reconciliation sweeps' own requests: per mapping and run three SQS requests (send, receive, delete) and a few DynamoDB reads; ACM's DescribeCertificate and Systems Manager's DescribeInstanceInformation are free (hourly with 100 mappings: about 220,000 SQS requests, $0.09 a month)",
   'CloudWatch Logs ingestion and storage, data transfer, ECR image storage ($0.10/GB-month, outside the stack)',
   'Container Insights metrics (custom metrics, billed per metric while tasks run; their number is not in the template)',
   'free tiers (10 alarm metrics, 1 million SQS requests, 20,000 KMS requests, 1 million Lambda requests and 400,000 GB-seconds, 14 million Scheduler invocations a month per account)',

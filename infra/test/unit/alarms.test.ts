@@ -261,7 +261,12 @@ describe('the daily expiry check that feeds InstalledCertificateExpiring', () =>
   };
   let schedule: { ScheduleExpression: string; ScheduleExpressionTimezone: string; Target: Target };
   beforeAll(() => {
-    schedule = onlyResource(template, 'AWS::Scheduler::Schedule').Properties as typeof schedule;
+    // One of the schedules to the job queue (reconcile-schedules.test.ts has the others).
+    const [expiry, ...others] = Object.values(template.findResources('AWS::Scheduler::Schedule'))
+      .map((r) => r.Properties as typeof schedule)
+      .filter((p) => JSON.parse(p.Target.Input ?? '{}').type === 'expiry-check');
+    if (expiry === undefined || others.length > 0) throw new Error('expected one expiry check');
+    schedule = expiry;
   });
   const queueArn = (name: string) => ({
     'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue', { QueueName: name }), 'Arn'],

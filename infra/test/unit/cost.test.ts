@@ -191,6 +191,43 @@ describe('the fixed monthly cost of a template', () => {
     });
   });
 
+  it('bills a rate schedule to a queue per run and, for a worker at zero tasks, the task each run starts', () => {
+    const schedule = (expression: string) => ({
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        ScheduleExpression: expression,
+        Target: { Arn: { 'Fn::GetAtt': ['Queue', 'Arn'] }, Input: '{"type":"reconcile"}' },
+      },
+    });
+    const schedules = {
+      Queue: { Type: 'AWS::SQS::Queue' },
+      Hourly: schedule('rate(1 hour)'),
+      // A run a day is left out.
+      Daily: schedule('cron(0 3 * * ? *)'),
+    };
+    const report = fixedMonthlyCost(template(schedules), us);
+    expect(report.items).toEqual([
+      {
+        what: 'EventBridge Scheduler invocations (reconcile messages to the queue, rate(1 hour))',
+        quantity: 730,
+        unit: 'invocation',
+        monthlyUsd: 730 / 1e6,
+      },
+    ]);
+    const woken = item(
+      template({ ...schedules, ...aService({ min: 0, publicIp: true }) }),
+      /^a worker task started by each run/,
+    );
+    expect(woken?.what).toMatch(/5 idle minutes before scale-in/);
+    expect(woken?.monthlyUsd).toBeCloseTo(
+      ((730 * 5) / 60) * (0.5 * 0.03238 + 1 * 0.00356 + 0.005),
+      6,
+    );
+    expect(
+      item(template({ ...schedules, ...aService({ min: 1 }) }), /^a worker task started/),
+    ).toBeUndefined();
+  });
+
   it('bills a KMS key with the rotations charged within the horizon (two at most)', () => {
     const key = (properties: object) =>
       template({ Key: { Type: 'AWS::KMS::Key', Properties: properties } });

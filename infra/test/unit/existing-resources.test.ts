@@ -105,16 +105,18 @@ describe('the stack deployed again over its retained tables and queues (existing
     expect(jobs).toContain('events.amazonaws.com');
   });
 
-  it('sends the rules’ and the schedule’s messages, and watches, the same queues', () => {
+  it('sends the rules’ and the schedules’ messages, and watches, the same queues', () => {
     const targets = (t: Template) => [
       ...Object.values(t.findResources('AWS::Events::Rule')).flatMap((r) =>
         (r.Properties.Targets as { Arn: unknown; DeadLetterConfig: { Arn: unknown } }[]).map(
           (target) => resolve(t, [target.Arn, target.DeadLetterConfig.Arn]),
         ),
       ),
-      // Its role is new either way; where it sends, and what, is what must not change.
-      ((target) => resolve(t, [target.Arn, target.DeadLetterConfig, target.Input]))(
-        onlyResource(t, 'AWS::Scheduler::Schedule').Properties.Target as Record<string, unknown>,
+      // Their role is new either way; where they send, and what, is what must not change.
+      ...Object.values(t.findResources('AWS::Scheduler::Schedule')).map((r) =>
+        ((target) => resolve(t, [target.Arn, target.DeadLetterConfig, target.Input]))(
+          r.Properties.Target as Record<string, unknown>,
+        ),
       ),
     ];
     expect(JSON.stringify(targets(again.template))).toBe(JSON.stringify(targets(first.template)));

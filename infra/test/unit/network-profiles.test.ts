@@ -152,6 +152,7 @@ describe('network profile endpoints', () => {
         'ecs',
         'logs',
         'secretsmanager',
+        'sns',
         'sqs',
         'ssm',
         'sts',
@@ -172,7 +173,7 @@ describe('network profile endpoints', () => {
     const endpointGroups = ofType(template, 'AWS::EC2::SecurityGroup').filter(([id]) =>
       id.startsWith('Endpoint'),
     );
-    expect(endpointGroups).toHaveLength(10);
+    expect(endpointGroups).toHaveLength(11);
     for (const [, group] of endpointGroups) {
       expect(group.Properties.SecurityGroupIngress).toEqual([
         expect.objectContaining({ CidrIp: '10.80.0.0/16', FromPort: 443, ToPort: 443 }),
@@ -254,7 +255,14 @@ describe('the low-cost profile: API Gateway, public network, a worker that scale
       Threshold: 20,
       AlarmActions: [{ Ref: out[0]?.[0] }],
     });
-    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    // The waker, the expiry check and the daily verify sweep: no hourly sweep, which would start
+    // a task every hour.
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    expect(
+      Object.values(template.findResources('AWS::Scheduler::Schedule')).map(
+        (r) => r.Properties.ScheduleExpression,
+      ),
+    ).not.toContain('rate(1 hour)');
   });
 
   it('lets a task go only after nothing waited, was in flight or delayed for five minutes', () => {

@@ -267,6 +267,56 @@ describe('alarm and API entry settings', () => {
   });
 });
 
+describe('reconciliation schedules', () => {
+  it('default to an hourly sweep and a daily verify sweep at 03:00 UTC', () => {
+    expect(settings({ albCertificateArn: certificate }).schedules).toEqual({
+      reconcile: 'rate(1 hour)',
+      verify: 'cron(0 3 * * ? *)',
+    });
+  });
+
+  it('take any recurring Scheduler expression, or off', () => {
+    expect(
+      settings({
+        albCertificateArn: certificate,
+        reconcileSchedule: 'rate(30 minutes)',
+        verifySchedule: 'cron(0/30 8-18 ? * MON-FRI *)',
+      }).schedules,
+    ).toEqual({ reconcile: 'rate(30 minutes)', verify: 'cron(0/30 8-18 ? * MON-FRI *)' });
+    expect(
+      settings({ albCertificateArn: certificate, reconcileSchedule: 'off', verifySchedule: 'off' })
+        .schedules,
+    ).toEqual({});
+    expect(
+      settings({ albCertificateArn: certificate, verifySchedule: 'cron(0 4 L * ? *)' }).schedules
+        .verify,
+    ).toBe('cron(0 4 L * ? *)');
+  });
+
+  it.each([
+    [
+      'reconcileSchedule',
+      'hourly',
+      /reconcileSchedule must be off or a rate\(…\) or cron\(…\) expression, got hourly/,
+    ],
+    ['reconcileSchedule', 'rate(0 hours)', /rate\(<positive integer> minute/],
+    ['reconcileSchedule', 'rate(1 week)', /rate\(<positive integer> minute/],
+    ['reconcileSchedule', 'at(2026-12-01T00:00:00)', /a rate\(…\) or cron\(…\) expression/],
+    [
+      'verifySchedule',
+      'cron(0 3 * * ?)',
+      /verifySchedule must be off or cron\(minutes hours .*\): six fields/,
+    ],
+    ['verifySchedule', 'cron(0 3 * * * *)', /\? in exactly one of day-of-month and day-of-week/],
+    ['verifySchedule', 'cron(0 3 ? * ? *)', /\? in exactly one of day-of-month and day-of-week/],
+    ['verifySchedule', 'cron(0 3; * * ? *)', /whose hours field is valid/],
+  ] as const)('refuse %s=%s, naming the key', (key, value, message) => {
+    const run = () => settings({ albCertificateArn: certificate, [key]: value });
+    expect(run).toThrow(SettingsError);
+    expect(run).toThrow(message);
+  });
+});
+
 describe('docs/deploy.md', () => {
   it('documents every context key the app reads', () => {
     const doc = readFileSync(join(defaultRepoRoot, 'docs/deploy.md'), 'utf8');
