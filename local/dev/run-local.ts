@@ -103,6 +103,7 @@ try {
   const recordedStandIn = await recordedEndpoint(standIn.endpoint, {
     via: 'local run stand-in',
     emulator: moto.endpoint,
+    runCommand: true,
   });
   stops.push(recordedStandIn.stop);
 

@@ -53,11 +53,13 @@ export interface RecordedEndpoint {
 /**
  * A recording front before `target` (a Run Command stand-in, or a local run's own emulator),
  * when a recorder runs; `emulator` is where names and tags are looked up (the run's emulator by
- * default). Without a recorder, `target` itself.
+ * default). `runCommand`: the target is a Run Command stand-in, which the recorder then asks
+ * about its hybrid (`mi-…`) nodes (their tags, their activation's role) while the front is open.
+ * Without a recorder, `target` itself.
  */
 export async function recordedEndpoint(
   target: string,
-  options: { via: string; emulator?: string },
+  options: { via: string; emulator?: string; runCommand?: boolean },
 ): Promise<RecordedEndpoint> {
   const control = controlUrl();
   if (control === undefined) return { endpoint: target, stop: async () => {} };
@@ -65,6 +67,7 @@ export async function recordedEndpoint(
     target,
     via: options.via,
     ...(options.emulator === undefined ? {} : { emulator: options.emulator }),
+    ...(options.runCommand === true ? { runCommand: true } : {}),
   });
   if (typeof endpoint !== 'string') throw new Error('IAM recorder: no endpoint for the front');
   return {

@@ -112,6 +112,8 @@ function key(role: string, request: IamRequest): string {
 
 export interface ServerVerdict extends Decided {
   readonly instanceId: string;
+  /** The role it was evaluated as, when the bed knows it (a hybrid node's activation role). */
+  readonly roleArn?: string;
   readonly roleTags: Readonly<Record<string, string>>;
   readonly operation: string;
   readonly request: IamRequest;
@@ -134,12 +136,14 @@ export class PolicyEvaluator {
   }
 
   /**
-   * A stand-in server's call, under the servers' passphrase policy (the same in both modes),
-   * its instance's tags as the principal tags of its role.
+   * A stand-in server's call, under the servers' passphrase policy (the same in both modes):
+   * as its role with that role's tags (a hybrid node: its activation's IamRole), or, for an EC2
+   * stand-in server, as a role of its own with its instance's tags as the role's tags.
    */
   async evaluateServer(call: ServerCall): Promise<ServerVerdict[]> {
     const policy = this.#policies.alb.serverPolicy;
-    const principal = `arn:aws:iam::${this.#account}:role/server-${call.instanceId}`;
+    const principal =
+      call.roleArn ?? `arn:aws:iam::${this.#account}:role/server-${call.instanceId}`;
     const verdicts: ServerVerdict[] = [];
     for (const request of call.requests) {
       const asked = {
@@ -150,6 +154,7 @@ export class PolicyEvaluator {
       verdicts.push({
         ...decided,
         instanceId: call.instanceId,
+        ...(call.roleArn === undefined ? {} : { roleArn: call.roleArn }),
         roleTags: call.roleTags,
         operation: call.operation,
         request: asked,

@@ -68,13 +68,31 @@ const outsideFiles = '(outside any test file)';
 export async function startIamRecorder(options: IamRecorderOptions): Promise<IamRecorder> {
   const entries: Entry[] = [];
   const evaluator = new PolicyEvaluator(options.policies, options.account);
-  const fronts = new Map<string, { front: RecordingFront; lookup?: EmulatorLookup }>();
-  const motoLookup = emulatorLookup(options.motoEndpoint);
+  const fronts = new Map<
+    string,
+    { front: RecordingFront; lookup?: EmulatorLookup; runCommand?: string }
+  >();
+  /** The Run Command stand-ins behind fronts: where hybrid (`mi-…`) nodes are looked up. */
+  const runCommandTargets = () =>
+    [...fronts.values()].flatMap((f) => (f.runCommand === undefined ? [] : [f.runCommand]));
+  const motoLookup = emulatorLookup(options.motoEndpoint, undefined, runCommandTargets);
   let currentFile = outsideFiles;
   const checkedFiles = new Set<string>();
 
-  async function openFront(target: string, emulator: string, via: string): Promise<string> {
-    const lookup = emulator === options.motoEndpoint ? undefined : emulatorLookup(emulator);
+  /**
+   * A front before `target`. `runCommand`: the target is a Run Command stand-in; what its
+   * requests reach (SendCommand's hybrid nodes) is looked up in it alone.
+   */
+  async function openFront(
+    target: string,
+    emulator: string,
+    via: string,
+    runCommand = false,
+  ): Promise<string> {
+    const lookup =
+      emulator === options.motoEndpoint && !runCommand
+        ? undefined
+        : emulatorLookup(emulator, undefined, runCommand ? () => [target] : runCommandTargets);
     const front = await startRecordingFront({
       target,
       lookup: lookup ?? motoLookup,
@@ -90,7 +108,11 @@ export async function startIamRecorder(options: IamRecorderOptions): Promise<Iam
         entries.push({ file: currentFile, call, checked: false });
       },
     });
-    fronts.set(front.endpoint, lookup === undefined ? { front } : { front, lookup });
+    fronts.set(front.endpoint, {
+      front,
+      ...(lookup === undefined ? {} : { lookup }),
+      ...(runCommand ? { runCommand: target } : {}),
+    });
     return front.endpoint;
   }
 
@@ -166,7 +188,12 @@ export async function startIamRecorder(options: IamRecorderOptions): Promise<Iam
         case 'POST /fronts': {
           const emulator =
             body.emulator === undefined ? options.motoEndpoint : loopbackUrl('emulator');
-          const opened = await openFront(loopbackUrl('target'), emulator, text('via'));
+          const opened = await openFront(
+            loopbackUrl('target'),
+            emulator,
+            text('via'),
+            body.runCommand === true,
+          );
           return reply(200, { endpoint: opened });
         }
         case 'POST /fronts/stop': {

@@ -11,16 +11,29 @@ export interface IamRequest {
   readonly context: ContextValues;
 }
 
-/** Where names become ARNs and resources show their tags (the emulator, at request time). */
+/**
+ * Where names become ARNs and resources show their tags (the emulator, at request time; hybrid
+ * `mi-…` nodes from the Run Command stand-ins, which keep them).
+ */
 export interface ResourceLookup {
   /** A secret by name or ARN: its full ARN (random suffix included) and tags. */
   secret(secretId: string): Promise<{ arn: string; tags: Record<string, string> } | undefined>;
-  /** Running instances matching Run Command targets (tag:K, tag-key, InstanceIds). */
+  /**
+   * Running instances and registered hybrid nodes matching Run Command targets (tag:K, tag-key,
+   * InstanceIds).
+   */
   instancesTargeted(
     targets: readonly { key: string; values: readonly string[] }[],
   ): Promise<{ instanceId: string; tags: Record<string, string> }[]>;
-  /** An instance's tags, or undefined when it does not exist. */
+  /** An instance's or a hybrid node's tags, or undefined when it does not exist. */
   instanceTags(instanceId: string): Promise<Record<string, string> | undefined>;
+  /**
+   * The role a hybrid (`mi-…`) node's credentials are for (its activation's IamRole) with the
+   * role's IAM tags; undefined when no stand-in knows the node or IAM has no such role.
+   */
+  hybridNodeRole(
+    instanceId: string,
+  ): Promise<{ arn: string; tags: Record<string, string> } | undefined>;
 }
 
 /** Tags as IAM condition keys, e.g. `aws:ResourceTag/env`. */

@@ -36,8 +36,14 @@ export interface RecordedCall {
 export interface ServerCall {
   readonly instanceId: string;
   /**
-   * The instance's tags when it called, standing for its role's tags (aws:PrincipalTag): on AWS
-   * the role carries the target tag (ServerAccess's example roles), not the instance.
+   * The role the server's credentials are for, when the bed knows it: a hybrid (`mi-…`) node's
+   * activation IamRole. An EC2 stand-in server has none (its instance's tags stand for it).
+   */
+  readonly roleArn?: string;
+  /**
+   * The role's tags (aws:PrincipalTag): a hybrid node's role's IAM tags; for an EC2 instance its
+   * tags when it called, standing for its role's (on AWS the role carries the target tag,
+   * ServerAccess's example roles, not the instance).
    */
   readonly roleTags: Readonly<Record<string, string>>;
   readonly operation: string;
@@ -99,12 +105,13 @@ export async function startRecordingFront(options: RecordingFrontOptions): Promi
     const serverId = fresh ? serverInstanceOf(req.headers['user-agent']) : undefined;
     if (serverId !== undefined && options.recordServer !== undefined) {
       const { operation, mapped, problem } = await mapCall(serverId, req, body);
-      const roleTags = (await options.lookup.instanceTags(serverId)) ?? {};
-      const base = { instanceId: serverId, roleTags, operation, via: options.via };
+      const identity = await serverIdentity(serverId);
+      const base = { instanceId: serverId, ...identity, operation, via: options.via };
+      const unknown = identity.problem;
       options.recordServer(
         Promise.resolve(
-          mapped === undefined
-            ? { ...base, requests: [], problem: problem ?? '' }
+          mapped === undefined || unknown !== undefined
+            ? { ...base, requests: [], problem: unknown ?? problem ?? '' }
             : { ...base, requests: mapped.requests },
         ),
       );
@@ -160,6 +167,31 @@ export async function startRecordingFront(options: RecordingFrontOptions): Promi
       if (!res.writableFinished) upstream.destroy();
     });
     upstream.end(body);
+  }
+
+  /**
+   * Who a stand-in server is to IAM: a hybrid node is its activation's role, with that role's
+   * tags; an EC2 stand-in server has its instance's tags as its role's.
+   */
+  async function serverIdentity(
+    serverId: string,
+  ): Promise<{ roleArn?: string; roleTags: Record<string, string>; problem?: string }> {
+    if (!serverId.startsWith('mi-')) {
+      return { roleTags: (await options.lookup.instanceTags(serverId)) ?? {} };
+    }
+    try {
+      const role = await options.lookup.hybridNodeRole(serverId);
+      if (role !== undefined) return { roleArn: role.arn, roleTags: role.tags };
+      return {
+        roleTags: {},
+        problem: `managed node ${serverId}: no Run Command stand-in knows it (deregistered?), or the emulator's IAM has no role of its activation's IamRole`,
+      };
+    } catch (error) {
+      return {
+        roleTags: {},
+        problem: `managed node ${serverId}: its role could not be looked up: ${(error as Error).message}`,
+      };
+    }
   }
 
   async function mapCall(

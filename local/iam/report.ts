@@ -13,8 +13,9 @@ export function formatRefusals(
   const lines = new Map<string, number>();
   for (const v of serverVerdicts) {
     if (v.decision === 'Allowed') continue;
+    const role = v.roleArn === undefined ? 'role tags' : `as ${v.roleArn}, role tags`;
     const line =
-      `  - server ${v.instanceId} (role tags ${JSON.stringify(v.roleTags)}) under the servers' passphrase policy: ` +
+      `  - server ${v.instanceId} (${role} ${JSON.stringify(v.roleTags)}) under the servers' passphrase policy: ` +
       `${v.request.action} on ${v.request.resource} → ${v.decision}${v.detail === undefined ? '' : ` (${v.detail})`}; ` +
       `context ${JSON.stringify(v.request.context)}`;
     lines.set(line, (lines.get(line) ?? 0) + 1);

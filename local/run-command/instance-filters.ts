@@ -170,11 +170,16 @@ function nodeValues(node: ManagedNode, key: string): readonly string[] {
     case 'PlatformTypes':
       return ['Linux'];
     case 'ResourceType':
-      return ['EC2Instance'];
+      return [node.resourceType];
     case 'SourceTypes':
-      return ['AWS::EC2::Instance'];
+      return [node.hybrid === undefined ? 'AWS::EC2::Instance' : 'AWS::SSM::ManagedInstance'];
+    case 'ActivationIds':
+      return node.hybrid === undefined ? [] : [node.hybrid.activationId];
+    case 'IamRole':
+      return node.hybrid === undefined ? [] : [node.hybrid.iamRole];
     default:
-      // ActivationIds, IamRole, AssociationStatus: a stand-in EC2 node has none.
+      // AssociationStatus (no stand-in node has associations); ActivationIds and IamRole on a
+      // stand-in EC2 node (it has no activation, and no Quick Setup role is modelled).
       return [];
   }
 }

@@ -1,15 +1,19 @@
 /**
- * EC2 instances as Systems Manager sees them. An instance becomes a managed node only when its
- * SSM Agent registers, some time after launch; until then Run Command does not know it. A
- * registered node is listed while its instance runs: `Online`, or `ConnectionLost` when its
- * agent does not answer (`standin:behaviour=unreachable`). Stopped and terminated instances are
- * not listed (SSM API reference, DescribeInstanceInformation: "does not return information for
- * nodes that are either Stopped or Terminated"; aws/amazon-ssm-agent#407).
+ * Managed nodes as Systems Manager sees them: EC2 instances (here) and on-premises servers
+ * registered with a hybrid activation (`mi-…`, hybrid-nodes.ts), both as a `ManagedNode`.
+ *
+ * An EC2 instance becomes a managed node only when its SSM Agent registers, some time after
+ * launch; until then Run Command does not know it. A registered node is listed while its
+ * instance runs: `Online`, or `ConnectionLost` when its agent does not answer
+ * (`standin:behaviour=unreachable`). Stopped and terminated instances are not listed (SSM API
+ * reference, DescribeInstanceInformation: "does not return information for nodes that are either
+ * Stopped or Terminated"; aws/amazon-ssm-agent#407).
  *
  * Tags set how a stand-in server behaves: `standin:behaviour`, `standin:agent-version`,
  * `standin:agent-registers-after-ms` and `standin:reload`. A malformed value of the last three
  * is refused with a ValidationException naming the instance and the tag, so that a typo in a
- * test never silently selects the default.
+ * test never silently selects the default. On a hybrid node the same tags (set on the node with
+ * AddTagsToResource, or by its activation) override what its agent said when it registered.
  */
 import type { Instance } from '@aws-sdk/client-ec2';
 import { SsmApiError } from './wire.ts';
@@ -29,19 +33,40 @@ export type ReloadBehaviour = 'record' | 'fail' | 'slow';
 
 export type PingStatus = 'Online' | 'ConnectionLost';
 
+/** InstanceInformation's ResourceType (the SSM API model's enum). */
+export type NodeResourceType = 'EC2Instance' | 'ManagedInstance';
+
+/** What a hybrid activation gave the node (DescribeInstanceInformation shows it). */
+export interface HybridRegistration {
+  readonly activationId: string;
+  /** The activation's IamRole: the role the node's credentials are for. */
+  readonly iamRole: string;
+  /** The activation's DefaultInstanceName, if it had one (InstanceInformation.Name). */
+  readonly name?: string;
+}
+
 export interface ManagedNode {
   readonly instanceId: string;
+  readonly resourceType: NodeResourceType;
   /** What AWS reports as InstanceName and ComputerName (the node's host name). */
   readonly instanceName: string;
   readonly ipAddress: string;
-  /** The EC2 instance state (running, stopped, terminated…). */
+  /**
+   * The EC2 instance state (running, stopped, terminated…); `running` for a hybrid node, which
+   * is a managed node from its registration until it is deregistered.
+   */
   readonly state: string;
-  /** When the agent registers, epoch ms: LaunchTime plus the registration delay. */
+  /**
+   * When the agent registers, epoch ms: LaunchTime plus the registration delay (EC2), the
+   * registration itself (hybrid; InstanceInformation.RegistrationDate).
+   */
   readonly registeredAt: number;
   readonly behaviour: Behaviour;
   readonly agentVersion: string;
   readonly reload: ReloadBehaviour;
   readonly tags: ReadonlyMap<string, string>;
+  /** Hybrid (`mi-…`) nodes only. */
+  readonly hybrid?: HybridRegistration;
 }
 
 /**
@@ -95,21 +120,82 @@ function registrationDelay(instanceId: string, value: string | undefined, fallba
   return ms;
 }
 
-function agentVersionOf(instanceId: string, value: string | undefined): string {
-  if (value === undefined) return currentAgentVersion;
-  if (!agentVersionPattern.test(value)) {
+function agentVersionOf(
+  instanceId: string,
+  value: string | undefined,
+  fallback = currentAgentVersion,
+): string {
+  if (value === undefined) return fallback;
+  if (!isAgentVersion(value)) {
     throw badTag(instanceId, standInTags.agentVersion, value, 'a version such as 3.3.2746.0');
   }
   return value;
 }
 
-function reloadOf(instanceId: string, value: string | undefined): ReloadBehaviour {
-  if (value === undefined) return 'record';
+function reloadOf(
+  instanceId: string,
+  value: string | undefined,
+  fallback: ReloadBehaviour = 'record',
+): ReloadBehaviour {
+  if (value === undefined) return fallback;
   const reload = reloadBehaviours.find((r) => r === value);
   if (reload === undefined) {
     throw badTag(instanceId, standInTags.reload, value, 'fail or slow (or no tag)');
   }
   return reload;
+}
+
+/** A `standin:behaviour` value; anything else (or none) is `fallback`, as on EC2 instances. */
+function behaviourOf(value: string | undefined, fallback: Behaviour = 'normal'): Behaviour {
+  return behaviours.find((b) => b === value) ?? fallback;
+}
+
+export function isAgentVersion(value: string): boolean {
+  return agentVersionPattern.test(value);
+}
+
+export function isBehaviour(value: string): value is Behaviour {
+  return value === 'normal' || behaviours.some((b) => b === value);
+}
+
+export function isReloadBehaviour(value: string): value is ReloadBehaviour {
+  return value === 'record' || reloadBehaviours.some((r) => r === value);
+}
+
+/** What a hybrid node's agent said about its server when it registered (hybrid-nodes.ts). */
+export interface HybridServer {
+  readonly instanceId: string;
+  readonly computerName: string;
+  readonly ipAddress: string;
+  readonly registeredAt: number;
+  readonly behaviour: Behaviour;
+  readonly agentVersion: string;
+  readonly reload: ReloadBehaviour;
+  readonly registration: HybridRegistration;
+}
+
+/**
+ * The managed node a registered hybrid server is: what its agent registered with, overridden by
+ * the `standin:*` tags of the node (malformed ones refused as on EC2 instances).
+ */
+export function hybridManagedNodeOf(
+  server: HybridServer,
+  tags: ReadonlyMap<string, string>,
+): ManagedNode {
+  const id = server.instanceId;
+  return {
+    instanceId: id,
+    resourceType: 'ManagedInstance',
+    instanceName: server.computerName,
+    ipAddress: server.ipAddress,
+    state: 'running',
+    registeredAt: server.registeredAt,
+    behaviour: behaviourOf(tags.get(standInTags.behaviour), server.behaviour),
+    agentVersion: agentVersionOf(id, tags.get(standInTags.agentVersion), server.agentVersion),
+    reload: reloadOf(id, tags.get(standInTags.reload), server.reload),
+    tags: new Map(tags),
+    hybrid: server.registration,
+  };
 }
 
 /**
@@ -122,17 +208,17 @@ export function managedNodeOf(instance: Instance, registrationMs: number): Manag
   for (const tag of instance.Tags ?? []) {
     if (tag.Key !== undefined) tags.set(tag.Key, tag.Value ?? '');
   }
-  const behaviourTag = tags.get(standInTags.behaviour);
   const launchedAt = instance.LaunchTime?.getTime() ?? 0;
   return {
     instanceId,
+    resourceType: 'EC2Instance',
     instanceName: instance.PrivateDnsName ?? '',
     ipAddress: instance.PrivateIpAddress ?? '',
     state: instance.State?.Name ?? 'unknown',
     registeredAt:
       launchedAt +
       registrationDelay(instanceId, tags.get(standInTags.registersAfterMs), registrationMs),
-    behaviour: behaviours.find((b) => b === behaviourTag) ?? 'normal',
+    behaviour: behaviourOf(tags.get(standInTags.behaviour)),
     agentVersion: agentVersionOf(instanceId, tags.get(standInTags.agentVersion)),
     reload: reloadOf(instanceId, tags.get(standInTags.reload)),
     tags,

@@ -1,10 +1,13 @@
 /**
  * The Run Command operations the stand-in answers itself: SendCommand, ListCommands,
  * ListCommandInvocations, GetCommandInvocation and CancelCommand (and, from
- * instance-information.ts, DescribeInstanceInformation).
+ * instance-information.ts, DescribeInstanceInformation; from hybrid-operations.ts, the
+ * operations of hybrid `mi-…` nodes: activations, the agent's registration, deregistration and
+ * the ManagedInstance tags).
  */
 import { randomUUID } from 'node:crypto';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type CommandRunnerContext, type RunningCommand, startCommand } from './command-runner.ts';
 import {
@@ -16,6 +19,8 @@ import {
 } from './command-state.ts';
 import { commandView, getInvocationView, invocationView } from './command-views.ts';
 import { loadCommandDocument } from './document.ts';
+import type { HybridFleet } from './hybrid-nodes.ts';
+import { hybridOperations } from './hybrid-operations.ts';
 import { describeInstanceInformation } from './instance-information.ts';
 import { page } from './paging.ts';
 import { resolveParameters } from './parameters.ts';
@@ -35,11 +40,16 @@ export interface OperationContext extends CommandRunnerContext {
   /** Clients pointed at moto. */
   readonly ssm: SSMClient;
   readonly ec2: EC2Client;
+  /** Where CreateActivation finds the activation's role. */
+  readonly iam: IAMClient;
+  /** Activations and the hybrid (`mi-…`) nodes registered with them. */
+  readonly hybrid: HybridFleet;
   /** Now, epoch ms: when agents register (tests move it forward instead of waiting). */
   readonly now: () => number;
 }
 
 type Input = Record<string, unknown>;
+/** An answer, or `forwardToEmulator` (wire.ts) to let moto answer the request after all. */
 export type Operation = (input: Input, context: OperationContext) => Promise<unknown>;
 
 function readParameters(input: Input): Record<string, string[]> {
@@ -159,8 +169,8 @@ const sendCommand: Operation = async (input, context) => {
   const values = resolveParameters(document, sent);
   const registration = { now: context.now(), registrationMs: context.timing.agentRegistrationMs };
   const instances = hasIds
-    ? await resolveInstanceIds(context.ec2, instanceIds, registration)
-    : await resolveTagTargets(context.ec2, targets ?? [], registration);
+    ? await resolveInstanceIds(context.ec2, instanceIds, registration, context.hybrid)
+    : await resolveTagTargets(context.ec2, targets ?? [], registration, context.hybrid);
 
   const commandId = randomUUID();
   const requestedAt = new Date();
@@ -306,6 +316,7 @@ const cancelCommand: Operation = async (input, context) => {
 
 /** The operations the stand-in answers; every other SSM call is forwarded to moto. */
 export const operations: Readonly<Record<string, Operation>> = {
+  ...hybridOperations,
   DescribeInstanceInformation: describeInstanceInformation,
   SendCommand: sendCommand,
   ListCommands: listCommands,

@@ -2,8 +2,9 @@
  * A local stand-in for SSM Run Command: an HTTP server speaking the SSM JSON API that answers
  * SendCommand, ListCommands, ListCommandInvocations, GetCommandInvocation, CancelCommand and
  * DescribeInstanceInformation itself, running each command's script for real on local stand-in
- * servers (one directory per EC2 instance under `<stateDir>/servers/`; an instance is a managed
- * node once its agent has registered), and forwards every other call to moto.
+ * servers (one directory per managed node under `<stateDir>/servers/`: an EC2 instance once its
+ * agent has registered, or an on-premises `mi-…` node registered with a hybrid activation, whose
+ * operations it answers too: hybrid-operations.ts), and forwards every other call to moto.
  *
  * Point the production SSM client at it with AWS_ENDPOINT_URL_SSM=<endpoint>.
  */
@@ -12,15 +13,24 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { repoRoot } from '../paths.ts';
 import type { RunningCommand } from './command-runner.ts';
 import { CommandStore } from './command-state.ts';
 import { forwardToMoto } from './forward-to-moto.ts';
+import { HybridFleet } from './hybrid-nodes.ts';
 import { type OperationContext, operations } from './operations.ts';
 import { defaultReloadCommands, parseReloadCommands } from './server-root.ts';
 import { defaultTiming, type RunCommandTiming } from './timing.ts';
-import { parseJsonBody, readBody, sendError, sendResult, ssmOperation } from './wire.ts';
+import {
+  forwardToEmulator,
+  parseJsonBody,
+  readBody,
+  sendError,
+  sendResult,
+  ssmOperation,
+} from './wire.ts';
 
 export interface RunCommandServerOptions {
   /** moto's base URL: documents, instances and secrets live there. */
@@ -123,6 +133,8 @@ export async function startRunCommandServer(
     running,
     ssm: new SSMClient(clientConfig),
     ec2: new EC2Client(clientConfig),
+    iam: new IAMClient(clientConfig),
+    hybrid: new HybridFleet(),
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -134,7 +146,12 @@ export async function startRunCommandServer(
       return;
     }
     try {
-      sendResult(res, await answer(parseJsonBody(body), context));
+      const result = await answer(parseJsonBody(body), context);
+      if (result === forwardToEmulator) {
+        await forwardToMoto(options.motoEndpoint, req, body, res);
+        return;
+      }
+      sendResult(res, result);
     } catch (error) {
       if (!(error instanceof Error && error.name === 'SsmApiError')) {
         context.log(`${operation} failed: ${String(error)}`);
@@ -167,6 +184,7 @@ export async function startRunCommandServer(
       });
       context.ssm.destroy();
       context.ec2.destroy();
+      context.iam.destroy();
     })();
     return stopping;
   };

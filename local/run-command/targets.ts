@@ -1,7 +1,10 @@
 /**
- * SendCommand targets, resolved through moto's EC2 as Run Command resolves managed nodes:
- * `InstanceIds` must name running instances whose agent has registered; `Targets` select the
- * running, registered instances by tag (several keys AND, several values OR) and skip the rest.
+ * SendCommand targets, resolved as Run Command resolves managed nodes: EC2 instances through
+ * moto's EC2, hybrid (`mi-…`) nodes from the stand-in's own registry (hybrid-nodes.ts), alike.
+ * `InstanceIds` must name running instances whose agent has registered, or registered hybrid
+ * nodes; `Targets` select those by tag (several keys AND, several values OR; a hybrid node's tags
+ * are the ones set on the managed node) and skip the rest. On-premises nodes are targeted by tags
+ * the same way as EC2 instances (Run Command user guide, "Targets and rate controls").
  */
 import {
   DescribeInstancesCommand,
@@ -9,6 +12,7 @@ import {
   type Filter,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import type { HybridFleet } from './hybrid-nodes.ts';
 import { isTargetable, type ManagedNode, managedNodeOf } from './managed-nodes.ts';
 import { SsmApiError } from './wire.ts';
 
@@ -60,14 +64,24 @@ function targetFilter(target: Target): Filter {
   );
 }
 
+/** Does a hybrid node match one target (checked by targetFilter already)? */
+function nodeMatches(node: ManagedNode, target: Target): boolean {
+  if (target.Key === 'InstanceIds') return target.Values.includes(node.instanceId);
+  if (target.Key === 'tag-key') return target.Values.some((key) => node.tags.has(key));
+  const value = node.tags.get(target.Key.slice('tag:'.length));
+  return value !== undefined && target.Values.includes(value);
+}
+
 /**
- * Running, registered instances matching every target; an empty list is not an error
- * (No Instances In Tag). Instances whose agent has not registered yet are not counted.
+ * Running, registered instances and registered hybrid nodes matching every target; an empty
+ * list is not an error (No Instances In Tag). Instances whose agent has not registered yet are
+ * not counted.
  */
 export async function resolveTagTargets(
   ec2: EC2Client,
   targets: readonly Target[],
   registration: Registration,
+  hybrid?: HybridFleet,
 ): Promise<TargetInstance[]> {
   if (targets.length === 0 || targets.length > 5) {
     throw new SsmApiError('ValidationException', 'Targets must hold 1 to 5 targets');
@@ -75,9 +89,13 @@ export async function resolveTagTargets(
   const filters = targets.map(targetFilter);
   filters.push({ Name: 'instance-state-name', Values: ['running'] });
   const instances = await describeInstances(ec2, { Filters: filters });
+  const hybridNodes = (hybrid?.managedNodes() ?? []).filter((node) =>
+    targets.every((target) => nodeMatches(node, target)),
+  );
   return instances
     .map((instance) => managedNodeOf(instance, registration.registrationMs))
     .filter((node) => isTargetable(node, registration.now))
+    .concat(hybridNodes)
     .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
 }
 
@@ -90,27 +108,40 @@ function notInValidState(ids: readonly string[]): SsmApiError {
 }
 
 /**
- * The named instances, in the order given; all must exist, run and have a registered agent
- * (InvalidInstanceId otherwise).
+ * The named instances and hybrid nodes, in the order given; all must exist, run and have a
+ * registered agent (InvalidInstanceId otherwise; an `mi-` id that is not registered, or no longer,
+ * like an EC2 instance id EC2 does not know).
  */
 export async function resolveInstanceIds(
   ec2: EC2Client,
   instanceIds: readonly string[],
   registration: Registration,
+  hybrid?: HybridFleet,
 ): Promise<TargetInstance[]> {
   const ids = [...new Set(instanceIds)];
   if (ids.length === 0 || ids.length > 50) {
     throw new SsmApiError('ValidationException', 'InstanceIds must hold 1 to 50 instance ids');
   }
-  let instances: Instance[];
+  const targetable = new Map<string, TargetInstance>();
+  const ec2Ids: string[] = [];
+  for (const id of ids) {
+    if (!id.startsWith('mi-')) {
+      ec2Ids.push(id);
+      continue;
+    }
+    const node = hybrid?.managedNode(id);
+    if (node !== undefined) targetable.set(id, node);
+  }
+  let instances: Instance[] = [];
   try {
-    instances = await describeInstances(ec2, { InstanceIds: ids });
+    if (ec2Ids.length > 0) instances = await describeInstances(ec2, { InstanceIds: ec2Ids });
   } catch (error) {
     const code = (error as { name?: string }).name ?? '';
-    if (code.startsWith('InvalidInstanceID')) throw notInValidState(ids);
+    if (code.startsWith('InvalidInstanceID')) {
+      throw notInValidState(ids.filter((id) => ec2Ids.includes(id) || !targetable.has(id)));
+    }
     throw error;
   }
-  const targetable = new Map<string, TargetInstance>();
   for (const instance of instances) {
     const node = managedNodeOf(instance, registration.registrationMs);
     if (isTargetable(node, registration.now)) targetable.set(node.instanceId, node);

@@ -8,6 +8,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export const contentType = 'application/x-amz-json-1.1';
 export const targetPrefix = 'AmazonSSM.';
 
+/**
+ * What an operation returns to have the request forwarded to moto after all (e.g. the tag
+ * operations for resource types other than ManagedInstance).
+ */
+export const forwardToEmulator: unique symbol = Symbol('forward to the emulator');
+
 /** An error AWS would return to the caller, with its error code as `__type`. */
 export class SsmApiError extends Error {
   override readonly name = 'SsmApiError';

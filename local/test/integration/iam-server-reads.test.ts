@@ -18,6 +18,7 @@ import {
   type RunCommandServer,
   startRunCommandServer,
 } from '../../run-command/run-command-server.ts';
+import { aHybridNode, aStandIn } from '../support/stand-in.ts';
 
 // What a stand-in server's own AWS CLI asks for is evaluated against the servers' passphrase
 // policy (ServerAccess, ABAC), with the instance's tags as its role's tags — when the stand-in
@@ -78,10 +79,10 @@ afterAll(async () => {
   if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
 });
 
-async function finished(commandId: string): Promise<string> {
+async function finished(commandId: string, client: SSMClient = ssm): Promise<string> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const out = await ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId }));
+    const out = await client.send(new ListCommandInvocationsCommand({ CommandId: commandId }));
     const status = out.CommandInvocations?.[0]?.Status;
     if (status !== undefined && !['Pending', 'InProgress', 'Delayed'].includes(status))
       return status;
@@ -105,5 +106,35 @@ describe('a stand-in server reading passphrases', () => {
       /secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:123456789012:secret:acm-passphrase\/iam-prod-\w+ → ImplicitlyDenied/,
     );
     expect(report).not.toContain('acm-passphrase/iam-dev');
+  });
+});
+
+// A hybrid (`mi-…`) node runs with its activation's IamRole: its reads are evaluated as that
+// role, with the role's IAM tags, which the recorder looks up through the stand-in (the node's
+// activation) and the emulator's IAM. The stand-in names its servers (nameServers).
+describe('a hybrid node reading passphrases', () => {
+  it('is its activation’s role: allowed the role tag’s secret, refused another, whatever its own tags', async () => {
+    const standIn = await aStandIn({}, { nameServers: true });
+    try {
+      // The node's own tags say prod: only the role's tags count for IAM.
+      const node = await aHybridNode(standIn, { roleTags: { env: 'dev' }, tags: { env: 'prod' } });
+      const sent = await standIn.ssm.send(
+        new SendCommandCommand({ DocumentName: document, InstanceIds: [node] }),
+      );
+      expect(await finished(sent.Command?.CommandId ?? '', standIn.ssm)).toBe('Success');
+      const { report, evaluated } = await checkFile(inject('iamRecorder'), file);
+      expect(evaluated).toBe(2);
+      expect(report).toMatch(
+        new RegExp(
+          `server ${node} \\(as arn:aws:iam::123456789012:role/HybridNodes-\\w+, role tags \\{"env":"dev"\\}\\)`,
+        ),
+      );
+      expect(report).toMatch(
+        /secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:123456789012:secret:acm-passphrase\/iam-prod-\w+ → ImplicitlyDenied/,
+      );
+      expect(report).not.toContain('acm-passphrase/iam-dev');
+    } finally {
+      await standIn.stop();
+    }
   });
 });

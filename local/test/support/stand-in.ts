@@ -1,12 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateDocumentCommand, ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import {
+  CreateActivationCommand,
+  CreateDocumentCommand,
+  ListCommandsCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import { inject } from 'vitest';
 import { testAwsConfig, testClients } from '../../../service/test/support/aws.ts';
 import { buildDocument, documentName } from '../../../ssm/build-document.ts';
 import { recordedEndpoint } from '../../iam/bed-hooks.ts';
+import {
+  type HybridNodeRegistration,
+  registerManagedInstance,
+} from '../../run-command/agent-registration.ts';
 import {
   type RunCommandServer,
   type RunCommandServerOptions,
@@ -55,8 +66,9 @@ export async function aStandIn(
     // themselves, untagged; the service's flows (running-system.ts) turn it on.
     ...options,
   });
-  // Behind the IAM recorder's front (local/iam): the service's SSM requests are evaluated too.
-  const front = await recordedEndpoint(started.endpoint, { via: 'run-command' });
+  // Behind the IAM recorder's front (local/iam): the service's SSM requests are evaluated too,
+  // and the recorder asks this stand-in about its hybrid nodes (tags, activation role).
+  const front = await recordedEndpoint(started.endpoint, { via: 'run-command', runCommand: true });
   const server: RunCommandServer = {
     endpoint: front.endpoint,
     async stop() {
@@ -109,6 +121,81 @@ export async function expectNoKeyMaterialInCommands(ssm: SSMClient): Promise<voi
   if (findings.length > 0) {
     throw new Error(`key material in Run Command's history: ${findings.join('; ')}`);
   }
+}
+
+export type { HybridNodeRegistration } from '../../run-command/agent-registration.ts';
+
+/**
+ * The SSM Agent's side of a hybrid activation (`amazon-ssm-agent -register -code … -id …
+ * -region …` on an on-premises server): registers a server with the activation at the stand-in
+ * and returns its managed node id (`mi-` + 17 hexadecimal digits). The node gets the
+ * activation's tags and role, and a server root of its own (`rootOf(id)`). `behaviour`,
+ * `agentVersion`, `reload`, `computerName` and `ipAddress` say what the server is; the node's
+ * `standin:*` tags, if any, override them. Refusals throw an error named by AWS's code:
+ * InvalidActivation (unknown or deleted activation, wrong code, registrations used up),
+ * ActivationExpired.
+ */
+export function registerHybridNode(
+  standIn: StandIn,
+  registration: HybridNodeRegistration,
+): Promise<string> {
+  return registerManagedInstance(standIn.server.endpoint, registration);
+}
+
+/**
+ * An IAM role (in the emulator) a hybrid activation can name: trusted by ssm.amazonaws.com, as
+ * CreateActivation requires, with `tags` (a hybrid node's principal tags: the servers' ABAC
+ * policy compares its `env` tag with the secret's). Returns its name.
+ */
+export async function aHybridServiceRole(tags: Record<string, string> = {}): Promise<string> {
+  const roleName = `HybridNodes-${randomUUID().slice(0, 8)}`;
+  const { iam } = testClients();
+  try {
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'ssm.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+  } finally {
+    iam.destroy();
+  }
+  return roleName;
+}
+
+/**
+ * A registered hybrid node in one call: a role (tagged `roleTags`), an activation for it carrying
+ * `tags` (applied to the node), and the agent's registration. Returns the node's id.
+ */
+export async function aHybridNode(
+  standIn: StandIn,
+  options: {
+    tags?: Record<string, string>;
+    roleTags?: Record<string, string>;
+  } & Omit<HybridNodeRegistration, 'activationId' | 'activationCode'> = {},
+): Promise<string> {
+  const { tags = {}, roleTags = {}, ...server } = options;
+  const activation = await standIn.ssm.send(
+    new CreateActivationCommand({
+      IamRole: await aHybridServiceRole(roleTags),
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+  return registerHybridNode(standIn, {
+    activationId: activation.ActivationId as string,
+    activationCode: activation.ActivationCode as string,
+    ...server,
+  });
 }
 
 /**

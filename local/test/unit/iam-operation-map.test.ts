@@ -6,7 +6,9 @@ import { iamRequestsOf, knownOperations, queueArnOfUrl } from '../../iam/operati
 const account = '123456789012';
 const secretArn = `arn:aws:secretsmanager:us-east-1:${account}:secret:acm-passphrase/web-1a2b3c-AbCdEf`;
 
-/** The emulator as the recorder sees it: one secret, three running instances. */
+const hybridNode = 'mi-0123456789abcdef0';
+
+/** The emulator as the recorder sees it: one secret, three running instances, a hybrid node. */
 const lookup: ResourceLookup = {
   async secret(id) {
     return id === 'acm-passphrase/web-1a2b3c' || id === secretArn
@@ -14,7 +16,11 @@ const lookup: ResourceLookup = {
       : undefined;
   },
   async instanceTags(id): Promise<Record<string, string> | undefined> {
+    if (id === hybridNode) return { env: 'onprem' };
     return id === 'i-0dev' ? { env: 'dev' } : id === 'i-0bare' ? {} : undefined;
+  },
+  async hybridNodeRole() {
+    return undefined;
   },
   async instancesTargeted(targets) {
     const all: { instanceId: string; tags: Record<string, string> }[] = [
@@ -180,6 +186,22 @@ describe('the IAM requests of an AWS call', () => {
         action: 'ssm:SendCommand',
         resource: expect.stringMatching(/instance\/i-0gone$/),
         context: {},
+      },
+    ]);
+  });
+
+  it('SendCommand to a hybrid node asks for it as a managed-instance, with its tags', async () => {
+    const mapped = await map(
+      jsonCall('ssm', 'SendCommand', {
+        DocumentName: 'Install-ACMCertificate',
+        InstanceIds: [hybridNode],
+      }),
+    );
+    expect(mapped.requests.slice(1)).toEqual([
+      {
+        action: 'ssm:SendCommand',
+        resource: `arn:aws:ssm:us-east-1:${account}:managed-instance/${hybridNode}`,
+        context: { 'ssm:resourceTag/env': 'onprem', 'aws:ResourceTag/env': 'onprem' },
       },
     ]);
   });

@@ -26,6 +26,7 @@ const noLookups: ResourceLookup = {
   secret: async () => undefined,
   instanceTags: async () => undefined,
   instancesTargeted: async () => [],
+  hybridNodeRole: async () => undefined,
 };
 
 let front: RecordingFront;
@@ -157,7 +158,64 @@ describe('the recording front', () => {
   });
 });
 
+/** A stand-in server's GetSecretValue through a front with these lookups; its record. */
+async function serverRead(lookup: ResourceLookup, serverId: string): Promise<ServerCall> {
+  const serverCalls: Promise<ServerCall>[] = [];
+  const serverFront = await startRecordingFront({
+    target: upstreamUrl,
+    lookup,
+    account,
+    via: 'test',
+    record: (call) => recorded.push(call),
+    recordServer: (call) => serverCalls.push(call),
+  });
+  try {
+    const res = await fetch(serverFront.endpoint, {
+      method: 'POST',
+      headers: {
+        'user-agent': `aws-cli/1.44 botocore/1.44.8 app/acm-cert-export-server.${serverId}`,
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0',
+        'x-amz-target': 'secretsmanager.GetSecretValue',
+        'content-type': 'application/x-amz-json-1.1',
+      },
+      body: JSON.stringify({ SecretId: 'acm-passphrase/web' }),
+    });
+    expect(res.status).toBe(200);
+  } finally {
+    await serverFront.stop();
+  }
+  const [call] = await Promise.all(serverCalls);
+  if (call === undefined) throw new Error('no server call recorded');
+  return call;
+}
+
 describe('a stand-in server named in the User-Agent', () => {
+  it('a hybrid node is its activation’s role, with the role’s tags', async () => {
+    const roleArn = `arn:aws:iam::${account}:role/HybridNodes-1`;
+    const call = await serverRead(
+      {
+        ...noLookups,
+        hybridNodeRole: async (id) =>
+          id === 'mi-0123456789abcdef0' ? { arn: roleArn, tags: { env: 'onprem' } } : undefined,
+      },
+      'mi-0123456789abcdef0',
+    );
+    expect(call).toMatchObject({
+      instanceId: 'mi-0123456789abcdef0',
+      roleArn,
+      roleTags: { env: 'onprem' },
+      requests: [{ action: 'secretsmanager:GetSecretValue' }],
+    });
+    expect(call.problem).toBeUndefined();
+  });
+
+  it('a hybrid node no stand-in knows is a problem, not a read with no tags', async () => {
+    const call = await serverRead(noLookups, 'mi-0123456789abcdef1');
+    expect(call).toMatchObject({ instanceId: 'mi-0123456789abcdef1', requests: [] });
+    expect(call.problem).toMatch(/managed node mi-0123456789abcdef1: no Run Command stand-in/);
+  });
+
   it('is recorded apart, with its instance’s tags as its role’s, and marked as recorded', async () => {
     const serverCalls: Promise<ServerCall>[] = [];
     const serverFront = await startRecordingFront({
