@@ -4,6 +4,7 @@ import { DescribeCertificateCommand, RenewCertificateCommand } from '@aws-sdk/cl
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aHybridNode } from '../../../../local/test/support/stand-in.ts';
 import { sameSerial } from '../../../src/worker/certificate-info.ts';
 import { anExportableCertificate } from '../../support/builders/certificates.ts';
 import { anInstance } from '../../support/builders/instances.ts';
@@ -143,6 +144,29 @@ describe('the reconciliation sweep on stand-in servers', () => {
       certName: 'sweep',
     });
     expect(held.find((s) => s.instanceId === first)?.problems).toBeUndefined();
+  });
+
+  it('installs on an on-premises (mi-) node that carries the tag, which sends no EC2 event', async () => {
+    // Registered with a hybrid activation whose tags it takes; its role carries the target tag,
+    // so the ABAC rule lets it read the passphrase (evaluated by the bed as that role).
+    const onPremises = await aHybridNode(system.standIn, {
+      tags: { env: 'sweep' },
+      roleTags: { env: 'sweep' },
+    });
+    expect(onPremises).toMatch(/^mi-[0-9a-f]{17}$/);
+    await reconcile('it-sweep-hybrid');
+    const [job] = await sweepJobs(4, 1);
+    expect(job?.status, job?.reason).toBe('Succeeded');
+    expect(job?.job.instanceIds).toEqual([onPremises]);
+    expect(job?.servers.map((s) => [s.instanceId, s.summary?.outcome])).toEqual([
+      [onPremises, 'installed'],
+    ]);
+    expect((await installedFile(system, onPremises, key)).mode).toBe('600');
+    const { Certificate } = await system.clients.acm.send(
+      new DescribeCertificateCommand({ CertificateArn: arn }),
+    );
+    const installed = serialOf((await installedFile(system, onPremises, fullchain)).text);
+    expect(sameSerial(installed, Certificate?.Serial ?? '')).toBe(true);
   });
 
   it('releases a mapping lock whose job is gone', async () => {
