@@ -1,5 +1,11 @@
 import { installOptionPatterns, normalReloadCommand } from '../domain/install-options.ts';
 import { isReservedTagKey, tagKeyPattern } from '../domain/names.ts';
+import {
+  defaultMaxConcurrency,
+  defaultMaxErrors,
+  isMaxConcurrency,
+  isMaxErrors,
+} from '../domain/rate-control.ts';
 import { type AwsConfig, readAwsConfig } from './aws-config.ts';
 
 /**
@@ -73,7 +79,12 @@ export interface Config {
   readonly ssm: {
     readonly documentName: string;
     readonly documentVersion?: string;
+    /** Servers running the install at once: a number or a percentage of the target (`10%`). */
     readonly maxConcurrency: string;
+    /**
+     * Failed servers tolerated before Run Command stops sending to the rest: a number or a
+     * percentage (`10%`; on two or more servers a percentage tolerates at least one failure).
+     */
     readonly maxErrors: string;
     readonly timeoutSeconds: number;
   };
@@ -89,6 +100,15 @@ export interface Config {
     readonly minutes: number;
     /** Idle this long before the protection is released. */
     readonly releaseAfterIdleSeconds: number;
+  };
+  /** What the daily expiry check notifies about (service/src/worker/expiry-problems.ts). */
+  readonly notifications: {
+    /** The SNS topic (the stack's alarm topic); unset: notifications are only logged. */
+    readonly topicArn?: string;
+    /** A server's installed copy expiring in fewer days than this is notified. */
+    readonly expiryDays: number;
+    /** A server still holding an older serial this long after the export is notified. */
+    readonly renewalGraceHours: number;
   };
   /** Certificate ARNs (exact or with a trailing `*`) the service will export; empty = any. */
   readonly allowedCertificateArns: readonly string[];
@@ -280,6 +300,42 @@ function allowedReloadCommands(env: Env): string[] {
   });
 }
 
+/** SSM_MAX_CONCURRENCY or SSM_MAX_ERRORS: a number of servers or a percentage, as SSM takes it. */
+function rateControl(
+  env: Env,
+  name: 'SSM_MAX_CONCURRENCY' | 'SSM_MAX_ERRORS',
+  fallback: string,
+): string {
+  const value = str(env, name, fallback);
+  const ok = name === 'SSM_MAX_ERRORS' ? isMaxErrors(value) : isMaxConcurrency(value);
+  if (!ok) {
+    const least = name === 'SSM_MAX_ERRORS' ? '0' : '1';
+    throw new ConfigError(
+      `${name} must be a number of servers (${least} or more, e.g. 50) or a percentage of the servers from 1% to 100% (e.g. 10%), got "${value}"`,
+    );
+  }
+  return value;
+}
+
+const snsTopicArn = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** NOTIFY_TOPIC_ARN: a standard SNS topic (a FIFO topic delivers to no e-mail address). */
+function notifyTopicArn(env: Env): string | undefined {
+  const value = optional(env, 'NOTIFY_TOPIC_ARN');
+  if (value === undefined) return undefined;
+  if (value.endsWith('.fifo')) {
+    throw new ConfigError(
+      `NOTIFY_TOPIC_ARN must be a standard SNS topic, not a FIFO one (no e-mail delivery), got "${value}"`,
+    );
+  }
+  if (!snsTopicArn.test(value)) {
+    throw new ConfigError(
+      `NOTIFY_TOPIC_ARN must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got "${value}"`,
+    );
+  }
+  return value;
+}
+
 /** Reads and validates the whole configuration; throws one clear error naming the variable. */
 export function loadConfig(env: Env): Config {
   const aws = readAwsConfig(env);
@@ -295,6 +351,7 @@ export function loadConfig(env: Env): Config {
   const kmsKeyId = optional(env, 'SECRETS_KMS_KEY_ID');
   const publicBaseUrl = optional(env, 'PUBLIC_BASE_URL');
   const agentUri = optional(env, 'ECS_AGENT_URI');
+  const topicArn = notifyTopicArn(env);
   const defaultSts = aws.endpoints.sts ?? `https://sts.${aws.region}.amazonaws.com`;
   return {
     aws,
@@ -349,8 +406,8 @@ export function loadConfig(env: Env): Config {
     ssm: {
       documentName: str(env, 'SSM_DOCUMENT_NAME', 'Install-ACMCertificate'),
       ...(documentVersion === undefined ? {} : { documentVersion }),
-      maxConcurrency: str(env, 'SSM_MAX_CONCURRENCY', '50'),
-      maxErrors: str(env, 'SSM_MAX_ERRORS', '0'),
+      maxConcurrency: rateControl(env, 'SSM_MAX_CONCURRENCY', defaultMaxConcurrency),
+      maxErrors: rateControl(env, 'SSM_MAX_ERRORS', defaultMaxErrors),
       timeoutSeconds: int(env, 'SSM_TIMEOUT_SECONDS', 600, 30, 2_592_000),
     },
     acm: { exportRatePerSecond: int(env, 'ACM_EXPORT_RATE_PER_SECOND', 5, 1, 100) },
@@ -358,6 +415,11 @@ export function loadConfig(env: Env): Config {
       ...(agentUri === undefined ? {} : { agentUri: url(env, 'ECS_AGENT_URI') }),
       minutes: int(env, 'TASK_PROTECTION_MINUTES', 10, 1, 2880),
       releaseAfterIdleSeconds: int(env, 'TASK_PROTECTION_RELEASE_AFTER_IDLE_SECONDS', 15, 0, 600),
+    },
+    notifications: {
+      ...(topicArn === undefined ? {} : { topicArn }),
+      expiryDays: int(env, 'EXPIRY_NOTIFY_DAYS', 14, 1, 365),
+      renewalGraceHours: int(env, 'RENEWAL_GRACE_HOURS', 24, 1, 720),
     },
     allowedCertificateArns: (optional(env, 'ALLOWED_CERTIFICATE_ARNS') ?? '')
       .split(',')

@@ -23,6 +23,27 @@ describe('config', () => {
     expect(c.aws.endpoints.acm).toBeUndefined();
   });
 
+  it('reads rate control as SSM takes it, percentages by default, refusing anything else', () => {
+    expect(loadConfig(base).ssm).toMatchObject({ maxConcurrency: '10%', maxErrors: '10%' });
+    const set = (env: Record<string, string>) => loadConfig({ ...base, ...env }).ssm;
+    expect(set({ SSM_MAX_CONCURRENCY: '50', SSM_MAX_ERRORS: '0' })).toMatchObject({
+      maxConcurrency: '50',
+      maxErrors: '0',
+    });
+    expect(set({ SSM_MAX_CONCURRENCY: '100%', SSM_MAX_ERRORS: '1%' })).toMatchObject({
+      maxConcurrency: '100%',
+      maxErrors: '1%',
+    });
+    expect(() => set({ SSM_MAX_CONCURRENCY: '0' })).toThrow(
+      'SSM_MAX_CONCURRENCY must be a number of servers (1 or more, e.g. 50) or a percentage of the servers from 1% to 100% (e.g. 10%), got "0"',
+    );
+    for (const bad of ['0%', '101%', '10 %', 'ten', '05', '-1']) {
+      expect(() => set({ SSM_MAX_ERRORS: bad })).toThrow(
+        /^SSM_MAX_ERRORS must be a number of servers \(0 or more/,
+      );
+    }
+  });
+
   it('follows AWS_ENDPOINT_URL semantics, service-specific first', () => {
     const aws = readAwsConfig({
       AWS_REGION: 'eu-west-1',
