@@ -4,6 +4,7 @@ import {
   CertName,
   InstallOptionsSchema,
   JobId,
+  RolloutSchema,
   TagKey,
   TagValue,
   Target,
@@ -155,6 +156,16 @@ export const DeploymentView = Type.Object({
     Type.Object({ serial: Type.String(), notBefore: Type.String(), notAfter: Type.String() }),
   ),
   commandId: Type.Optional(Type.String()),
+  rollout: Type.Optional(RolloutSchema),
+  canaryServers: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        'With a canary: the servers of the first batch (commandId is the rest’s once they all succeeded)',
+    }),
+  ),
+  canaryCommandId: Type.Optional(
+    Type.String({ description: 'With a canary that succeeded: the first batch’s command' }),
+  ),
   cancelRequest: Type.Optional(
     Type.Object(
       { at: Type.String(), by: Type.String() },

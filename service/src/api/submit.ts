@@ -15,6 +15,8 @@ export interface DeploymentRequest {
   readonly certName: string;
   readonly target: { readonly key: string; readonly value: string };
   readonly install?: InstallOptions;
+  /** A canary first (`POST /v1/deployments` only). */
+  readonly rollout?: { readonly canary?: number };
 }
 
 export interface Submission {
@@ -46,7 +48,8 @@ function sameRequest(job: DeployJob, request: DeploymentRequest): boolean {
     job.target.key === request.target.key &&
     job.target.value === request.target.value &&
     JSON.stringify(normalisedInstall(job.install)) ===
-      JSON.stringify(normalisedInstall(request.install))
+      JSON.stringify(normalisedInstall(request.install)) &&
+    job.canary === request.rollout?.canary
   );
 }
 
@@ -62,6 +65,7 @@ function messageFor(job: DeployJob): DeployMessage {
     ...(Object.keys(install).length > 0 ? { install } : {}),
     ...(job.requester === undefined ? {} : { requester: job.requester }),
     trigger: 'api',
+    ...(job.canary === undefined ? {} : { rollout: { canary: job.canary } }),
   };
 }
 
@@ -101,6 +105,7 @@ export async function submitDeployment(
     install: normalisedInstall(request.install),
     requester,
     trigger: 'api',
+    ...(request.rollout?.canary === undefined ? {} : { canary: request.rollout.canary }),
   };
   const { created, deployment } = await fromPort(
     'the deployments table',

@@ -19,4 +19,9 @@ export interface DeployJob {
   readonly eventId?: string;
   /** `verify`: the install document's Verify mode on the servers, with the installed export. */
   readonly mode?: 'install' | 'verify';
+  /**
+   * Canary: install on this many of the tag's servers first (by instance id, online ones first),
+   * and on the rest only if every one of them succeeded. Tag installs only (not targeted jobs).
+   */
+  readonly canary?: number;
 }

@@ -84,6 +84,14 @@ export interface Deployment {
   readonly secretVersionId?: string;
   readonly certificate?: ExportedCertificate;
   readonly commandId?: string;
+  /**
+   * A job with a canary: `canary` while its first batch runs (`canaryServers`), then `rest` once
+   * every one of them succeeded (`canaryCommandId` keeps the first command). Absent: one command.
+   * Each phase sends its own command, with its own comment (worker/canary.ts).
+   */
+  readonly phase?: 'canary' | 'rest';
+  readonly canaryServers?: readonly string[];
+  readonly canaryCommandId?: string;
   /** Set just before SendCommand: a job resumed after a crash looks for its command first. */
   readonly dispatchStartedAt?: string;
   readonly dispatchedAt?: string;

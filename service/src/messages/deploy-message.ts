@@ -1,5 +1,12 @@
 import Type, { type Static } from 'typebox';
-import { CertificateArn, CertName, InstallOptionsSchema, JobId, Target } from './deploy-request.ts';
+import {
+  CertificateArn,
+  CertName,
+  InstallOptionsSchema,
+  JobId,
+  RolloutSchema,
+  Target,
+} from './deploy-request.ts';
 import { instanceIdPattern } from './instance-event.ts';
 
 /** A job on the queue: `{"type":"deploy","version":1,...}`. */
@@ -36,6 +43,8 @@ export const DeployMessageV1 = Type.Object(
      */
     mode: Type.Optional(Type.Union([Type.Literal('install'), Type.Literal('verify')])),
     eventId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /** A canary first (tag installs only): `{"canary": 2}`. */
+    rollout: Type.Optional(RolloutSchema),
   },
   { additionalProperties: false },
 );

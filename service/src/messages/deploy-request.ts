@@ -46,6 +46,21 @@ export const InstallOptionsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** How a deployment rolls out over the target's servers. */
+export const RolloutSchema = Type.Object(
+  {
+    canary: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 50,
+        description:
+          'Install on this many of the servers first (by instance id, online ones first); the rest only if all of them succeeded. Ignored when the target has no more servers than this.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** The original sample's body, kept for existing callers (`POST /export-cert`). */
 export const LegacyDeployBody = Type.Object(
   {
@@ -65,6 +80,7 @@ export const DeployRequestV1 = Type.Object(
     certName: CertName,
     target: Target,
     install: Type.Optional(InstallOptionsSchema),
+    rollout: Type.Optional(RolloutSchema),
   },
   { additionalProperties: false },
 );

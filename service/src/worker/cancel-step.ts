@@ -1,7 +1,7 @@
 import type { Deployment } from '../domain/deployment.ts';
+import { phaseComment } from './canary.ts';
 import { dispatchSettleMs } from './dispatch-step.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
-import { commandComment } from './job-ids.ts';
 import { cancelledVerdict, type JobVerdict } from './outcome-policy.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
@@ -29,7 +29,7 @@ export async function cancelBeforeRunning(d: Deployment, deps: WorkerDeps): Prom
   const startedAt = Date.parse(d.dispatchStartedAt);
   const found = await deps.commands.findByComment(
     deps.settings.documentName,
-    commandComment(d.job.jobId),
+    phaseComment(d),
     new Date(startedAt - 60_000),
   );
   if (found !== undefined) return { kind: 'sent', commandId: found };

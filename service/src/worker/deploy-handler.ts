@@ -7,6 +7,7 @@ import { formatTarget } from '../domain/target.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
 import { waitForAgents } from './agent-readiness.ts';
+import { restPhase } from './canary.ts';
 import { cancelBeforeRunning } from './cancel-step.ts';
 import { dispatchStep, running } from './dispatch-step.ts';
 import { exportStep } from './export-step.ts';
@@ -40,6 +41,7 @@ export function jobFromMessage(
     ...(m.eventId === undefined ? {} : { eventId: m.eventId }),
     ...(m.instanceIds === undefined ? {} : { instanceIds: m.instanceIds }),
     ...(m.mode === undefined || m.mode === 'install' ? {} : { mode: m.mode }),
+    ...(m.rollout?.canary === undefined ? {} : { canary: m.rollout.canary }),
   };
 }
 
@@ -225,6 +227,11 @@ export async function handleDeploy(
               'command still running',
             );
             return await endPickup(polled.outcome);
+          }
+          if (polled.kind === 'canary-passed') {
+            log.info({ canary: d.canaryServers }, 'canary succeeded: installing on the rest');
+            await save(restPhase(polled.deployment, deps.clock.now()));
+            break;
           }
           await finishStep(polled.deployment, polled.verdict, deps, save, log, polled.servers);
           return ack;

@@ -5,10 +5,10 @@ import { errorThreshold, serversWorthCounting } from '../domain/rate-control.ts'
 import { formatTarget } from '../domain/target.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
 import { agentWaitDeadline } from './agent-readiness.ts';
+import { canaryServers, phaseComment, wantsCanary } from './canary.ts';
 import { documentParameters, effectiveInstall } from './document-parameters.ts';
 import { readExport } from './export-step.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
-import { commandComment } from './job-ids.ts';
 import { mappingKeyOf } from './mapping-key.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
@@ -24,11 +24,11 @@ export type DispatchResult =
   | { readonly kind: 'waiting'; readonly outcome: HandlerOutcome };
 
 /**
- * Dispatching → Running: exactly one SendCommand per job. `dispatchStartedAt` is recorded
- * (conditionally, so only one worker proceeds) before the call — by the export step's write on
- * the first pass; a job resumed after a crash first looks for a command carrying its comment,
- * and sends only when there is none. The bundle comes from the job's secret version when it is
- * not in memory: a job is exported once.
+ * Dispatching → Running: exactly one SendCommand per job and phase (a job with a canary has two:
+ * worker/canary.ts). `dispatchStartedAt` is recorded (conditionally, so only one worker proceeds)
+ * before the call — by the export step's write on the first pass; a job resumed after a crash
+ * first looks for a command carrying its phase's comment, and sends only when there is none. The
+ * bundle comes from the job's secret version when it is not in memory: a job is exported once.
  */
 export async function dispatchStep(
   d: Deployment,
@@ -37,8 +37,23 @@ export async function dispatchStep(
   save: (next: Deployment) => Promise<Deployment>,
 ): Promise<DispatchResult> {
   const { settings, clock } = deps;
-  const comment = commandComment(d.job.jobId);
   let current = d;
+  if (wantsCanary(current) && current.phase === undefined) {
+    // Chosen and recorded before anything is sent: a resumed job looks for this phase's command.
+    const chosen = canaryServers(
+      await deps.commands.managedNodesTagged(current.job.target),
+      current.job.canary ?? 0,
+    );
+    current = await save(
+      revise(
+        current,
+        chosen === undefined ? { phase: 'rest' } : { phase: 'canary', canaryServers: chosen },
+        clock.now(),
+      ),
+    );
+  }
+  const comment = phaseComment(current);
+  const instanceIds = current.phase === 'canary' ? current.canaryServers : current.job.instanceIds;
   let bundle = bundleInMemory;
   if (current.secretArn === undefined || current.secretVersionId === undefined) {
     throw new Error('dispatch without a recorded secret version');
@@ -75,7 +90,10 @@ export async function dispatchStep(
   }
   const mapping = await deps.mappings.get(mappingKeyOf(current.job));
   const install = effectiveInstall(current.job, mapping?.install);
-  const maxErrors = errorThreshold(settings.maxErrors, await serverCount(current, deps));
+  const maxErrors = errorThreshold(
+    settings.maxErrors,
+    instanceIds?.length ?? (await tagServerCount(current, deps)),
+  );
   let commandId: string;
   try {
     ({ commandId } = await deps.commands.send({
@@ -84,7 +102,7 @@ export async function dispatchStep(
         ? {}
         : { documentVersion: settings.documentVersion }),
       target: current.job.target,
-      ...(current.job.instanceIds === undefined ? {} : { instanceIds: current.job.instanceIds }),
+      ...(instanceIds === undefined ? {} : { instanceIds }),
       parameters: documentParameters(
         current.job,
         install,
@@ -124,13 +142,12 @@ export async function dispatchStep(
 }
 
 /**
- * How many servers the command will reach, when the MaxErrors percentage needs to know: a targeted
- * job names them; for a tag, the managed nodes carrying it are counted up to the number from which
- * the percentage tolerates a failure by itself (one page of DescribeInstanceInformation for 2% and
- * more). Undefined when the setting does not depend on it.
+ * How many servers a command to the tag will reach, when the MaxErrors percentage needs to know
+ * (a command to named servers counts them): the managed nodes carrying the tag, counted up to the
+ * number from which the percentage tolerates a failure by itself (one page of
+ * DescribeInstanceInformation for 2% and more). Undefined when the setting does not depend on it.
  */
-async function serverCount(d: Deployment, deps: WorkerDeps): Promise<number | undefined> {
-  if (d.job.instanceIds !== undefined) return d.job.instanceIds.length;
+async function tagServerCount(d: Deployment, deps: WorkerDeps): Promise<number | undefined> {
   const enough = serversWorthCounting(deps.settings.maxErrors);
   if (enough <= 1) return undefined;
   return (await deps.commands.managedNodesTagged(d.job.target, { atMost: enough })).length;
@@ -175,9 +192,11 @@ function runningRecord(
   now: Date,
 ): Deployment {
   const where =
-    d.job.instanceIds === undefined
-      ? `servers tagged ${formatTarget(d.job.target)}`
-      : `${d.job.instanceIds.join(', ')} (tagged ${formatTarget(d.job.target)})`;
+    d.phase === 'canary'
+      ? `the canary ${(d.canaryServers ?? []).join(', ')} (of the servers tagged ${formatTarget(d.job.target)})`
+      : d.job.instanceIds === undefined
+        ? `servers tagged ${formatTarget(d.job.target)}`
+        : `${d.job.instanceIds.join(', ')} (tagged ${formatTarget(d.job.target)})`;
   return moveTo(
     d,
     'Running',

@@ -32,7 +32,8 @@ export interface JobVerdict {
   readonly reason: string;
 }
 
-function describeServer(s: ServerResult): string {
+/** One server's result in a sentence: id, status, exit code and what it means, the detail. */
+export function describeServer(s: ServerResult): string {
   const code =
     s.responseCode === undefined
       ? ''

@@ -2,11 +2,13 @@ import type { Deployment, ServerResult } from '../domain/deployment.ts';
 import { revise } from '../domain/deployment-record.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { CommandProgress } from '../ports/command-runner.ts';
+import { canaryVerdict } from './canary.ts';
 import { cancelledBy } from './cancel-step.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
 import { errorTail, parseInstallSummary } from './install-summary.ts';
 import {
   cancelledVerdict,
+  describeServer,
   isCommandTerminal,
   type JobVerdict,
   pollDelaySeconds,
@@ -23,7 +25,9 @@ export type PollResult =
       /** Every server's result, recorded by the finish step as items of their own. */
       readonly servers: readonly ServerResult[];
     }
-  | { readonly kind: 'waiting'; readonly deployment: Deployment; readonly outcome: HandlerOutcome };
+  | { readonly kind: 'waiting'; readonly deployment: Deployment; readonly outcome: HandlerOutcome }
+  /** Every canary server succeeded: the job goes on to the rest (worker/canary.ts). */
+  | { readonly kind: 'canary-passed'; readonly deployment: Deployment };
 
 function serverResults(progress: CommandProgress, now: Date): ServerResult[] {
   return progress.invocations.map((inv) => {
@@ -76,6 +80,9 @@ export async function pollStep(
     };
     if (isCommandTerminal(progress)) {
       const servers = serverResults(progress, now);
+      if (current.phase === 'canary' && current.commandCancelledAt === undefined) {
+        return canaryOutcome({ ...current, counts }, servers, deps);
+      }
       return {
         kind: 'finished',
         deployment: { ...current, counts },
@@ -84,10 +91,13 @@ export async function pollStep(
             ? cancelledVerdict(servers, cancelledBy(current))
             : tooLate(
                 current,
-                (current.job.mode === 'verify' ? verifyVerdict : verdict)(
-                  progress,
-                  servers,
-                  formatTarget(current.job.target),
+                afterCanary(
+                  current,
+                  (current.job.mode === 'verify' ? verifyVerdict : verdict)(
+                    progress,
+                    servers,
+                    formatTarget(current.job.target),
+                  ),
                 ),
               ),
         servers,
@@ -161,5 +171,39 @@ function tooLate(d: Deployment, outcome: JobVerdict): JobVerdict {
   return {
     ...outcome,
     reason: `${outcome.reason} (${cancelledBy(d)}, after the command had ended: nothing was stopped)`,
+  };
+}
+
+/**
+ * The canary's command ended: on to the rest when every canary server succeeded; otherwise the
+ * job ends, naming the tag's other servers as never attempted.
+ */
+async function canaryOutcome(
+  d: Deployment,
+  servers: readonly ServerResult[],
+  deps: WorkerDeps,
+): Promise<PollResult> {
+  if (servers.length > 0 && servers.every((s) => s.status === 'Success')) {
+    return { kind: 'canary-passed', deployment: d };
+  }
+  const canary = new Set(d.canaryServers);
+  const rest = (await deps.commands.managedNodesTagged(d.job.target))
+    .map((n) => n.instanceId)
+    .filter((id) => !canary.has(id))
+    .sort();
+  return {
+    kind: 'finished',
+    deployment: d,
+    servers,
+    verdict: tooLate(d, canaryVerdict(servers, rest, describeServer)),
+  };
+}
+
+/** The rest's outcome says that a canary went first. */
+function afterCanary(d: Deployment, outcome: JobVerdict): JobVerdict {
+  if (d.phase !== 'rest' || d.canaryServers === undefined) return outcome;
+  return {
+    ...outcome,
+    reason: `after a canary (${d.canaryServers.join(', ')}): ${outcome.reason}`,
   };
 }

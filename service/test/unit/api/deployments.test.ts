@@ -160,6 +160,18 @@ describe('Idempotency-Key', () => {
     expect(res.statusCode).toBe(409);
   });
 
+  it('treats the canary as part of the request', async () => {
+    api = testApi();
+    const headers = { 'idempotency-key': 'build-46' };
+    const canary = { ...v1Body, rollout: { canary: 2 } };
+    expect((await api.call('admin', 'POST', '/v1/deployments', canary, headers)).statusCode).toBe(
+      202,
+    );
+    expect((await api.call('admin', 'POST', '/v1/deployments', v1Body, headers)).statusCode).toBe(
+      409,
+    );
+  });
+
   it('keys are per principal: the same key from another principal is another job', async () => {
     api = testApi();
     const headers = { 'idempotency-key': 'same' };
@@ -178,6 +190,33 @@ describe('Idempotency-Key', () => {
       code: 'VALIDATION_FAILED',
       details: [{ in: 'headers', field: '/idempotency-key' }],
     });
+  });
+});
+
+describe('a canary', () => {
+  it('travels from the request to the job, its message and its view', async () => {
+    api = testApi();
+    const res = await api.call('ci', 'POST', '/v1/deployments', {
+      ...v1Body,
+      rollout: { canary: 3 },
+    });
+    expect(res.statusCode).toBe(202);
+    const { jobId } = res.json();
+    expect(api.queue.messages[0]).toMatchObject({ jobId, rollout: { canary: 3 } });
+    expect((await api.deployments.get(jobId))?.job.canary).toBe(3);
+    const view = await api.call('ci', 'GET', `/v1/deployments/${jobId}`);
+    expect(view.json().rollout).toEqual({ canary: 3 });
+  });
+
+  it.each([0, 51, 1.5, '2'])('refuses canary %j (1 to 50 servers)', async (canary) => {
+    api = testApi();
+    const res = await api.call('admin', 'POST', '/v1/deployments', {
+      ...v1Body,
+      rollout: { canary },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details[0]).toMatchObject({ in: 'body', field: '/rollout/canary' });
+    expect(api.queue.messages).toHaveLength(0);
   });
 });
 

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { revise } from '../../../src/domain/deployment-record.ts';
+import type { CommandProgress } from '../../../src/ports/command-runner.ts';
+import {
+  aDeployMessage,
+  anInvocation,
+  arnA,
+  progress,
+  workerWorld,
+} from '../../support/worker-world.ts';
+
+type World = ReturnType<typeof workerWorld>;
+type Snapshot = Omit<CommandProgress, 'commandId'>;
+
+const jobId = 'job-00000001';
+const key = { target: { key: 'env', value: 'dev' }, certificateArn: arnA, certName: 'web' };
+const ids = ['i-00000001', 'i-00000002', 'i-00000003', 'i-00000004', 'i-00000005'];
+const canaryJob = (canary = 2) => aDeployMessage({ rollout: { canary } });
+
+/** Five tagged servers, the first one offline (a canary prefers online servers). */
+function fleet(w: World): void {
+  for (const id of ids) {
+    w.commands.online(id);
+    w.commands.tag(id, { env: 'dev' });
+  }
+  w.commands.nodes.set('i-00000001', {
+    instanceId: 'i-00000001',
+    pingStatus: 'ConnectionLost',
+    agentVersion: '3.3.2957.0',
+  });
+}
+
+/** Each command sent gets the next script (the fake copies `script` at SendCommand). */
+function scriptPerCommand(w: World, scripts: Snapshot[][]): void {
+  const send = w.commands.send.bind(w.commands);
+  w.commands.send = async (input) => {
+    w.commands.script = scripts[w.commands.sent.length] ?? [];
+    return send(input);
+  };
+}
+
+/** The worker dies right after the n-th SendCommand (its Running write fails), once. */
+function crashAfterSend(w: World, n: number): void {
+  const save = w.deployments.save.bind(w.deployments);
+  let crashed = false;
+  w.deployments.save = async (next) => {
+    if (!crashed && next.status === 'Running' && w.commands.sent.length === n) {
+      crashed = true;
+      throw new Error('process killed');
+    }
+    return save(next);
+  };
+}
+
+const ok = (instanceId: string) => anInvocation({ instanceId });
+const all = (list: readonly string[]) => progress('Success', list.map(ok));
+
+describe('a canary rollout', () => {
+  it('installs on the canary first, then on the whole tag once every canary server succeeded', async () => {
+    const w = workerWorld();
+    fleet(w);
+    scriptPerCommand(w, [[all(['i-00000002', 'i-00000003'])], [all(ids)]]);
+    expect(await w.deliver(canaryJob())).toEqual({ kind: 'ack' });
+
+    expect(w.commands.sent).toHaveLength(2);
+    expect(w.commands.sent[0]).toMatchObject({
+      instanceIds: ['i-00000002', 'i-00000003'],
+      comment: `acm-cert-export canary ${jobId}`,
+      maxErrors: '0',
+    });
+    expect(w.commands.sent[1]?.instanceIds).toBeUndefined();
+    expect(w.commands.sent[1]?.comment).toBe(`acm-cert-export job ${jobId}`);
+    expect(w.commands.sent[1]?.parameters).toEqual(w.commands.sent[0]?.parameters);
+    expect(w.certificates.exports).toHaveLength(1);
+
+    const d = await w.deployments.get(jobId);
+    expect(d).toMatchObject({
+      status: 'Succeeded',
+      phase: 'rest',
+      canaryServers: ['i-00000002', 'i-00000003'],
+      canaryCommandId: 'cmd-1',
+      commandId: 'cmd-2',
+    });
+    expect(d?.reason).toBe(
+      'after a canary (i-00000002, i-00000003): installed on 5 of 5 servers (serial 01)',
+    );
+    expect(w.servers.results(jobId)).toHaveLength(5);
+    expect(w.mappings.lockOf(key)).toBeUndefined();
+  });
+
+  it('stops after a failed canary: the rest are never attempted, and named', async () => {
+    const w = workerWorld();
+    fleet(w);
+    scriptPerCommand(w, [
+      [
+        progress('Failed', [
+          ok('i-00000002'),
+          anInvocation({
+            instanceId: 'i-00000003',
+            status: 'Failed',
+            statusDetails: 'Failed',
+            responseCode: 14,
+            output: '',
+          }),
+        ]),
+      ],
+    ]);
+    expect(await w.deliver(canaryJob())).toEqual({ kind: 'ack' });
+    expect(w.commands.sent).toHaveLength(1);
+    const d = await w.deployments.get(jobId);
+    expect(d?.status).toBe('PartiallyFailed');
+    expect(d?.reason).toBe(
+      'the canary failed: installed on 1 of 2 canary servers; failed: i-00000003 Failed (exit 14: the reload command failed; the previous files were restored); never attempted on the other 3 servers (the rollout stops after a failed canary): i-00000001, i-00000004, i-00000005',
+    );
+    expect(w.servers.results(jobId).map((s) => s.instanceId)).toEqual(['i-00000002', 'i-00000003']);
+    expect(w.mappings.lockOf(key)).toBeUndefined();
+  });
+
+  it('sends each phase’s command once across crashes right after each SendCommand', async () => {
+    const w = workerWorld();
+    fleet(w);
+    scriptPerCommand(w, [[all(['i-00000002', 'i-00000003'])], [all(ids)]]);
+    crashAfterSend(w, 1);
+    expect(await w.deliver(canaryJob(), 'msg-1', 1)).toMatchObject({ kind: 'later' });
+    crashAfterSend(w, 2);
+    // The canary's command is found by its comment; the rest's is sent, then the worker dies.
+    expect(await w.deliver(canaryJob(), 'msg-1', 2)).toMatchObject({ kind: 'later' });
+    expect(w.commands.sent).toHaveLength(2);
+    expect(await w.deliver(canaryJob(), 'msg-1', 3)).toEqual({ kind: 'ack' });
+    expect(w.commands.sent).toHaveLength(2);
+    expect(await w.deployments.get(jobId)).toMatchObject({
+      status: 'Succeeded',
+      canaryCommandId: 'cmd-1',
+      commandId: 'cmd-2',
+    });
+  });
+
+  it('sends one command when the tag has no more servers than the canary', async () => {
+    const w = workerWorld();
+    fleet(w);
+    w.commands.script = [all(ids)];
+    expect(await w.deliver(canaryJob(5))).toEqual({ kind: 'ack' });
+    expect(w.commands.sent).toHaveLength(1);
+    expect(w.commands.sent[0]?.instanceIds).toBeUndefined();
+    const d = await w.deployments.get(jobId);
+    expect(d).toMatchObject({ status: 'Succeeded', phase: 'rest' });
+    expect(d?.reason).toBe('installed on 5 of 5 servers (serial 01)');
+  });
+
+  it('a cancel during the canary stops it, and the rest is never sent', async () => {
+    const w = workerWorld();
+    fleet(w);
+    const running = (id: string) =>
+      anInvocation({
+        instanceId: id,
+        status: 'InProgress',
+        statusDetails: 'InProgress',
+        output: '',
+      });
+    scriptPerCommand(w, [
+      [
+        progress('InProgress', [running('i-00000002'), running('i-00000003')]),
+        progress('InProgress', [running('i-00000002'), running('i-00000003')]),
+        progress('Cancelled', [
+          ok('i-00000002'),
+          anInvocation({
+            instanceId: 'i-00000003',
+            status: 'Cancelled',
+            statusDetails: 'Cancelled',
+            output: '',
+          }),
+        ]),
+      ],
+    ]);
+    expect(await w.deliver(canaryJob())).toMatchObject({ kind: 'later' });
+    const d = await w.deployments.get(jobId);
+    if (d === undefined) throw new Error('no record');
+    const now = w.clock.now();
+    await w.deployments.save(
+      revise(d, { cancelRequest: { at: now.toISOString(), by: 'me' } }, now),
+    );
+    expect(await w.deliver(canaryJob())).toMatchObject({ kind: 'later' });
+    expect(await w.deliver(canaryJob())).toEqual({ kind: 'ack' });
+    expect(w.commands.cancelled).toEqual(['cmd-1']);
+    expect(w.commands.sent).toHaveLength(1);
+    expect((await w.deployments.get(jobId))?.status).toBe('Cancelled');
+  });
+});
