@@ -24,7 +24,7 @@ export function cancelledBy(d: Deployment): string {
  * for as long as Run Command may not list it yet, and handed to the poll step to cancel if found.
  */
 export async function cancelBeforeRunning(d: Deployment, deps: WorkerDeps): Promise<CancelResult> {
-  const nothingSent = { kind: 'finished', verdict: cancelledVerdict([], cancelledBy(d)) } as const;
+  const nothingSent = { kind: 'finished', verdict: nothingSentVerdict(d) } as const;
   if (d.status !== 'Dispatching' || d.dispatchStartedAt === undefined) return nothingSent;
   const startedAt = Date.parse(d.dispatchStartedAt);
   const found = await deps.commands.findByComment(
@@ -40,4 +40,14 @@ export async function cancelBeforeRunning(d: Deployment, deps: WorkerDeps): Prom
     };
   }
   return nothingSent;
+}
+
+/** Nothing was sent since the request; a canary that passed before keeps what it installed. */
+function nothingSentVerdict(d: Deployment): JobVerdict {
+  if (d.phase !== 'rest' || d.canaryServers === undefined)
+    return cancelledVerdict([], cancelledBy(d));
+  return {
+    status: 'Cancelled',
+    reason: `${cancelledBy(d)} after its canary succeeded on ${d.canaryServers.join(', ')} (command ${d.canaryCommandId ?? '?'}): those servers keep the certificate; no command was sent to the others`,
+  };
 }

@@ -80,26 +80,34 @@ export async function pollStep(
     };
     if (isCommandTerminal(progress)) {
       const servers = serverResults(progress, now);
-      if (current.phase === 'canary' && current.commandCancelledAt === undefined) {
+      // A canary that ended while a cancel was asked for: the rest is not started.
+      const stopped =
+        current.commandCancelledAt !== undefined ||
+        (current.phase === 'canary' && current.cancelRequest !== undefined);
+      if (current.phase === 'canary' && !stopped) {
         return canaryOutcome({ ...current, counts }, servers, deps);
       }
       return {
         kind: 'finished',
         deployment: { ...current, counts },
-        verdict:
-          current.commandCancelledAt !== undefined
-            ? cancelledVerdict(servers, cancelledBy(current))
-            : tooLate(
+        verdict: stopped
+          ? cancelledVerdict(
+              servers,
+              current.phase === 'canary'
+                ? `${cancelledBy(current)} during its canary, so the other servers were never attempted`
+                : cancelledBy(current),
+            )
+          : tooLate(
+              current,
+              afterCanary(
                 current,
-                afterCanary(
-                  current,
-                  (current.job.mode === 'verify' ? verifyVerdict : verdict)(
-                    progress,
-                    servers,
-                    formatTarget(current.job.target),
-                  ),
+                (current.job.mode === 'verify' ? verifyVerdict : verdict)(
+                  progress,
+                  servers,
+                  formatTarget(current.job.target),
                 ),
               ),
+            ),
         servers,
       };
     }

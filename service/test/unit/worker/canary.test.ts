@@ -183,6 +183,61 @@ describe('a canary rollout', () => {
     expect(await w.deliver(canaryJob())).toEqual({ kind: 'ack' });
     expect(w.commands.cancelled).toEqual(['cmd-1']);
     expect(w.commands.sent).toHaveLength(1);
-    expect((await w.deployments.get(jobId))?.status).toBe('Cancelled');
+    const d2 = await w.deployments.get(jobId);
+    expect(d2?.status).toBe('Cancelled');
+    expect(d2?.reason).toMatch(
+      /^cancelled by me at .* during its canary, so the other servers were never attempted; installed on 1 of 2 servers before the command stopped; cancelled on 1: i-00000003$/,
+    );
+  });
+
+  it('a cancel seen once the canary ended: the rest is not started', async () => {
+    const w = workerWorld();
+    fleet(w);
+    scriptPerCommand(w, [
+      [progress('InProgress', []), all(['i-00000002', 'i-00000003'])],
+      [all(ids)],
+    ]);
+    expect(await w.deliver(canaryJob())).toMatchObject({ kind: 'later' });
+    await cancel(w);
+    expect(await w.deliver(canaryJob())).toEqual({ kind: 'ack' });
+    expect(w.commands.sent).toHaveLength(1);
+    expect(w.commands.cancelled).toEqual([]);
+    const d = await w.deployments.get(jobId);
+    expect(d?.status).toBe('Cancelled');
+    expect(d?.reason).toMatch(
+      /during its canary.*installed on 2 of 2 servers before the command stopped$/,
+    );
+  });
+
+  it('a cancel between the phases names what the canary installed; nothing more is sent', async () => {
+    const w = workerWorld();
+    fleet(w);
+    scriptPerCommand(w, [[all(['i-00000002', 'i-00000003'])], [all(ids)]]);
+    // The rest's send fails once (SSM unavailable): the job waits in Dispatching.
+    w.commands.failSend = [
+      undefined,
+      Object.assign(new Error('down'), {
+        name: 'InternalServerError',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    ];
+    expect(await w.deliver(canaryJob())).toMatchObject({ kind: 'later' });
+    expect((await w.deployments.get(jobId))?.status).toBe('Dispatching');
+    await cancel(w);
+    w.clock.advance(31_000);
+    expect(await w.deliver(canaryJob())).toEqual({ kind: 'ack' });
+    expect(w.commands.sent).toHaveLength(1);
+    const d = await w.deployments.get(jobId);
+    expect(d?.status).toBe('Cancelled');
+    expect(d?.reason).toMatch(
+      /^cancelled by me at .* after its canary succeeded on i-00000002, i-00000003 \(command cmd-1\): those servers keep the certificate; no command was sent to the others$/,
+    );
   });
 });
+
+async function cancel(w: World): Promise<void> {
+  const d = await w.deployments.get(jobId);
+  if (d === undefined) throw new Error('no record');
+  const now = w.clock.now();
+  await w.deployments.save(revise(d, { cancelRequest: { at: now.toISOString(), by: 'me' } }, now));
+}
