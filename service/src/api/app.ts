@@ -14,8 +14,10 @@ import { clientErrorHandler } from './client-errors.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { certificateRoutes } from './routes/certificates.ts';
+import { deploymentCancelRoutes } from './routes/deployment-cancel.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { healthRoutes } from './routes/health.ts';
+import { reconcileRoutes } from './routes/reconcile.ts';
 import { sharedSchemas } from './schemas.ts';
 import type { ApiApp } from './types.ts';
 import { typeboxValidatorCompiler } from './validation.ts';
@@ -78,7 +80,9 @@ export const apiPlugin: FastifyPluginAsync<ApiDependencies> = async (instance, d
   const context = { deps, authorizer };
   healthRoutes(app, context);
   deploymentRoutes(app, context);
+  deploymentCancelRoutes(app, context);
   certificateRoutes(app, context);
+  reconcileRoutes(app, context);
   app.get(
     '/openapi.json',
     {

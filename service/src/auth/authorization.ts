@@ -16,12 +16,25 @@ export interface Authorizer {
    * this target? They decide what runs as root on the servers: a permission of its own.
    */
   allowsInstallOptions(principal: string, target: TargetTag): boolean;
+  /**
+   * May this principal deploy to every target, whatever its key and value? Only a deploy rule
+   * whose targets include `*=*` says so: a sweep of every mapping (`POST /v1/reconcile`) reaches
+   * targets no narrower rule names, including ones created after the rule was written.
+   */
+  allowsEveryTarget(principal: string): boolean;
 }
 
 interface CompiledRule {
   readonly principal: (arn: string) => boolean;
   readonly actions: ReadonlySet<Action>;
   readonly targets: readonly ((target: TargetTag) => boolean)[];
+  /** A target pattern matches every key and value: `*=*` (or `**=*`…). */
+  readonly everyTarget: boolean;
+}
+
+/** `*` alone (or several) on both sides of the `=`. */
+function matchesEveryTarget(pattern: string): boolean {
+  return /^\*+=\*+$/.test(pattern);
 }
 
 /** `key=value`, split at the first `=`; `*` is a wildcard in both parts. */
@@ -41,6 +54,7 @@ export function compileRules(rules: readonly PrincipalRule[]): Authorizer {
     principal: wildcardMatcher(canonicalPattern(rule.principal)),
     actions: new Set(rule.actions),
     targets: rule.targets.map(targetMatcher),
+    everyTarget: rule.targets.some(matchesEveryTarget),
   }));
   const matching = (principal: string) => compiled.filter((rule) => rule.principal(principal));
   return {
@@ -54,6 +68,8 @@ export function compileRules(rules: readonly PrincipalRule[]): Authorizer {
         (rule) =>
           rule.actions.has('install-options') && rule.targets.some((matches) => matches(target)),
       ),
+    allowsEveryTarget: (principal) =>
+      matching(principal).some((rule) => rule.actions.has('deploy') && rule.everyTarget),
   };
 }
 
@@ -62,4 +78,5 @@ export const allowEverything: Authorizer = {
   allows: () => true,
   allowsTarget: () => true,
   allowsInstallOptions: () => true,
+  allowsEveryTarget: () => true,
 };

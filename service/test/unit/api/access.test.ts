@@ -42,7 +42,9 @@ describe('every route declares who may call it', () => {
       'GET /v1/deployments/:id/servers',
       'POST /export-cert',
       'POST /v1/deployments',
+      'POST /v1/deployments/:id/cancel',
       'POST /v1/deployments/dry-run',
+      'POST /v1/reconcile',
     ]);
     for (const route of routes) {
       const url = route.url.replace(/:\w+/g, (p) => samples[p] ?? p);

@@ -33,7 +33,9 @@ describe('OpenAPI', () => {
       '/v1/deployments',
       '/v1/deployments/dry-run',
       '/v1/deployments/{id}',
+      '/v1/deployments/{id}/cancel',
       '/v1/deployments/{id}/servers',
+      '/v1/reconcile',
     ]);
     expect(doc.paths['/v1/deployments'].post.security).toEqual([{ AcmCertExport: [] }]);
     expect(doc.paths['/healthz'].get.security).toBeUndefined();

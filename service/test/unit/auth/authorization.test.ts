@@ -113,6 +113,26 @@ describe('rules', () => {
     expect(authz.allowsTarget(principal, { key, value })).toBe(allowed);
   });
 
+  it.each([
+    [ops, true, 'a deploy rule with *=*'],
+    [ci, false, 'deploy on some targets only'],
+    ['arn:aws:iam::999999999999:user/auditors/eve', false, 'read only'],
+    ['arn:aws:iam::123456789012:role/other', false, 'no rule'],
+  ] as const)('%s may deploy to every target: %s (%s)', (principal, allowed, _why) => {
+    expect(authz.allowsEveryTarget(principal)).toBe(allowed);
+  });
+
+  it('every target takes *=* in a deploy rule: neither a key wildcard alone nor *=* without deploy', () => {
+    const principal = 'arn:aws:iam::123456789012:role/p';
+    const every = (actions: PrincipalRule['actions'], targets: string[]) =>
+      compileRules([{ principal, actions, targets }]).allowsEveryTarget(principal);
+    expect(every(['deploy'], ['*=*'])).toBe(true);
+    expect(every(['deploy'], ['env=dev', '**=*'])).toBe(true);
+    expect(every(['deploy'], ['env=*'])).toBe(false);
+    expect(every(['deploy'], ['*=prod*'])).toBe(false);
+    expect(every(['read', 'install-options'], ['*=*'])).toBe(false);
+  });
+
   it('a bad pattern stops the service at start', () => {
     expect(() =>
       compileRules([{ principal: 'arn:aws:iam::1:role/x/*', actions: ['read'], targets: [] }]),
