@@ -26,6 +26,10 @@ export const errorCodes = {
     status: 409,
     meaning: 'A deployment of this mapping is running; stop managing it once that job has ended.',
   },
+  DEPLOYMENT_FINISHED: {
+    status: 409,
+    meaning: 'The deployment has already ended: there is nothing to cancel.',
+  },
   REQUEST_TIMEOUT: { status: 408, meaning: 'The request was not received in time.' },
   PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'Send Content-Type: application/json.' },

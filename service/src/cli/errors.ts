@@ -2,7 +2,7 @@
  * Exit codes of `acm-cert-export`:
  * - 0: done (a job that succeeded, or was queued / is in progress when not waiting);
  * - 1: usage or other error (bad arguments, credentials, HTTP errors, network);
- * - 2: the job ended unsuccessfully (PartiallyFailed, Failed, TimedOut, NoTargets);
+ * - 2: the job ended unsuccessfully (PartiallyFailed, Failed, TimedOut, NoTargets, Cancelled);
  * - 3: `--wait` gave up (`--timeout`) while the job was still running.
  */
 export const exitCodes = { ok: 0, error: 1, jobFailed: 2, waitTimedOut: 3 } as const;

@@ -10,6 +10,7 @@ import type { CredentialsInput } from '../auth/token-client.ts';
 import { createAuthToken, defaultStsEndpoint, regionOfStsEndpoint } from '../auth/token-client.ts';
 import { isTerminal } from '../domain/deployment.ts';
 import { ApiClient } from './api-client.ts';
+import { addCancelCommand } from './cancel-command.ts';
 import { CliError, exitCodes } from './errors.ts';
 import {
   formatAccepted,
@@ -266,6 +267,12 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
       .option('--owner <user>', 'owner of the installed files')
       .option('--group <group>', 'group of the installed files')
       .option('--key-mode <mode>', 'key file mode: 600, 640, 400 or 440')
+      .addOption(
+        new Option(
+          '--canary <servers>',
+          'install on this many servers first (1-50), then on the rest only if all of them succeeded',
+        ).argParser(positiveNumber('--canary')),
+      )
       .option(
         '--idempotency-key <key>',
         'makes retries of this command return the same job (default: a new key per run)',
@@ -291,6 +298,7 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
       certName: o.name,
       target: parseTarget(o.target),
       ...(Object.keys(install).length > 0 ? { install } : {}),
+      ...(o.canary === undefined ? {} : { rollout: { canary: o.canary } }),
     };
     const client = cli.client();
     if (o.dryRun) {
@@ -398,6 +406,7 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
     });
 
   addReconcileCommand(program, cli);
+  addCancelCommand(program, cli, setExit, waitOptions);
 
   program
     .command('token')

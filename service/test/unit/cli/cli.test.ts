@@ -247,6 +247,61 @@ describe('status', () => {
   });
 });
 
+describe('deploy --canary', () => {
+  it('asks for a canary first', async () => {
+    expect(await run(...deployArgs, '--canary', '2')).toBe(0);
+    expect(JSON.parse(http.requests.at(-1)?.body ?? '{}')).toMatchObject({
+      rollout: { canary: 2 },
+    });
+    expect(api.queue.messages[0]?.rollout).toEqual({ canary: 2 });
+  });
+});
+
+describe('cancel', () => {
+  it('records the request and says how to follow the job; exit 0', async () => {
+    await run(...deployArgs);
+    const jobId = api.queue.messages[0]?.jobId ?? '';
+    expect(await run('cancel', jobId)).toBe(0);
+    expect(http.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      url: `/v1/deployments/${jobId}/cancel`,
+    });
+    expect(cli.stdout.at(-1)).toMatch(
+      new RegExp(
+        `^Cancel of job ${jobId} requested by ${principals.admin} at .* \\(it was Queued\\)`,
+      ),
+    );
+    expect((await api.deployments.get(jobId))?.cancelRequest?.by).toBe(principals.admin);
+  });
+
+  it('--wait follows the job until it ends: exit 2 when it ended Cancelled', async () => {
+    await run(...deployArgs);
+    const jobId = api.queue.messages[0]?.jobId ?? '';
+    cli.onSleep = async () => {
+      await advance(jobId, { status: 'Cancelled', reason: 'cancelled by someone' });
+    };
+    expect(await run('cancel', jobId, '--wait', '--interval', '1')).toBe(2);
+    expect(cli.stdout.join('\n')).toMatch(/Cancelled[\s\S]*reason +cancelled by someone/);
+  });
+
+  it('a job that has ended exits 1 with DEPLOYMENT_FINISHED', async () => {
+    await run(...deployArgs);
+    const jobId = api.queue.messages[0]?.jobId ?? '';
+    await advance(jobId, { status: 'Succeeded', reason: 'installed on 1 of 1 servers' });
+    expect(await run('cancel', jobId)).toBe(1);
+    expect(cli.stderr.join('\n')).toMatch(
+      /DEPLOYMENT_FINISHED: deployment .* has already ended Succeeded/,
+    );
+  });
+
+  it('documents its exit codes in its help', async () => {
+    expect(await run('cancel', '--help')).toBe(0);
+    const help = cli.stdout.join('\n');
+    expect(help).toMatch(/Exit codes:/);
+    expect(help).toMatch(/2 +with --wait: the job ended Cancelled/);
+  });
+});
+
 describe('list', () => {
   it('reads every page and prints a table, or one JSON array', async () => {
     for (let i = 0; i < 105; i++) {
