@@ -142,11 +142,11 @@ function needsInstall(s: InstalledServer | undefined, serial: string): boolean {
  */
 export async function reconcileMapping(
   key: MappingKey,
-  sweepId: string,
-  verify: boolean,
+  sweep: { readonly sweepId: string; readonly verify: boolean; readonly requester?: string },
   deps: WorkerDeps,
   log: Logger,
 ): Promise<Reconciliation> {
+  const { sweepId, verify } = sweep;
   let mapping: Mapping | undefined = await deps.mappings.get(key);
   if (mapping === undefined) {
     return { action: 'missing', jobs: [], detail: 'no longer managed' };
@@ -170,7 +170,8 @@ export async function reconcileMapping(
     );
     mapping = (await deps.mappings.get(key)) ?? mapping;
   }
-  const requester = `reconcile ${sweepId}`;
+  // Who asked, when someone did (POST /v1/reconcile): the jobs' records name them.
+  const requester = `reconcile ${sweepId}${sweep.requester === undefined ? '' : ` for ${sweep.requester}`}`;
   const base = { key, install: mapping.install, requester, origin: sweepId };
   let described: Awaited<ReturnType<WorkerDeps['certificates']['describe']>>;
   try {
@@ -258,12 +259,22 @@ export async function handleReconcileMapping(
   };
   const log = deps.logger.child({
     sweepId: message.sweepId,
+    ...(message.requester === undefined ? {} : { requester: message.requester }),
     certificateArn: key.certificateArn,
     certName: key.certName,
     target: formatTarget(key.target),
   });
   try {
-    const r = await reconcileMapping(key, message.sweepId, message.verify === true, deps, log);
+    const r = await reconcileMapping(
+      key,
+      {
+        sweepId: message.sweepId,
+        verify: message.verify === true,
+        ...(message.requester === undefined ? {} : { requester: message.requester }),
+      },
+      deps,
+      log,
+    );
     for (const job of r.jobs) await deps.queue.send(job);
     const level = r.action === 'converged' || r.action === 'missing' ? 'info' : 'warn';
     log[level](

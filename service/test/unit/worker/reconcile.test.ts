@@ -166,6 +166,22 @@ describe('a reconciliation sweep', () => {
     ]);
   });
 
+  it('names who asked for the sweep on the jobs it queues', async () => {
+    const w = await deployedWorld();
+    w.commands.online('i-00000003');
+    w.commands.tag('i-00000003', { env: 'dev' });
+    const before = w.queue.messages.length;
+    await w.deliver({
+      ...reconcileOne('api-1234'),
+      requester: 'arn:aws:iam::123456789012:role/ops',
+    });
+    expect(w.queue.messages.slice(before)).toEqual([
+      expect.objectContaining({
+        requester: 'reconcile api-1234 for arn:aws:iam::123456789012:role/ops',
+      }),
+    ]);
+  });
+
   it('batches many servers 50 to a job, within Run Command’s InstanceIds limit', async () => {
     const w = await deployedWorld();
     const many = Array.from({ length: 120 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
