@@ -7,8 +7,10 @@ import { DynamoDbMappingStore } from './adapters/dynamodb-mapping-store.ts';
 import { DynamoDbServerStore } from './adapters/dynamodb-server-store.ts';
 import { Ec2InstanceDirectory } from './adapters/ec2-instance-directory.ts';
 import { EcsAgentTaskProtection } from './adapters/ecs-agent-task-protection.ts';
+import { LogOnlyNotifier } from './adapters/log-only-notifier.ts';
 import { intervalRateLimiter, type RateLimiter } from './adapters/rate-limiter.ts';
 import { SecretsManagerSecretStore } from './adapters/secrets-manager-secret-store.ts';
+import { SnsNotifier } from './adapters/sns-notifier.ts';
 import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
 import { SsmCommandRunner } from './adapters/ssm-command-runner.ts';
 import type { ApiDependencies } from './api/dependencies.ts';
@@ -52,6 +54,11 @@ export function buildPorts(config: Config, clients: AwsClients) {
     commands: new SsmCommandRunner(clients.ssm),
     instances: new Ec2InstanceDirectory(clients.ec2),
     queue: new SqsJobQueue(clients.sqs, config.worker.queueUrl),
+    /** Undefined without NOTIFY_TOPIC_ARN: the worker then only logs its notifications. */
+    notifier:
+      config.notifications.topicArn === undefined
+        ? undefined
+        : new SnsNotifier(clients.sns, config.notifications.topicArn),
     readiness: new AwsReadinessProbe(clients.sqs, clients.dynamodb, config.worker.queueUrl, {
       mappings: config.tables.mappings,
       deployments: config.tables.deployments,
@@ -83,6 +90,8 @@ export function workerSettings(config: Config): WorkerSettings {
     instanceSettleSeconds: config.worker.instanceSettleSeconds,
     agentWaitSeconds: config.worker.agentWaitSeconds,
     policy: config.policy,
+    expiryNotifyDays: config.notifications.expiryDays,
+    renewalGraceHours: config.notifications.renewalGraceHours,
   };
 }
 
@@ -100,6 +109,11 @@ export function buildWorkerDeps(
   logger: Logger,
   clock: Clock = systemClock,
 ): WorkerDeps {
+  if (ports.notifier === undefined && config.worker.enabled) {
+    logger.warn(
+      'NOTIFY_TOPIC_ARN is unset: the expiry check logs its notifications and publishes none',
+    );
+  }
   return {
     certificates: ports.certificates,
     secrets: ports.secrets,
@@ -109,6 +123,7 @@ export function buildWorkerDeps(
     commands: ports.commands,
     instances: ports.instances,
     queue: ports.queue,
+    notifier: ports.notifier ?? new LogOnlyNotifier(logger),
     clock,
     logger,
     settings: workerSettings(config),

@@ -2,6 +2,7 @@ import { ACMClient } from '@aws-sdk/client-acm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -45,6 +46,8 @@ export interface AwsClients {
   readonly dynamodb: DynamoDBDocumentClient;
   readonly ssm: SSMClient;
   readonly sqs: SQSClient;
+  /** The notifications' topic (the worker's expiry check). */
+  readonly sns: SNSClient;
   readonly ec2: EC2Client;
   /**
    * ACM in a region (a certificate is described and exported in its own): `acm` for the
@@ -66,6 +69,7 @@ export function createAwsClients(config: AwsConfig, appId?: ServiceAppId): AwsCl
     dynamodb,
     ssm: new SSMClient(options('ssm')),
     sqs: new SQSClient(options('sqs')),
+    sns: new SNSClient(options('sns')),
     ec2: new EC2Client(options('ec2')),
   };
   const acmElsewhere = new Map<string, ACMClient>();

@@ -24,6 +24,7 @@ export const awsServices = {
   dynamodb: 'DYNAMODB',
   ssm: 'SSM',
   sqs: 'SQS',
+  sns: 'SNS',
   ec2: 'EC2',
   sts: 'STS',
   iam: 'IAM',

@@ -7,6 +7,7 @@ import type { DeploymentStore } from '../ports/deployment-store.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { MappingStore } from '../ports/mapping-store.ts';
+import type { Notifier } from '../ports/notifier.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 import type { ServerStore } from '../ports/server-store.ts';
 
@@ -33,6 +34,10 @@ export interface WorkerSettings {
   readonly agentWaitSeconds: number;
   /** What every job must respect (target tag keys, reload commands), whoever queued it. */
   readonly policy: DeploymentPolicy;
+  /** The expiry check notifies a server whose copy expires in fewer days than this. */
+  readonly expiryNotifyDays: number;
+  /** …and a server still holding an older serial this many hours after the export. */
+  readonly renewalGraceHours: number;
 }
 
 /** Everything a handler uses: ports, clock, logger, settings. Built by the composition root. */
@@ -46,6 +51,8 @@ export interface WorkerDeps {
   readonly commands: CommandRunner;
   readonly instances: InstanceDirectory;
   readonly queue: JobQueue;
+  /** The operators' notifications (the stack's SNS topic). */
+  readonly notifier: Notifier;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly settings: WorkerSettings;

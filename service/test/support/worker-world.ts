@@ -15,6 +15,7 @@ import {
   InMemorySecretStore,
   ManualClock,
 } from './fakes/aws-fakes.ts';
+import { FakeNotifier } from './fakes/notifier.ts';
 import {
   InMemoryDeploymentStore,
   InMemoryMappingStore,
@@ -55,6 +56,8 @@ export const testSettings: WorkerSettings = {
     allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
     certificateRegions: ['us-east-1'],
   },
+  expiryNotifyDays: 14,
+  renewalGraceHours: 24,
 };
 
 /** The JSON line the install script prints last. */
@@ -125,6 +128,7 @@ export function workerWorld(settings: Partial<WorkerSettings> = {}) {
     commands: new FakeCommandRunner(clock),
     instances: new FakeInstanceDirectory(),
     queue: new InMemoryJobQueue(),
+    notifier: new FakeNotifier(),
     clock,
     logger: createLogger('debug', sink),
     settings: { ...testSettings, ...settings },

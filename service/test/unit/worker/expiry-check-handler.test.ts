@@ -86,8 +86,10 @@ describe('the expiry check', () => {
     expect(metric(w, installedDaysToExpiryMetric).sort((a, b) => a - b)).toEqual([-2, 10, 40]);
     expect(metric(w, installedMinDaysToExpiryMetric)).toEqual([-2]);
     const perMapping = lines(w).filter((l) => installedDaysToExpiryMetric in l);
+    expect(perMapping.find((l) => l.target === 'env=dev')).toMatchObject({ level: 'info' });
+    // Fewer than EXPIRY_NOTIFY_DAYS (14): notified, so a warning.
     expect(perMapping.find((l) => l.target === 'env=prod')).toMatchObject({
-      level: 'info',
+      level: 'warn',
       certificateArn: arnA,
       certName: 'web',
       daysToExpiry: 10,
