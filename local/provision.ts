@@ -2,7 +2,8 @@
  * Creates in the emulator what the CDK stack creates in AWS and the service needs: the two
  * tables (keys, indexes and TTL from infra/lib/resource-definitions.ts, as the stack), the job
  * queue with its DLQ and redrive policy, the EventBridge rule sending ACM renewals to the
- * queue, and the Install-ACMCertificate document built by ssm/build-document.ts.
+ * queue, the Install-ACMCertificate document built by ssm/build-document.ts and, given an SNS
+ * client, the alarm topic the worker publishes its notifications to.
  *
  * Idempotent: a second run finds everything in place and changes nothing (a changed document
  * becomes a new default version, like the stack's UpdateMethod NewVersion). Independent parts
@@ -22,6 +23,7 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -47,12 +49,15 @@ import {
   serversTable,
 } from '../infra/lib/resource-definitions.ts';
 import { buildDocumentObject } from '../ssm/build-document.ts';
+import { emulatorAlarmTopicName } from './stack-env.ts';
 
 export interface ProvisionClients {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly eventbridge: EventBridgeClient;
   readonly ssm: SSMClient;
+  /** With it, the alarm topic too (the worker's notifications). */
+  readonly sns?: SNSClient;
 }
 
 export interface ProvisionNames {
@@ -68,6 +73,8 @@ export interface ProvisionNames {
   readonly expirationRuleName: string;
   /** The rule's `source` values: `aws.acm` as in AWS; tests may add their own. */
   readonly eventSources: readonly string[];
+  /** The alarm topic (its name in the bed: see stack-env.ts). */
+  readonly notifyTopicName: string;
 }
 
 export const defaultNames: ProvisionNames = {
@@ -81,6 +88,7 @@ export const defaultNames: ProvisionNames = {
   instanceRuleName: 'acm-cert-export-instances',
   expirationRuleName: 'acm-cert-export-expiration',
   eventSources: renewalEventPattern.source,
+  notifyTopicName: emulatorAlarmTopicName,
 };
 
 export interface Provisioned {
@@ -90,6 +98,8 @@ export interface Provisioned {
   readonly deadLetterQueueUrl: string;
   readonly deadLetterQueueArn: string;
   readonly ruleArn: string;
+  /** The alarm topic, when provisioned with an SNS client. */
+  readonly notifyTopicArn?: string;
 }
 
 const string = 'S' as const;
@@ -345,16 +355,24 @@ function sameJson(a: string, b: string): boolean {
   }
 }
 
+/** The alarm topic (CreateTopic returns the existing one of that name). */
+async function topic(sns: SNSClient, name: string): Promise<string> {
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
+  if (TopicArn === undefined) throw new Error(`no ARN for topic ${name}`);
+  return TopicArn;
+}
+
 /** Provisions everything (see the file comment); returns the names, URLs and ARNs. */
 export async function provision(
   clients: ProvisionClients,
   overrides: Partial<ProvisionNames> = {},
 ): Promise<Provisioned> {
   const names: ProvisionNames = { ...defaultNames, ...overrides };
-  const [, messaging] = await Promise.all([
+  const [, messaging, , notifyTopicArn] = await Promise.all([
     tables(clients.dynamodb, names),
     queuesAndRule(clients, names),
     installDocument(clients.ssm, names.documentName),
+    clients.sns === undefined ? undefined : topic(clients.sns, names.notifyTopicName),
   ]);
   return {
     names,
@@ -363,5 +381,6 @@ export async function provision(
     deadLetterQueueUrl: messaging.dlq.url,
     deadLetterQueueArn: messaging.dlq.arn,
     ruleArn: messaging.ruleArn,
+    ...(notifyTopicArn === undefined ? {} : { notifyTopicArn }),
   };
 }

@@ -29,6 +29,7 @@ import {
   IAMClient,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { clientOptions } from '../service/src/aws/clients.ts';
@@ -142,6 +143,7 @@ export async function seed(config: AwsConfig): Promise<SeedResult> {
     sqs: new SQSClient(clientOptions(config, 'sqs')),
     eventbridge: new EventBridgeClient(clientOptions(config, 'eventbridge')),
     ssm: new SSMClient(clientOptions(config, 'ssm')),
+    sns: new SNSClient(clientOptions(config, 'sns')),
     acm: new ACMClient(clientOptions(config, 'acm')),
     ec2: new EC2Client(clientOptions(config, 'ec2')),
     iam: new IAMClient(clientOptions(config, 'iam')),

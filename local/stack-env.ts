@@ -18,6 +18,16 @@ import { defaultReloadCommands } from './run-command/server-root.ts';
 export const emulatorAccount = '123456789012';
 export const emulatorRegion = 'us-east-1';
 
+/**
+ * The stack's alarm topic, where the worker also publishes its notifications. The stack leaves
+ * its name to CloudFormation (`<stack>-AlarmsTopic3A2DFEBA-<random>`: naming it now would replace
+ * the topic and lose the subscriptions made outside the stack); the bed names it by its logical
+ * id, the name local/iam/intrinsics.ts gives a topic CloudFormation names, so the task role's
+ * grant is evaluated against this topic (local/test/unit/iam-notify-topic.test.ts checks it).
+ */
+export const emulatorAlarmTopicName = 'AlarmsTopic3A2DFEBA';
+export const emulatorAlarmTopicArn = `arn:aws:sns:${emulatorRegion}:${emulatorAccount}:${emulatorAlarmTopicName}`;
+
 /** The IAM user the seeding step creates; its signed requests are what the demo CLI sends. */
 export const demoUserName = 'demo';
 export const demoPrincipal = `arn:aws:iam::${emulatorAccount}:user/${demoUserName}`;
@@ -62,6 +72,7 @@ export function localServiceEnvironment(endpoints: LocalEndpoints): Record<strin
         targetTagKeys: [demoTarget.key],
         // The stand-in servers allow (and only record) these: a demo can ask for a reload.
         allowedReloadCommands: defaultReloadCommands,
+        notifyTopicArn: emulatorAlarmTopicArn,
       },
       {
         apiEnabled: true,

@@ -59,7 +59,8 @@ export interface AlarmsProps {
 
 /**
  * The failure notifications: one encrypted topic and the alarms that publish to it (and tell
- * it again when they recover). Missing data is "not breaching" for the counts: no deployments
+ * it again when they recover). The worker's expiry check publishes its notifications there too
+ * (the task role's PublishNotifications grant). Missing data is "not breaching" for the counts: no deployments
  * means no failures. docs/deploy.md (Alarms) says what fires each one and what to do.
  */
 export class Alarms extends Construct {

@@ -48,7 +48,7 @@ export const contextKeys = {
   authAudience: 'value of the signed x-acm-cert-export-server-id header (default acm-cert-export)',
   imageUri: 'run this image instead of building the repository Dockerfile',
   secretsKmsKeyArn: 'customer KMS key for the passphrase secrets (default aws/secretsmanager)',
-  alarmEmail: 'e-mail address subscribed to the alarm topic',
+  alarmEmail: 'e-mail address subscribed to the alarm topic (alarms and expiry notifications)',
   exampleServerRoleTagValue: 'create example EC2 and on-premises server roles with this tag value',
   logRetentionDays: 'CloudWatch Logs retention (default 90)',
   keyRotationDays:
@@ -61,7 +61,7 @@ export const contextKeys = {
   port: 'container port (default 8080)',
   oldestMessageAlarmSeconds: 'alarm when a job waits this long (default 900)',
   expiryAlarmDays:
-    'alarm when an installed copy of a managed certificate expires in fewer days (default 14)',
+    'alarm, and notify, when an installed copy of a managed certificate expires in fewer days (default 14)',
   reconcileSchedule: `EventBridge Scheduler expression of the reconciliation sweep, rate(…) or cron(…) in UTC, or off (default ${reconcileSchedule.defaultExpression})`,
   verifySchedule: `EventBridge Scheduler expression of the verify sweep (the reconciliation sweep that also checks the servers’ files), or off (default ${verifySchedule.defaultExpression}: 03:00 UTC daily)`,
   apiGatewayCloudWatchRole:

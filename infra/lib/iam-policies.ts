@@ -23,6 +23,10 @@ export interface ServiceGrantsProps {
   /** Regions whose certificates the service exports; empty: the stack's own. */
   readonly certificateRegions: readonly string[];
   readonly secretsKmsKeyArn?: string;
+  /** The alarm topic, where the worker's expiry check also publishes its notifications. */
+  readonly notificationTopicArn: string;
+  /** The key encrypting that topic (the operations key). */
+  readonly notificationKeyArn: string;
 }
 
 /**
@@ -187,6 +191,31 @@ function sendCommandStatements(scope: Construct, props: ServiceGrantsProps): iam
   ];
 }
 
+/**
+ * The expiry check's notifications: publish to the one topic, which is encrypted, so SNS uses its
+ * key with the publisher's permissions (generate a data key, decrypt it), through SNS only.
+ */
+function notificationStatements(
+  scope: Construct,
+  props: ServiceGrantsProps,
+): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'PublishNotifications',
+      actions: ['sns:Publish'],
+      resources: [props.notificationTopicArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'EncryptNotificationsThroughSns',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [props.notificationKeyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `sns.${Stack.of(scope).region}.amazonaws.com` },
+      },
+    }),
+  ];
+}
+
 /** The only statement with a `*` resource; why is on `ssmActionsRequiringWildcard`. */
 export function ssmReadStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({
@@ -240,6 +269,7 @@ export function workerStatements(
       actions: ['ec2:DescribeInstances'],
       resources: ['*'],
     }),
+    ...notificationStatements(scope, props),
   ];
 }
 

@@ -24,6 +24,10 @@ export interface ServiceResources {
   readonly allowedReloadCommands: readonly string[];
   /** Regions whose certificates the service exports; absent: the service's own region. */
   readonly certificateRegions?: readonly string[];
+  /** The SNS topic of the worker's notifications; absent: the worker only logs them. */
+  readonly notifyTopicArn?: string;
+  /** The expiry check notifies copies expiring in fewer days than this (the alarm's threshold). */
+  readonly expiryNotifyDays?: number;
 }
 
 export interface ServiceRole {
@@ -65,5 +69,12 @@ export function serviceEnvironment(
     ...(resources.certificateRegions === undefined
       ? {}
       : { CERTIFICATE_REGIONS: resources.certificateRegions.join(',') }),
+    // The worker's alone: the API never publishes.
+    ...(!role.workerEnabled || resources.notifyTopicArn === undefined
+      ? {}
+      : { NOTIFY_TOPIC_ARN: resources.notifyTopicArn }),
+    ...(!role.workerEnabled || resources.expiryNotifyDays === undefined
+      ? {}
+      : { EXPIRY_NOTIFY_DAYS: String(resources.expiryNotifyDays) }),
   };
 }

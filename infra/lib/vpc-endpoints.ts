@@ -12,10 +12,10 @@ export interface InterfaceEndpointNeed {
 
 /**
  * What the task calls, checked against the code: the service's SDK clients
- * (service/src/aws/clients.ts: ACM, Secrets Manager, DynamoDB, SSM, SQS, EC2), the API's STS
+ * (service/src/aws/clients.ts: ACM, Secrets Manager, DynamoDB, SSM, SQS, SNS, EC2), the API's STS
  * replay when it runs in the task, the log driver and the image pull, and the ECS agent's
  * task-protection call. DynamoDB and S3 (ECR's image layers) use the free gateway endpoints.
- * Never called by the task, so no endpoint: KMS (Secrets Manager uses a customer key on the
+ * Never called by the task, so no endpoint: KMS (Secrets Manager and SNS use customer keys on the
  * service's behalf, kms:ViaService) and CloudWatch metrics (EMF log lines, no PutMetricData).
  */
 export function interfaceEndpointNeeds(options: {
@@ -32,6 +32,7 @@ export function interfaceEndpointNeeds(options: {
       why: 'the passphrase secrets (create, put, get, delete, restore)',
     },
     { name: 'sqs', service: s.SQS, why: 'the job queue and the dead-letter queue' },
+    { name: 'sns', service: s.SNS, why: "the expiry check's notifications (the alarm topic)" },
     { name: 'acm', service: s.CERTIFICATE_MANAGER, why: 'DescribeCertificate, ExportCertificate' },
     { name: 'ec2', service: s.EC2, why: 'DescribeInstances of a server that just started' },
     {

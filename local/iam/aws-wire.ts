@@ -2,7 +2,7 @@
  * What an AWS SDK request asks for, read off the wire: the service (from the SigV4 credential
  * scope), the operation and its parameters, for the two protocols the service's clients speak —
  * JSON (`X-Amz-Target`: ACM, Secrets Manager, DynamoDB, SSM, SQS) and query (form-encoded
- * `Action=`: EC2, STS).
+ * `Action=`: EC2, STS, SNS).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 

@@ -26,6 +26,18 @@ export const reviewedUnusedGrants: readonly ReviewedGrant[] = [
       'The ECS agent calls it with the task role when the worker asks the agent endpoint ($ECS_AGENT_URI) for scale-in protection; the app’s SDK clients never do, and the bed runs no ECS agent (local/ecs-agent/ stands in for its endpoint only).',
   },
   {
+    role: 'taskRole',
+    action: 'kms:GenerateDataKey',
+    reason:
+      'SNS calls KMS with the publisher’s permissions (kms:ViaService sns) to encrypt a notification for the encrypted alarm topic; the app’s SDK clients never call KMS, and the bed’s topic (moto) is not encrypted. The publish itself (sns:Publish) is evaluated.',
+  },
+  {
+    role: 'taskRole',
+    action: 'kms:Decrypt',
+    reason:
+      'SNS calls KMS with the publisher’s permissions (kms:ViaService sns) to encrypt a notification for the encrypted alarm topic; the app’s SDK clients never call KMS, and the bed’s topic (moto) is not encrypted. The publish itself (sns:Publish) is evaluated.',
+  },
+  {
     role: 'apiFunctionRole',
     action: 'logs:CreateLogStream',
     reason:

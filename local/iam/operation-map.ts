@@ -202,6 +202,11 @@ const queueUrl: Handler = (call, { account }) =>
     `arn:aws:sqs:${call.region}:${call.params.string('QueueOwnerAWSAccountId') ?? account}:${required(call, 'QueueName')}`,
   );
 
+// ---- SNS ---------------------------------------------------------------------------------
+
+/** Publish is authorized on the topic (the worker's notifications; query protocol). */
+const publish: Handler = (call) => one('sns:Publish', required(call, 'TopicArn'));
+
 // ---- SSM Run Command ---------------------------------------------------------------------
 
 function documentArn(call: AwsCall, account: string, name: string): string {
@@ -332,6 +337,7 @@ const handlers: Readonly<Record<string, Handler>> = {
   'sqs:ChangeMessageVisibilityBatch': queue('sqs:ChangeMessageVisibility'),
   'sqs:GetQueueAttributes': queue('sqs:GetQueueAttributes'),
   'sqs:GetQueueUrl': queueUrl,
+  'sns:Publish': publish,
   'ssm:SendCommand': sendCommand,
   'ssm:ListCommands': resourceless,
   'ssm:ListCommandInvocations': resourceless,

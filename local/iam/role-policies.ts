@@ -40,7 +40,7 @@ export interface ModePolicies {
   readonly roles: Partial<Record<ServiceRole, RolePolicies>>;
   /** The managed policy servers' roles get (ABAC read of passphrases). */
   readonly serverPolicy: NamedPolicy;
-  /** Resource policies by the ARN of their resource (the queues' policies). */
+  /** Resource policies by the ARN of their resource (the queues' and the alarm topic's). */
   readonly resourcePolicies: Readonly<Record<string, NamedPolicy>>;
 }
 
@@ -173,7 +173,7 @@ export function modePolicies(mode: ApiMode, template: Template, env: Environment
   return {
     mode,
     roles,
-    resourcePolicies: queuePolicies(template, env),
+    resourcePolicies: { ...queuePolicies(template, env), ...topicPolicies(template, env) },
     serverPolicy: {
       name: server[0],
       policy: resolveIntrinsics(
@@ -200,6 +200,26 @@ function queuePolicies(template: Template, env: Environment): Record<string, Nam
       if (ref === undefined)
         throw new TemplatePolicyError(`${id} names a queue by something else than Ref`);
       const arn = resolveIntrinsics({ 'Fn::GetAtt': [ref, 'Arn'] }, template, env) as string;
+      if (found[arn] !== undefined) throw new TemplatePolicyError(`two policies for ${arn}`);
+      found[arn] = { name: id, policy: policy as PolicyDocument };
+    }
+  }
+  return found;
+}
+
+/**
+ * The topics' resource policies (CDK writes one for enforceSSL; the alarm topic's also lets this
+ * stack's alarms publish), by topic ARN: the worker publishes its notifications to that topic.
+ */
+function topicPolicies(template: Template, env: Environment): Record<string, NamedPolicy> {
+  const found: Record<string, NamedPolicy> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::SNS::TopicPolicy') continue;
+    const policy = resolveIntrinsics(resource.Properties?.PolicyDocument, template, env);
+    for (const topic of list(resource.Properties?.Topics as unknown[])) {
+      if ((topic as { Ref?: string }).Ref === undefined)
+        throw new TemplatePolicyError(`${id} names a topic by something else than Ref`);
+      const arn = resolveIntrinsics(topic, template, env) as string;
       if (found[arn] !== undefined) throw new TemplatePolicyError(`two policies for ${arn}`);
       found[arn] = { name: id, policy: policy as PolicyDocument };
     }

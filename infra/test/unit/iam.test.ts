@@ -116,12 +116,14 @@ describe('the task role (worker and API on Fargate)', () => {
       'ConsumeTheJobQueue',
       'CreatePassphraseSecretsWithTheTargetTag',
       'DescribeStartedServers',
+      'EncryptNotificationsThroughSns',
       'EncryptPassphrasesThroughSecretsManager',
       'ExportAllowedCertificates',
       'ListEveryMapping',
       'MoveFailedJobsToTheDeadLetterQueue',
       'OnServersCarryingTheTargetTagKey',
       'ProtectOwnTaskFromScaleIn',
+      'PublishNotifications',
       'ReadCommandStatus',
       'ReadWriteMappingsAndDeploymentRecords',
       'ReadWritePerServerItems',
@@ -226,6 +228,21 @@ describe('the task role (worker and API on Fargate)', () => {
     const st = s.DescribeStartedServers as Statement;
     expect(actionsOf(st)).toEqual(['ec2:DescribeInstances']);
     expect(resourcesOf(st)).toEqual(['*']);
+  });
+
+  it('publishes to the alarm topic only, and uses its key only through SNS', () => {
+    expect(actionsOf(s.PublishNotifications as Statement)).toEqual(['sns:Publish']);
+    expect(resourcesOf(s.PublishNotifications as Statement).map(flat)).toEqual([
+      expect.stringMatching(/^<AlarmsTopic[0-9A-F]+>$/),
+    ]);
+    const key = s.EncryptNotificationsThroughSns as Statement;
+    expect(actionsOf(key).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(resourcesOf(key).map(flat)).toEqual([
+      expect.stringMatching(/^<OperationsKey[0-9A-F]+\.Arn>$/),
+    ]);
+    expect(key.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': 'sns.us-east-1.amazonaws.com' },
+    });
   });
 
   it('reads command status on "*" because those SSM actions have no resource type', () => {

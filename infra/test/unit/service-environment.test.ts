@@ -26,6 +26,8 @@ const resources = {
   targetTagKeys: ['team'],
   allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
   certificateRegions: ['eu-west-1', 'us-east-1'],
+  notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:AcmCertExport-AlarmsTopic3A2DFEBA-Ab12Cd34',
+  expiryNotifyDays: 21,
 };
 const role = {
   apiEnabled: true,
@@ -63,6 +65,17 @@ describe('the service environment built for the stack', () => {
       allowedReloadCommands: ['/usr/sbin/nginx -s reload'],
       certificateRegions: ['eu-west-1', 'us-east-1'],
     });
+    expect(config.notifications).toEqual({
+      topicArn: resources.notifyTopicArn,
+      expiryDays: 21,
+      renewalGraceHours: 24,
+    });
+  });
+
+  it('gives the notification settings to the worker only (the API never publishes)', () => {
+    const api = serviceEnvironment(resources, { ...role, workerEnabled: false });
+    expect(api).not.toHaveProperty('NOTIFY_TOPIC_ARN');
+    expect(api).not.toHaveProperty('EXPIRY_NOTIFY_DAYS');
   });
 
   it('uses only variable names the service reads (service/src/config)', () => {
@@ -104,6 +117,9 @@ describe('the service environment built for the stack', () => {
       SSM_DOCUMENT_NAME: 'Install-ACMCertificate',
       SECRET_PREFIX: 'acm-passphrase/',
       ALLOWED_CERTIFICATE_ARNS: '',
+      // The alarm topic, and the expiry alarm's threshold (expiryAlarmDays, default 14).
+      NOTIFY_TOPIC_ARN: expect.stringMatching(/^<AlarmsTopic[0-9A-F]+>$/),
+      EXPIRY_NOTIFY_DAYS: '14',
     });
   });
 });

@@ -4,6 +4,7 @@ import {
   ListTargetsByRuleCommand,
   PutEventsCommand,
 } from '@aws-sdk/client-eventbridge';
+import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DescribeDocumentCommand, GetDocumentCommand } from '@aws-sdk/client-ssm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
 import { testClients } from '../../../service/test/support/aws.ts';
 import { buildDocumentObject } from '../../../ssm/build-document.ts';
 import { defaultNames, type Provisioned, provision } from '../../provision.ts';
+import { emulatorAlarmTopicArn } from '../../stack-env.ts';
 
 const clients = testClients();
 const provisionClients = {
@@ -24,6 +26,7 @@ const provisionClients = {
   sqs: clients.sqs,
   eventbridge: clients.eventbridge,
   ssm: clients.ssm,
+  sns: clients.sns,
 };
 
 let first: Provisioned;
@@ -134,6 +137,14 @@ describe('provision on the emulator', () => {
     expect(Messages?.map((m) => JSON.parse(m.Body ?? '{}').resources)).toEqual([
       ['arn:aws:acm:us-east-1:123456789012:certificate/renewal'],
     ]);
+  });
+
+  it('creates the alarm topic the worker publishes its notifications to, under the bed’s name', async () => {
+    expect(first.notifyTopicArn).toBe(emulatorAlarmTopicArn);
+    const { Attributes } = await clients.sns.send(
+      new GetTopicAttributesCommand({ TopicArn: emulatorAlarmTopicArn }),
+    );
+    expect(Attributes?.TopicArn).toBe(emulatorAlarmTopicArn);
   });
 
   it('is idempotent: a second run returns the same resources and adds no document version', async () => {

@@ -4,6 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -33,6 +34,7 @@ export function testClients(config: AwsConfig = testAwsConfig()) {
     dynamodb: DynamoDBDocumentClient.from(dynamodbRaw),
     ssm: new SSMClient(clientOptions(config, 'ssm')),
     sqs: new SQSClient(clientOptions(config, 'sqs')),
+    sns: new SNSClient(clientOptions(config, 'sns')),
     ec2: new EC2Client(clientOptions(config, 'ec2')),
     sts: new STSClient(clientOptions(config, 'sts')),
     iam: new IAMClient(clientOptions(config, 'iam')),

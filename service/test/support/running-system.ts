@@ -58,6 +58,7 @@ export async function aRunningSystem(options: SystemOptions = {}) {
       sqs: clients.sqs,
       eventbridge: clients.eventbridge,
       ssm: clients.ssm,
+      sns: clients.sns,
     },
     { eventSources: ['aws.acm', 'test.acm'] },
   );
@@ -68,6 +69,8 @@ export async function aRunningSystem(options: SystemOptions = {}) {
     AWS_MAX_ATTEMPTS: '3',
     QUEUE_URL: provisioned.queueUrl,
     DLQ_URL: provisioned.deadLetterQueueUrl,
+    // As the stack: the worker publishes its notifications to the alarm topic.
+    NOTIFY_TOPIC_ARN: provisioned.notifyTopicArn ?? '',
     WORKER_RECEIVE_WAIT_SECONDS: '1',
     WORKER_CONCURRENCY: '4',
     POLL_INLINE_SECONDS: '3',
