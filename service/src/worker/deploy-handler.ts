@@ -231,6 +231,9 @@ export async function handleDeploy(
           if (polled.kind === 'canary-passed') {
             log.info({ canary: d.canaryServers }, 'canary succeeded: installing on the rest');
             await save(restPhase(polled.deployment, deps.clock.now()));
+            // The rest's dispatch must claim its send (dispatchStartedAt) before it: without the
+            // bundle in memory it does, reading the export back from the job's secret version.
+            bundle = undefined;
             break;
           }
           await finishStep(polled.deployment, polled.verdict, deps, save, log, polled.servers);

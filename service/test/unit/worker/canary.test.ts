@@ -135,6 +135,19 @@ describe('a canary rollout', () => {
     });
   });
 
+  it('claims the rest’s send even when the canary passed within the first pickup', async () => {
+    const w = workerWorld();
+    fleet(w);
+    scriptPerCommand(w, [[all(['i-00000002', 'i-00000003'])], [all(ids)]]);
+    crashAfterSend(w, 2);
+    expect(await w.deliver(canaryJob(), 'msg-1', 1)).toMatchObject({ kind: 'later' });
+    expect(w.commands.sent).toHaveLength(2);
+    w.clock.advance(1000);
+    expect(await w.deliver(canaryJob(), 'msg-1', 2)).toEqual({ kind: 'ack' });
+    expect(w.commands.sent).toHaveLength(2);
+    expect((await w.deployments.get(jobId))?.commandId).toBe('cmd-2');
+  });
+
   it('sends one command when the tag has no more servers than the canary', async () => {
     const w = workerWorld();
     fleet(w);
