@@ -179,7 +179,7 @@ describe('the API over the real adapters', () => {
     expect(res.json().items.map((d: { jobId: string }) => d.jobId)).toContain('job-index-0001');
   });
 
-  it('stops managing: schedules the Secrets Manager secret for deletion, removes the mapping', async () => {
+  it('stops managing: schedules the Secrets Manager secret for deletion, removes the mapping and its servers', async () => {
     const stored = await arranged.secrets.putNewVersion({
       name: `${config.secrets.prefix}it-delete`,
       tags: {},
@@ -187,6 +187,20 @@ describe('the API over the real adapters', () => {
       token: '11111111-2222-3333-4444-555555555555',
     });
     await arranged.mappings.put(aMapping({ certName: 'gone', secretArn: stored.secretArn }));
+    const goneKey = {
+      target: { key: 'env', value: 'dev' },
+      certificateArn: certArn,
+      certName: 'gone',
+    };
+    await arranged.servers.recordInstalled(goneKey, [
+      {
+        instanceId: 'i-0aaaaaaaaaaaaaaa1',
+        serial: '0a',
+        lastStatus: 'Success',
+        lastJobId: 'job-gone-0001',
+        updatedAt: '2026-11-30T00:00:00.000Z',
+      },
+    ]);
     const url = `/v1/certificates/${encodeURIComponent(certArn)}/targets/env/dev/gone`;
     const res = await call('DELETE', url);
     expect(res.statusCode).toBe(200);
@@ -202,6 +216,8 @@ describe('the API over the real adapters', () => {
         certName: 'gone',
       }),
     ).toBeUndefined();
+    // What each server held is forgotten with the mapping (a BatchWriteItem of deletes).
+    expect(await arranged.servers.installed(goneKey)).toEqual([]);
     expect((await call('DELETE', url)).statusCode).toBe(404);
   });
 
