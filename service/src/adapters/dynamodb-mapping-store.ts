@@ -68,6 +68,7 @@ function toMapping(item: Item): Mapping {
     ...opt('lastJobId', 'LastJobId'),
     ...opt('lastOutcome', 'LastOutcome'),
     ...opt('lastOutcomeAt', 'LastOutcomeAt'),
+    ...(s(item, 'RolloutHalted') ? { rolloutHalted: s(item, 'RolloutHalted') } : {}),
     createdAt: s(item, 'CreatedAt') ?? '',
     updatedAt: s(item, 'UpdatedAt') ?? '',
     ...lockOf(item),
@@ -340,6 +341,7 @@ const updateAttributes: [keyof MappingUpdate, string][] = [
   ['lastJobId', 'LastJobId'],
   ['lastOutcome', 'LastOutcome'],
   ['lastOutcomeAt', 'LastOutcomeAt'],
+  ['rolloutHalted', 'RolloutHalted'],
   ['updatedAt', 'UpdatedAt'],
 ];
 

@@ -25,6 +25,12 @@ export interface Mapping {
   readonly lastJobId?: string;
   readonly lastOutcome?: string;
   readonly lastOutcomeAt?: string;
+  /**
+   * Why the reconciliation sweep leaves this mapping alone: its last rollout was cancelled or its
+   * canary failed, and rolling the rest out on its own would undo that decision. Set by such a
+   * job's end, emptied by the end of the next deployment asked for (request, queue, renewal).
+   */
+  readonly rolloutHalted?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** The deployment lock, while a job holds it (`until`: when its lease ends at the latest). */

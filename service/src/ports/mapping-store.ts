@@ -76,6 +76,7 @@ export type MappingUpdate = Partial<
     | 'lastJobId'
     | 'lastOutcome'
     | 'lastOutcomeAt'
+    | 'rolloutHalted'
     | 'updatedAt'
   >
 >;

@@ -58,6 +58,7 @@ export function canaryVerdict(
   const failures = failed.slice(0, 10).map(describe).join('; ');
   return {
     status: ok.length > 0 ? 'PartiallyFailed' : 'Failed',
+    code: 'CanaryFailed',
     reason: `the canary failed: installed on ${ok.length} of ${servers.length} canary servers; failed: ${failures}${failed.length > 10 ? `; and ${failed.length - 10} more` : ''}; never attempted on the other ${rest.length} servers (the rollout stops after a failed canary): ${listed(rest)}`,
   };
 }

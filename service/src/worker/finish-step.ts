@@ -126,6 +126,7 @@ export async function finishStep(
   if (!abandoned) {
     const cert = ok ? d.certificate : undefined;
     await deps.mappings.releaseLock(key, d.job.jobId, {
+      ...rolloutHold(d, outcome, at),
       lastJobId: d.job.jobId,
       lastOutcome: outcome.status,
       lastOutcomeAt: at,
@@ -144,6 +145,22 @@ export async function finishStep(
     });
   }
   return finishRecord(d, outcome, servers, ok, now, save, log);
+}
+
+/** Triggers whose deployment someone (or ACM's renewal) asked for: they decide a rollout. */
+const askedFor: ReadonlySet<string> = new Set(['api', 'queue', 'renewal']);
+
+/**
+ * A cancelled job, or a failed canary, holds the mapping back from the reconciliation sweep (it
+ * would roll out on its own what a person or the canary stopped); the end of the next deployment
+ * asked for lifts the hold. Jobs of the sweep itself and of servers that start leave it as it is.
+ */
+function rolloutHold(d: Deployment, outcome: JobVerdict, at: string): { rolloutHalted?: string } {
+  if (outcome.status === 'Cancelled' || outcome.code === 'CanaryFailed') {
+    const why = outcome.status === 'Cancelled' ? 'was cancelled' : 'stopped at a failed canary';
+    return { rolloutHalted: `deployment ${d.job.jobId} ${why} at ${at}` };
+  }
+  return askedFor.has(d.job.trigger) ? { rolloutHalted: '' } : {};
 }
 
 /** The terminal record and the one outcome line (an EMF metric). */

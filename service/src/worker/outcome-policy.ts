@@ -30,6 +30,8 @@ export const scriptExitCodes: Readonly<Record<number, string>> = {
 export interface JobVerdict {
   readonly status: DeploymentStatus;
   readonly reason: string;
+  /** A machine-readable cause where one matters later (e.g. `CanaryFailed`). */
+  readonly code?: string;
 }
 
 /** One server's result in a sentence: id, status, exit code and what it means, the detail. */

@@ -106,6 +106,7 @@ export interface Reconciliation {
   readonly action:
     | 'missing'
     | 'busy'
+    | 'held'
     | 'released-lock'
     | 'certificate-unusable'
     | 'never-deployed'
@@ -171,6 +172,13 @@ export async function reconcileMapping(
     mapping = (await deps.mappings.get(key)) ?? mapping;
   }
   // Who asked, when someone did (POST /v1/reconcile): the jobs' records name them.
+  if (mapping.rolloutHalted !== undefined && mapping.rolloutHalted !== '') {
+    return {
+      action: 'held',
+      jobs: [],
+      detail: `held back: ${mapping.rolloutHalted}; the sweep installs nothing on this mapping until a deployment is asked for again (acm-cert-export deploy)`,
+    };
+  }
   const requester = `reconcile ${sweepId}${sweep.requester === undefined ? '' : ` for ${sweep.requester}`}`;
   const base = { key, install: mapping.install, requester, origin: sweepId };
   let described: Awaited<ReturnType<WorkerDeps['certificates']['describe']>>;

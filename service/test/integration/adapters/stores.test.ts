@@ -87,6 +87,17 @@ describe('the mapping store on DynamoDB', () => {
     expect(raw.Item?.LockJobId).toBeUndefined();
   });
 
+  it('keeps a halted rollout on the mapping until a later job empties it', async () => {
+    // A certificate of its own: the index tests below count this one's mappings.
+    const k = { ...key, certificateArn: arn.replace(/5555$/, '6666'), certName: 'halted' };
+    await mappings.acquireLock(k, 'job-h1', at(600), at(0));
+    await mappings.releaseLock(k, 'job-h1', { rolloutHalted: 'deployment job-h1 was cancelled' });
+    expect((await mappings.get(k))?.rolloutHalted).toBe('deployment job-h1 was cancelled');
+    await mappings.acquireLock(k, 'job-h2', at(600), at(1));
+    await mappings.releaseLock(k, 'job-h2', { rolloutHalted: '' });
+    expect((await mappings.get(k))?.rolloutHalted).toBeUndefined();
+  });
+
   it('finds every mapping of a certificate through the index', async () => {
     const prod = { ...key, target: { key: 'env', value: 'prod' } };
     await mappings.acquireLock(prod, 'job-p', at(600), at(0));

@@ -114,6 +114,10 @@ describe('a canary rollout', () => {
     );
     expect(w.servers.results(jobId).map((s) => s.instanceId)).toEqual(['i-00000002', 'i-00000003']);
     expect(w.mappings.lockOf(key)).toBeUndefined();
+    // The reconciliation sweep must not roll out what the canary stopped.
+    expect((await w.mappings.get(key))?.rolloutHalted).toMatch(
+      new RegExp(`^deployment ${jobId} stopped at a failed canary at `),
+    );
   });
 
   it('sends each phase’s command once across crashes right after each SendCommand', async () => {

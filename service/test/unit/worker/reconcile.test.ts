@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { revise } from '../../../src/domain/deployment-record.ts';
 import type { DeployMessage } from '../../../src/messages/deploy-message.ts';
 import { sweepPageSize } from '../../../src/worker/reconcile-handler.ts';
 import {
@@ -328,5 +329,67 @@ describe('verify and repair', () => {
     expect(d?.status).toBe('Failed');
     expect(d?.reason).toMatch(/no export of ACM's current serial/);
     expect(w.certificates.exports).toHaveLength(1);
+  });
+});
+
+describe('a rollout someone stopped', () => {
+  it('is held back from the sweep after a cancelled rollout, until a deployment is asked for again', async () => {
+    const w = await deployedWorld();
+    // A redeployment, cancelled while its command runs.
+    const inProgress = (instanceId: string) =>
+      anInvocation({ instanceId, status: 'InProgress', statusDetails: 'InProgress', output: '' });
+    const stopped = (instanceId: string) =>
+      anInvocation({ instanceId, status: 'Cancelled', statusDetails: 'Cancelled', output: '' });
+    w.commands.script = [
+      progress('InProgress', [inProgress('i-00000001'), inProgress('i-00000002')]),
+      progress('InProgress', [inProgress('i-00000001'), inProgress('i-00000002')]),
+      progress('Cancelled', [stopped('i-00000001'), stopped('i-00000002')]),
+    ];
+    const job = aDeployMessage({ jobId: 'job-renewal-01' });
+    expect(await w.deliver(job, 'msg-r')).toMatchObject({ kind: 'later' });
+    const running = await w.deployments.get('job-renewal-01');
+    if (running === undefined) throw new Error('no record');
+    await w.deployments.save(
+      revise(
+        running,
+        { cancelRequest: { at: w.clock.now().toISOString(), by: 'ops' } },
+        w.clock.now(),
+      ),
+    );
+    // The next look cancels the command; the one after sees it stopped.
+    expect(await w.deliver(job, 'msg-r')).toMatchObject({ kind: 'later' });
+    expect(await w.deliver(job, 'msg-r')).toEqual({ kind: 'ack' });
+    const cancelledRecord = await w.deployments.get('job-renewal-01');
+    expect(cancelledRecord?.status, cancelledRecord?.reason).toBe('Cancelled');
+    expect((await w.mappings.get(key))?.rolloutHalted).toMatch(/job-renewal-01 was cancelled/);
+
+    // A server the sweep would install on: it holds back instead, and says why.
+    w.commands.online('i-00000005');
+    w.commands.tag('i-00000005', { env: 'dev' });
+    const before = w.queue.messages.length;
+    await w.deliver(reconcileOne('sweep-held'));
+    expect(w.queue.messages.length).toBe(before);
+    expect(w.logLines.join('')).toMatch(
+      /"action":"held".*held back: deployment job-renewal-01 was cancelled/,
+    );
+
+    // A deployment asked for again lifts the hold; the next sweep works as before.
+    w.commands.script = [
+      progress('Success', [
+        anInvocation({ instanceId: 'i-00000001', output: summaryLine({ serial }) }),
+        anInvocation({ instanceId: 'i-00000002', output: summaryLine({ serial }) }),
+        anInvocation({ instanceId: 'i-00000005', output: summaryLine({ serial }) }),
+      ]),
+    ];
+    expect(await w.deliver(aDeployMessage({ jobId: 'job-again-01' }), 'msg-again')).toEqual({
+      kind: 'ack',
+    });
+    expect((await w.mappings.get(key))?.rolloutHalted).toBe('');
+    w.commands.online('i-00000006');
+    w.commands.tag('i-00000006', { env: 'dev' });
+    await w.deliver(reconcileOne('sweep-after'));
+    expect(w.queue.messages.slice(before)).toEqual([
+      expect.objectContaining({ instanceIds: ['i-00000006'] }),
+    ]);
   });
 });
