@@ -216,6 +216,12 @@ export const CertificateItem = Type.Object({
   lastJobId: Type.Optional(Type.String()),
   lastOutcome: Type.Optional(Type.String()),
   lastOutcomeAt: Type.Optional(Type.String()),
+  rolloutHalted: Type.Optional(
+    Type.String({
+      description:
+        'Why the reconciliation sweep leaves this mapping alone (its last rollout was cancelled or its canary failed) until a deployment is asked for again',
+    }),
+  ),
 });
 export type CertificateItem = Static<typeof CertificateItem>;
 

@@ -76,5 +76,6 @@ export function certificateItem(m: Mapping, now: Date): CertificateItem {
     lastJobId: m.lastJobId,
     lastOutcome: m.lastOutcome,
     lastOutcomeAt: m.lastOutcomeAt,
+    rolloutHalted: m.rolloutHalted === '' ? undefined : m.rolloutHalted,
   }) as CertificateItem;
 }
