@@ -80,28 +80,7 @@ export async function startBenchSystem(
     await sleep(100);
   }
   for (const [value, count] of Object.entries(servers)) {
-    // Up to 100 instances a call: a fleet of thousands starts in seconds.
-    for (let left = count; left > 0; left -= 100) {
-      const n = Math.min(100, left);
-      await clients.ec2.send(
-        new RunInstancesCommand({
-          ImageId: 'ami-12c6146b',
-          MinCount: n,
-          MaxCount: n,
-          TagSpecifications: [
-            {
-              ResourceType: 'instance',
-              Tags: [
-                { Key: 'env', Value: value },
-                ...(behaviours[value] === undefined
-                  ? []
-                  : [{ Key: 'standin:behaviour', Value: behaviours[value] }]),
-              ],
-            },
-          ],
-        }),
-      );
-    }
+    await addServers(clients.ec2, value, count, behaviours[value]);
   }
   /** The service's environment: every AWS call through the counting proxies. */
   const serviceEnv: Record<string, string> = {
@@ -135,3 +114,36 @@ export async function startBenchSystem(
 }
 
 export type BenchSystem = Awaited<ReturnType<typeof startBenchSystem>>;
+
+/**
+ * Starts `count` stand-in servers tagged env=`value` (and `standin:behaviour`), 100 to a
+ * RunInstances call. A fleet is added just before it is measured: the stand-in derives managed
+ * nodes from moto's DescribeInstances, which slows with every instance, and the other figures
+ * should not carry that.
+ */
+export async function addServers(
+  ec2: EC2Client,
+  value: string,
+  count: number,
+  behaviour?: string,
+): Promise<void> {
+  for (let left = count; left > 0; left -= 100) {
+    const n = Math.min(100, left);
+    await ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12c6146b',
+        MinCount: n,
+        MaxCount: n,
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: 'env', Value: value },
+              ...(behaviour === undefined ? [] : [{ Key: 'standin:behaviour', Value: behaviour }]),
+            ],
+          },
+        ],
+      }),
+    );
+  }
+}

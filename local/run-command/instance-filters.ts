@@ -54,7 +54,7 @@ const allowedValues: Readonly<Record<string, readonly string[]>> = {
 /** The InstanceId pattern of the SSM API model (EC2 instances and hybrid managed nodes). */
 const instanceIdPattern = /^(i-(\w{8}|\w{17})|mi-\w{17})$/;
 
-const isTagKey = (key: string) => key === 'tag-key' || key.startsWith('tag:');
+export const isTagKey = (key: string) => key === 'tag-key' || key.startsWith('tag:');
 
 function validation(message: string): SsmApiError {
   return new SsmApiError('ValidationException', `1 validation error detected: ${message}`);

@@ -11,7 +11,8 @@
  * ResourceType is `ManagedInstance` (InstanceInformation in the SSM API model).
  */
 
-import { matchesFilters, readInstanceFilters } from './instance-filters.ts';
+import type { Instance } from '@aws-sdk/client-ec2';
+import { isTagKey, matchesFilters, readInstanceFilters } from './instance-filters.ts';
 import {
   compareVersions,
   currentAgentVersion,
@@ -53,10 +54,42 @@ export function instanceInformationView(node: ManagedNode, now: number) {
   };
 }
 
+/**
+ * The EC2 instances one listing pages through. Tag filters (which SSM allows with no other
+ * filter) are handed to moto's DescribeInstances, which serializes only the matches; the first
+ * page reads moto, the pages after it (NextToken) reuse that read for a minute, as one listing:
+ * a fleet of thousands costs moto one DescribeInstances, not one per page of 50.
+ */
+const listings = new WeakMap<object, Map<string, { at: number; instances: Instance[] }>>();
+
+async function instancesOf(
+  input: Record<string, unknown>,
+  filters: ReturnType<typeof readInstanceFilters>,
+  context: Parameters<Operation>[1],
+): Promise<Instance[]> {
+  const tagOnly = filters.length > 0 && filters.every((f) => isTagKey(f.key));
+  const ec2Filters = tagOnly
+    ? filters.map((f) => ({ Name: f.key, Values: [...f.values] }))
+    : undefined;
+  const key = JSON.stringify(ec2Filters ?? null);
+  const cache = listings.get(context) ?? new Map<string, { at: number; instances: Instance[] }>();
+  listings.set(context, cache);
+  const cached = cache.get(key);
+  if (input.NextToken !== undefined && cached !== undefined && Date.now() - cached.at < 60_000) {
+    return cached.instances;
+  }
+  const instances = await describeInstances(
+    context.ec2,
+    ec2Filters === undefined ? {} : { Filters: ec2Filters },
+  );
+  cache.set(key, { at: Date.now(), instances });
+  return instances;
+}
+
 export const describeInstanceInformation: Operation = async (input, context) => {
   const filters = readInstanceFilters(input);
   const now = context.now();
-  const instances = await describeInstances(context.ec2);
+  const instances = await instancesOf(input, filters, context);
   const known = new Set(instances.map((instance) => instance.InstanceId));
   const unknown = filters
     .filter((filter) => filter.key === 'InstanceIds')
