@@ -67,28 +67,45 @@ async function waitTerminal(
   }
 }
 
-/** The longest script run among the job's servers (SSM's ExecutionStart/EndDateTime). */
+/**
+ * How long some server of the job was running the script (SSM's ExecutionStart/EndDateTime,
+ * the union of the servers' runs): with servers in parallel, the longest run; with a rate
+ * control that runs them one after another (10 % of 2 servers is one at a time), their sum.
+ * What is left of a job's time is the orchestration's.
+ */
 async function serverRunMs(system: BenchSystem, d: Deployment): Promise<number> {
-  let longest = 0;
   const servers = new DynamoDbServerStore(
     system.clients.dynamodb,
     system.provisioned.names.serversTable,
   );
   const { items } = await servers.listJobResults(d.job.jobId, 100);
+  const runs: [number, number][] = [];
   for (const s of items) {
     const inv = await system.clients.ssm.send(
       new GetCommandInvocationCommand({ CommandId: d.commandId, InstanceId: s.instanceId }),
     );
     const start = Date.parse(inv.ExecutionStartDateTime ?? '');
     const end = Date.parse(inv.ExecutionEndDateTime ?? '');
-    if (Number.isFinite(start) && Number.isFinite(end)) longest = Math.max(longest, end - start);
+    if (Number.isFinite(start) && Number.isFinite(end)) runs.push([start, end]);
   }
-  return longest;
+  return unionMs(runs);
+}
+
+/** Total length of a set of time intervals, overlaps counted once. */
+export function unionMs(runs: readonly (readonly [number, number])[]): number {
+  let total = 0;
+  let reach = Number.NEGATIVE_INFINITY;
+  for (const [start, end] of [...runs].sort((a, b) => a[0] - b[0])) {
+    if (end <= reach) continue;
+    total += end - Math.max(start, reach);
+    reach = end;
+  }
+  return total;
 }
 
 /**
- * Orchestration overhead: enqueue → recorded completion, minus the servers' own script run
- * time, one job at a time so that nothing queues behind anything.
+ * Orchestration overhead: enqueue → recorded completion, minus the time some server was running
+ * the script, one job at a time so that nothing queues behind anything.
  */
 export async function measureOverhead(system: BenchSystem, samples: number, target: string) {
   const overheads: number[] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { costPer1000, originalCostPer1000 } from '../../cost-model.ts';
 import { percentile } from '../../stats.ts';
+import { unionMs } from '../../worker-bench.ts';
 
 describe('cost model', () => {
   it('prices SQS, DynamoDB units and Secrets Manager calls per 1,000 deployments', () => {
@@ -48,6 +49,29 @@ describe('cost model', () => {
     expect(o.transitions).toBe(13);
     expect(o.invocations).toBe(5);
     expect(o.stepFunctions).toBeCloseTo(0.325, 8);
+  });
+
+  it('counts the time some server ran the script once, in parallel or one after another', () => {
+    expect(unionMs([])).toBe(0);
+    expect(
+      unionMs([
+        [0, 1000],
+        [100, 900],
+      ]),
+    ).toBe(1000);
+    expect(
+      unionMs([
+        [0, 1000],
+        [1200, 2000],
+      ]),
+    ).toBe(1800);
+    expect(
+      unionMs([
+        [500, 1500],
+        [0, 1000],
+        [1400, 1600],
+      ]),
+    ).toBe(1600);
   });
 
   it('takes nearest-rank percentiles', () => {
