@@ -82,6 +82,16 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
     }
   }
 
+  /** A deployment the caller may follow (read, or deploy on its target); 404 when none. */
+  async function followedDeployment(request: FastifyRequest, id: string) {
+    const found = await fromPort('the deployments table', deps.ports.deployments.get(id));
+    if (found === undefined) {
+      throw new ApiError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}`);
+    }
+    requireReadOrTarget(request, authorizer, found.job.target);
+    return found;
+  }
+
   async function accept(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -200,14 +210,7 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
       },
     },
     async (request) => {
-      const found = await fromPort(
-        'the deployments table',
-        deps.ports.deployments.get(request.params.id),
-      );
-      if (found === undefined) {
-        throw new ApiError('DEPLOYMENT_NOT_FOUND', `no deployment ${request.params.id}`);
-      }
-      requireReadOrTarget(request, authorizer, found.job.target);
+      const found = await followedDeployment(request, request.params.id);
       const servers = await fromPort(
         'the servers table',
         deps.ports.servers.listJobResults(found.job.jobId, serversPerView),
@@ -232,14 +235,7 @@ export function deploymentRoutes(app: ApiApp, { deps, authorizer }: RouteContext
       },
     },
     async (request) => {
-      const found = await fromPort(
-        'the deployments table',
-        deps.ports.deployments.get(request.params.id),
-      );
-      if (found === undefined) {
-        throw new ApiError('DEPLOYMENT_NOT_FOUND', `no deployment ${request.params.id}`);
-      }
-      requireReadOrTarget(request, authorizer, found.job.target);
+      const found = await followedDeployment(request, request.params.id);
       const { limit = 50, cursor } = request.query;
       const page = await fromPort(
         'the servers table',
