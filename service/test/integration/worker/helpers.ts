@@ -2,6 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DescribeCertificateCommand, RenewCertificateCommand } from '@aws-sdk/client-acm';
+import { RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Deployment, ServerResult } from '../../../src/domain/deployment.ts';
 import { isTerminal } from '../../../src/domain/deployment.ts';
@@ -110,4 +112,19 @@ export async function drainDeadLetters(
     }
   }
   return found;
+}
+
+/**
+ * Renews the certificate in the bed with its renewal event dropped on purpose (the renewal rule
+ * delivers it nowhere, as ACM's best-effort delivery sometimes does); returns the new serial.
+ */
+export async function renewWithoutEvent(system: RunningSystem, arn: string): Promise<string> {
+  await system.clients.eventbridge.send(
+    new RemoveTargetsCommand({ Rule: system.provisioned.names.ruleName, Ids: ['job-queue'] }),
+  );
+  await system.clients.acm.send(new RenewCertificateCommand({ CertificateArn: arn }));
+  const { Certificate } = await system.clients.acm.send(
+    new DescribeCertificateCommand({ CertificateArn: arn }),
+  );
+  return Certificate?.Serial ?? '';
 }

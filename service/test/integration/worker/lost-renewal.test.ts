@@ -1,11 +1,17 @@
-import { DescribeCertificateCommand, RenewCertificateCommand } from '@aws-sdk/client-acm';
-import { PutEventsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameSerial } from '../../../src/worker/certificate-info.ts';
 import { anExportableCertificate } from '../../support/builders/certificates.ts';
 import { anInstance } from '../../support/builders/instances.ts';
 import { aRunningSystem, type RunningSystem } from '../../support/running-system.ts';
-import { enqueue, finished, installedFile, jobsStartedBy, serialOf } from './helpers.ts';
+import {
+  enqueue,
+  finished,
+  installedFile,
+  jobsStartedBy,
+  renewWithoutEvent,
+  serialOf,
+} from './helpers.ts';
 
 // ACM delivers events best effort. A renewal whose event is lost is caught by ACM's daily
 // "Approaching Expiration" event: the mapping still holds the old serial, so it is deployed again.
@@ -33,15 +39,7 @@ describe('a renewal whose event was lost', () => {
     });
     expect((await finished(system, 'it-lost-first')).status).toBe('Succeeded');
 
-    // Drop the renewal event on purpose: the renewal rule delivers it nowhere.
-    await system.clients.eventbridge.send(
-      new RemoveTargetsCommand({ Rule: system.provisioned.names.ruleName, Ids: ['job-queue'] }),
-    );
-    await system.clients.acm.send(new RenewCertificateCommand({ CertificateArn: arn }));
-    const { Certificate } = await system.clients.acm.send(
-      new DescribeCertificateCommand({ CertificateArn: arn }),
-    );
-    const renewed = Certificate?.Serial ?? '';
+    const renewed = await renewWithoutEvent(system, arn);
     expect(await jobsStartedBy(system, arn, 'renewal', 1, 3_000)).toEqual([]);
     const installedBefore = serialOf(
       (await installedFile(system, server, 'etc/ssl/certs/lost-fullchain.pem')).text,

@@ -1,8 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DescribeCertificateCommand, RenewCertificateCommand } from '@aws-sdk/client-acm';
+import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aHybridNode } from '../../../../local/test/support/stand-in.ts';
 import { sameSerial } from '../../../src/worker/certificate-info.ts';
@@ -15,6 +14,7 @@ import {
   finished,
   installedFile,
   jobsStartedBy,
+  renewWithoutEvent,
   serialOf,
 } from './helpers.ts';
 
@@ -99,14 +99,7 @@ describe('the reconciliation sweep on stand-in servers', () => {
   });
 
   it('deploys a renewal whose event was dropped on purpose', async () => {
-    await system.clients.eventbridge.send(
-      new RemoveTargetsCommand({ Rule: system.provisioned.names.ruleName, Ids: ['job-queue'] }),
-    );
-    await system.clients.acm.send(new RenewCertificateCommand({ CertificateArn: arn }));
-    const { Certificate } = await system.clients.acm.send(
-      new DescribeCertificateCommand({ CertificateArn: arn }),
-    );
-    const renewed = Certificate?.Serial ?? '';
+    const renewed = await renewWithoutEvent(system, arn);
     expect(await jobsStartedBy(system, arn, 'renewal', 1, 2_000)).toEqual([]);
     await reconcile('it-sweep-renewal');
     const [job] = await sweepJobs(1, 1);
