@@ -15,7 +15,12 @@ import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
 import { SsmCommandRunner } from './adapters/ssm-command-runner.ts';
 import type { ApiDependencies } from './api/dependencies.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
-import { type AwsClients, createAwsClients, serviceAppId } from './aws/clients.ts';
+import {
+  type AwsClients,
+  type ClientPlugin,
+  createAwsClients,
+  serviceAppId,
+} from './aws/clients.ts';
 import type { Config } from './config/config.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import { createScaleInGuard, type ScaleInGuard } from './worker/scale-in-guard.ts';
@@ -179,11 +184,20 @@ export function buildScaleInGuard(
   });
 }
 
-/** The worker's part of the graph alone: its clients, ports, handler dependencies and guard. */
-export function composeWorker(config: Config, logger: Logger, clock: Clock = systemClock) {
+/**
+ * The worker's part of the graph alone: its clients, ports, handler dependencies and guard.
+ * `plugins` add middleware to every client (the benchmark's request counter; none in production).
+ */
+export function composeWorker(
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+  plugins: readonly ClientPlugin[] = [],
+) {
   const clients = createAwsClients(
     config.aws,
     serviceAppId({ api: config.api.enabled, worker: config.worker.enabled }),
+    plugins,
   );
   const ports = buildPorts(config, clients);
   return {

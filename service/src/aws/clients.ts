@@ -39,6 +39,15 @@ export function clientOptions(config: AwsConfig, service: AwsService, appId?: Se
   } as const;
 }
 
+/**
+ * Middleware for every client the service builds, as an SDK plugin (its `applyToStack` adds
+ * middleware to the client's stack): the real-account benchmark counts each client's requests
+ * with one (bench/request-counter.ts). Production passes none.
+ */
+export interface ClientPlugin {
+  applyToStack(stack: unknown): void;
+}
+
 /** Every AWS client the service uses, built once by the composition root. */
 export interface AwsClients {
   readonly acm: ACMClient;
@@ -57,20 +66,30 @@ export interface AwsClients {
   destroy(): void;
 }
 
-export function createAwsClients(config: AwsConfig, appId?: ServiceAppId): AwsClients {
+export function createAwsClients(
+  config: AwsConfig,
+  appId?: ServiceAppId,
+  plugins: readonly ClientPlugin[] = [],
+): AwsClients {
   const options = (service: AwsService) => clientOptions(config, service, appId);
-  const raw = new DynamoDBClient(options('dynamodb'));
+  const withPlugins = <C extends { middlewareStack: { use(plugin: ClientPlugin): void } }>(
+    client: C,
+  ): C => {
+    for (const plugin of plugins) client.middlewareStack.use(plugin);
+    return client;
+  };
+  const raw = withPlugins(new DynamoDBClient(options('dynamodb')));
   const dynamodb = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   const clients = {
-    acm: new ACMClient(options('acm')),
-    secretsManager: new SecretsManagerClient(options('secretsManager')),
+    acm: withPlugins(new ACMClient(options('acm'))),
+    secretsManager: withPlugins(new SecretsManagerClient(options('secretsManager'))),
     dynamodb,
-    ssm: new SSMClient(options('ssm')),
-    sqs: new SQSClient(options('sqs')),
-    sns: new SNSClient(options('sns')),
-    ec2: new EC2Client(options('ec2')),
+    ssm: withPlugins(new SSMClient(options('ssm'))),
+    sqs: withPlugins(new SQSClient(options('sqs'))),
+    sns: withPlugins(new SNSClient(options('sns'))),
+    ec2: withPlugins(new EC2Client(options('ec2'))),
   };
   const acmElsewhere = new Map<string, ACMClient>();
   return {
@@ -79,7 +98,7 @@ export function createAwsClients(config: AwsConfig, appId?: ServiceAppId): AwsCl
       if (region === config.region) return clients.acm;
       let client = acmElsewhere.get(region);
       if (client === undefined) {
-        client = new ACMClient({ ...options('acm'), region });
+        client = withPlugins(new ACMClient({ ...options('acm'), region }));
         acmElsewhere.set(region, client);
       }
       return client;
