@@ -21,6 +21,11 @@ export interface SystemOptions {
   readonly timing?: Partial<RunCommandTiming>;
   /** Start the in-process worker (default true). */
   readonly worker?: boolean;
+  /**
+   * Count the service's AWS requests: a proxy in front of the emulator and one in front of the
+   * Run Command stand-in (`proxy` and `ssmProxy`).
+   */
+  readonly countRequests?: boolean;
 }
 
 /**
@@ -33,7 +38,9 @@ export async function aRunningSystem(options: SystemOptions = {}) {
   // Its servers name themselves: their reads of the service's secrets are evaluated (ABAC).
   const standIn: StandIn = await aStandIn(options.timing, { nameServers: true });
   const needsProxy =
-    options.throttleShare !== undefined || options.exportRatePerSecond !== undefined;
+    options.throttleShare !== undefined ||
+    options.exportRatePerSecond !== undefined ||
+    options.countRequests === true;
   const proxy: AwsProxy | undefined = needsProxy
     ? await startAwsProxy({
         target: moto,
@@ -51,6 +58,10 @@ export async function aRunningSystem(options: SystemOptions = {}) {
         neverThrottle: ['AmazonSQS.ReceiveMessage'],
       })
     : undefined;
+  const ssmProxy: AwsProxy | undefined =
+    options.countRequests === true
+      ? await startAwsProxy({ target: standIn.server.endpoint })
+      : undefined;
   const clients = testClients(testAwsConfig({ AWS_ENDPOINT_URL_SSM: standIn.server.endpoint }));
   const provisioned: Provisioned = await provision(
     {
@@ -65,7 +76,7 @@ export async function aRunningSystem(options: SystemOptions = {}) {
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL: proxy?.endpoint ?? moto,
-    AWS_ENDPOINT_URL_SSM: standIn.server.endpoint,
+    AWS_ENDPOINT_URL_SSM: ssmProxy?.endpoint ?? standIn.server.endpoint,
     AWS_MAX_ATTEMPTS: '3',
     QUEUE_URL: provisioned.queueUrl,
     DLQ_URL: provisioned.deadLetterQueueUrl,
@@ -106,11 +117,13 @@ export async function aRunningSystem(options: SystemOptions = {}) {
     provisioned,
     standIn,
     proxy,
+    ssmProxy,
     logLines,
     async stop() {
       await worker?.stop(5000);
       serviceClients.destroy();
       await proxy?.stop();
+      await ssmProxy?.stop();
       await standIn.stop();
     },
   };
