@@ -7,8 +7,6 @@
  * its target.
  */
 import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
-import { buildStack, defaultRepoRoot } from '../lib/app.ts';
 import {
   type CfnTemplate,
   type CostReport,
@@ -17,44 +15,11 @@ import {
   notCounted,
 } from '../lib/cost/fixed-cost.ts';
 import { hoursPerMonth, prices } from '../lib/cost/prices.ts';
-import { lowCostProfile, lowCostTargetUsd, type Profile, profiles } from '../lib/profiles.ts';
+import { synthesizeProfile } from '../lib/cost/synthesize-profile.ts';
+import { lowCostProfile, lowCostTargetUsd, profiles } from '../lib/profiles.ts';
 
 type Region = keyof typeof prices;
 const regions = Object.keys(prices) as Region[];
-
-const account = '123456789012';
-
-/**
- * Only their number matters to the cost (every profile spans two zones); these names exist in
- * the two regions.
- */
-const twoZones: Record<Region, string> = {
-  'us-east-1': 'us-east-1a,us-east-1b',
-  'eu-west-1': 'eu-west-1a,eu-west-1b',
-};
-
-function synthesize(profile: Profile, region: Region): CfnTemplate {
-  const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
-    context?: Record<string, unknown>;
-  };
-  const app = new App({
-    outdir: new URL('../cdk.out/cost', import.meta.url).pathname,
-    context: {
-      ...cdkJson.context,
-      account,
-      region,
-      availabilityZones: twoZones[region],
-      albCertificateArn: `arn:aws:acm:${region}:${account}:certificate/00000000-0000-0000-0000-000000000000`,
-      // An image in ECR (the endpoints profile needs one; the built image is one too).
-      imageUri: `${account}.dkr.ecr.${region}.amazonaws.com/acm-cert-export:cost`,
-      // The Lambda package does not change the cost: skip bundling it.
-      'aws:cdk:bundling-stacks': [],
-      ...profile.context,
-    },
-  });
-  const stack = buildStack(app, { repoRoot: defaultRepoRoot });
-  return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-}
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
@@ -110,7 +75,7 @@ function main(argv: string[]): number {
   const reports = profiles.map((profile) => ({
     profile,
     byRegion: regions.map((region) =>
-      fixedMonthlyCost(synthesize(profile, region), prices[region]),
+      fixedMonthlyCost(synthesizeProfile(profile, region), prices[region]),
     ),
   }));
   console.log('Fixed monthly cost by profile (USD, before any use)\n');
