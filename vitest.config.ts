@@ -25,7 +25,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{service,ssm,local}/test/integration/**/*.test.ts'],
+          include: ['{service,ssm,local,bench}/test/integration/**/*.test.ts'],
           env: testEnv,
           // One moto for the run (global setup), reset before each file: files run one at a time.
           globalSetup: ['service/test/support/moto-global-setup.ts'],

@@ -162,7 +162,8 @@ export async function measureApi(system: BenchSystem, seconds: number, concurren
     return [
       {
         figure: 'api_noop_healthz',
-        rps: round(noop.rps, 1),
+        value: round(noop.rps, 1),
+        unit: 'requests per second',
         p99_ms: round(noop.p99, 2),
         p50_ms: round(noop.p50, 2),
         requests: noop.requests,
@@ -170,7 +171,8 @@ export async function measureApi(system: BenchSystem, seconds: number, concurren
       },
       {
         figure: 'api_authenticated_export_cert',
-        rps: round(deploy.rps, 1),
+        value: round(deploy.rps, 1),
+        unit: 'requests per second',
         p99_ms: round(deploy.p99, 2),
         p50_ms: round(deploy.p50, 2),
         requests: deploy.requests,
@@ -178,7 +180,8 @@ export async function measureApi(system: BenchSystem, seconds: number, concurren
       },
       {
         figure: 'api_authenticated_invalid_body',
-        rps: round(authOnly.rps, 1),
+        value: round(authOnly.rps, 1),
+        unit: 'requests per second',
         p99_ms: round(authOnly.p99, 2),
         p50_ms: round(authOnly.p50, 2),
         requests: authOnly.requests,

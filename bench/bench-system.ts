@@ -18,7 +18,7 @@ import { startAwsProxy } from '../local/aws-proxy/aws-proxy.ts';
 import { startMoto } from '../local/moto/moto-server.ts';
 import { provision } from '../local/provision.ts';
 import { startRunCommandServer } from '../local/run-command/run-command-server.ts';
-import { useEmulatorCredentials } from '../local/stack-env.ts';
+import { localServiceEnvironment, useEmulatorCredentials } from '../local/stack-env.ts';
 import { clientOptions } from '../service/src/aws/clients.ts';
 import { readAwsConfig } from '../service/src/config/aws-config.ts';
 
@@ -82,15 +82,19 @@ export async function startBenchSystem(
   for (const [value, count] of Object.entries(servers)) {
     await addServers(clients.ec2, value, count, behaviours[value]);
   }
-  /** The service's environment: every AWS call through the counting proxies. */
+  /**
+   * The service's environment: the stack's (infra/lib/service-environment.ts, as the local run
+   * builds it: API and worker in one process, STS authentication, the target tag key `env`, and
+   * every setting the stack leaves unset at the service's default — 10 consumers, SSM rate
+   * control 10 %), with every AWS call through the counting proxies and logs off.
+   */
   const serviceEnv: Record<string, string> = {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_ENDPOINT_URL: aws.endpoint,
-    AWS_ENDPOINT_URL_SSM: ssmProxy.endpoint,
+    ...localServiceEnvironment({ moto: aws.endpoint, runCommand: ssmProxy.endpoint }),
     QUEUE_URL: provisioned.queueUrl,
     DLQ_URL: provisioned.deadLetterQueueUrl,
+    MAPPING_TABLE: provisioned.names.mappingTable,
+    DEPLOYMENTS_TABLE: provisioned.names.deploymentsTable,
+    SERVERS_TABLE: provisioned.names.serversTable,
     LOG_LEVEL: 'silent',
   };
   return {

@@ -116,6 +116,8 @@ export async function measureFleetDeployment(system: BenchSystem, target: string
   );
   return {
     figure: 'fleet_deployment',
+    value: round(seconds, 1),
+    unit: 'seconds',
     servers,
     status: item.Data.status,
     server_results: results.length,
@@ -161,9 +163,11 @@ export async function measureSweep(
   const jobsQueued = Math.max(0, byOperation['AmazonSQS.SendMessage'] ?? 0);
   return {
     figure: 'sweep_requests_per_mapping',
-    servers,
-    requests_total: total(byOperation),
+    value: total(byOperation),
+    // A small constant plus one per 50 servers.
     target: round(6 + servers / 50, 0),
+    better: 'lower',
+    servers,
     requests_by_operation: byOperation,
     jobs_queued: jobsQueued,
   };

@@ -1,81 +1,140 @@
 /**
  * `npm run bench [-- --quick]`: measures on loopback (moto, the Run Command stand-in, the real
- * install script) and prints one JSON object per figure on its last lines. See
- * docs/benchmarks.md for what each figure means and the latest results.
+ * install script) and prints one JSON object per figure, each with its target and whether it is
+ * met (figures.ts says the format; a new figure names its target in figures.ts `targets`).
+ * `npm run bench -- --real-account …` runs the throughput, requests and cost measurement
+ * against a real account instead (real-account.ts). See docs/benchmarks.md.
  */
 
 import { RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { measureApi } from './api-bench.ts';
 import { addServers, startBenchSystem } from './bench-system.ts';
-import { costPer1000, originalCostPer1000 } from './cost-model.ts';
+import { costFigures, runCost } from './deployment-cost.ts';
+import { emit } from './figures.ts';
+import { profileFixedCosts } from './fixed-costs.ts';
 import { measureFleetDeployment, measureSweep } from './fleet-bench.ts';
-import { round } from './stats.ts';
-import { measureOverhead, measureThroughput, startBenchWorker } from './worker-bench.ts';
+import { RefusedError, runRealAccount } from './real-account.ts';
+import { countsOf, createRequestCounter } from './request-counter.ts';
+import {
+  bedOf,
+  measureOverhead,
+  requestsFigure,
+  runDeployments,
+  startBenchWorker,
+  throughputFigure,
+} from './worker-bench.ts';
 
-const quick = process.argv.includes('--quick');
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
 const plan = quick
   ? { latencySamples: 8, deployments: 40, apiSeconds: 3, apiConcurrency: 8, fleet: 200 }
   : { latencySamples: 30, deployments: 200, apiSeconds: 10, apiConcurrency: 16, fleet: 2000 };
 
-const system = await startBenchSystem(
-  { 'bench-latency': 2, 'bench-throughput': 1 },
-  { 'bench-throughput': 'instant' },
-);
-/** Prints each figure as soon as it is measured: a later failure keeps the earlier ones. */
-const emit = (...figures: unknown[]) => {
-  for (const f of figures) console.log(JSON.stringify(f));
-};
-try {
-  const worker = startBenchWorker(system, 20);
+if (argv.includes('--real-account')) {
   try {
-    console.error(`overhead: ${plan.latencySamples} jobs one at a time…`);
-    const overhead = await measureOverhead(system, plan.latencySamples, 'bench-latency');
-    emit(overhead);
-    console.error(
-      `throughput: ${plan.deployments} deployments at once, ExportCertificate held to 5/s…`,
-    );
-    const t = await measureThroughput(system, plan.deployments, 'bench-throughput');
-    emit(t.throughput, t.requests);
-    const ours = costPer1000({
-      perDeployment: t.requests.by_kind,
-      recordWriteKb: t.recordKb,
-      itemReadKb: t.recordKb,
-    });
-    const original = originalCostPer1000({
-      commandSeconds: overhead.command_seconds_p50,
-      lambdaMemoryGb: 0.128,
-      lambdaSeconds: 0.5,
-    });
-    const rounded = (o: Record<string, unknown>) =>
-      Object.fromEntries(
-        Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v, 5) : v]),
-      );
-    emit({
-      figure: 'cost_per_1000_deployments_usd',
-      this_design: rounded(ours),
-      original_design: rounded(original),
-      not_compared:
-        'ACM export fee of public certificates (same in both), Secrets Manager $0.40 per secret-month (one per mapping; the original kept none), Fargate task (fixed, not per deployment)',
-    });
-    console.error(`fleet: starting ${plan.fleet} servers, then one deployment to them all…`);
-    // Their EC2 'running' events would each queue an install on one server once the fleet's
-    // mapping exists (the instance rule): this figure is the one deployment, so they go nowhere.
-    await system.clients.eventbridge.send(
-      new RemoveTargetsCommand({
-        Rule: system.provisioned.names.instanceRuleName,
-        Ids: ['job-queue'],
-      }),
-    );
-    await addServers(system.clients.ec2, 'bench-fleet', plan.fleet, 'instant');
-    emit(await measureFleetDeployment(system, 'bench-fleet', plan.fleet));
-    console.error('sweep: one mapping of 2 servers, then the fleet’s, all converged…');
-    emit(await measureSweep(system, { target: 'bench-latency', certName: 'bench-lat-0000' }, 2));
-    emit(await measureSweep(system, { target: 'bench-fleet', certName: 'fleet' }, plan.fleet));
-  } finally {
-    await worker.stop();
+    await runRealAccount(argv, process.env, { deployments: plan.deployments });
+  } catch (error) {
+    if (!(error instanceof RefusedError)) throw error;
+    console.error(error.message);
+    process.exitCode = 2;
   }
-  console.error(`API: ${plan.apiSeconds} s per route, ${plan.apiConcurrency} clients…`);
-  emit(...(await measureApi(system, plan.apiSeconds, plan.apiConcurrency)));
-} finally {
-  await system.stop();
+} else {
+  await onTheBed();
+}
+
+/** The proxies' counts minus the middleware's, by operation: empty when they agree. */
+function disagreement(proxied: Record<string, number>, counted: Record<string, number>) {
+  const out: Record<string, number> = {};
+  for (const op of new Set([...Object.keys(proxied), ...Object.keys(counted)])) {
+    const d = (proxied[op] ?? 0) - (counted[op] ?? 0);
+    if (d !== 0) out[op] = d;
+  }
+  return out;
+}
+
+async function onTheBed() {
+  const system = await startBenchSystem(
+    { 'bench-latency': 2, 'bench-throughput': 1 },
+    { 'bench-throughput': 'instant' },
+  );
+  try {
+    const counter = createRequestCounter();
+    const worker = startBenchWorker(system.serviceEnv, counter);
+    console.error(`worker: ${worker.concurrency} consumers, the stack's environment`);
+    try {
+      // --- orchestration overhead: one job at a time, 2 servers running the real script ---
+      console.error(`overhead: ${plan.latencySamples} jobs one at a time…`);
+      const overhead = await measureOverhead(system, plan.latencySamples, 'bench-latency');
+      emit(overhead);
+
+      // --- first deployments of new mappings, then the same mappings again ---
+      const bed = bedOf(system);
+      const target = { key: 'env', value: 'bench-throughput' };
+      const certNames = Array.from(
+        { length: plan.deployments },
+        (_, i) => `bench-map-${String(i).padStart(4, '0')}`,
+      );
+      const counted = async (jobPrefix: string) => {
+        system.aws.reset();
+        system.ssmProxy.reset();
+        const run = await runDeployments(bed, counter, { certNames, target, jobPrefix });
+        const proxied = countsOf(new Map([...system.aws.counts, ...system.ssmProxy.counts]));
+        return { run, proxyDisagrees: disagreement(proxied, run.requests) };
+      };
+      console.error(
+        `first deployments: ${plan.deployments} new mappings at once, ExportCertificate held to 5/s…`,
+      );
+      const first = await counted('bench-first');
+      emit(
+        throughputFigure(first.run, 5),
+        requestsFigure('requests_first_deployment', first.run, {
+          counted_by: 'SDK middleware',
+          proxy_minus_middleware: first.proxyDisagrees,
+        }),
+      );
+      console.error(`repeat deployments: the same ${plan.deployments} mappings again…`);
+      const repeat = await counted('bench-repeat');
+      emit(
+        requestsFigure('requests_repeat_deployment', repeat.run, {
+          counted_by: 'SDK middleware',
+          proxy_minus_middleware: repeat.proxyDisagrees,
+        }),
+      );
+
+      // --- cost per deployment, fixed cost of each profile, break-even ---
+      console.error('cost: item sizes, indexes, the profiles’ fixed costs (npm run cost)…');
+      const figures = costFigures({
+        first: await runCost(system.clients.dynamodbRaw, first.run),
+        repeat: await runCost(system.clients.dynamodbRaw, repeat.run),
+        commandSeconds: overhead.command_seconds_p50,
+        deploymentsPerSecond: first.run.deployments / first.run.seconds,
+        profiles: profileFixedCosts('us-east-1'),
+      });
+      emit(figures.costFigure, figures.breakEven);
+
+      // --- a fleet, and the reconciliation sweep ---
+      console.error(`fleet: starting ${plan.fleet} servers, then one deployment to them all…`);
+      // Their EC2 'running' events would each queue an install on one server once the fleet's
+      // mapping exists (the instance rule): this figure is the one deployment, so they go nowhere.
+      await system.clients.eventbridge.send(
+        new RemoveTargetsCommand({
+          Rule: system.provisioned.names.instanceRuleName,
+          Ids: ['job-queue'],
+        }),
+      );
+      await addServers(system.clients.ec2, 'bench-fleet', plan.fleet, 'instant');
+      emit(await measureFleetDeployment(system, 'bench-fleet', plan.fleet));
+      console.error('sweep: one mapping of 2 servers, then the fleet’s, all converged…');
+      emit(await measureSweep(system, { target: 'bench-latency', certName: 'bench-lat-0000' }, 2));
+      emit(await measureSweep(system, { target: 'bench-fleet', certName: 'fleet' }, plan.fleet));
+    } finally {
+      await worker.stop();
+    }
+
+    // --- the API ---
+    console.error(`API: ${plan.apiSeconds} s per route, ${plan.apiConcurrency} clients…`);
+    emit(...(await measureApi(system, plan.apiSeconds, plan.apiConcurrency)));
+  } finally {
+    await system.stop();
+  }
 }

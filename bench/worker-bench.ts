@@ -1,27 +1,33 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommandInvocationCommand } from '@aws-sdk/client-ssm';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbDeploymentStore } from '../service/src/adapters/dynamodb-deployment-store.ts';
 import { DynamoDbServerStore } from '../service/src/adapters/dynamodb-server-store.ts';
 import { composeWorker } from '../service/src/composition.ts';
 import { loadConfig } from '../service/src/config/config.ts';
 import { type Deployment, isTerminal } from '../service/src/domain/deployment.ts';
 import { createLogger } from '../service/src/logging/logger.ts';
+import { systemClock } from '../service/src/ports/clock.ts';
 import { startWorker } from '../service/src/worker/start-worker.ts';
 import type { BenchSystem } from './bench-system.ts';
+import type { DynamoCall } from './cost-model.ts';
+import { countsOf, type RequestCounter } from './request-counter.ts';
 import { percentile, round } from './stats.ts';
 
-/** The worker in this process, configured as in production except for the endpoints. */
-export function startBenchWorker(system: BenchSystem, concurrency: number) {
-  const config = loadConfig({
-    ...system.serviceEnv,
-    API_ENABLED: 'false',
-    AUTH_MODE: 'none',
-    WORKER_CONCURRENCY: String(concurrency),
-  });
-  const { clients, worker: deps } = composeWorker(config, createLogger('silent'));
+/**
+ * The worker in this process, with the stack's environment (bench-system.ts `serviceEnv`: the
+ * production defaults where the stack sets nothing, 10 consumers among them) and the request
+ * counter's middleware on every client.
+ */
+export function startBenchWorker(env: Readonly<Record<string, string>>, counter: RequestCounter) {
+  const config = loadConfig(env);
+  const { clients, worker: deps } = composeWorker(config, createLogger('silent'), systemClock, [
+    counter.plugin,
+  ]);
   const worker = startWorker(config, clients.sqs, deps);
   return {
+    concurrency: config.worker.concurrency,
     async stop() {
       await worker.stop(10_000);
       clients.destroy();
@@ -29,37 +35,50 @@ export function startBenchWorker(system: BenchSystem, concurrency: number) {
   };
 }
 
-function job(system: BenchSystem, jobId: string, target: string) {
+/** What a deployment run needs to send jobs and watch their records (not the service's clients). */
+export interface DeploymentBed {
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBDocumentClient;
+  readonly queueUrl: string;
+  readonly deploymentsTable: string;
+  readonly certificateArn: string;
+}
+
+export function bedOf(system: BenchSystem): DeploymentBed {
+  return {
+    sqs: system.clients.sqs,
+    dynamodb: system.clients.dynamodb,
+    queueUrl: system.provisioned.queueUrl,
+    deploymentsTable: system.provisioned.names.deploymentsTable,
+    certificateArn: system.certificateArn,
+  };
+}
+
+function job(bed: DeploymentBed, jobId: string, certName: string, target: Target) {
   return {
     type: 'deploy',
     version: 1,
     jobId,
-    certificateArn: system.certificateArn,
-    certName: jobId,
-    target: { key: 'env', value: target },
+    certificateArn: bed.certificateArn,
+    certName,
+    target,
   };
 }
 
-async function record(system: BenchSystem, jobId: string): Promise<Deployment | undefined> {
-  const out = await system.clients.dynamodb.send(
-    new GetCommand({
-      TableName: system.provisioned.names.deploymentsTable,
-      Key: { JobId: jobId },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Item?.Data as Deployment | undefined;
+/** The job's record, read through the service's own store (whatever layout it writes). */
+async function record(bed: DeploymentBed, jobId: string): Promise<Deployment | undefined> {
+  return new DynamoDbDeploymentStore(bed.dynamodb, bed.deploymentsTable).get(jobId);
 }
 
 async function waitTerminal(
-  system: BenchSystem,
+  bed: DeploymentBed,
   jobId: string,
   timeoutMs: number,
   pollMs = 20,
 ): Promise<Deployment> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const d = await record(system, jobId);
+    const d = await record(bed, jobId);
     if (d !== undefined && isTerminal(d.status)) return d;
     if (Date.now() > deadline)
       throw new Error(`${jobId} did not finish: ${d?.status ?? 'no record'}`);
@@ -108,18 +127,19 @@ export function unionMs(runs: readonly (readonly [number, number])[]): number {
  * the script, one job at a time so that nothing queues behind anything.
  */
 export async function measureOverhead(system: BenchSystem, samples: number, target: string) {
+  const bed = bedOf(system);
   const overheads: number[] = [];
   const commandSeconds: number[] = [];
   for (let i = 0; i < samples; i++) {
     const jobId = `bench-lat-${String(i).padStart(4, '0')}`;
     const t0 = Date.now();
-    await system.clients.sqs.send(
+    await bed.sqs.send(
       new SendMessageCommand({
-        QueueUrl: system.provisioned.queueUrl,
-        MessageBody: JSON.stringify(job(system, jobId, target)),
+        QueueUrl: bed.queueUrl,
+        MessageBody: JSON.stringify(job(bed, jobId, jobId, { key: 'env', value: target })),
       }),
     );
-    const d = await waitTerminal(system, jobId, 60_000);
+    const d = await waitTerminal(bed, jobId, 60_000);
     if (d.status !== 'Succeeded') throw new Error(`${jobId} ended ${d.status}: ${d.reason}`);
     const finished = Date.parse(d.finishedAt ?? '');
     const run = await serverRunMs(system, d);
@@ -128,60 +148,137 @@ export async function measureOverhead(system: BenchSystem, samples: number, targ
   }
   return {
     figure: 'orchestration_overhead_ms',
-    p50: round(percentile(overheads, 50), 0),
+    value: round(percentile(overheads, 50), 0),
+    statistic: 'p50',
     p95: round(percentile(overheads, 95), 0),
     samples,
-    target_p50: 1500,
     original_mean_extra_wait: 7500,
     command_seconds_p50: round(percentile(commandSeconds, 50), 2),
   };
 }
 
-/** Many deployments at once with ExportCertificate held to 5 per second by the test bed. */
-export async function measureThroughput(system: BenchSystem, count: number, target: string) {
-  system.aws.reset();
-  system.ssmProxy.reset();
-  const ids = Array.from({ length: count }, (_, i) => `bench-tput-${String(i).padStart(4, '0')}`);
+export interface Target {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** One run of deployments sent at once, and what the service did for them. */
+export interface DeploymentRun {
+  readonly deployments: number;
+  readonly seconds: number;
+  readonly failed: number;
+  readonly failureReasons: readonly string[];
+  /** Requests by operation (answered, not throttled), over the whole run. */
+  readonly requests: Readonly<Record<string, number>>;
+  readonly throttled: Readonly<Record<string, number>>;
+  readonly dynamo: readonly DynamoCall[];
+  /** Servers the runs' commands went to: each reads the job's secret version once. */
+  readonly serversReached: number;
+  /** Median seconds from a job's command being sent to its end. */
+  readonly commandSecondsP50: number;
+}
+
+/**
+ * Sends one deployment job per certificate name at once (SendMessageBatch, 10 a call), waits for
+ * every record to end and for every message to leave the queue, and returns what the counter
+ * counted meanwhile. Job ids are `<prefix>-NNNN`.
+ */
+export async function runDeployments(
+  bed: DeploymentBed,
+  counter: RequestCounter,
+  options: {
+    readonly certNames: readonly string[];
+    readonly target: Target;
+    readonly jobPrefix: string;
+    readonly timeoutMs?: number;
+  },
+): Promise<DeploymentRun> {
+  counter.reset();
+  const count = options.certNames.length;
+  const ids = options.certNames.map((_, i) => `${options.jobPrefix}-${String(i).padStart(4, '0')}`);
   const t0 = Date.now();
   for (let i = 0; i < ids.length; i += 10) {
-    await system.clients.sqs.send(
+    await bed.sqs.send(
       new SendMessageBatchCommand({
-        QueueUrl: system.provisioned.queueUrl,
-        Entries: ids
-          .slice(i, i + 10)
-          .map((id) => ({ Id: id, MessageBody: JSON.stringify(job(system, id, target)) })),
+        QueueUrl: bed.queueUrl,
+        Entries: ids.slice(i, i + 10).map((id, j) => ({
+          Id: String(j),
+          MessageBody: JSON.stringify(job(bed, id, options.certNames[i + j] ?? id, options.target)),
+        })),
       }),
     );
   }
   const done: Deployment[] = [];
-  for (const id of ids) done.push(await waitTerminal(system, id, 600_000, 200));
+  for (const id of ids) done.push(await waitTerminal(bed, id, options.timeoutMs ?? 600_000, 200));
   const last = Math.max(...done.map((d) => Date.parse(d.finishedAt ?? '')));
-  const seconds = (last - t0) / 1000;
-  const rate = count / seconds;
-  const failed = done.filter((d) => d.status !== 'Succeeded').length;
-  const counts: Record<string, number> = {};
-  for (const [op, n] of [...system.aws.counts, ...system.ssmProxy.counts])
-    counts[op] = round(n / count, 2);
-  const throttled = [...system.aws.throttled.values()].reduce((a, b) => a + b, 0);
-  const sizes = done.map((d) => JSON.stringify({ Data: d }).length / 1024);
+  // Each message leaves the queue once its outcome is recorded: wait for those deletes.
+  const deadline = Date.now() + 30_000;
+  while ((counter.counts.get('AmazonSQS.DeleteMessage') ?? 0) < count && Date.now() < deadline)
+    await sleep(100);
+  const failed = done.filter((d) => d.status !== 'Succeeded');
   return {
-    throughput: {
-      figure: 'throughput_deployments_per_second',
-      value: round(rate, 2),
-      export_limit_per_second: 5,
-      share_of_limit: round(rate / 5, 3),
-      target_share: 0.9,
-      deployments: count,
-      failed,
-      seconds: round(seconds, 1),
-      exports_throttled_by_test_bed: throttled,
-      failure_reasons: [
-        ...new Set(
-          done.filter((d) => d.status !== 'Succeeded').map((d) => `${d.status}: ${d.reason}`),
-        ),
-      ].slice(0, 3),
-    },
-    requests: { figure: 'aws_requests_per_deployment', by_kind: counts },
-    recordKb: sizes.reduce((a, b) => a + b, 0) / sizes.length,
+    deployments: count,
+    seconds: (last - t0) / 1000,
+    failed: failed.length,
+    failureReasons: [...new Set(failed.map((d) => `${d.status}: ${d.reason}`))].slice(0, 3),
+    requests: countsOf(counter.counts),
+    throttled: countsOf(counter.throttled),
+    dynamo: [...counter.dynamo],
+    serversReached: done.reduce((n, d) => n + (d.counts?.target ?? 0), 0),
+    commandSecondsP50: percentile(
+      done.map(
+        (d) => (Date.parse(d.finishedAt ?? '') - Date.parse(d.dispatchedAt ?? d.createdAt)) / 1000,
+      ),
+      50,
+    ),
+  };
+}
+
+/**
+ * Requests that follow a running command and the heartbeats that keep its message hidden: how
+ * many depends on how long the servers take (instant here), so they are shown apart as well.
+ */
+export const statusLooks = [
+  'AmazonSSM.ListCommands',
+  'AmazonSSM.ListCommandInvocations',
+  'AmazonSQS.ChangeMessageVisibility',
+];
+
+/** A run's throughput against ACM's export quota. */
+export function throughputFigure(run: DeploymentRun, exportLimitPerSecond: number) {
+  const rate = run.deployments / run.seconds;
+  return {
+    figure: 'throughput_share_of_export_limit',
+    value: round(rate / exportLimitPerSecond, 3),
+    deployments_per_second: round(rate, 2),
+    export_limit_per_second: exportLimitPerSecond,
+    deployments: run.deployments,
+    failed: run.failed,
+    seconds: round(run.seconds, 1),
+    exports_throttled: run.throttled['CertificateManager.ExportCertificate'] ?? 0,
+    failure_reasons: run.failureReasons,
+  };
+}
+
+/** Requests per deployment of a run: every request the service made, over the deployments. */
+export function requestsFigure(
+  name: 'requests_first_deployment' | 'requests_repeat_deployment',
+  run: DeploymentRun,
+  extra: Record<string, unknown> = {},
+) {
+  const per = (n: number) => round(n / run.deployments, 2);
+  const total = Object.values(run.requests).reduce((a, b) => a + b, 0);
+  const looks = statusLooks.reduce((n, op) => n + (run.requests[op] ?? 0), 0);
+  return {
+    figure: name,
+    value: per(total),
+    without_status_looks: per(total - looks),
+    deployments: run.deployments,
+    failed: run.failed,
+    by_operation: Object.fromEntries(Object.entries(run.requests).map(([op, n]) => [op, per(n)])),
+    throttled_by_operation: Object.fromEntries(
+      Object.entries(run.throttled).map(([op, n]) => [op, per(n)]),
+    ),
+    ...extra,
   };
 }
