@@ -244,6 +244,12 @@ export interface MeasuredRequests {
    * reads the job's secret version once (ssm/), with the server's own role.
    */
   readonly serverSecretReads: number;
+  /**
+   * Messages put on the job queue per deployment by others than the service (the API or the
+   * sender of the job, EventBridge for renewals and Run Command's status events): each is an SQS
+   * request billed to the queue's owner that the service's own counts do not show.
+   */
+  readonly messagesSentByOthers?: number;
 }
 
 function sum(
@@ -261,7 +267,7 @@ function sum(
  */
 export function costPer1000(measured: MeasuredRequests) {
   const p = measured.perDeployment;
-  const sqs = sum(p, (op) => op.startsWith('AmazonSQS.'));
+  const sqs = sum(p, (op) => op.startsWith('AmazonSQS.')) + (measured.messagesSentByOthers ?? 0);
   const serviceSecrets = sum(p, (op) => op.startsWith('secretsmanager.'));
   const secrets = serviceSecrets + measured.serverSecretReads;
   const { tableWriteUnits, indexWriteUnits, readUnits } = measured.dynamo;

@@ -129,6 +129,8 @@ export async function runCost(db: DynamoDBClient, run: DeploymentRun) {
     perDeployment,
     dynamo: units.perDeployment,
     serverSecretReads: run.serversReached / run.deployments,
+    // Every message the service deleted was sent once, by the job's sender or EventBridge.
+    messagesSentByOthers: (run.requests['AmazonSQS.DeleteMessage'] ?? 0) / run.deployments,
   });
   return { cost, units };
 }

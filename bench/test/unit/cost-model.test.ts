@@ -50,16 +50,17 @@ describe('cost model', () => {
       },
       dynamo: { tableWriteUnits: 30, indexWriteUnits: 8, readUnits: 4 },
       serverSecretReads: 2,
+      messagesSentByOthers: 1,
     });
-    // 4 SQS requests × 1000 × $0.40 / 1e6
-    expect(c.sqs).toBeCloseTo(0.0016, 8);
+    // 4 SQS requests of the service and the job's SendMessage × 1000 × $0.40 / 1e6
+    expect(c.sqs).toBeCloseTo(0.002, 8);
     // (30 + 8) WRU × 1000 × $0.625/1e6 + 4 RRU × 1000 × $0.125/1e6
     expect(c.dynamodbParts.indexWrites).toBeCloseTo(0.005, 8);
     expect(c.dynamodb).toBeCloseTo(0.02375 + 0.0005, 8);
     // the service's PutSecretValue and two servers' GetSecretValue: 3 × 1000 × $0.05 / 1e4
     expect(c.secretsManager).toBeCloseTo(0.015, 8);
     expect(c.requests.serverSecretReads).toBe(2);
-    expect(c.total).toBeCloseTo(0.0016 + 0.02425 + 0.015, 8);
+    expect(c.total).toBeCloseTo(0.002 + 0.02425 + 0.015, 8);
   });
 
   it('sizes items by DynamoDB rules', () => {
