@@ -41,6 +41,7 @@ import {
 import {
   deploymentsTable,
   documentName,
+  commandStatusEventPattern,
   expirationEventPattern,
   instanceRunningEventPattern,
   jobQueue,
@@ -71,6 +72,8 @@ export interface ProvisionNames {
   /** The rule sending EC2 instances that enter running to the queue. */
   readonly instanceRuleName: string;
   readonly expirationRuleName: string;
+  /** The rule sending Run Command's terminal status changes of the document to the queue. */
+  readonly commandStatusRuleName: string;
   /** The rule's `source` values: `aws.acm` as in AWS; tests may add their own. */
   readonly eventSources: readonly string[];
   /** The alarm topic (its name in the bed: see stack-env.ts). */
@@ -87,6 +90,7 @@ export const defaultNames: ProvisionNames = {
   ruleName: 'acm-cert-export-renewals',
   instanceRuleName: 'acm-cert-export-instances',
   expirationRuleName: 'acm-cert-export-expiration',
+  commandStatusRuleName: 'acm-cert-export-command-status',
   eventSources: renewalEventPattern.source,
   notifyTopicName: emulatorAlarmTopicName,
 };
@@ -282,7 +286,23 @@ async function queuesAndRule(clients: ProvisionClients, names: ProvisionNames) {
   );
   if (expirationRule.RuleArn === undefined)
     throw new Error(`no ARN for rule ${names.expirationRuleName}`);
-  for (const rule of [names.ruleName, names.instanceRuleName, names.expirationRuleName]) {
+  const commandRule = await clients.eventbridge.send(
+    new PutRuleCommand({
+      Name: names.commandStatusRuleName,
+      Description:
+        'Run Command status changes of the install document to the acm-cert-export job queue',
+      EventPattern: JSON.stringify(commandStatusEventPattern(names.documentName)),
+      State: 'ENABLED',
+    }),
+  );
+  if (commandRule.RuleArn === undefined)
+    throw new Error(`no ARN for rule ${names.commandStatusRuleName}`);
+  for (const rule of [
+    names.ruleName,
+    names.instanceRuleName,
+    names.expirationRuleName,
+    names.commandStatusRuleName,
+  ]) {
     await clients.eventbridge.send(
       new PutTargetsCommand({
         Rule: rule,
@@ -300,6 +320,7 @@ async function queuesAndRule(clients: ProvisionClients, names: ProvisionNames) {
               RuleArn,
               instanceRule.RuleArn as string,
               expirationRule.RuleArn as string,
+              commandRule.RuleArn as string,
             ]),
           },
         }),

@@ -75,7 +75,12 @@ export class AcmCertExportStack extends Stack {
       deadLetterQueueName: s.names.deadLetterQueue,
       existing: s.existingResources.includes('queues'),
     });
-    createEventRules(this, this.queues.queue, this.queues.deadLetterQueue);
+    createEventRules(
+      this,
+      this.queues.queue,
+      this.queues.deadLetterQueue,
+      s.names.documentName,
+    );
     createExpiryCheckSchedule(
       this,
       'ExpiryCheckSchedule',

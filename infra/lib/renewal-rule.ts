@@ -3,6 +3,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
+  commandStatusEventPattern,
   expirationEventPattern,
   instanceRunningEventPattern,
   renewalEventPattern,
@@ -51,9 +52,13 @@ function queueRule(
  * - EC2 instances entering `running`: the worker installs the certificates mapped to the
  *   instance's tags on it (a server launched after a deployment, or started again);
  * - ACM's daily `Approaching Expiration`: the worker deploys again every mapping that does not
- *   hold the certificate's current serial (a renewal event that was lost).
+ *   hold the certificate's current serial (a renewal event that was lost);
+ * - Run Command's terminal status changes of the install document: the worker finishes the job
+ *   of a command that ended at once (it looks every 5 s otherwise).
  */
-const eventRules: readonly { id: string; description: string; pattern: Pattern }[] = [
+const eventRules = (
+  documentName: string,
+): readonly { id: string; description: string; pattern: Pattern }[] => [
   {
     id: 'RenewalRule',
     description: 'ACM certificate renewals to the acm-cert-export job queue',
@@ -69,6 +74,12 @@ const eventRules: readonly { id: string; description: string; pattern: Pattern }
     description: 'ACM certificates approaching expiration to the acm-cert-export job queue',
     pattern: expirationEventPattern,
   },
+  {
+    id: 'CommandStatusRule',
+    description:
+      'Run Command status changes of the install document to the acm-cert-export job queue',
+    pattern: commandStatusEventPattern(documentName),
+  },
 ];
 
 /** Every event rule of the stack, each delivering to the job queue (and its DLQ). */
@@ -76,8 +87,9 @@ export function createEventRules(
   scope: Construct,
   queue: sqs.IQueue,
   deadLetterQueue: sqs.IQueue,
+  documentName: string,
 ): events.Rule[] {
-  return eventRules.map(({ id, description, pattern }) =>
+  return eventRules(documentName).map(({ id, description, pattern }) =>
     queueRule(scope, id, description, pattern, queue, deadLetterQueue),
   );
 }

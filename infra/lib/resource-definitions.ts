@@ -81,6 +81,22 @@ export const instanceRunningEventPattern = {
   detail: { state: ['running'] },
 } as const;
 
+/** Run Command's terminal command statuses (what the service's rule lets through). */
+export const terminalCommandStatuses = ['Success', 'Failed', 'TimedOut', 'Cancelled'] as const;
+
+/**
+ * EventBridge pattern routing Run Command's `EC2 Command Status-change Notification` of the
+ * service's document, terminal statuses only, to the job queue: the worker finishes a job as soon
+ * as its command ended, instead of at its next look (every 5 s without the event).
+ */
+export function commandStatusEventPattern(document: string) {
+  return {
+    source: ['aws.ssm'],
+    'detail-type': ['EC2 Command Status-change Notification'],
+    detail: { 'document-name': [document], status: [...terminalCommandStatuses] },
+  } as const;
+}
+
 /**
  * The daily expiry check (service/src/messages/expiry-check.ts): the stack's EventBridge
  * Scheduler schedule sends `message` to the job queue at 06:00 UTC, replacing

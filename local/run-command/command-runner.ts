@@ -207,10 +207,14 @@ export function startCommand(
           stdout: '',
           stderr: 'stand-in: this server has standin:behaviour=fail; the script was not run\n',
         };
-      case 'instant':
+      case 'instant': {
         // A server whose work costs this machine nothing (benchmarks measure the orchestration,
-        // not openssl): success with the summary the script prints for what it was sent.
+        // not openssl): success with the summary the script prints for what it was sent, after
+        // `standin:run-ms` (0 by default).
+        const early = invocation.runMs > 0 ? await idle(invocation.runMs) : undefined;
+        if (early !== undefined) return early;
         return { kind: 'exited', exitCode: 0, stdout: instantSummary(values), stderr: '' };
+      }
       case 'slow': {
         const early = await idle(timing.slowMs);
         if (early !== undefined) return early;

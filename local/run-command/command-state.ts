@@ -47,6 +47,8 @@ export interface InvocationState {
   readonly agentVersion: string;
   /** What the server's allowed reload commands do (tag `standin:reload`). */
   readonly reload: ReloadBehaviour;
+  /** Tag `standin:run-ms`: how long an `instant` server takes to answer. */
+  readonly runMs: number;
   status: InvocationStatus;
   statusDetails: string;
   readonly plugins: PluginState[];

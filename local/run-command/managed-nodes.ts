@@ -23,6 +23,7 @@ export const standInTags = {
   agentVersion: 'standin:agent-version',
   registersAfterMs: 'standin:agent-registers-after-ms',
   reload: 'standin:reload',
+  runMs: 'standin:run-ms',
 } as const;
 
 /** `standin:behaviour` values; anything else (or no tag) is `normal`. */
@@ -64,6 +65,11 @@ export interface ManagedNode {
   readonly behaviour: Behaviour;
   readonly agentVersion: string;
   readonly reload: ReloadBehaviour;
+  /**
+   * Tag `standin:run-ms`: how long an `instant` server takes before it answers (a server that
+   * takes time without costing this machine any work: the benchmarks' 3-s and 120-s servers).
+   */
+  readonly runMs: number;
   readonly tags: ReadonlyMap<string, string>;
   /** Hybrid (`mi-…`) nodes only. */
   readonly hybrid?: HybridRegistration;
@@ -111,13 +117,22 @@ function badTag(instanceId: string, tag: string, value: string, expected: string
   );
 }
 
-function registrationDelay(instanceId: string, value: string | undefined, fallback: number) {
+function milliseconds(
+  instanceId: string,
+  tag: string,
+  value: string | undefined,
+  fallback: number,
+): number {
   if (value === undefined) return fallback;
   const ms = Number(value);
   if (!/^[0-9]{1,10}$/.test(value) || !Number.isSafeInteger(ms)) {
-    throw badTag(instanceId, standInTags.registersAfterMs, value, 'a whole number of milliseconds');
+    throw badTag(instanceId, tag, value, 'a whole number of milliseconds');
   }
   return ms;
+}
+
+function registrationDelay(instanceId: string, value: string | undefined, fallback: number) {
+  return milliseconds(instanceId, standInTags.registersAfterMs, value, fallback);
 }
 
 function agentVersionOf(
@@ -193,6 +208,7 @@ export function hybridManagedNodeOf(
     behaviour: behaviourOf(tags.get(standInTags.behaviour), server.behaviour),
     agentVersion: agentVersionOf(id, tags.get(standInTags.agentVersion), server.agentVersion),
     reload: reloadOf(id, tags.get(standInTags.reload), server.reload),
+    runMs: milliseconds(id, standInTags.runMs, tags.get(standInTags.runMs), 0),
     tags: new Map(tags),
     hybrid: server.registration,
   };
@@ -221,6 +237,7 @@ export function managedNodeOf(instance: Instance, registrationMs: number): Manag
     behaviour: behaviourOf(tags.get(standInTags.behaviour)),
     agentVersion: agentVersionOf(instanceId, tags.get(standInTags.agentVersion)),
     reload: reloadOf(instanceId, tags.get(standInTags.reload)),
+    runMs: milliseconds(instanceId, standInTags.runMs, tags.get(standInTags.runMs), 0),
     tags,
   };
 }

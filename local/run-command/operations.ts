@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type CommandRunnerContext, type RunningCommand, startCommand } from './command-runner.ts';
@@ -25,6 +26,7 @@ import { describeInstanceInformation } from './instance-information.ts';
 import { page } from './paging.ts';
 import { resolveParameters } from './parameters.ts';
 import { checkMaxConcurrency, checkMaxErrors, errorBudget } from './rate-control.ts';
+import { emitWhenEnded } from './status-events.ts';
 import { resolveInstanceIds, resolveTagTargets, type Target } from './targets.ts';
 import {
   optionalNumber,
@@ -42,6 +44,8 @@ export interface OperationContext extends CommandRunnerContext {
   readonly ec2: EC2Client;
   /** Where CreateActivation finds the activation's role. */
   readonly iam: IAMClient;
+  /** moto's EventBridge: Run Command's status-change events go to its default bus. */
+  readonly events: EventBridgeClient;
   /** Activations and the hybrid (`mi-…`) nodes registered with them. */
   readonly hybrid: HybridFleet;
   /** Now, epoch ms: when agents register (tests move it forward instead of waiting). */
@@ -181,6 +185,7 @@ const sendCommand: Operation = async (input, context) => {
     behaviour: instance.behaviour,
     agentVersion: instance.agentVersion,
     reload: instance.reload,
+    runMs: instance.runMs,
     status: 'Pending',
     statusDetails: 'Pending',
     plugins: document.steps.map((step) => ({
@@ -214,6 +219,13 @@ const sendCommand: Operation = async (input, context) => {
   const running = startCommand(command, document, values, context);
   context.running.set(commandId, running);
   void running.done.then(() => context.running.delete(commandId));
+  void emitWhenEnded(command, running.done, {
+    events: context.events,
+    region: context.region,
+    eventDelayMs: context.timing.eventDelayMs,
+    shutdown: context.shutdown,
+    log: context.log,
+  });
   context.log(
     `SendCommand ${commandId}: ${documentName} on ${instances.map((i) => i.instanceId).join(', ') || 'no instance'}`,
   );

@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { repoRoot } from '../paths.ts';
@@ -134,6 +135,7 @@ export async function startRunCommandServer(
     ssm: new SSMClient(clientConfig),
     ec2: new EC2Client(clientConfig),
     iam: new IAMClient(clientConfig),
+    events: new EventBridgeClient(clientConfig),
     hybrid: new HybridFleet(),
   };
 
@@ -185,6 +187,7 @@ export async function startRunCommandServer(
       context.ssm.destroy();
       context.ec2.destroy();
       context.iam.destroy();
+      context.events.destroy();
     })();
     return stopping;
   };

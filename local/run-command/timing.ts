@@ -24,6 +24,11 @@ export interface RunCommandTiming {
   agentRegistrationMs: number;
   /** Tag `standin:reload=slow`: how long the server's recorded reload command runs. */
   slowReloadMs: number;
+  /**
+   * From a command's terminal status to its `EC2 Command Status-change Notification` on the event
+   * bus (EventBridge delivers service events after a short delay).
+   */
+  eventDelayMs: number;
   /** Overrides the document step's timeoutSeconds (execution timeout) when set. */
   executionTimeoutMs?: number;
   /** Overrides SendCommand's TimeoutSeconds (delivery timeout) when set. */
@@ -42,4 +47,5 @@ export const defaultTiming: RunCommandTiming = {
   agentRegistrationMs: 0,
   // Long enough that a test can cancel or stop a reload while it runs, even on a loaded machine.
   slowReloadMs: 60_000,
+  eventDelayMs: 500,
 };

@@ -6,6 +6,7 @@ import { defaultRepoRoot } from '../../lib/app.ts';
 import { serviceImageTarget } from '../../lib/container-image.ts';
 import {
   deploymentsTable,
+  commandStatusEventPattern,
   expirationEventPattern,
   instanceRunningEventPattern,
   jobQueue,
@@ -138,9 +139,9 @@ describe('the job queue and its dead-letter queue', () => {
     }
   });
 
-  it('accept messages from EventBridge only when sent by one of the three rules (aws:SourceArn)', () => {
+  it('accept messages from EventBridge only when sent by one of the four rules (aws:SourceArn)', () => {
     const ruleIds = Object.keys(template.findResources('AWS::Events::Rule')).sort();
-    expect(ruleIds).toHaveLength(3);
+    expect(ruleIds).toHaveLength(4);
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
     for (const id of [queueId, dlqId]) {
       const policy = policies.find(
@@ -168,16 +169,17 @@ describe('the job queue and its dead-letter queue', () => {
 });
 
 describe('the event rules', () => {
-  it('match exactly the renewal, expiration and instance-running patterns of resource-definitions.ts', () => {
+  it('match exactly the renewal, expiration, instance-running and command-status patterns of resource-definitions.ts', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule'));
     expect(rules.map((r) => r.Properties.EventPattern)).toEqual(
       expect.arrayContaining([
         renewalEventPattern,
         expirationEventPattern,
         instanceRunningEventPattern,
+        commandStatusEventPattern('Install-ACMCertificate'),
       ]),
     );
-    expect(rules).toHaveLength(3);
+    expect(rules).toHaveLength(4);
     for (const rule of rules) expect(rule.Properties.State).toBe('ENABLED');
   });
 

@@ -14,6 +14,7 @@ function anInvocation(status: string, details = status): InvocationState {
     behaviour: 'normal',
     agentVersion: '3.3.4364.0',
     reload: 'record',
+    runMs: 0,
     status: status as InvocationState['status'],
     statusDetails: details,
     plugins: [],

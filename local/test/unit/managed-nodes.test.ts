@@ -47,10 +47,12 @@ describe('an EC2 instance as a managed node', () => {
         'standin:agent-version': '3.2.1241.0',
         'standin:reload': 'fail',
         'standin:behaviour': 'unreachable',
+        'standin:run-ms': '3000',
       }),
       90_000,
     );
     expect(node).toMatchObject({
+      runMs: 3000,
       registeredAt: launchedAt,
       agentVersion: '3.2.1241.0',
       reload: 'fail',
@@ -78,6 +80,7 @@ describe('an EC2 instance as a managed node', () => {
     ['standin:agent-version', 'latest', /a version such as 3\.3\.2746\.0/],
     ['standin:agent-version', '3.3', /a version such as/],
     ['standin:reload', 'explode', /fail or slow/],
+    ['standin:run-ms', '3s', /whole number of milliseconds/],
   ])('refuses %s=%j with a ValidationException naming the instance', (tag, value, message) => {
     const make = () => managedNodeOf(anInstance({ [tag]: value }), 0);
     expect(make).toThrow(message);

@@ -1,5 +1,6 @@
 import { isSafeCertName } from '../domain/names.ts';
 import { AcmEventEnvelope, isEventBridgeEnvelope } from './acm-event.ts';
+import { CommandStatusEnvelope, commandStatusChange } from './command-status-event.ts';
 import { type DeployMessage, DeployMessageV1 } from './deploy-message.ts';
 import { LegacyDeployBody } from './deploy-request.ts';
 import { type ExpiryCheckMessage, ExpiryCheckMessageV1, expiryCheckType } from './expiry-check.ts';
@@ -19,6 +20,7 @@ export type ParsedMessage =
   | { readonly kind: 'deploy'; readonly message: DeployMessage }
   | { readonly kind: 'acm-event'; readonly event: AcmEventEnvelope }
   | { readonly kind: 'instance-event'; readonly event: InstanceEventEnvelope }
+  | { readonly kind: 'command-status'; readonly event: CommandStatusEnvelope }
   | { readonly kind: 'expiry-check'; readonly message: ExpiryCheckMessage }
   | { readonly kind: 'reconcile'; readonly message: ReconcileMessage }
   | { readonly kind: 'reconcile-mapping'; readonly message: ReconcileMappingMessage }
@@ -28,6 +30,7 @@ const checkV1 = validator<DeployMessage>(DeployMessageV1);
 const checkLegacy = validator<LegacyDeployBody>(LegacyDeployBody);
 const checkEvent = validator<AcmEventEnvelope>(AcmEventEnvelope);
 const checkInstanceEvent = validator<InstanceEventEnvelope>(InstanceEventEnvelope);
+const checkCommandStatus = validator<CommandStatusEnvelope>(CommandStatusEnvelope);
 const checkExpiryCheck = validator<ExpiryCheckMessage>(ExpiryCheckMessageV1);
 const checkReconcile = validator<ReconcileMessage>(ReconcileMessageV1);
 const checkReconcileMapping = validator<ReconcileMappingMessage>(ReconcileMappingMessageV1);
@@ -49,8 +52,18 @@ export function fromLegacy(body: LegacyDeployBody): DeployMessage {
   };
 }
 
-/** An EventBridge envelope, by its detail-type: a server that started, or an ACM event. */
+/**
+ * An EventBridge envelope, by its detail-type: a server that started, a Run Command status
+ * change, or an ACM event.
+ */
 function parseEnvelope(value: unknown, detailType: unknown): ParsedMessage {
+  if (detailType === commandStatusChange) {
+    const checked = checkCommandStatus(value);
+    if (!checked.ok) {
+      return invalid(`invalid Run Command status-change event: ${checked.problems.join('; ')}`);
+    }
+    return { kind: 'command-status', event: checked.value };
+  }
   if (detailType === instanceStateChange) {
     const checked = checkInstanceEvent(value);
     if (!checked.ok)

@@ -54,10 +54,12 @@ function sameCounts(a: Counts | undefined, b: Counts): boolean {
 }
 
 /**
- * Running: looks at the command, records its counts while it runs, and decides once it ended
- * (the per-server results are listed then, once). Polls in-process
- * every `inlinePollIntervalMs` until `inlinePollSeconds` after the pickup began, then hands the
- * message back to SQS with an adaptive delay. An empty invocation list is "not yet".
+ * Running: looks at the command once, and decides once it ended (the per-server results are
+ * listed then, once). A command sent in this very pickup is not looked at (it cannot have ended
+ * yet). While it runs, the job waits without a consumer: the outcome carries `watch` for the
+ * process's command watcher (worker/command-watcher.ts), which resumes the job when Run Command's
+ * status-change event or a look says the command ended; a worker without one hands the message
+ * back to SQS with an adaptive delay. An empty invocation list is "not yet".
  */
 export async function pollStep(
   d: Deployment,
@@ -70,107 +72,132 @@ export async function pollStep(
   let current = d;
   const commandId = current.commandId ?? '';
   const dispatchedAt = Date.parse(current.dispatchedAt ?? current.updatedAt);
-  for (;;) {
-    const progress = await deps.commands.progress(commandId);
-    const now = clock.now();
+  const sentNow = dispatchedAt > pickupStartedAt && current.cancelRequest === undefined;
+  const progress = sentNow ? undefined : await deps.commands.progress(commandId);
+  const now = clock.now();
+  if (progress !== undefined && isCommandTerminal(progress)) {
     const counts = {
       target: progress.targetCount,
       completed: progress.completedCount,
       errors: progress.errorCount,
     };
-    if (isCommandTerminal(progress)) {
-      const servers = serverResults(progress, now);
-      // A canary that ended while a cancel was asked for: the rest is not started.
-      const stopped =
-        current.commandCancelledAt !== undefined ||
-        (current.phase === 'canary' && current.cancelRequest !== undefined);
-      if (current.phase === 'canary' && !stopped) {
-        return canaryOutcome({ ...current, counts }, servers, deps);
-      }
-      return {
-        kind: 'finished',
-        deployment: { ...current, counts },
-        verdict: stopped
-          ? cancelledVerdict(
-              servers,
-              current.phase === 'canary'
-                ? `${cancelledBy(current)} during its canary, so the other servers were never attempted`
-                : cancelledBy(current),
-            )
-          : tooLate(
+    const servers = serverResults(progress, now);
+    // A canary that ended while a cancel was asked for: the rest is not started.
+    const stopped =
+      current.commandCancelledAt !== undefined ||
+      (current.phase === 'canary' && current.cancelRequest !== undefined);
+    if (current.phase === 'canary' && !stopped) {
+      return canaryOutcome({ ...current, counts }, servers, deps);
+    }
+    return {
+      kind: 'finished',
+      deployment: { ...current, counts },
+      verdict: stopped
+        ? cancelledVerdict(
+            servers,
+            current.phase === 'canary'
+              ? `${cancelledBy(current)} during its canary, so the other servers were never attempted`
+              : cancelledBy(current),
+          )
+        : tooLate(
+            current,
+            afterCanary(
               current,
-              afterCanary(
-                current,
-                (current.job.mode === 'verify' ? verifyVerdict : verdict)(
-                  progress,
-                  servers,
-                  formatTarget(current.job.target),
-                ),
+              (current.job.mode === 'verify' ? verifyVerdict : verdict)(
+                progress,
+                servers,
+                formatTarget(current.job.target),
               ),
             ),
-        servers,
-      };
-    }
-    if (current.cancelRequest !== undefined && current.commandCancelledAt === undefined) {
-      // Asked to cancel while the command runs: cancel it once, then wait for it to end so that
-      // each server's result says where the cancel found it.
-      await deps.commands.cancel(commandId);
-      current = await save(revise(current, { commandCancelledAt: now.toISOString() }, now));
-      deps.logger.info(
-        { jobId: current.job.jobId, commandId },
-        'cancel requested: command cancelled',
-      );
-    }
-    const runningFor = (now.getTime() - dispatchedAt) / 1000;
-    if (runningFor > settings.jobTimeoutSeconds) {
-      // The job ends here: the command must not go on installing behind its recorded outcome.
-      // A failed cancel is logged and the outcome recorded all the same (SSM's own timeouts still
-      // end the command).
-      try {
-        await deps.commands.cancel(commandId);
-      } catch (error) {
-        deps.logger.warn(
-          { commandId, err: error instanceof Error ? error.message : String(error) },
-          'could not cancel the timed-out command; it ends at its own timeout',
-        );
-      }
-      const final = await deps.commands.progress(commandId, { invocations: true });
-      const servers = serverResults(final, clock.now());
-      const done = servers.filter((s) => s.status === 'Success').length;
-      return {
-        kind: 'finished',
-        deployment: { ...current, counts },
-        servers,
-        verdict:
-          current.cancelRequest !== undefined
-            ? cancelledVerdict(servers, cancelledBy(current))
-            : {
-                status: 'TimedOut',
-                reason: `command ${commandId} did not finish within ${settings.jobTimeoutSeconds} s (${done} of ${Math.max(progress.targetCount, servers.length)} servers done) and was cancelled on the rest; check the servers' SSM agents`,
-              },
-      };
-    }
+          ),
+      servers,
+    };
+  }
+  if (current.cancelRequest !== undefined && current.commandCancelledAt === undefined) {
+    // Asked to cancel while the command runs: cancel it once, then wait for it to end so that
+    // each server's result says where the cancel found it.
+    await deps.commands.cancel(commandId);
+    current = await save(revise(current, { commandCancelledAt: now.toISOString() }, now));
+    deps.logger.info(
+      { jobId: current.job.jobId, commandId },
+      'cancel requested: command cancelled',
+    );
+  }
+  const runningFor = (now.getTime() - dispatchedAt) / 1000;
+  if (runningFor > settings.jobTimeoutSeconds) {
+    return timedOut(current, commandId, progress, deps);
+  }
+  if (progress !== undefined) {
+    const counts = {
+      target: progress.targetCount,
+      completed: progress.completedCount,
+      errors: progress.errorCount,
+    };
     if (!sameCounts(current.counts, counts)) {
       current = await save(revise(current, { counts }, now));
     }
-    const inlineLeft = pickupStartedAt + settings.inlinePollSeconds * 1000 - now.getTime();
-    if (inlineLeft > settings.inlinePollIntervalMs && !signal.aborted) {
-      await deps.sleep(settings.inlinePollIntervalMs, signal);
-      if (!signal.aborted) continue;
-    }
-    const delay = signal.aborted
-      ? 0
-      : pollDelaySeconds(runningFor, settings.pollInitialSeconds, settings.pollMaxSeconds);
-    const waiting =
-      progress.targetCount === 0
+  }
+  const delay = signal.aborted
+    ? 0
+    : pollDelaySeconds(runningFor, settings.pollInitialSeconds, settings.pollMaxSeconds);
+  const waiting =
+    progress === undefined
+      ? 'just sent'
+      : progress.targetCount === 0
         ? 'no server has reported yet'
         : `${progress.completedCount} of ${progress.targetCount} servers done`;
-    return {
-      kind: 'waiting',
-      deployment: current,
-      outcome: later(delay, `command ${commandId} running: ${waiting}`),
-    };
+  return {
+    kind: 'waiting',
+    deployment: current,
+    outcome: later(delay, `command ${commandId} running: ${waiting}`, {
+      commandId,
+      jobId: current.job.jobId,
+      deadline: dispatchedAt + settings.jobTimeoutSeconds * 1000 + 1000,
+      firstLookAt: now.getTime() + settings.commandLookSeconds * 1000,
+    }),
+  };
+}
+
+/**
+ * The job's timeout passed: the command must not go on installing behind its recorded outcome.
+ * A failed cancel is logged and the outcome recorded all the same (SSM's own timeouts still end
+ * the command).
+ */
+async function timedOut(
+  current: Deployment,
+  commandId: string,
+  progress: CommandProgress | undefined,
+  deps: WorkerDeps,
+): Promise<PollResult> {
+  const { settings, clock } = deps;
+  try {
+    await deps.commands.cancel(commandId);
+  } catch (error) {
+    deps.logger.warn(
+      { commandId, err: error instanceof Error ? error.message : String(error) },
+      'could not cancel the timed-out command; it ends at its own timeout',
+    );
   }
+  const final = await deps.commands.progress(commandId, { invocations: true });
+  const servers = serverResults(final, clock.now());
+  const done = servers.filter((s) => s.status === 'Success').length;
+  const counts = {
+    target: final.targetCount,
+    completed: final.completedCount,
+    errors: final.errorCount,
+  };
+  return {
+    kind: 'finished',
+    deployment: { ...current, counts },
+    servers,
+    verdict:
+      current.cancelRequest !== undefined
+        ? cancelledVerdict(servers, cancelledBy(current))
+        : {
+            status: 'TimedOut',
+            reason: `command ${commandId} did not finish within ${settings.jobTimeoutSeconds} s (${done} of ${Math.max(progress?.targetCount ?? 0, final.targetCount, servers.length)} servers done) and was cancelled on the rest; check the servers' SSM agents`,
+          },
+  };
 }
 
 /** A cancel that came after the command had ended stops nothing: the outcome stands, noted. */

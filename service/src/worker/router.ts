@@ -1,4 +1,5 @@
 import type { AcmEventEnvelope } from '../messages/acm-event.ts';
+import type { CommandStatusEnvelope } from '../messages/command-status-event.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
 import type { ExpiryCheckMessage } from '../messages/expiry-check.ts';
 import type { InstanceEventEnvelope } from '../messages/instance-event.ts';
@@ -6,7 +7,7 @@ import { parseMessage } from '../messages/parse-message.ts';
 import type { ReconcileMappingMessage, ReconcileMessage } from '../messages/reconcile.ts';
 import { handleDeploy } from './deploy-handler.ts';
 import { handleExpiryCheck } from './expiry-check-handler.ts';
-import { deadLetter, type HandlerOutcome, type MessageContext } from './handler-outcome.ts';
+import { ack, deadLetter, type HandlerOutcome, type MessageContext } from './handler-outcome.ts';
 import { handleInstanceEvent } from './instance-handler.ts';
 import { handleReconcile, handleReconcileMapping } from './reconcile-handler.ts';
 import { handleAcmEvent } from './renewal-handler.ts';
@@ -47,6 +48,27 @@ export interface Handlers {
     ctx: MessageContext,
     deps: WorkerDeps,
   ) => Promise<HandlerOutcome>;
+  readonly 'command-status': (
+    e: CommandStatusEnvelope,
+    ctx: MessageContext,
+    deps: WorkerDeps,
+  ) => Promise<HandlerOutcome>;
+}
+
+/**
+ * Without a command watcher (a worker wired without one), a Run Command status-change event
+ * has nothing to wake: the job's own looks find the end.
+ */
+async function ignoreCommandStatus(
+  e: CommandStatusEnvelope,
+  _ctx: MessageContext,
+  deps: WorkerDeps,
+): Promise<HandlerOutcome> {
+  deps.logger.debug(
+    { commandId: e.detail['command-id'], status: e.detail.status },
+    'command status event: no watcher here',
+  );
+  return ack;
 }
 
 export const defaultHandlers: Handlers = {
@@ -56,6 +78,7 @@ export const defaultHandlers: Handlers = {
   'expiry-check': handleExpiryCheck,
   reconcile: handleReconcile,
   'reconcile-mapping': handleReconcileMapping,
+  'command-status': ignoreCommandStatus,
 };
 
 /** Routes a raw message body to its handler; anything unrecognised goes to the DLQ with the reason. */
@@ -84,5 +107,7 @@ export async function route(
       return handlers.reconcile(parsed.message, ctx, deps);
     case 'reconcile-mapping':
       return handlers['reconcile-mapping'](parsed.message, ctx, deps);
+    case 'command-status':
+      return handlers['command-status'](parsed.event, ctx, deps);
   }
 }

@@ -8,7 +8,8 @@ import {
 import type { Logger } from 'pino';
 import { Consumer } from 'sqs-consumer';
 import { withRetry } from '../adapters/aws-errors.ts';
-import type { HandlerOutcome, MessageContext } from './handler-outcome.ts';
+import { type CommandWatcher, createCommandWatcher } from './command-watcher.ts';
+import type { CommandWait, HandlerOutcome, MessageContext } from './handler-outcome.ts';
 import { failureBackoffSeconds } from './outcome-policy.ts';
 import { ReceiveBackoff } from './receive-backoff.ts';
 import type { ScaleInGuard } from './scale-in-guard.ts';
@@ -27,10 +28,31 @@ export interface SqsWorkerOptions {
   readonly backoff?: ReceiveBackoff;
   /** Keeps the task from being scaled in while messages are in hand (on ECS only). */
   readonly guard?: ScaleInGuard;
+  /**
+   * Follows running commands without holding a consumer (worker/command-watcher.ts): a job
+   * waiting for its command is kept in flight by the watcher and handled again when it ended.
+   * Without it, such a job's message is handed back to SQS with a delay.
+   */
+  readonly watch?: WatchOptions;
+  /** Now, epoch ms (the watcher's clock). */
+  readonly now?: () => number;
+}
+
+export interface WatchOptions {
+  readonly lookIntervalMs: number;
+  readonly recordCheckMs: number;
+  /** One status look: true when the command has ended. */
+  look(commandId: string): Promise<boolean>;
+  /** True when the job's record asks for it to run now (a cancel request). */
+  needsAttention(jobId: string): Promise<boolean>;
 }
 
 export interface SqsWorker {
   start(): void;
+  /** Run Command's status-change event for a command: its job goes on now if followed here. */
+  wake(commandId: string): boolean;
+  /** Jobs whose running command this worker follows. */
+  readonly watching: number;
   /**
    * Stops receiving: ends inline waits, lets the long polls in flight finish and hands back at
    * once (visibility 0) any message they bring, waits for in-flight handlers; all within
@@ -56,6 +78,85 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   const backoff = options.backoff ?? new ReceiveBackoff();
   let inFlight = 0;
   let idle: (() => void) | undefined;
+  const now = options.now ?? Date.now;
+  /** Until when each watched message is surely invisible (sqs-consumer's heartbeat, our extensions). */
+  const visibleUntil = new WeakMap<Message, number>();
+  const watcher: CommandWatcher<Message> | undefined =
+    options.watch === undefined ? undefined : createWatcher(options.watch);
+
+  function createWatcher(watch: WatchOptions): CommandWatcher<Message> {
+    return createCommandWatcher<Message>({
+      now,
+      logger,
+      lookIntervalMs: watch.lookIntervalMs,
+      recordCheckMs: watch.recordCheckMs,
+      visibilitySeconds: options.visibilityTimeoutSeconds,
+      parallel: options.concurrency,
+      look: (commandId) => watch.look(commandId),
+      needsAttention: (jobId) => watch.needsAttention(jobId),
+      resume: resumeWatched,
+      extend: async (message, seconds) => {
+        await changeVisibility(message, seconds);
+        visibleUntil.set(message, now() + seconds * 1000);
+      },
+      handBack: async (message) => {
+        try {
+          await handBack(message);
+        } finally {
+          options.guard?.leave();
+        }
+      },
+    });
+  }
+
+  /** Hands a job waiting for its command to the watcher; the consumer is free again. */
+  async function watchCommand(message: Message, wait: CommandWait): Promise<void> {
+    await options.guard?.enter();
+    // sqs-consumer's heartbeat keeps a message invisible for the visibility timeout, renewed
+    // every third of it: at least two thirds of it are left when the handler returns.
+    const atLeast = now() + Math.floor((options.visibilityTimeoutSeconds * 2000) / 3) - 1000;
+    (watcher as CommandWatcher<Message>).add({
+      ...wait,
+      message,
+      visibleUntil: visibleUntil.get(message) ?? atLeast,
+    });
+  }
+
+  /** The watcher resumes a job: its message is handled again here, outside the consumers. */
+  async function resumeWatched(message: Message): Promise<void> {
+    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
+    const messageId = message.MessageId ?? 'unknown';
+    try {
+      const outcome = await options.handle({
+        messageId,
+        receiveCount,
+        body: message.Body ?? '',
+        signal: stopping.signal,
+      });
+      await apply(message, outcome);
+    } catch (error) {
+      logger.error({ err: error, messageId, receiveCount }, 'resumed message handling failed');
+      try {
+        await changeVisibility(message, failureBackoffSeconds(receiveCount));
+      } catch {
+        // visibility stays as it is: SQS redelivers after the timeout
+      }
+    } finally {
+      options.guard?.leave();
+    }
+  }
+
+  async function changeVisibility(message: Message, seconds: number): Promise<void> {
+    await withRetry(() =>
+      sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: options.queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      ),
+    );
+  }
 
   async function apply(message: Message, outcome: HandlerOutcome): Promise<Message | undefined> {
     switch (outcome.kind) {
@@ -63,6 +164,10 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
         await remove(message);
         return message;
       case 'later':
+        if (outcome.watch !== undefined && watcher !== undefined && !stopping.signal.aborted) {
+          await watchCommand(message, outcome.watch);
+          return undefined;
+        }
         await withRetry(() =>
           sqs.send(
             new ChangeMessageVisibilityCommand({
@@ -217,8 +322,15 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   }
 
   return {
+    wake(commandId) {
+      return watcher?.wake(commandId) ?? false;
+    },
+    get watching() {
+      return watcher?.size ?? 0;
+    },
     start() {
       for (const c of consumers) c.start();
+      watcher?.start();
       logger.info(
         { concurrency: options.concurrency, queueUrl: options.queueUrl },
         'worker started',
@@ -226,6 +338,8 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
     },
     async stop(graceMs: number) {
       stopping.abort();
+      // Jobs waiting for their command go back to the queue at once, for another worker.
+      const watchersDone = watcher?.stop() ?? Promise.resolve();
       options.guard?.close();
       // No abort: a long poll cut short can lose the message SQS was already handing over (it
       // stays invisible for the whole visibility timeout). Let it finish; handleMessage hands
@@ -241,7 +355,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
       // Ref'd timers: the process must stay up until the hand-backs are done or the grace ends.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all([handlersDone, pollsDone(consumers, deadline)]),
+        Promise.all([handlersDone, pollsDone(consumers, deadline), watchersDone]),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, graceMs);
         }),

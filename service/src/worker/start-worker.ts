@@ -1,13 +1,19 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../config/config.ts';
-import { route } from './router.ts';
+import { isTerminal } from '../domain/deployment.ts';
+import type { CommandStatusEnvelope } from '../messages/command-status-event.ts';
+import { ack, type HandlerOutcome } from './handler-outcome.ts';
+import { rememberingProgress } from './remembered-progress.ts';
+import { defaultHandlers, route } from './router.ts';
 import type { ScaleInGuard } from './scale-in-guard.ts';
 import { createSqsWorker, type SqsWorker } from './sqs-worker.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
 /**
- * The queue consumer of one process, wired to the router; with a guard (on ECS), the task is
- * protected from scale-in while it holds messages.
+ * The queue consumer of one process, wired to the router, with a command watcher: a job whose
+ * command runs waits there without a consumer, and Run Command's status-change events (routed to
+ * the queue by the stack's rule) resume it at once. With a guard (on ECS), the task is protected
+ * from scale-in while it holds messages.
  */
 export function startWorker(
   config: Config,
@@ -15,7 +21,23 @@ export function startWorker(
   deps: WorkerDeps,
   guard?: ScaleInGuard,
 ): SqsWorker {
-  const worker = createSqsWorker({
+  const now = () => deps.clock.now().getTime();
+  const remembering = rememberingProgress(deps.commands, now);
+  const jobDeps: WorkerDeps = { ...deps, commands: remembering.runner };
+  let worker: SqsWorker | undefined;
+  const commandStatus = async (e: CommandStatusEnvelope): Promise<HandlerOutcome> => {
+    const commandId = e.detail['command-id'];
+    const woken = worker?.wake(commandId) ?? false;
+    deps.logger.debug(
+      { commandId, status: e.detail.status, woken },
+      woken
+        ? 'command ended: resuming its job'
+        : 'command status event for a job not followed here',
+    );
+    return ack;
+  };
+  const handlers = { ...defaultHandlers, 'command-status': commandStatus };
+  worker = createSqsWorker({
     sqs,
     queueUrl: config.worker.queueUrl,
     deadLetterQueueUrl: config.worker.deadLetterQueueUrl,
@@ -23,7 +45,24 @@ export function startWorker(
     visibilityTimeoutSeconds: config.worker.visibilityTimeoutSeconds,
     receiveWaitSeconds: config.worker.receiveWaitSeconds,
     logger: deps.logger,
-    handle: (ctx) => route(ctx, deps),
+    handle: (ctx) => route(ctx, jobDeps, handlers),
+    now,
+    watch: {
+      lookIntervalMs: config.worker.commandLookSeconds * 1000,
+      recordCheckMs: config.worker.cancelCheckSeconds * 1000,
+      look: async (commandId) => {
+        const progress = await remembering.look(commandId);
+        return remembering.ended(progress);
+      },
+      needsAttention: async (jobId) => {
+        const record = await deps.deployments.get(jobId);
+        return (
+          record === undefined ||
+          isTerminal(record.status) ||
+          (record.cancelRequest !== undefined && record.commandCancelledAt === undefined)
+        );
+      },
+    },
     ...(guard === undefined ? {} : { guard }),
   });
   worker.start();

@@ -22,8 +22,8 @@ export interface WorkerSettings {
   readonly secretRecoveryDays: number;
   readonly pollInitialSeconds: number;
   readonly pollMaxSeconds: number;
-  readonly inlinePollSeconds: number;
-  readonly inlinePollIntervalMs: number;
+  /** The command watcher's first look at a command just sent (its events come sooner). */
+  readonly commandLookSeconds: number;
   readonly jobTimeoutSeconds: number;
   readonly maxFailures: number;
   readonly lockRetrySeconds: number;

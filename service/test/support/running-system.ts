@@ -84,8 +84,10 @@ export async function aRunningSystem(options: SystemOptions = {}) {
     NOTIFY_TOPIC_ARN: provisioned.notifyTopicArn ?? '',
     WORKER_RECEIVE_WAIT_SECONDS: '1',
     WORKER_CONCURRENCY: '4',
-    POLL_INLINE_SECONDS: '3',
-    POLL_INLINE_INTERVAL_MS: '200',
+    // The command watcher's fallback look: the stand-in's status-change events resume a job
+    // sooner; every 2 s keeps a test going if one is late.
+    COMMAND_LOOK_SECONDS: '2',
+    CANCEL_CHECK_SECONDS: '1',
     POLL_INITIAL_SECONDS: '1',
     POLL_MAX_SECONDS: '2',
     LOCK_RETRY_SECONDS: '1',

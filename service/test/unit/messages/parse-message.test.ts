@@ -177,6 +177,34 @@ describe('parseMessage', () => {
     );
   });
 
+  it("reads Run Command's status-change event, and says what is wrong with a bad one", () => {
+    const event = {
+      version: '0',
+      id: 'e1',
+      'detail-type': 'EC2 Command Status-change Notification',
+      source: 'aws.ssm',
+      detail: {
+        'command-id': '0b0e6c3e-8f0b-4d8a-9d3c-2f9d1e6b7a10',
+        'document-name': 'Install-ACMCertificate',
+        'expire-after': '2026-11-30T07:00:00.000Z',
+        parameters: { CertName: ['web'] },
+        'requested-date-time': '2026-11-30T06:00:00.000Z',
+        status: 'Success',
+      },
+    };
+    expect(parseMessage(JSON.stringify(event))).toMatchObject({
+      kind: 'command-status',
+      event: { detail: { 'command-id': event.detail['command-id'], status: 'Success' } },
+    });
+    const bad = parseMessage(
+      JSON.stringify({ ...event, detail: { ...event.detail, 'command-id': '../x' } }),
+    );
+    expect(bad.kind).toBe('invalid');
+    expect(bad).toMatchObject({
+      reason: expect.stringMatching(/Run Command status-change event.*command-id/),
+    });
+  });
+
   it('rejects a body over 256 KiB without parsing it', () => {
     expect(parseMessage(`"${'x'.repeat(300_000)}"`)).toMatchObject({
       kind: 'invalid',

@@ -1,0 +1,204 @@
+import type { Logger } from 'pino';
+
+/**
+ * What the watcher follows: a job whose command is running, and the queue message that carries
+ * the job (`M`, opaque here: the SQS glue gives it and gets it back).
+ */
+export interface Watch<M> {
+  readonly commandId: string;
+  readonly jobId: string;
+  /** When the job gives up on its command (its timeout): the job is resumed then, epoch ms. */
+  readonly deadline: number;
+  /** The first status look, epoch ms (a command sent a moment ago has not ended yet). */
+  readonly firstLookAt: number;
+  /** Until when the message is surely invisible to other consumers, epoch ms. */
+  readonly visibleUntil: number;
+  readonly message: M;
+}
+
+export interface CommandWatcherOptions<M> {
+  readonly now: () => number;
+  readonly logger: Logger;
+  /** Between two status looks at one command without an event (at most one per interval). */
+  readonly lookIntervalMs: number;
+  /** Between two reads of the job's record (a cancel request) while its command runs. */
+  readonly recordCheckMs: number;
+  /** How far each extension of the message's visibility reaches, seconds. */
+  readonly visibilitySeconds: number;
+  /** Resumes (or looks, extends) at most this many at once. */
+  readonly parallel: number;
+  /** How often the watcher goes through its commands. */
+  readonly tickMs?: number;
+  /** One status look: true when the command has ended. */
+  look(commandId: string): Promise<boolean>;
+  /** True when the job's record asks for the job to run now (a cancel request, or it ended). */
+  needsAttention(jobId: string): Promise<boolean>;
+  /** Runs the job again with its message (the command ended, a cancel, or its deadline). */
+  resume(message: M): Promise<void>;
+  /** Keeps the message invisible for `seconds` more (ChangeMessageVisibility). */
+  extend(message: M, seconds: number): Promise<void>;
+  /** Hands the message back to the queue at once (the process is stopping). */
+  handBack(message: M): Promise<void>;
+}
+
+interface Entry<M> {
+  readonly watch: Watch<M>;
+  lookAt: number;
+  recordCheckAt: number;
+  visibleUntil: number;
+  /** A status-change event said the command ended: look now. */
+  woken: boolean;
+  /** Looks after an event that did not show the command ended yet (eventual consistency). */
+  eventLooks: number;
+  busy: boolean;
+}
+
+/** After an event, looks again this soon while ListCommands does not show the end yet. */
+const eventRetryMs = 1000;
+const maxEventLooks = 3;
+/** Extends the message's visibility this long before it would end. */
+const extendMarginMs = 15_000;
+
+export interface CommandWatcher<M> {
+  /** Follows a job's running command; its message stays in flight, held by the watcher. */
+  add(watch: Watch<M>): void;
+  /** A status-change event for the command: look at it now (false when not followed here). */
+  wake(commandId: string): boolean;
+  /** Commands followed now. */
+  readonly size: number;
+  start(): void;
+  /** Stops looking and hands every message back to the queue, for another worker to go on. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows the running commands of one process without holding a consumer: a job whose command
+ * was sent leaves its consumer slot and waits here, its message kept in flight (extended before
+ * its visibility ends). The job is resumed — its message handled again, in the same process —
+ * when Run Command's status-change event says the command ended (at once), when a status look
+ * finds it ended (one look per command every `lookIntervalMs`, whether or not events arrive),
+ * when its record asks for it (a cancel, read every `recordCheckMs`), or at its deadline.
+ * Nothing here is needed for safety: a crash leaves the message to reappear after its
+ * visibility, and any worker carries the job on from its record.
+ */
+export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): CommandWatcher<M> {
+  const entries = new Map<string, Entry<M>>();
+  const { logger } = options;
+  let active = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const working = new Set<Promise<void>>();
+
+  function run(entry: Entry<M>, work: () => Promise<void>): void {
+    entry.busy = true;
+    active++;
+    const done = work()
+      .catch((error: unknown) => {
+        logger.warn(
+          { err: error, commandId: entry.watch.commandId, jobId: entry.watch.jobId },
+          'following a running command failed; trying again at the next look',
+        );
+      })
+      .finally(() => {
+        entry.busy = false;
+        active--;
+        working.delete(done);
+      });
+    working.add(done);
+  }
+
+  function resume(entry: Entry<M>): void {
+    entries.delete(entry.watch.commandId);
+    run(entry, () => options.resume(entry.watch.message));
+  }
+
+  function tick(): void {
+    const now = options.now();
+    for (const entry of entries.values()) {
+      if (stopped || active >= options.parallel) return;
+      if (entry.busy) continue;
+      if (now >= entry.visibleUntil - extendMarginMs) {
+        run(entry, async () => {
+          await options.extend(entry.watch.message, options.visibilitySeconds);
+          entry.visibleUntil = options.now() + options.visibilitySeconds * 1000;
+        });
+        continue;
+      }
+      if (now >= entry.watch.deadline) {
+        resume(entry);
+        continue;
+      }
+      if (entry.woken || now >= entry.lookAt) {
+        const byEvent = entry.woken;
+        entry.woken = false;
+        run(entry, async () => {
+          const ended = await options.look(entry.watch.commandId);
+          const at = options.now();
+          if (ended) {
+            resume(entry);
+            return;
+          }
+          if (byEvent && entry.eventLooks < maxEventLooks) {
+            // The event can come before ListCommands shows the end: look again shortly.
+            entry.eventLooks++;
+            entry.lookAt = at + eventRetryMs;
+          } else {
+            entry.lookAt = at + options.lookIntervalMs;
+          }
+        });
+        continue;
+      }
+      if (now >= entry.recordCheckAt) {
+        run(entry, async () => {
+          entry.recordCheckAt = options.now() + options.recordCheckMs;
+          if (await options.needsAttention(entry.watch.jobId)) resume(entry);
+        });
+      }
+    }
+  }
+
+  return {
+    add(watch) {
+      if (stopped) {
+        // A job resumed while the process stops, still running: back to the queue at once.
+        const back = options.handBack(watch.message).catch(() => {});
+        working.add(back);
+        return;
+      }
+      const now = options.now();
+      entries.set(watch.commandId, {
+        watch,
+        lookAt: watch.firstLookAt,
+        recordCheckAt: now + options.recordCheckMs,
+        visibleUntil: watch.visibleUntil,
+        woken: false,
+        eventLooks: 0,
+        busy: false,
+      });
+    },
+    wake(commandId) {
+      const entry = entries.get(commandId);
+      if (entry === undefined) return false;
+      entry.woken = true;
+      return true;
+    },
+    get size() {
+      return entries.size;
+    },
+    start() {
+      timer = setInterval(tick, options.tickMs ?? 100);
+      timer.unref();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await Promise.allSettled([...working]);
+      const held = [...entries.values()];
+      entries.clear();
+      await Promise.allSettled(held.map((e) => options.handBack(e.watch.message)));
+      if (held.length > 0) {
+        logger.info({ commands: held.length }, 'stopping: running jobs handed back to the queue');
+      }
+    },
+  };
+}

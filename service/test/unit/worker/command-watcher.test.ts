@@ -1,0 +1,146 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../../src/logging/logger.ts';
+import { type CommandWatcher, createCommandWatcher } from '../../../src/worker/command-watcher.ts';
+
+interface Calls {
+  looks: string[];
+  attention: string[];
+  resumed: string[];
+  extended: [string, number][];
+  handedBack: string[];
+}
+
+/** A watcher over messages named by strings, with every callback recorded. */
+function aWatcher(
+  ended: (commandId: string, lookNumber: number) => boolean,
+  needsAttention: (jobId: string) => boolean = () => false,
+) {
+  const calls: Calls = { looks: [], attention: [], resumed: [], extended: [], handedBack: [] };
+  const watcher: CommandWatcher<string> = createCommandWatcher<string>({
+    now: () => Date.now(),
+    logger: createLogger('silent'),
+    lookIntervalMs: 5000,
+    recordCheckMs: 15_000,
+    visibilitySeconds: 60,
+    parallel: 4,
+    tickMs: 100,
+    look: async (commandId) => {
+      calls.looks.push(commandId);
+      return ended(commandId, calls.looks.filter((c) => c === commandId).length);
+    },
+    needsAttention: async (jobId) => {
+      calls.attention.push(jobId);
+      return needsAttention(jobId);
+    },
+    resume: async (message) => {
+      calls.resumed.push(message);
+    },
+    extend: async (message, seconds) => {
+      calls.extended.push([message, seconds]);
+    },
+    handBack: async (message) => {
+      calls.handedBack.push(message);
+    },
+  });
+  watcher.start();
+  return { watcher, calls };
+}
+
+const aWatch = (commandId: string, overrides: Record<string, number> = {}) => ({
+  commandId,
+  jobId: `job-${commandId}`,
+  deadline: Date.now() + 3_600_000,
+  firstLookAt: Date.now() + 5000,
+  visibleUntil: Date.now() + 40_000,
+  message: `message-${commandId}`,
+  ...overrides,
+});
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: new Date('2026-11-30T06:00:00Z') });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('the command watcher', () => {
+  it('looks at a command once per interval and resumes its job when it ended', async () => {
+    const { watcher, calls } = aWatcher((_, n) => n >= 3);
+    watcher.add(aWatch('c1'));
+    await vi.advanceTimersByTimeAsync(4900);
+    expect(calls.looks).toEqual([]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls.looks).toEqual(['c1']);
+    await vi.advanceTimersByTimeAsync(4800);
+    expect(calls.looks).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(5300);
+    expect(calls.looks).toHaveLength(3);
+    expect(calls.resumed).toEqual(['message-c1']);
+    expect(watcher.size).toBe(0);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(calls.looks).toHaveLength(3);
+  });
+
+  it('looks at once on a status-change event, and again shortly while the end is not visible yet', async () => {
+    const { watcher, calls } = aWatcher((_, n) => n >= 2);
+    watcher.add(aWatch('c1'));
+    expect(watcher.wake('c1')).toBe(true);
+    expect(watcher.wake('unknown')).toBe(false);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(calls.looks).toEqual(['c1']);
+    expect(calls.resumed).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(calls.looks).toEqual(['c1', 'c1']);
+    expect(calls.resumed).toEqual(['message-c1']);
+  });
+
+  it('resumes a job at its deadline without looking, for its timeout', async () => {
+    const { watcher, calls } = aWatcher(() => false);
+    watcher.add(aWatch('c1', { deadline: Date.now() + 2000, firstLookAt: Date.now() + 60_000 }));
+    await vi.advanceTimersByTimeAsync(2200);
+    expect(calls.looks).toEqual([]);
+    expect(calls.resumed).toEqual(['message-c1']);
+  });
+
+  it('keeps the message invisible: extends it before its visibility ends', async () => {
+    const { watcher, calls } = aWatcher(() => false);
+    watcher.add(aWatch('c1', { visibleUntil: Date.now() + 20_000 }));
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(calls.extended).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1200);
+    expect(calls.extended).toEqual([['message-c1', 60]]);
+    // The next extension only when the new visibility is near its end.
+    await vi.advanceTimersByTimeAsync(40_000);
+    expect(calls.extended).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(calls.extended).toHaveLength(2);
+  });
+
+  it("reads the job's record for a cancel request, and resumes the job when it asks", async () => {
+    let cancel = false;
+    const { watcher, calls } = aWatcher(
+      () => false,
+      () => cancel,
+    );
+    watcher.add(aWatch('c1', { firstLookAt: Date.now() + 3_600_000 }));
+    await vi.advanceTimersByTimeAsync(15_200);
+    expect(calls.attention).toEqual(['job-c1']);
+    expect(calls.resumed).toEqual([]);
+    cancel = true;
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(calls.resumed).toEqual(['message-c1']);
+  });
+
+  it('hands every message back when stopping, and any job that comes back later too', async () => {
+    const { watcher, calls } = aWatcher(() => false);
+    watcher.add(aWatch('c1'));
+    watcher.add(aWatch('c2'));
+    await watcher.stop();
+    expect(calls.handedBack.sort()).toEqual(['message-c1', 'message-c2']);
+    watcher.add(aWatch('c3'));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls.handedBack).toContain('message-c3');
+    expect(calls.looks).toEqual([]);
+    expect(watcher.size).toBe(0);
+  });
+});
