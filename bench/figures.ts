@@ -5,8 +5,9 @@
  * target is met, then any details. A figure gets its target from `targets` below (one place for
  * every target), or carries it itself as `target` + `better`, or `target_max` / `target_min`.
  * A figure without a target prints `"target":null,"met":null`. A figure with `failed` above 0
- * never meets its target.
+ * never meets its target. Each line also carries the 1-minute load average when it was printed.
  */
+import { cpus, loadavg, totalmem } from 'node:os';
 
 export interface Target {
   readonly value: number;
@@ -77,7 +78,23 @@ export function withTarget(raw: {
   };
 }
 
-/** Prints figures, each as soon as it is measured (a later failure keeps the earlier ones). */
+/**
+ * Prints figures, each as soon as it is measured (a later failure keeps the earlier ones), with
+ * the machine's 1-minute load average when it was printed (`load_1m`, of `cpus` cores).
+ */
+let machinePrinted = false;
+
 export function emit(...figures: readonly { readonly figure: string }[]): void {
-  for (const f of figures) console.log(JSON.stringify(withTarget(f)));
+  if (!machinePrinted) {
+    machinePrinted = true;
+    console.error(machine());
+  }
+  const load = { load_1m: Math.round((loadavg()[0] ?? 0) * 100) / 100, cpus: cpus().length };
+  for (const f of figures) console.log(JSON.stringify({ ...withTarget(f), ...load }));
+}
+
+/** The machine, printed on stderr with the first figure (docs/benchmarks.md records it per run). */
+export function machine(): string {
+  const [one = 0, five = 0] = loadavg();
+  return `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}; load average ${one.toFixed(2)} (1 min), ${five.toFixed(2)} (5 min)`;
 }
