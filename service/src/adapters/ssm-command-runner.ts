@@ -15,12 +15,15 @@ import type {
   CommandRunner,
   InvocationResult,
   ManagedNode,
+  ProgressOptions,
   SendCommandInput,
 } from '../ports/command-runner.ts';
 import { classify, withRetry } from './aws-errors.ts';
 
 /** Command statuses after which no invocation changes any more. */
 const endedStatuses = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+/** Invocation statuses after which nothing changes (Delayed, Pending, InProgress, Cancelling do). */
+const endedInvocationStatuses = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 
 const terminal = {
   InvalidDocument: 'InvalidDocument',
@@ -103,10 +106,27 @@ export class SsmCommandRunner implements CommandRunner {
     return undefined;
   }
 
-  async progress(
-    commandId: string,
-    options: { invocations?: boolean } = {},
-  ): Promise<CommandProgress> {
+  async progress(commandId: string, options: ProgressOptions = {}): Promise<CommandProgress> {
+    if (options.endedAs !== undefined && endedStatuses.has(options.endedAs)) {
+      const invocations = await this.#invocations(commandId);
+      if (invocations.length > 0) {
+        const done = invocations.filter((i) => endedInvocationStatuses.has(i.status));
+        return {
+          commandId,
+          status: options.endedAs,
+          statusDetails: options.endedAs,
+          targetCount: invocations.length,
+          completedCount: done.length,
+          errorCount: invocations.filter(
+            (i) =>
+              i.status === 'Failed' ||
+              (i.status === 'TimedOut' &&
+                i.statusDetails.replace(/\s+/g, '') === 'ExecutionTimedOut'),
+          ).length,
+          invocations,
+        };
+      }
+    }
     const listed = await withRetry(async () => {
       try {
         return await this.#ssm.send(new ListCommandsCommand({ CommandId: commandId }));
@@ -124,22 +144,8 @@ export class SsmCommandRunner implements CommandRunner {
       command !== undefined &&
       (endedStatuses.has(command.Status ?? '') ||
         (command.StatusDetails ?? '').replace(/\s+/g, '').toLowerCase() === 'noinstancesintag');
-    let nextToken: string | undefined;
-    let listing = ended || options.invocations === true;
-    while (listing) {
-      const out = await withRetry(() =>
-        this.#ssm.send(
-          new ListCommandInvocationsCommand({
-            CommandId: commandId,
-            Details: true,
-            MaxResults: 50,
-            NextToken: nextToken,
-          }),
-        ),
-      );
-      for (const inv of out.CommandInvocations ?? []) invocations.push(toResult(inv));
-      nextToken = out.NextToken;
-      listing = nextToken !== undefined;
+    if (ended || options.invocations === true) {
+      invocations.push(...(await this.#invocations(commandId)));
     }
     if (command === undefined) {
       // Eventual consistency right after SendCommand: not yet visible is "not yet", not "gone".
@@ -164,6 +170,27 @@ export class SsmCommandRunner implements CommandRunner {
       errorCount: command.ErrorCount ?? 0,
       invocations,
     };
+  }
+
+  /** Every invocation of the command with its output, 50 to a page. */
+  async #invocations(commandId: string): Promise<InvocationResult[]> {
+    const invocations: InvocationResult[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await withRetry(() =>
+        this.#ssm.send(
+          new ListCommandInvocationsCommand({
+            CommandId: commandId,
+            Details: true,
+            MaxResults: 50,
+            NextToken: nextToken,
+          }),
+        ),
+      );
+      for (const inv of out.CommandInvocations ?? []) invocations.push(toResult(inv));
+      nextToken = out.NextToken;
+    } while (nextToken !== undefined);
+    return invocations;
   }
 
   async managedNodes(instanceIds: readonly string[]): Promise<ManagedNode[]> {

@@ -48,6 +48,17 @@ export interface ManagedNode {
   readonly agentVersion?: string;
 }
 
+export interface ProgressOptions {
+  /** List the invocations even while the command runs. */
+  readonly invocations?: boolean;
+  /**
+   * The command's terminal status as Run Command's status-change event gave it: only the
+   * invocations are listed (the counts follow from them), no ListCommands. A command with no
+   * invocation listed yet is looked at in full (No Instances In Tag, or not visible yet).
+   */
+  readonly endedAs?: string;
+}
+
 /** SSM Run Command. Errors: TerminalError for invalid document/parameters/access denied. */
 export interface CommandRunner {
   send(input: SendCommandInput): Promise<{ commandId: string }>;
@@ -61,7 +72,7 @@ export interface CommandRunner {
    * The command's status and counts; its invocations when it has ended, or always with
    * `{ invocations: true }` (a job ending before its command does records where each server got).
    */
-  progress(commandId: string, options?: { invocations?: boolean }): Promise<CommandProgress>;
+  progress(commandId: string, options?: ProgressOptions): Promise<CommandProgress>;
   /**
    * The managed nodes among these instance ids (at most 50). A server whose SSM agent has not
    * registered yet (it started a moment ago) is missing from the answer.

@@ -11,6 +11,8 @@ export interface Watch<M> {
   readonly deadline: number;
   /** The first status look, epoch ms (a command sent a moment ago has not ended yet). */
   readonly firstLookAt: number;
+  /** When the command was sent, epoch ms: looks space out as it runs longer. */
+  readonly sentAt: number;
   /** Until when the message is surely invisible to other consumers, epoch ms. */
   readonly visibleUntil: number;
   readonly message: M;
@@ -19,7 +21,10 @@ export interface Watch<M> {
 export interface CommandWatcherOptions<M> {
   readonly now: () => number;
   readonly logger: Logger;
-  /** Between two status looks at one command without an event (at most one per interval). */
+  /**
+   * Between two status looks at one command without an event: this at least, a quarter of the
+   * command's age once that is longer, and never more than six times this.
+   */
   readonly lookIntervalMs: number;
   /** Between two reads of the job's record (a cancel request) while its command runs. */
   readonly recordCheckMs: number;
@@ -31,6 +36,11 @@ export interface CommandWatcherOptions<M> {
   readonly tickMs?: number;
   /** One status look: true when the command has ended. */
   look(commandId: string): Promise<boolean>;
+  /**
+   * The look after a status-change event that said the command ended as `status`: true when it
+   * has (the event's status saves asking for the command's own).
+   */
+  lookEnded(commandId: string, status: string): Promise<boolean>;
   /** True when the job's record asks for the job to run now (a cancel request, or it ended). */
   needsAttention(jobId: string): Promise<boolean>;
   /** Runs the job again with its message (the command ended, a cancel, or its deadline). */
@@ -46,8 +56,8 @@ interface Entry<M> {
   lookAt: number;
   recordCheckAt: number;
   visibleUntil: number;
-  /** A status-change event said the command ended: look now. */
-  woken: boolean;
+  /** A status-change event said the command ended as this: look now. */
+  woken: string | undefined;
   /** Looks after an event that did not show the command ended yet (eventual consistency). */
   eventLooks: number;
   busy: boolean;
@@ -59,11 +69,23 @@ const maxEventLooks = 3;
 /** Extends the message's visibility this long before it would end. */
 const extendMarginMs = 15_000;
 
+/**
+ * The wait before the next look at a command running for `ageMs`: the interval, or a quarter of
+ * its age once that is longer (a command's end is seen at most a quarter of its age late when
+ * its event is lost), at most six intervals.
+ */
+export function nextLookInMs(ageMs: number, intervalMs: number): number {
+  return Math.min(6 * intervalMs, Math.max(intervalMs, Math.round(ageMs / 4)));
+}
+
 export interface CommandWatcher<M> {
   /** Follows a job's running command; its message stays in flight, held by the watcher. */
   add(watch: Watch<M>): void;
-  /** A status-change event for the command: look at it now (false when not followed here). */
-  wake(commandId: string): boolean;
+  /**
+   * Run Command's status-change event: the command ended as `status`; look at it now (false when
+   * it is not followed here).
+   */
+  wake(commandId: string, status: string): boolean;
   /** Commands followed now. */
   readonly size: number;
   start(): void;
@@ -128,22 +150,26 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
         resume(entry);
         continue;
       }
-      if (entry.woken || now >= entry.lookAt) {
+      if (entry.woken !== undefined || now >= entry.lookAt) {
         const byEvent = entry.woken;
-        entry.woken = false;
+        entry.woken = undefined;
         run(entry, async () => {
-          const ended = await options.look(entry.watch.commandId);
+          const { commandId } = entry.watch;
+          const ended =
+            byEvent === undefined
+              ? await options.look(commandId)
+              : await options.lookEnded(commandId, byEvent);
           const at = options.now();
           if (ended) {
             resume(entry);
             return;
           }
-          if (byEvent && entry.eventLooks < maxEventLooks) {
-            // The event can come before ListCommands shows the end: look again shortly.
+          if (byEvent !== undefined && entry.eventLooks < maxEventLooks) {
+            // The event can come before the end is visible to the API: look again shortly.
             entry.eventLooks++;
             entry.lookAt = at + eventRetryMs;
           } else {
-            entry.lookAt = at + options.lookIntervalMs;
+            entry.lookAt = at + nextLookInMs(at - entry.watch.sentAt, options.lookIntervalMs);
           }
         });
         continue;
@@ -171,15 +197,15 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
         lookAt: watch.firstLookAt,
         recordCheckAt: now + options.recordCheckMs,
         visibleUntil: watch.visibleUntil,
-        woken: false,
+        woken: undefined,
         eventLooks: 0,
         busy: false,
       });
     },
-    wake(commandId) {
+    wake(commandId, status) {
       const entry = entries.get(commandId);
       if (entry === undefined) return false;
-      entry.woken = true;
+      entry.woken = status;
       return true;
     },
     get size() {

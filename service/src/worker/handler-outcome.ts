@@ -24,6 +24,8 @@ export interface CommandWait {
   readonly deadline: number;
   /** When to look first, epoch ms. */
   readonly firstLookAt: number;
+  /** When the command was sent, epoch ms. */
+  readonly sentAt: number;
 }
 
 export const ack: HandlerOutcome = { kind: 'ack' };

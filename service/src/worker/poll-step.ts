@@ -154,6 +154,7 @@ export async function pollStep(
       jobId: current.job.jobId,
       deadline: dispatchedAt + settings.jobTimeoutSeconds * 1000 + 1000,
       firstLookAt: now.getTime() + settings.commandLookSeconds * 1000,
+      sentAt: dispatchedAt,
     }),
   };
 }

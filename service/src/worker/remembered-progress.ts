@@ -4,8 +4,11 @@ import { isCommandTerminal } from './outcome-policy.ts';
 export interface RememberingRunner {
   /** The runner the watching worker's jobs use. */
   readonly runner: CommandRunner;
-  /** The command watcher's status look, remembered for the job it resumes. */
-  look(commandId: string): Promise<CommandProgress>;
+  /**
+   * The command watcher's status look, remembered for the job it resumes when it shows the end;
+   * with `endedAs` (the status Run Command's event gave), only the invocations are listed.
+   */
+  look(commandId: string, endedAs?: string): Promise<CommandProgress>;
   /** Whether a look shows the command ended (and its invocations all listed). */
   ended(progress: CommandProgress): boolean;
 }
@@ -44,8 +47,11 @@ export function rememberingProgress(
       },
     },
     ended: isCommandTerminal,
-    async look(commandId) {
-      const progress = await runner.progress(commandId);
+    async look(commandId, endedAs) {
+      const progress = await runner.progress(
+        commandId,
+        endedAs === undefined ? undefined : { endedAs },
+      );
       if (!isCommandTerminal(progress)) return progress;
       looks.set(commandId, { at: now(), progress });
       // Bounded: a look nobody collects (the job went elsewhere) is dropped with the next ones.

@@ -43,14 +43,16 @@ export interface WatchOptions {
   readonly recordCheckMs: number;
   /** One status look: true when the command has ended. */
   look(commandId: string): Promise<boolean>;
+  /** The look after a status-change event saying the command ended as `status`. */
+  lookEnded(commandId: string, status: string): Promise<boolean>;
   /** True when the job's record asks for it to run now (a cancel request). */
   needsAttention(jobId: string): Promise<boolean>;
 }
 
 export interface SqsWorker {
   start(): void;
-  /** Run Command's status-change event for a command: its job goes on now if followed here. */
-  wake(commandId: string): boolean;
+  /** Run Command's status-change event (the command ended as `status`): its job goes on now. */
+  wake(commandId: string, status: string): boolean;
   /** Jobs whose running command this worker follows. */
   readonly watching: number;
   /**
@@ -93,6 +95,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
       visibilitySeconds: options.visibilityTimeoutSeconds,
       parallel: options.concurrency,
       look: (commandId) => watch.look(commandId),
+      lookEnded: (commandId, status) => watch.lookEnded(commandId, status),
       needsAttention: (jobId) => watch.needsAttention(jobId),
       resume: resumeWatched,
       extend: async (message, seconds) => {
@@ -322,8 +325,8 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   }
 
   return {
-    wake(commandId) {
-      return watcher?.wake(commandId) ?? false;
+    wake(commandId, status) {
+      return watcher?.wake(commandId, status) ?? false;
     },
     get watching() {
       return watcher?.size ?? 0;

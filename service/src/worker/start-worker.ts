@@ -27,7 +27,7 @@ export function startWorker(
   let worker: SqsWorker | undefined;
   const commandStatus = async (e: CommandStatusEnvelope): Promise<HandlerOutcome> => {
     const commandId = e.detail['command-id'];
-    const woken = worker?.wake(commandId) ?? false;
+    const woken = worker?.wake(commandId, e.detail.status) ?? false;
     deps.logger.debug(
       { commandId, status: e.detail.status, woken },
       woken
@@ -50,10 +50,9 @@ export function startWorker(
     watch: {
       lookIntervalMs: config.worker.commandLookSeconds * 1000,
       recordCheckMs: config.worker.cancelCheckSeconds * 1000,
-      look: async (commandId) => {
-        const progress = await remembering.look(commandId);
-        return remembering.ended(progress);
-      },
+      look: async (commandId) => remembering.ended(await remembering.look(commandId)),
+      lookEnded: async (commandId, status) =>
+        remembering.ended(await remembering.look(commandId, status)),
       needsAttention: async (jobId) => {
         const record = await deps.deployments.get(jobId);
         return (

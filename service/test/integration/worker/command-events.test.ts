@@ -12,6 +12,7 @@ beforeAll(async () => {
   // status-change event (stand-in → EventBridge rule → job queue) can resume the jobs.
   system = await aRunningSystem({
     env: { COMMAND_LOOK_SECONDS: '300', CANCEL_CHECK_SECONDS: '300' },
+    countRequests: true,
   });
   arn = await anExportableCertificate(system.clients.acm);
   for (const value of ['events-a', 'events-b']) {
@@ -36,6 +37,7 @@ const aJob = (jobId: string, value: string) => ({
 
 describe("Run Command's status-change events", () => {
   it('resume the jobs waiting for their commands, without a consumer held meanwhile', async () => {
+    system.ssmProxy?.reset();
     await enqueue(system, aJob('it-events-0001', 'events-a'));
     await enqueue(system, aJob('it-events-0002', 'events-b'));
     for (const jobId of ['it-events-0001', 'it-events-0002']) {
@@ -45,5 +47,10 @@ describe("Run Command's status-change events", () => {
     const lines = system.logLines.join('');
     expect(lines.match(/command ended: resuming its job/g)).toHaveLength(2);
     expect(lines).not.toMatch(/command status event for a job not followed here/);
+    // The event gave the status: no ListCommands, one ListCommandInvocations per command (the
+    // results the outcome needs in any case).
+    expect(system.ssmProxy?.counts.get('AmazonSSM.ListCommands') ?? 0).toBe(0);
+    expect(system.ssmProxy?.counts.get('AmazonSSM.ListCommandInvocations')).toBe(2);
+    expect(system.ssmProxy?.counts.get('AmazonSSM.SendCommand')).toBe(2);
   });
 });

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/logging/logger.ts';
-import { type CommandWatcher, createCommandWatcher } from '../../../src/worker/command-watcher.ts';
+import {
+  type CommandWatcher,
+  createCommandWatcher,
+  nextLookInMs,
+} from '../../../src/worker/command-watcher.ts';
 
 interface Calls {
   looks: string[];
@@ -26,7 +30,11 @@ function aWatcher(
     tickMs: 100,
     look: async (commandId) => {
       calls.looks.push(commandId);
-      return ended(commandId, calls.looks.filter((c) => c === commandId).length);
+      return ended(commandId, calls.looks.filter((c) => c.startsWith(commandId)).length);
+    },
+    lookEnded: async (commandId, status) => {
+      calls.looks.push(`${commandId} ${status}`);
+      return ended(commandId, calls.looks.filter((c) => c.startsWith(commandId)).length);
     },
     needsAttention: async (jobId) => {
       calls.attention.push(jobId);
@@ -51,6 +59,7 @@ const aWatch = (commandId: string, overrides: Record<string, number> = {}) => ({
   jobId: `job-${commandId}`,
   deadline: Date.now() + 3_600_000,
   firstLookAt: Date.now() + 5000,
+  sentAt: Date.now(),
   visibleUntil: Date.now() + 40_000,
   message: `message-${commandId}`,
   ...overrides,
@@ -63,8 +72,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe('the wait between two looks', () => {
+  it('is the interval, a quarter of the command’s age once longer, at most six intervals', () => {
+    expect(nextLookInMs(3000, 5000)).toBe(5000);
+    expect(nextLookInMs(20_000, 5000)).toBe(5000);
+    expect(nextLookInMs(60_000, 5000)).toBe(15_000);
+    expect(nextLookInMs(600_000, 5000)).toBe(30_000);
+  });
+});
+
 describe('the command watcher', () => {
-  it('looks at a command once per interval and resumes its job when it ended', async () => {
+  it('looks at a command once per interval, and resumes its job when it ended', async () => {
     const { watcher, calls } = aWatcher((_, n) => n >= 3);
     watcher.add(aWatch('c1'));
     await vi.advanceTimersByTimeAsync(4900);
@@ -84,13 +102,13 @@ describe('the command watcher', () => {
   it('looks at once on a status-change event, and again shortly while the end is not visible yet', async () => {
     const { watcher, calls } = aWatcher((_, n) => n >= 2);
     watcher.add(aWatch('c1'));
-    expect(watcher.wake('c1')).toBe(true);
-    expect(watcher.wake('unknown')).toBe(false);
+    expect(watcher.wake('c1', 'Success')).toBe(true);
+    expect(watcher.wake('unknown', 'Success')).toBe(false);
     await vi.advanceTimersByTimeAsync(150);
-    expect(calls.looks).toEqual(['c1']);
+    expect(calls.looks).toEqual(['c1 Success']);
     expect(calls.resumed).toEqual([]);
     await vi.advanceTimersByTimeAsync(1000);
-    expect(calls.looks).toEqual(['c1', 'c1']);
+    expect(calls.looks).toEqual(['c1 Success', 'c1']);
     expect(calls.resumed).toEqual(['message-c1']);
   });
 
