@@ -426,7 +426,7 @@ export function fixedMonthlyCost(template: CfnTemplate, p: RegionPrices): CostRe
 
 /** What the figures leave out, printed with them. */
 export const notCounted = [
-  'requests (SQS, DynamoDB, Secrets Manager, KMS, API Gateway, Lambda): docs/benchmarks.md measures about $0.033 per 1,000 deployments for the queue, the tables with their indexes and the secrets (the servers\' reads included), and each profile\'s break-even against the serverless original',
+  "requests (SQS, DynamoDB, Secrets Manager, KMS, API Gateway, Lambda): docs/benchmarks.md measures about $0.033 per 1,000 deployments for the queue, the tables with their indexes and the secrets (the servers' reads included), and each profile's break-even against the serverless original",
   "the reconciliation sweeps' own requests: per mapping and run three SQS requests (send, receive, delete) and a few DynamoDB reads; ACM's DescribeCertificate and Systems Manager's DescribeInstanceInformation are free (hourly with 100 mappings: about 220,000 SQS requests, $0.09 a month)",
   'CloudWatch Logs ingestion and storage, data transfer, ECR image storage ($0.10/GB-month, outside the stack)',
   'Container Insights metrics (custom metrics, billed per metric while tasks run; their number is not in the template)',
