@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type Deployment, isTerminal } from '../domain/deployment.ts';
 import { recordRetentionDays } from '../domain/deployment-record.ts';
@@ -81,15 +82,35 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
     return out.Item?.Data as Deployment | undefined;
   }
 
-  async save(next: Deployment): Promise<Deployment> {
+  async save(next: Deployment, previous?: Deployment): Promise<Deployment> {
+    const update = changes(next, previous);
+    const expires = this.#item(next).ExpiresAt;
+    const sets = [
+      ...update.sets,
+      '#Status = :status',
+      '#Version = :version',
+      ...(expires === undefined ? [] : ['ExpiresAt = :expires']),
+    ];
     try {
       await withRetry(() =>
         this.#db.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName: this.#table,
-            Item: this.#item(next),
-            ConditionExpression: 'Version = :expected',
-            ExpressionAttributeValues: { ':expected': next.version - 1 },
+            Key: { JobId: next.job.jobId },
+            UpdateExpression: `SET ${sets.join(', ')}${update.removes.length === 0 ? '' : ` REMOVE ${update.removes.join(', ')}`}`,
+            ConditionExpression: '#Version = :expected',
+            ExpressionAttributeNames: {
+              ...update.names,
+              '#Status': 'Status',
+              '#Version': 'Version',
+            },
+            ExpressionAttributeValues: {
+              ...update.values,
+              ':status': next.status,
+              ':version': next.version,
+              ':expected': next.version - 1,
+              ...(expires === undefined ? {} : { ':expires': expires }),
+            },
           }),
         ),
       );
@@ -126,4 +147,52 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
       ...(next === undefined ? {} : { cursor: next }),
     };
   }
+}
+
+/**
+ * The UpdateItem clauses that turn the stored record into `next`: the top-level fields of the
+ * record (under `Data`) that differ from `previous` are SET, those `next` no longer has are
+ * REMOVEd. Without `previous`, or when it is not the version `next` revises, the whole record.
+ */
+export function changes(
+  next: Deployment,
+  previous: Deployment | undefined,
+): {
+  sets: string[];
+  removes: string[];
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  if (previous === undefined || previous.version !== next.version - 1) {
+    return {
+      sets: ['#Data = :data'],
+      removes: [],
+      names: { '#Data': 'Data' },
+      values: { ':data': plain(next) },
+    };
+  }
+  const sets: string[] = [];
+  const removes: string[] = [];
+  const names: Record<string, string> = { '#Data': 'Data' };
+  const values: Record<string, unknown> = {};
+  const before = previous as unknown as Record<string, unknown>;
+  const after = next as unknown as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  keys.forEach((field, i) => {
+    const value = after[field];
+    if (JSON.stringify(before[field]) === JSON.stringify(value)) return;
+    names[`#f${i}`] = field;
+    if (value === undefined) {
+      if (before[field] !== undefined) removes.push(`#Data.#f${i}`);
+      return;
+    }
+    values[`:f${i}`] = plain(value);
+    sets.push(`#Data.#f${i} = :f${i}`);
+  });
+  return { sets, removes, names, values };
+}
+
+/** A value as JSON has it (no undefined members), whatever the client's marshalling options. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }

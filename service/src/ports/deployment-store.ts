@@ -8,9 +8,10 @@ export interface DeploymentStore {
   get(jobId: string): Promise<Deployment | undefined>;
   /**
    * Writes `next` if the stored version is still `next.version - 1`; throws ConflictError
-   * when another worker wrote first.
+   * when another worker wrote first. `previous`, the stored version `next` revises: only the
+   * fields that changed are written (without it, the whole record).
    */
-  save(next: Deployment): Promise<Deployment>;
+  save(next: Deployment, previous?: Deployment): Promise<Deployment>;
   /** Newest first, through the certificate-ARN index. */
   listByCertificate(
     certificateArn: string,

@@ -82,7 +82,7 @@ export async function handleDeploy(
         d,
         { status: 'Failed', reason, code: 'Refused' },
         deps,
-        (next) => deps.deployments.save(next),
+        (next) => deps.deployments.save(next, d),
         log,
       );
     }
@@ -95,8 +95,9 @@ export async function handleDeploy(
     log.info({ status: current.status }, 'job already finished: duplicate message acknowledged');
     return ack;
   }
+  // Each write carries the version it revises: only the fields that changed are written.
   const save = async (next: Deployment): Promise<Deployment> => {
-    current = await deps.deployments.save(next);
+    current = await deps.deployments.save(next, current);
     return current;
   };
 

@@ -1,4 +1,5 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { provision } from '../../../../local/provision.ts';
 import { DynamoDbDeploymentStore } from '../../../src/adapters/dynamodb-deployment-store.ts';
@@ -171,6 +172,52 @@ describe('the deployment store on DynamoDB', () => {
     await expect(deployments.listByCertificate(arn, 5, 'not-a-cursor')).rejects.toMatchObject({
       code: 'InvalidCursor',
     });
+  });
+
+  it('writes only the fields that changed, removes those gone, and reads back the whole record', async () => {
+    const job = {
+      jobId: 'job-store-3',
+      certificateArn: arn,
+      certName: 'web',
+      target: key.target,
+      install: {},
+      trigger: 'queue' as const,
+    };
+    const d = newDeployment(job, t0);
+    await deployments.create(d);
+    const picked = revise(
+      d,
+      {
+        attempts: 1,
+        activeAttempt: { messageId: 'm1', receiveCount: 1, startedAt: t0.toISOString() },
+      },
+      at(1),
+    );
+    await deployments.save(picked, d);
+    const running = revise(
+      picked,
+      { status: 'Running', commandId: 'cmd-1', activeAttempt: undefined },
+      at(2),
+    );
+    await deployments.save(running, picked);
+    const stored = await c.dynamodb.send(
+      new GetCommand({ TableName: 'CertDeployments', Key: { JobId: 'job-store-3' } }),
+    );
+    expect(stored.Item).toMatchObject({ Status: 'Running', Version: 3 });
+    expect(stored.Item?.Data).toEqual(JSON.parse(JSON.stringify(running)));
+    expect(stored.Item?.Data.activeAttempt).toBeUndefined();
+    // Conditional on the version either way: a stale writer loses.
+    await expect(
+      deployments.save(revise(picked, { status: 'Failed' }, at(3)), picked),
+    ).rejects.toBeInstanceOf(ConflictError);
+    // Without the version it revises, the whole record (a terminal one gets its TTL).
+    const done = revise(running, { status: 'Succeeded', finishedAt: at(4).toISOString() }, at(4));
+    await deployments.save(done);
+    const after = await c.dynamodb.send(
+      new GetCommand({ TableName: 'CertDeployments', Key: { JobId: 'job-store-3' } }),
+    );
+    expect(after.Item?.Data).toEqual(JSON.parse(JSON.stringify(done)));
+    expect(after.Item?.ExpiresAt).toBeGreaterThan(at(4).getTime() / 1000);
   });
 });
 
