@@ -211,10 +211,17 @@ export async function runDeployments(
   const done: Deployment[] = [];
   for (const id of ids) done.push(await waitTerminal(bed, id, options.timeoutMs ?? 600_000, 200));
   const last = Math.max(...done.map((d) => Date.parse(d.finishedAt ?? '')));
-  // Each message leaves the queue once its outcome is recorded: wait for those deletes.
+  // Each message leaves the queue once its outcome is recorded (the job's, and any other a job
+  // brings, such as Run Command's status event): wait for at least one delete per job, then
+  // until no delete came for 1.5 s.
+  const deletes = () => counter.counts.get('AmazonSQS.DeleteMessage') ?? 0;
   const deadline = Date.now() + 30_000;
-  while ((counter.counts.get('AmazonSQS.DeleteMessage') ?? 0) < count && Date.now() < deadline)
-    await sleep(100);
+  let quietMs = 0;
+  while (Date.now() < deadline && (deletes() < count || quietMs < 1500)) {
+    const before = deletes();
+    await sleep(250);
+    quietMs = deletes() === before ? quietMs + 250 : 0;
+  }
   const failed = done.filter((d) => d.status !== 'Succeeded');
   return {
     deployments: count,
