@@ -24,7 +24,8 @@ export interface DeploymentStoreOptions {
 /**
  * Deployment records in DynamoDB. The record is stored whole under `Data`; `JobId`,
  * `CertificateArn`, `CreatedAt`, `Status` and `Version` are copied out as attributes for the key,
- * the index and the optimistic-concurrency condition.
+ * the index and the optimistic-concurrency condition. The worker's writes update only the fields
+ * of `Data` that changed.
  */
 export class DynamoDbDeploymentStore implements DeploymentStore {
   readonly #db: DynamoDBDocumentClient;
@@ -83,36 +84,10 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
   }
 
   async save(next: Deployment, previous?: Deployment): Promise<Deployment> {
-    const update = changes(next, previous);
-    const expires = this.#item(next).ExpiresAt;
-    const sets = [
-      ...update.sets,
-      '#Status = :status',
-      '#Version = :version',
-      ...(expires === undefined ? [] : ['ExpiresAt = :expires']),
-    ];
     try {
+      const command = this.#saveCommand(next, previous);
       await withRetry(() =>
-        this.#db.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: { JobId: next.job.jobId },
-            UpdateExpression: `SET ${sets.join(', ')}${update.removes.length === 0 ? '' : ` REMOVE ${update.removes.join(', ')}`}`,
-            ConditionExpression: '#Version = :expected',
-            ExpressionAttributeNames: {
-              ...update.names,
-              '#Status': 'Status',
-              '#Version': 'Version',
-            },
-            ExpressionAttributeValues: {
-              ...update.values,
-              ':status': next.status,
-              ':version': next.version,
-              ':expected': next.version - 1,
-              ...(expires === undefined ? {} : { ':expires': expires }),
-            },
-          }),
-        ),
+        command instanceof PutCommand ? this.#db.send(command) : this.#db.send(command),
       );
       return next;
     } catch (error) {
@@ -121,6 +96,45 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * With the version `next` revises: an UpdateItem of what changed (the worker's writes). Without
+   * it: a PutItem of the whole record (the API's few writes; its role has no UpdateItem).
+   */
+  #saveCommand(next: Deployment, previous: Deployment | undefined): PutCommand | UpdateCommand {
+    const expected = next.version - 1;
+    if (previous === undefined || previous.version !== expected) {
+      return new PutCommand({
+        TableName: this.#table,
+        Item: { ...this.#item(next), Data: plain(next) },
+        ConditionExpression: 'Version = :expected',
+        ExpressionAttributeValues: { ':expected': expected },
+      });
+    }
+    const update = changes(next, previous);
+    const expires = this.#item(next).ExpiresAt;
+    const sets = [
+      ...update.sets,
+      '#Status = :status',
+      '#Version = :version',
+      ...(expires === undefined ? [] : ['ExpiresAt = :expires']),
+    ];
+    const removes = update.removes.length === 0 ? '' : ` REMOVE ${update.removes.join(', ')}`;
+    return new UpdateCommand({
+      TableName: this.#table,
+      Key: { JobId: next.job.jobId },
+      UpdateExpression: `SET ${sets.join(', ')}${removes}`,
+      ConditionExpression: '#Version = :expected',
+      ExpressionAttributeNames: { ...update.names, '#Status': 'Status', '#Version': 'Version' },
+      ExpressionAttributeValues: {
+        ...update.values,
+        ':status': next.status,
+        ':version': next.version,
+        ':expected': expected,
+        ...(expires === undefined ? {} : { ':expires': expires }),
+      },
+    });
   }
 
   async listByCertificate(
@@ -150,27 +164,19 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
 }
 
 /**
- * The UpdateItem clauses that turn the stored record into `next`: the top-level fields of the
- * record (under `Data`) that differ from `previous` are SET, those `next` no longer has are
- * REMOVEd. Without `previous`, or when it is not the version `next` revises, the whole record.
+ * The UpdateItem clauses that turn the stored record `previous` into `next` (its next version):
+ * the top-level fields of the record (under `Data`) that differ are SET, those `next` no longer
+ * has are REMOVEd.
  */
 export function changes(
   next: Deployment,
-  previous: Deployment | undefined,
+  previous: Deployment,
 ): {
   sets: string[];
   removes: string[];
   names: Record<string, string>;
   values: Record<string, unknown>;
 } {
-  if (previous === undefined || previous.version !== next.version - 1) {
-    return {
-      sets: ['#Data = :data'],
-      removes: [],
-      names: { '#Data': 'Data' },
-      values: { ':data': plain(next) },
-    };
-  }
   const sets: string[] = [];
   const removes: string[] = [];
   const names: Record<string, string> = { '#Data': 'Data' };
@@ -183,7 +189,7 @@ export function changes(
     if (JSON.stringify(before[field]) === JSON.stringify(value)) return;
     names[`#f${i}`] = field;
     if (value === undefined) {
-      if (before[field] !== undefined) removes.push(`#Data.#f${i}`);
+      removes.push(`#Data.#f${i}`);
       return;
     }
     values[`:f${i}`] = plain(value);
