@@ -54,10 +54,19 @@ export class SecretsManagerSecretStore implements SecretStore {
     tags: Readonly<Record<string, string>>;
     value: SecretValue;
     token: string;
+    likelyMissing?: boolean;
   }): Promise<StoredSecretVersion> {
     const what = (name: string) => `Secrets Manager ${name} storing a version of ${input.name}`;
+    // A mapping's first export creates its secret: CreateSecret first saves the PutSecretValue
+    // that would fail. Once the secret is found to exist (or was restored), a version is put.
+    let createFirst = input.likelyMissing === true;
     return withRetry(
       async () => {
+        if (createFirst) {
+          const created = await this.#create(input, what);
+          if (created !== undefined) return created;
+          createFirst = false;
+        }
         try {
           const out = await this.#sm.send(
             new PutSecretValueCommand({
@@ -73,30 +82,46 @@ export class SecretsManagerSecretStore implements SecretStore {
             throw classify(error, terminal, what);
           }
         }
-        try {
-          const out = await this.#sm.send(
-            new CreateSecretCommand({
-              Name: input.name,
-              ClientRequestToken: input.token,
-              SecretString: input.value.reveal(),
-              Description:
-                'acm-cert-export: the encrypted private key and its passphrase, one version per export',
-              Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
-              ...(this.#kmsKeyId === undefined ? {} : { KmsKeyId: this.#kmsKeyId }),
-            }),
-          );
-          return stored(out.ARN, out.VersionId, input.name);
-        } catch (error) {
-          if (scheduledForDeletion(error)) await this.#restore(input.name);
-          // Created concurrently by another worker: the next attempt puts a version instead.
-          if (awsErrorName(error) === 'ResourceExistsException') {
-            throw new TryAgain('secret created concurrently');
-          }
-          throw classify(error, terminal, what);
-        }
+        const created = await this.#create(input, what);
+        // Created concurrently by another worker: the next attempt puts a version instead.
+        if (created === undefined) throw new TryAgain('secret created concurrently');
+        return created;
       },
       { retries: 4 },
     );
+  }
+
+  /**
+   * CreateSecret with the first version; undefined when the secret exists already (its version
+   * then goes in with PutSecretValue, under the same token: a replay stores nothing new).
+   */
+  async #create(
+    input: {
+      name: string;
+      tags: Readonly<Record<string, string>>;
+      value: SecretValue;
+      token: string;
+    },
+    what: (name: string) => string,
+  ): Promise<StoredSecretVersion | undefined> {
+    try {
+      const out = await this.#sm.send(
+        new CreateSecretCommand({
+          Name: input.name,
+          ClientRequestToken: input.token,
+          SecretString: input.value.reveal(),
+          Description:
+            'acm-cert-export: the encrypted private key and its passphrase, one version per export',
+          Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
+          ...(this.#kmsKeyId === undefined ? {} : { KmsKeyId: this.#kmsKeyId }),
+        }),
+      );
+      return stored(out.ARN, out.VersionId, input.name);
+    } catch (error) {
+      if (scheduledForDeletion(error)) await this.#restore(input.name);
+      if (awsErrorName(error) === 'ResourceExistsException') return undefined;
+      throw classify(error, terminal, what);
+    }
   }
 
   /**
@@ -138,16 +163,17 @@ export class SecretsManagerSecretStore implements SecretStore {
     return { value: new SecretValue(out.SecretString), secretArn: out.ARN };
   }
 
-  async scheduleDeletion(secretId: string, recoveryWindowDays: number): Promise<void> {
-    await withRetry(async () => {
+  async scheduleDeletion(secretId: string, recoveryWindowDays: number): Promise<boolean> {
+    return withRetry(async () => {
       try {
         await this.#sm.send(
           new DeleteSecretCommand({ SecretId: secretId, RecoveryWindowInDays: recoveryWindowDays }),
         );
+        return true;
       } catch (error) {
-        if (awsErrorName(error) === 'ResourceNotFoundException') return;
+        if (awsErrorName(error) === 'ResourceNotFoundException') return false;
         // Already scheduled (AWS refuses a second DeleteSecret with a window): nothing to do.
-        if (scheduledForDeletion(error)) return;
+        if (scheduledForDeletion(error)) return true;
         throw classify(error, terminal, (name) => `Secrets Manager ${name} deleting ${secretId}`);
       }
     });

@@ -16,12 +16,15 @@ export interface SecretStore {
    * Stores `value` as a new version of the secret `name`: created, tagged, when missing; restored
    * first when it is scheduled for deletion (a target managed again after stop-managing).
    * Idempotent for the same `token`: a replay returns the same version and stores nothing new.
+   * `likelyMissing`: the caller knows of no secret yet (its mapping records none), so creating it
+   * is tried first; either way the outcome is the same.
    */
   putNewVersion(input: {
     readonly name: string;
     readonly tags: Readonly<Record<string, string>>;
     readonly value: SecretValue;
     readonly token: string;
+    readonly likelyMissing?: boolean;
   }): Promise<StoredSecretVersion>;
   /**
    * Reads one version back. TerminalError with code `SecretVersionNotFound` when the secret or the
@@ -31,6 +34,9 @@ export interface SecretStore {
     secretId: string,
     versionId: string,
   ): Promise<{ value: SecretValue; secretArn: string }>;
-  /** Schedules the secret for deletion after the recovery window (7–30 days). */
-  scheduleDeletion(secretId: string, recoveryWindowDays: number): Promise<void>;
+  /**
+   * Schedules the secret (ARN or name) for deletion after the recovery window (7–30 days): true
+   * when it is scheduled now or was already, false when there is no such secret.
+   */
+  scheduleDeletion(secretId: string, recoveryWindowDays: number): Promise<boolean>;
 }

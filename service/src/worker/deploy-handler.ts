@@ -3,6 +3,7 @@ import { type Deployment, isTerminal } from '../domain/deployment.ts';
 import { policyProblems } from '../domain/deployment-policy.ts';
 import { newDeployment, revise } from '../domain/deployment-record.ts';
 import { ConflictError, TerminalError } from '../domain/errors.ts';
+import type { Mapping } from '../domain/mapping.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
@@ -148,6 +149,8 @@ export async function handleDeploy(
     return outcome;
   };
 
+  // The mapping as this pickup's lock returned it: the steps read it from here, not the table.
+  let lockedMapping: Mapping | undefined;
   try {
     let bundle: ExportedBundle | undefined;
     for (;;) {
@@ -156,7 +159,7 @@ export async function handleDeploy(
         const cancelled = await cancelBeforeRunning(d, deps);
         if (cancelled.kind === 'waiting') return await endPickup(cancelled.outcome);
         if (cancelled.kind === 'finished') {
-          await finishStep(d, cancelled.verdict, deps, save, log);
+          await finishStep(d, cancelled.verdict, deps, save, log, [], lockedMapping);
           return ack;
         }
         // Its command went out before the cancel: Running, where the poll step cancels it.
@@ -187,11 +190,12 @@ export async function handleDeploy(
               later(deps.settings.lockRetrySeconds, `waiting for job ${lock.holder}`),
             );
           }
+          lockedMapping = lock.mapping;
           await save(revise(d, { status: 'Exporting' }, deps.clock.now()));
           break;
         }
         case 'Exporting': {
-          const exported = await exportStep(d, deps, save);
+          const exported = await exportStep(d, deps, save, lockedMapping);
           bundle = exported.bundle;
           const reused = exported.deployment.conditions.some((c) => c.reason === 'ReusedExport');
           log.info(
@@ -204,7 +208,7 @@ export async function handleDeploy(
           break;
         }
         case 'Dispatching': {
-          const result = await dispatchStep(d, bundle, deps, save);
+          const result = await dispatchStep(d, bundle, deps, save, lockedMapping);
           if (result.kind === 'waiting') {
             log.info(result.outcome.kind === 'later' ? result.outcome.why : 'waiting');
             return await endPickup(result.outcome);
@@ -237,7 +241,15 @@ export async function handleDeploy(
             bundle = undefined;
             break;
           }
-          await finishStep(polled.deployment, polled.verdict, deps, save, log, polled.servers);
+          await finishStep(
+            polled.deployment,
+            polled.verdict,
+            deps,
+            save,
+            log,
+            polled.servers,
+            lockedMapping,
+          );
           return ack;
         }
         default:
@@ -253,6 +265,8 @@ export async function handleDeploy(
         deps,
         save,
         log,
+        [],
+        lockedMapping,
       );
       return ack;
     }

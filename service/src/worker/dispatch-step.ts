@@ -1,6 +1,7 @@
 import { type Deployment, isTerminal } from '../domain/deployment.ts';
 import { moveTo, revise, withCondition } from '../domain/deployment-record.ts';
 import { ConflictError, TerminalError } from '../domain/errors.ts';
+import type { Mapping } from '../domain/mapping.ts';
 import { errorThreshold, serversWorthCounting } from '../domain/rate-control.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
@@ -29,12 +30,14 @@ export type DispatchResult =
  * before the call — by the export step's write on the first pass; a job resumed after a crash
  * first looks for a command carrying its phase's comment, and sends only when there is none. The
  * bundle comes from the job's secret version when it is not in memory: a job is exported once.
+ * `lockedMapping`: the mapping as this pickup's lock returned it (install options), if any.
  */
 export async function dispatchStep(
   d: Deployment,
   bundleInMemory: ExportedBundle | undefined,
   deps: WorkerDeps,
   save: (next: Deployment) => Promise<Deployment>,
+  lockedMapping?: Mapping,
 ): Promise<DispatchResult> {
   const { settings, clock } = deps;
   let current = d;
@@ -88,7 +91,8 @@ export async function dispatchStep(
       await readExport(current.secretArn as string, current.secretVersionId as string, deps)
     ).bundle;
   }
-  const mapping = await deps.mappings.get(mappingKeyOf(current.job));
+  // The mapping as the job's lock returned it in this pickup; read when resumed without it.
+  const mapping = lockedMapping ?? (await deps.mappings.get(mappingKeyOf(current.job)));
   const install = effectiveInstall(current.job, mapping?.install);
   const maxErrors = errorThreshold(
     settings.maxErrors,

@@ -2,6 +2,7 @@ import { isAllowedCertificate } from '../domain/allowed-certificates.ts';
 import type { Deployment } from '../domain/deployment.ts';
 import { moveTo, withCondition } from '../domain/deployment-record.ts';
 import { TerminalError } from '../domain/errors.ts';
+import type { Mapping } from '../domain/mapping.ts';
 import type { CertificateDescription, ExportedBundle } from '../ports/certificate-authority.ts';
 import { certificateInfo, sameSerial } from './certificate-info.ts';
 import { canonicalBundle, decodeExportSecret, encodeExportSecret } from './export-secret.ts';
@@ -19,11 +20,8 @@ export interface StoredExport {
   readonly source: 'exported' | 'resumed' | 'reused';
 }
 
-/** Checks the certificate and that this job may export it; throws TerminalError when not. */
-export async function checkExportable(
-  d: Deployment,
-  deps: WorkerDeps,
-): Promise<CertificateDescription> {
+/** Refuses a certificate outside ALLOWED_CERTIFICATE_ARNS (no call: the list is local). */
+function checkAllowed(d: Deployment, deps: WorkerDeps): void {
   const arn = d.job.certificateArn;
   if (!isAllowedCertificate(arn, deps.settings.allowedCertificateArns)) {
     throw new TerminalError(
@@ -31,7 +29,10 @@ export async function checkExportable(
       `${arn} is not in this service's ALLOWED_CERTIFICATE_ARNS`,
     );
   }
-  const description = await deps.certificates.describe(arn);
+}
+
+/** Throws the TerminalError that says why ACM's certificate cannot be exported, if it cannot. */
+function checkDescription(arn: string, description: CertificateDescription): void {
   if (description.status !== 'ISSUED') {
     throw new TerminalError(
       'CertificateNotIssued',
@@ -44,6 +45,16 @@ export async function checkExportable(
       `certificate ${arn} (${description.type}) cannot be exported: only private certificates and public certificates requested with export enabled can`,
     );
   }
+}
+
+/** Checks the certificate and that this job may export it; throws TerminalError when not. */
+export async function checkExportable(
+  d: Deployment,
+  deps: WorkerDeps,
+): Promise<CertificateDescription> {
+  checkAllowed(d, deps);
+  const description = await deps.certificates.describe(d.job.certificateArn);
+  checkDescription(d.job.certificateArn, description);
   return description;
 }
 
@@ -70,16 +81,25 @@ async function resumed(d: Deployment, name: string, deps: WorkerDeps) {
   }
 }
 
+/** Triggers whose job may reuse the export the mapping last installed. */
+function mayReuse(d: Deployment): boolean {
+  return d.job.trigger === 'instance' || d.job.trigger === 'reconcile' || d.job.mode === 'verify';
+}
+
 /**
  * A server that just started, or one the reconciliation sweep found behind, needs what its peers
  * already have: when ACM's certificate is still the one the mapping last installed, the job
  * reuses that export and secret version. An Auto Scaling burst (or a sweep) then creates no
  * secret version (AWS keeps at most about 100 versions younger than 24 hours) and no export. A
- * verify job always checks against that export.
+ * verify job always checks against that export. `mapping` is the one the job's lock returned.
  */
-async function reusable(d: Deployment, description: CertificateDescription, deps: WorkerDeps) {
+async function reusable(
+  d: Deployment,
+  description: CertificateDescription,
+  mapping: Mapping | undefined,
+  deps: WorkerDeps,
+) {
   if (d.job.trigger !== 'instance' && d.job.trigger !== 'reconcile') return undefined;
-  const mapping = await deps.mappings.get(mappingKeyOf(d.job));
   if (
     mapping?.secretArn === undefined ||
     mapping.secretVersionId === undefined ||
@@ -103,41 +123,92 @@ async function reusable(d: Deployment, description: CertificateDescription, deps
 }
 
 /**
- * Exports now with a fresh passphrase and stores key and passphrase as a new version of the
- * mapping's secret, under the job's token (a replay stores nothing new).
+ * ExportCertificate, with no DescribeCertificate before it: when ACM refuses (not issued, not
+ * exportable, not found), DescribeCertificate then names the precise reason; an export that is
+ * already past its end (an expired certificate) is refused the same way. `described`: the
+ * description a reuse decision already read.
  */
-async function exportNow(d: Deployment, name: string, deps: WorkerDeps) {
+async function exportChecked(
+  d: Deployment,
+  passphrase: ReturnType<typeof generatePassphrase>,
+  described: CertificateDescription | undefined,
+  deps: WorkerDeps,
+): Promise<ExportedBundle> {
+  const arn = d.job.certificateArn;
+  let bundle: ExportedBundle;
+  try {
+    bundle = await deps.certificates.export(arn, passphrase);
+  } catch (error) {
+    if (error instanceof TerminalError && described === undefined) {
+      checkDescription(arn, await deps.certificates.describe(arn));
+    }
+    throw error;
+  }
+  const info = certificateInfo(bundle.certificate);
+  if (Date.parse(info.notAfter) <= deps.clock.now().getTime()) {
+    checkDescription(arn, described ?? (await deps.certificates.describe(arn)));
+    throw new TerminalError(
+      'CertificateNotIssued',
+      `certificate ${arn} expired at ${info.notAfter}; ACM exports only ISSUED certificates`,
+    );
+  }
+  return bundle;
+}
+
+/**
+ * Exports now with a fresh passphrase and stores key and passphrase as a new version of the
+ * mapping's secret, under the job's token (a replay stores nothing new). A mapping that records
+ * no secret yet has its secret created in the same call.
+ */
+async function exportNow(
+  d: Deployment,
+  name: string,
+  described: CertificateDescription | undefined,
+  mapping: Mapping | undefined,
+  deps: WorkerDeps,
+) {
   const passphrase = generatePassphrase();
-  const bundle = await deps.certificates.export(d.job.certificateArn, passphrase);
+  const bundle = await exportChecked(d, passphrase, described, deps);
   const stored = await deps.secrets.putNewVersion({
     name,
     tags: exportSecretTags(mappingKeyOf(d.job)),
     value: encodeExportSecret({ passphrase, bundle }),
     token: secretVersionToken(d.job.jobId),
+    likelyMissing: mapping !== undefined && mapping.secretArn === undefined,
   });
   return { bundle: canonicalBundle(bundle), ...stored, source: 'exported' as const };
 }
 
-/** This job's export: resumed, reused, or exported and stored now. */
+/**
+ * This job's export: resumed, reused, or exported and stored now. `mapping`: as the job's lock
+ * returned it (read when not given). ACM is described only when a reuse decision needs its
+ * current serial, or when the export is refused.
+ */
 export async function obtainExport(
   d: Deployment,
-  description: CertificateDescription,
   deps: WorkerDeps,
+  lockedMapping?: Mapping,
 ): Promise<StoredExport> {
-  const name = exportSecretName(deps.settings.secretPrefix, mappingKeyOf(d.job));
+  checkAllowed(d, deps);
+  const key = mappingKeyOf(d.job);
+  const name = exportSecretName(deps.settings.secretPrefix, key);
   // Only an earlier pickup of this job can have stored a version under its token.
   const earlier = d.attempts > 1 ? await resumed(d, name, deps) : undefined;
+  if (earlier !== undefined) return earlier;
+  const mapping = lockedMapping ?? (await deps.mappings.get(key));
+  const description = mayReuse(d) ? await checkExportable(d, deps) : undefined;
+  const reused =
+    description === undefined ? undefined : await reusable(d, description, mapping, deps);
   if (d.job.mode === 'verify') {
-    const installed = earlier ?? (await reusable(d, description, deps));
-    if (installed === undefined) {
+    if (reused === undefined) {
       throw new TerminalError(
         'NothingToVerify',
-        `no export of ACM's current serial ${description.serial ?? '?'} is recorded for this mapping: deploy it before verifying`,
+        `no export of ACM's current serial ${description?.serial ?? '?'} is recorded for this mapping: deploy it before verifying`,
       );
     }
-    return installed;
+    return reused;
   }
-  return earlier ?? (await reusable(d, description, deps)) ?? (await exportNow(d, name, deps));
+  return reused ?? (await exportNow(d, name, description, mapping, deps));
 }
 
 const conditionReasons: Record<StoredExport['source'], string> = {
@@ -147,25 +218,19 @@ const conditionReasons: Record<StoredExport['source'], string> = {
 };
 
 /**
- * Exporting → Dispatching: checks, export (or the job's own / the mapping's latest), the secret
- * on the mapping (so that stop-managing finds it even if no deployment ever succeeds), and one
- * write of what was exported, the secret version, and that dispatch is starting.
+ * Exporting → Dispatching: the export (the job's own, the mapping's latest, or a new one), then
+ * one write of what was exported, the secret version, and that dispatch is starting. The mapping
+ * learns its secret when the job ends (finish-step); stop-managing derives the secret's name when
+ * a job never got there.
  */
 export async function exportStep(
   d: Deployment,
   deps: WorkerDeps,
   save: (next: Deployment) => Promise<Deployment>,
+  mapping?: Mapping,
 ): Promise<{ deployment: Deployment; bundle: ExportedBundle }> {
-  const description = await checkExportable(d, deps);
-  const found = await obtainExport(d, description, deps);
+  const found = await obtainExport(d, deps, mapping);
   const info = certificateInfo(found.bundle.certificate);
-  const key = mappingKeyOf(d.job);
-  if (found.source !== 'reused') {
-    const mapping = await deps.mappings.get(key);
-    if (mapping?.secretArn !== found.secretArn) {
-      await deps.mappings.recordWhileLocked(key, d.job.jobId, { secretArn: found.secretArn });
-    }
-  }
   const now = deps.clock.now();
   const what =
     found.source === 'reused'

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Deployment, DeploymentStatus, ServerResult } from '../domain/deployment.ts';
 import { moveTo, recordRetentionDays, withCondition } from '../domain/deployment-record.ts';
+import { exportSecretName } from '../domain/export-secret-name.ts';
 import { afterJob } from '../domain/installed-server.ts';
+import type { Mapping } from '../domain/mapping.ts';
 import { mappingKeyOf } from './mapping-key.ts';
 import { deploymentMetricName, emfFields } from './metrics.ts';
 import type { JobVerdict } from './outcome-policy.ts';
@@ -100,6 +102,7 @@ export async function finishStep(
   save: (next: Deployment) => Promise<Deployment>,
   log: Logger,
   servers: readonly ServerResult[] = [],
+  lockedMapping?: Mapping,
 ): Promise<Deployment> {
   const now = deps.clock.now();
   const at = now.toISOString();
@@ -112,15 +115,21 @@ export async function finishStep(
     await deps.mappings.releaseLock(key, d.job.jobId, { updatedAt: at });
     return finishRecord(d, outcome, servers, ok, now, save, log);
   }
-  const mapping = await deps.mappings.get(key);
-  // Never installed: no serial of ours, and no export the original sample recorded either.
-  const never =
-    mapping === undefined || (mapping.serial === undefined && mapping.lastExportedAt === undefined);
   let abandoned = false;
-  if (!ok && never && outcome.code !== undefined && certificateProblems.has(outcome.code)) {
-    abandoned = await deps.mappings.abandon(key, d.job.jobId);
-    if (abandoned && d.secretArn !== undefined) {
-      await deps.secrets.scheduleDeletion(d.secretArn, deps.settings.secretRecoveryDays);
+  if (!ok && outcome.code !== undefined && certificateProblems.has(outcome.code)) {
+    // The mapping as this pickup's lock returned it, or read (the abandon is conditional anyway).
+    const mapping = lockedMapping ?? (await deps.mappings.get(key));
+    // Never installed: no serial of ours, and no export the original sample recorded either.
+    const never =
+      mapping === undefined ||
+      (mapping.serial === undefined && mapping.lastExportedAt === undefined);
+    if (never) abandoned = await deps.mappings.abandon(key, d.job.jobId);
+    if (abandoned) {
+      // An earlier failed job may have created the secret: it goes by its derived name.
+      await deps.secrets.scheduleDeletion(
+        d.secretArn ?? mapping?.secretArn ?? exportSecretName(deps.settings.secretPrefix, key),
+        deps.settings.secretRecoveryDays,
+      );
     }
   }
   if (!abandoned) {

@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { SecretValue } from '../domain/secret-value.ts';
 import type { MappingKey } from '../ports/mapping-store.ts';
 
@@ -13,17 +13,7 @@ export function generatePassphrase(length = 40): SecretValue {
   return new SecretValue(out);
 }
 
-/**
- * The secret holding a mapping's exports (key and passphrase): one per (target tag, certificate,
- * name), so two targets of one certificate never share a secret (and ABAC can tell them apart).
- */
-export function exportSecretName(prefix: string, key: MappingKey): string {
-  const id = createHash('sha256')
-    .update([key.target.key, key.target.value, key.certificateArn, key.certName].join('\u0000'))
-    .digest('hex')
-    .slice(0, 20);
-  return `${prefix}${key.certName}-${id}`;
-}
+export { exportSecretName } from '../domain/export-secret-name.ts';
 
 /** Tags on the secret: the target tag itself (the ABAC rule compares it with the server's role tag). */
 export function exportSecretTags(key: MappingKey): Record<string, string> {

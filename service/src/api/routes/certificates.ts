@@ -1,3 +1,4 @@
+import { exportSecretName } from '../../domain/export-secret-name.ts';
 import { requireTarget } from '../access.ts';
 import { ApiError, fromPort } from '../errors.ts';
 import {
@@ -102,12 +103,14 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
       }
       const recoveryWindowDays = deps.config.secrets.deletionRecoveryDays;
       // Secret first: if removing the mapping then fails, a retry finds the mapping and finishes.
-      if (mapping.secretArn !== undefined) {
-        await fromPort(
-          'the secret store',
-          deps.ports.secrets.scheduleDeletion(mapping.secretArn, recoveryWindowDays),
-        );
-      }
+      // A mapping whose first deployment never finished may not record its secret: its name is
+      // derived from the mapping (the only name a job ever gives it).
+      const secretId =
+        mapping.secretArn ?? exportSecretName(deps.config.secrets.prefix, mappingKey);
+      const scheduled = await fromPort(
+        'the secret store',
+        deps.ports.secrets.scheduleDeletion(secretId, recoveryWindowDays),
+      );
       // Conditional: a job that took the lock since the read above keeps its mapping and secret.
       const deleted = await fromPort(
         'the mappings table',
@@ -135,8 +138,7 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
         certName,
         target,
         ...(mapping.secretArn === undefined ? {} : { secretArn: mapping.secretArn }),
-        secretDeletion:
-          mapping.secretArn === undefined ? ('none' as const) : ('scheduled' as const),
+        secretDeletion: scheduled ? ('scheduled' as const) : ('none' as const),
         recoveryWindowDays,
       };
     },

@@ -260,6 +260,34 @@ describe('the secret store on Secrets Manager', () => {
     );
   });
 
+  it('creates a missing secret first when told it is likely missing, and falls back when it exists', async () => {
+    const tags = { env: 'dev' };
+    const first = await secrets.putNewVersion({
+      name: 'acm-passphrase/web-create-first',
+      tags,
+      value: new SecretValue('one'),
+      token: '0a1b2c3d-0000-4000-8000-000000000011',
+      likelyMissing: true,
+    });
+    // Told wrongly: the secret exists, so the version goes in with PutSecretValue.
+    const second = await secrets.putNewVersion({
+      name: 'acm-passphrase/web-create-first',
+      tags,
+      value: new SecretValue('two'),
+      token: '0a1b2c3d-0000-4000-8000-000000000012',
+      likelyMissing: true,
+    });
+    expect(second.secretArn).toBe(first.secretArn);
+    expect(second.versionId).toBe('0a1b2c3d-0000-4000-8000-000000000012');
+    expect((await secrets.getVersion(first.secretArn, first.versionId)).value.reveal()).toBe('one');
+    expect((await secrets.getVersion(first.secretArn, second.versionId)).value.reveal()).toBe(
+      'two',
+    );
+    expect(await secrets.scheduleDeletion('acm-passphrase/web-create-first', 7)).toBe(true);
+    expect(await secrets.scheduleDeletion('acm-passphrase/web-create-first', 7)).toBe(true);
+    expect(await secrets.scheduleDeletion('acm-passphrase/never-created', 7)).toBe(false);
+  });
+
   it('reports a missing version as SecretVersionNotFound (terminal), not as a retryable error', async () => {
     const error = await secrets
       .getVersion('acm-passphrase/nope', '0a1b2c3d-0000-4000-8000-00000000dead')

@@ -38,7 +38,12 @@ export class FakeCertificateAuthority implements CertificateAuthority {
     { description: CertificateDescription; bundle: ExportedBundle }
   >();
   readonly exports: { arn: string; passphrase: string }[] = [];
+  /** Every DescribeCertificate asked, by ARN. */
+  readonly describes: string[] = [];
+  /** Errors the next DescribeCertificate calls throw, in order. */
   failNext: unknown[] = [];
+  /** Errors the next ExportCertificate calls throw, in order. */
+  failNextExport: unknown[] = [];
 
   add(description: Partial<CertificateDescription> & { arn: string }, bundle: ExportedBundle) {
     this.certificates.set(description.arn, {
@@ -48,6 +53,7 @@ export class FakeCertificateAuthority implements CertificateAuthority {
   }
 
   async describe(arn: string) {
+    this.describes.push(arn);
     const next = this.failNext.shift();
     if (next !== undefined) throw next;
     const c = this.certificates.get(arn);
@@ -59,10 +65,17 @@ export class FakeCertificateAuthority implements CertificateAuthority {
     return c.description;
   }
 
+  /** Refuses what ACM refuses: a certificate not issued (yet), or not exportable. */
   async export(arn: string, passphrase: SecretValue) {
+    const next = this.failNextExport.shift();
+    if (next !== undefined) throw next;
     const c = this.certificates.get(arn);
     if (c === undefined)
       throw new TerminalError('CertificateNotFound', `certificate ${arn} does not exist`);
+    if (c.description.status !== 'ISSUED')
+      throw new TerminalError('CertificateNotIssued', `certificate ${arn} is not issued yet`);
+    if (!c.description.exportable)
+      throw new TerminalError('CertificateNotExportable', `ACM refused to export ${arn}`);
     this.exports.push({ arn, passphrase: passphrase.reveal() });
     return c.bundle;
   }
@@ -76,7 +89,7 @@ export class InMemorySecretStore implements SecretStore {
   >();
   readonly deleted: string[] = [];
   /** Every version stored, in order (a test counts versions per secret). */
-  readonly puts: { name: string; token: string }[] = [];
+  readonly puts: { name: string; token: string; likelyMissing?: boolean }[] = [];
   readonly reads: { secretId: string; versionId: string }[] = [];
 
   async putNewVersion(input: {
@@ -84,6 +97,7 @@ export class InMemorySecretStore implements SecretStore {
     tags: Readonly<Record<string, string>>;
     value: SecretValue;
     token: string;
+    likelyMissing?: boolean;
   }) {
     let s = this.secrets.get(input.name);
     if (s === undefined) {
@@ -102,7 +116,11 @@ export class InMemorySecretStore implements SecretStore {
       });
     }
     s.versions.set(input.token, input.value.reveal());
-    this.puts.push({ name: input.name, token: input.token });
+    this.puts.push({
+      name: input.name,
+      token: input.token,
+      ...(input.likelyMissing === undefined ? {} : { likelyMissing: input.likelyMissing }),
+    });
     return { secretArn: s.arn, versionId: input.token };
   }
 
@@ -119,6 +137,7 @@ export class InMemorySecretStore implements SecretStore {
 
   async scheduleDeletion(secretId: string) {
     this.deleted.push(secretId);
+    return [...this.secrets.entries()].some(([name, v]) => name === secretId || v.arn === secretId);
   }
 }
 

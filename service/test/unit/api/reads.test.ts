@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TerminalError } from '../../../src/domain/errors.ts';
+import { exportSecretName } from '../../../src/domain/export-secret-name.ts';
 import {
   aDeployment,
   aMapping,
@@ -298,6 +299,24 @@ describe('DELETE /v1/certificates/:arn/targets/:key/:value/:certName', () => {
     const again = await api.call('admin', 'DELETE', url());
     expect(again.statusCode).toBe(404);
     expect(again.json().error.code).toBe('MAPPING_NOT_FOUND');
+  });
+
+  it('finds by its name the secret of a mapping that never recorded one', async () => {
+    api = testApi();
+    // A first deployment that stopped before its end stored a version but recorded nothing.
+    const name = exportSecretName('acm-passphrase/', {
+      target: { key: 'env', value: 'dev' },
+      certificateArn: certArn,
+      certName: 'web',
+    });
+    api.passphrases.existing.add(name);
+    await api.mappings.put(aMapping({}));
+    const res = await api.call('admin', 'DELETE', url());
+    expect(res.statusCode).toBe(200);
+    expect(res.json().secretDeletion).toBe('scheduled');
+    expect(res.json().secretArn).toBeUndefined();
+    expect(api.passphrases.scheduled).toEqual([{ secretId: name, days: 7 }]);
+    expect(api.mappings.items.size).toBe(0);
   });
 
   it('handles tag values with slashes and spaces (URL-encoded)', async () => {

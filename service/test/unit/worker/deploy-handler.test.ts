@@ -192,6 +192,34 @@ describe('deploy handler', () => {
     },
   );
 
+  it('exports without describing the certificate first, creating the mapping’s secret', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    expect(await w.deliver(aDeployMessage(), 'm1')).toEqual({ kind: 'ack' });
+    expect(w.certificates.describes).toEqual([]);
+    expect(w.certificates.exports).toHaveLength(1);
+    // The mapping recorded no secret: creating it is tried first.
+    expect(w.secrets.puts.map((p) => p.likelyMissing)).toEqual([true]);
+    expect((await w.mappings.get(key))?.secretArn).toBeDefined();
+
+    // A repeat: the mapping knows its secret, a version is put.
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage({ jobId: 'job-00000002' }), 'm2');
+    expect(w.secrets.puts.map((p) => p.likelyMissing)).toEqual([true, false]);
+    expect(w.certificates.describes).toEqual([]);
+  });
+
+  it('refuses an export that has expired, naming it, without sending anything', async () => {
+    const w = workerWorld();
+    w.clock.advance(11 * 365 * 86_400_000);
+    expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
+    const d = await w.deployments.get('job-00000001');
+    expect(d?.status).toBe('Failed');
+    expect(d?.reason).toMatch(/expired at 2036-11-24T02:38:07.000Z; ACM exports only ISSUED/);
+    expect(w.commands.sent).toHaveLength(0);
+    expect(w.secrets.puts).toHaveLength(0);
+  });
+
   it('fails an unknown certificate with a reason a person can act on', async () => {
     const w = workerWorld();
     await w.deliver(
@@ -332,7 +360,7 @@ describe('deploy handler after a crash', () => {
 
   it('counts pickups that never ended and dead-letters the message after maxFailures', async () => {
     const w = workerWorld({ maxFailures: 3 });
-    w.certificates.failNext = [new Error('boom 1'), new Error('boom 2'), new Error('boom 3')];
+    w.certificates.failNextExport = [new Error('boom 1'), new Error('boom 2'), new Error('boom 3')];
     expect(await w.deliver(aDeployMessage(), 'msg-1', 1)).toMatchObject({ kind: 'later' });
     expect(await w.deliver(aDeployMessage(), 'msg-1', 2)).toMatchObject({ kind: 'later' });
     const last = await w.deliver(aDeployMessage(), 'msg-1', 3);
@@ -344,12 +372,14 @@ describe('deploy handler after a crash', () => {
 
   it('treats a terminal error from a port as Failed, acknowledged', async () => {
     const w = workerWorld();
-    w.certificates.failNext = [
-      new TerminalError('AccessDenied', 'ACM DescribeCertificate: access denied'),
+    w.certificates.failNextExport = [
+      new TerminalError('AccessDenied', 'ACM ExportCertificate: access denied'),
     ];
     expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
+    // Described once to name a more precise reason; there is none: the export's error stands.
+    expect(w.certificates.describes).toHaveLength(1);
     expect((await w.deployments.get('job-00000001'))?.reason).toBe(
-      'ACM DescribeCertificate: access denied',
+      'ACM ExportCertificate: access denied',
     );
   });
 

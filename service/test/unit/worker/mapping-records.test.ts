@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { exportSecretName } from '../../../src/domain/export-secret-name.ts';
 import { aCertificateAvailableEvent } from '../../support/builders/acm-events.ts';
 import {
   aDeployMessage,
@@ -46,13 +47,16 @@ describe('what a mapping records when its first job starts', () => {
     });
   });
 
-  it('records the secret before the command is sent, so stop-managing finds it mid-job', async () => {
+  it('writes nothing to the mapping mid-job: stop-managing derives the secret’s name', async () => {
     const w = workerWorld();
     w.commands.script = [progress('InProgress', [])];
     await w.deliver(aDeployMessage());
     const d = await w.deployments.get('job-00000001');
     expect(d?.status).toBe('Running');
-    expect((await w.mappings.get(key))?.secretArn).toBe(d?.secretArn);
+    // No write of its own for the secret: the mapping learns it when the job ends.
+    expect((await w.mappings.get(key))?.secretArn).toBeUndefined();
+    const name = exportSecretName('acm-passphrase/', key);
+    expect(w.secrets.secrets.get(name)?.arn).toBe(d?.secretArn);
   });
 
   it('keeps the mapping’s options when a later job asks for none', async () => {

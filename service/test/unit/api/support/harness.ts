@@ -102,8 +102,11 @@ export class RecordingQueue implements JobQueue {
 
 export class RecordingPassphrases implements Pick<SecretStore, 'scheduleDeletion'> {
   readonly scheduled: { secretId: string; days: number }[] = [];
+  /** Secrets known by name only (a mapping records the ARN of those it knows). */
+  readonly existing = new Set<string>();
   async scheduleDeletion(secretId: string, days: number) {
     this.scheduled.push({ secretId, days });
+    return secretId.startsWith('arn:') || this.existing.has(secretId);
   }
 }
 
