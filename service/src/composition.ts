@@ -1,15 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AcmCertificateAuthority, type AcmRegions } from './adapters/acm-certificate-authority.ts';
 import { AwsReadinessProbe } from './adapters/aws-readiness.ts';
 import { DynamoDbDeploymentStore } from './adapters/dynamodb-deployment-store.ts';
+import { DynamoDbExportQuotaLeases } from './adapters/dynamodb-export-quota-leases.ts';
 import { DynamoDbMappingStore } from './adapters/dynamodb-mapping-store.ts';
 import { DynamoDbServerStore } from './adapters/dynamodb-server-store.ts';
 import { Ec2InstanceDirectory } from './adapters/ec2-instance-directory.ts';
 import { EcsAgentTaskProtection } from './adapters/ecs-agent-task-protection.ts';
 import { LogOnlyNotifier } from './adapters/log-only-notifier.ts';
-import { intervalRateLimiter, type RateLimiter } from './adapters/rate-limiter.ts';
+import type { RateLimiter } from './adapters/rate-limiter.ts';
 import { SecretsManagerSecretStore } from './adapters/secrets-manager-secret-store.ts';
+import { SharedExportQuota } from './adapters/shared-export-quota.ts';
 import { SnsNotifier } from './adapters/sns-notifier.ts';
 import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
 import { SsmCommandRunner } from './adapters/ssm-command-runner.ts';
@@ -27,14 +31,14 @@ import { createScaleInGuard, type ScaleInGuard } from './worker/scale-in-guard.t
 import type { WorkerDeps, WorkerSettings } from './worker/worker-deps.ts';
 
 /** ACM per region: the clients' own (built on first use), and one export limiter each. */
-function acmRegions(clients: AwsClients, newLimiter: () => RateLimiter): AcmRegions {
+function acmRegions(clients: AwsClients, newLimiter: (region: string) => RateLimiter): AcmRegions {
   const limiters = new Map<string, RateLimiter>();
   return {
     client: (region) => clients.acmIn(region),
     exportLimiter(region) {
       let limiter = limiters.get(region);
       if (limiter === undefined) {
-        limiter = newLimiter();
+        limiter = newLimiter(region);
         limiters.set(region, limiter);
       }
       return limiter;
@@ -42,11 +46,43 @@ function acmRegions(clients: AwsClients, newLimiter: () => RateLimiter): AcmRegi
   };
 }
 
+/** This process in the export quota's shared item. */
+const quotaTaskId = `${hostname()}/${randomUUID().slice(0, 8)}`;
+
+/**
+ * A region's ExportCertificate quota, shared with every other task through claims in the
+ * deployments table (one UpdateItem per heartbeat while exports wait, none per export).
+ */
+function sharedExportQuota(
+  config: Config,
+  clients: AwsClients,
+  region: string,
+  clock: Clock,
+  logger: Logger | undefined,
+): RateLimiter {
+  return new SharedExportQuota({
+    leases: new DynamoDbExportQuotaLeases(clients.dynamodb, config.tables.deployments, region),
+    taskId: quotaTaskId,
+    quotaPerSecond: config.acm.exportQuotaPerSecond,
+    heartbeatMs: config.acm.exportQuotaHeartbeatSeconds * 1000,
+    clock,
+    sleep: (ms, background) => sleep(ms, undefined, { ref: !background }),
+    ...(logger === undefined ? {} : { log: logger.child({ region, exportQuota: quotaTaskId }) }),
+  });
+}
+
 /** Every adapter, built once from one set of clients. */
-export function buildPorts(config: Config, clients: AwsClients) {
+export function buildPorts(
+  config: Config,
+  clients: AwsClients,
+  context: { clock?: Clock; logger?: Logger } = {},
+) {
+  const clock = context.clock ?? systemClock;
   return {
     certificates: new AcmCertificateAuthority(
-      acmRegions(clients, () => intervalRateLimiter(config.acm.exportRatePerSecond)),
+      acmRegions(clients, (region) =>
+        sharedExportQuota(config, clients, region, clock, context.logger),
+      ),
       config.aws.region,
     ),
     secrets: new SecretsManagerSecretStore(
@@ -86,8 +122,7 @@ export function workerSettings(config: Config): WorkerSettings {
     secretRecoveryDays: config.secrets.deletionRecoveryDays,
     pollInitialSeconds: config.worker.pollInitialSeconds,
     pollMaxSeconds: config.worker.pollMaxSeconds,
-    inlinePollSeconds: config.worker.inlinePollSeconds,
-    inlinePollIntervalMs: config.worker.inlinePollIntervalMs,
+    commandLookSeconds: config.worker.commandLookSeconds,
     jobTimeoutSeconds: config.worker.jobTimeoutSeconds,
     maxFailures: config.worker.maxFailures,
     lockRetrySeconds: config.worker.lockRetrySeconds,
@@ -199,7 +234,7 @@ export function composeWorker(
     serviceAppId({ api: config.api.enabled, worker: config.worker.enabled }),
     plugins,
   );
-  const ports = buildPorts(config, clients);
+  const ports = buildPorts(config, clients, { clock, logger });
   return {
     clients,
     ports,

@@ -11,7 +11,7 @@ import type {
   CertificateDescription,
   ExportedBundle,
 } from '../ports/certificate-authority.ts';
-import { classify, withRetry } from './aws-errors.ts';
+import { awsErrorName, awsHttpStatus, classify, withRetry } from './aws-errors.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 const terminal = {
@@ -22,7 +22,10 @@ const terminal = {
   InvalidParameterException: 'InvalidRequest',
 };
 
-/** ACM's clients and export pacing, per region (ACM's quotas are per account and region). */
+/**
+ * ACM's clients and export pacing, per region (ACM's quotas are per account and region): the
+ * worker's limiter shares the region's quota with the other tasks (shared-export-quota.ts).
+ */
 export interface AcmRegions {
   client(region: string): ACMClient;
   exportLimiter(region: string): RateLimiter;
@@ -31,7 +34,9 @@ export interface AcmRegions {
 /**
  * ACM through the SDK, each certificate in its own region (the one its ARN names): ACM answers
  * only for the certificates of the region it is called in. ExportCertificate is paced by the
- * region's limiter (quota: 5 per second per account and region).
+ * region's limiter (quota: 5 per second per account and region) — every attempt, the SDK's
+ * retries included, and each throttled attempt is reported back to it. Throttling stays
+ * retryable: the SDK retries it, then withRetry.
  */
 export class AcmCertificateAuthority implements CertificateAuthority {
   readonly #regions: AcmRegions;
@@ -78,14 +83,13 @@ export class AcmCertificateAuthority implements CertificateAuthority {
   async export(certificateArn: string, passphrase: SecretValue): Promise<ExportedBundle> {
     const out = await withRetry(async () => {
       const region = this.#regionOf(certificateArn);
-      await this.#regions.exportLimiter(region).take();
+      const command = new ExportCertificateCommand({
+        CertificateArn: certificateArn,
+        Passphrase: new TextEncoder().encode(passphrase.reveal()),
+      });
+      pacedAttempts(command, this.#regions.exportLimiter(region));
       try {
-        return await this.#regions.client(region).send(
-          new ExportCertificateCommand({
-            CertificateArn: certificateArn,
-            Passphrase: new TextEncoder().encode(passphrase.reveal()),
-          }),
-        );
+        return await this.#regions.client(region).send(command);
       } catch (error) {
         throw classify(error, terminal, (name) => describeError(name, certificateArn));
       }
@@ -102,6 +106,36 @@ export class AcmCertificateAuthority implements CertificateAuthority {
       encryptedPrivateKey: new SecretValue(out.PrivateKey),
     };
   }
+}
+
+/**
+ * Paces each attempt of the command, inside the SDK's retry loop (just before signing, so a
+ * signature is never older than its wait), and tells the limiter of each throttled attempt.
+ */
+function pacedAttempts(command: ExportCertificateCommand, limiter: RateLimiter): void {
+  const pace =
+    <A, R>(next: (args: A) => Promise<R>) =>
+    async (args: A): Promise<R> => {
+      await limiter.take();
+      try {
+        return await next(args);
+      } catch (error) {
+        if (isThrottling(error)) limiter.throttled?.();
+        throw error;
+      }
+    };
+  command.middlewareStack.addRelativeTo(pace, {
+    relation: 'before',
+    toMiddleware: 'httpSigningMiddleware',
+    name: 'exportQuotaPacing',
+    override: true,
+  });
+}
+
+/** ACM answers a call over its rate quota with ThrottlingException (HTTP 400). */
+function isThrottling(error: unknown): boolean {
+  const name = awsErrorName(error) ?? '';
+  return /Throttl|TooManyRequests|RequestLimitExceeded/.test(name) || awsHttpStatus(error) === 429;
 }
 
 function describeError(name: string, arn: string): string {

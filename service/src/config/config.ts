@@ -49,9 +49,13 @@ export interface Config {
     readonly pollMaxSeconds: number;
     /** Consecutive failed attempts of one job before its message is moved to the DLQ. */
     readonly maxFailures: number;
-    /** How long one pickup keeps polling in-process (every inlinePollIntervalMs) before handing back to SQS. */
-    readonly inlinePollSeconds: number;
-    readonly inlinePollIntervalMs: number;
+    /**
+     * While a job's command runs, the process's command watcher looks at it this often when no
+     * Run Command status-change event came (the event resumes the job at once).
+     */
+    readonly commandLookSeconds: number;
+    /** …and reads the job's record this often, for a cancel request. */
+    readonly cancelCheckSeconds: number;
     /** Long-poll wait of each ReceiveMessage. */
     readonly receiveWaitSeconds: number;
     /** Delay before a job waiting for another job on the same certificate and target looks again. */
@@ -89,8 +93,13 @@ export interface Config {
     readonly timeoutSeconds: number;
   };
   readonly acm: {
-    /** ExportCertificate calls per second this process makes at most (account quota: 5). */
-    readonly exportRatePerSecond: number;
+    /**
+     * The account's ExportCertificate quota per region (5 per second by default), shared by
+     * every worker task through claims in the deployments table (adapters/shared-export-quota.ts).
+     */
+    readonly exportQuotaPerSecond: number;
+    /** How often a task with exports waiting renews its claim and reads the others'. */
+    readonly exportQuotaHeartbeatSeconds: number;
   };
   /** ECS task scale-in protection while the worker holds messages (on ECS only). */
   readonly scaleInProtection: {
@@ -336,6 +345,19 @@ function notifyTopicArn(env: Env): string | undefined {
   return value;
 }
 
+/** ACM_EXPORT_QUOTA_PER_SECOND and ACM_EXPORT_QUOTA_HEARTBEAT_SECONDS. */
+function exportQuota(env: Env): Config['acm'] {
+  if (optional(env, 'ACM_EXPORT_RATE_PER_SECOND') !== undefined) {
+    throw new ConfigError(
+      "ACM_EXPORT_RATE_PER_SECOND is gone: the tasks now share one quota, ACM_EXPORT_QUOTA_PER_SECOND (the account's ExportCertificate quota, default 5)",
+    );
+  }
+  return {
+    exportQuotaPerSecond: int(env, 'ACM_EXPORT_QUOTA_PER_SECOND', 5, 1, 1000),
+    exportQuotaHeartbeatSeconds: int(env, 'ACM_EXPORT_QUOTA_HEARTBEAT_SECONDS', 5, 1, 60),
+  };
+}
+
 /** Reads and validates the whole configuration; throws one clear error naming the variable. */
 export function loadConfig(env: Env): Config {
   const aws = readAwsConfig(env);
@@ -384,8 +406,8 @@ export function loadConfig(env: Env): Config {
       pollInitialSeconds,
       pollMaxSeconds,
       maxFailures: int(env, 'WORKER_MAX_FAILURES', 5, 1, 100),
-      inlinePollSeconds: int(env, 'POLL_INLINE_SECONDS', 5, 0, 60),
-      inlinePollIntervalMs: int(env, 'POLL_INLINE_INTERVAL_MS', 500, 50, 10_000),
+      commandLookSeconds: int(env, 'COMMAND_LOOK_SECONDS', 5, 1, 300),
+      cancelCheckSeconds: int(env, 'CANCEL_CHECK_SECONDS', 15, 1, 300),
       receiveWaitSeconds: int(env, 'WORKER_RECEIVE_WAIT_SECONDS', 20, 0, 20),
       lockRetrySeconds: int(env, 'LOCK_RETRY_SECONDS', 5, 1, 900),
       jobTimeoutSeconds: int(env, 'JOB_TIMEOUT_SECONDS', 3600, 10, 43_200),
@@ -410,7 +432,7 @@ export function loadConfig(env: Env): Config {
       maxErrors: rateControl(env, 'SSM_MAX_ERRORS', defaultMaxErrors),
       timeoutSeconds: int(env, 'SSM_TIMEOUT_SECONDS', 600, 30, 2_592_000),
     },
-    acm: { exportRatePerSecond: int(env, 'ACM_EXPORT_RATE_PER_SECOND', 5, 1, 100) },
+    acm: exportQuota(env),
     scaleInProtection: {
       ...(agentUri === undefined ? {} : { agentUri: url(env, 'ECS_AGENT_URI') }),
       minutes: int(env, 'TASK_PROTECTION_MINUTES', 10, 1, 2880),
