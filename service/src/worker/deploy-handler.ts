@@ -73,12 +73,13 @@ export async function handleDeploy(
   });
   const pickupStartedAt = deps.clock.now().getTime();
   const refused = policyProblems(job, deps.settings.policy);
-  let current: Deployment | undefined = await deps.deployments.get(job.jobId);
+  // The record as stored (undefined: not created yet) and as this pickup has it in memory.
+  let stored: Deployment | undefined = await deps.deployments.get(job.jobId);
   if (refused.length > 0) {
     const reason = `refused by this service's policy: ${refused.map((p) => `${p.field} ${p.problem}`).join('; ')}`;
     log.warn({ refused }, 'job refused: moving its message to the dead-letter queue');
-    if (current !== undefined && !isTerminal(current.status)) {
-      const d = current;
+    if (stored !== undefined && !isTerminal(stored.status)) {
+      const d = stored;
       await finishStep(
         d,
         { status: 'Failed', reason, code: 'Refused' },
@@ -89,63 +90,92 @@ export async function handleDeploy(
     }
     return deadLetter(reason);
   }
-  if (current === undefined) {
-    current = (await deps.deployments.create(newDeployment(job, deps.clock.now()))).deployment;
-  }
-  if (isTerminal(current.status)) {
-    log.info({ status: current.status }, 'job already finished: duplicate message acknowledged');
+  if (stored !== undefined && isTerminal(stored.status)) {
+    log.info({ status: stored.status }, 'job already finished: duplicate message acknowledged');
     return ack;
   }
-  // Each write carries the version it revises: only the fields that changed are written.
+  const read = stored ?? newDeployment(job, deps.clock.now());
+  let current: Deployment = read;
+  // Whether `current` holds changes not written yet (kept for the pickup's next write).
+  let dirty = false;
+  /**
+   * Writes `next` now, with whatever this pickup kept for its next write: one conditional write
+   * (the record's creation when it is not stored yet), only the fields that changed.
+   */
   const save = async (next: Deployment): Promise<Deployment> => {
-    current = await deps.deployments.save(next, current);
-    return current;
+    const base = stored?.version ?? 0;
+    const record = dirty && next.version > base + 1 ? { ...next, version: base + 1 } : next;
+    if (stored === undefined) {
+      const made = await deps.deployments.create(record);
+      if (!made.created) throw new ConflictError(`deployment ${job.jobId} created meanwhile`);
+    } else {
+      await deps.deployments.save(record, stored);
+    }
+    stored = record;
+    current = record;
+    dirty = false;
+    return record;
+  };
+  /**
+   * Keeps `next` for the pickup's next write, for what nothing has to wait on: the record of the
+   * command sent (a resumed job finds it by its comment), a condition shown while waiting, the
+   * command's counts. The pickup's last write (its end, the job's end) carries it.
+   */
+  const keep = async (next: Deployment): Promise<Deployment> => {
+    current = next;
+    dirty = true;
+    return next;
   };
 
   // Pickup bookkeeping: the same message back while our previous pickup never ended = a crash.
-  const previous = current.activeAttempt;
+  const previous = read.activeAttempt;
   const crashed =
     previous !== undefined &&
     previous.messageId === ctx.messageId &&
     previous.receiveCount < ctx.receiveCount;
-  const failures = current.failures + (crashed ? 1 : 0);
-  const lastError = crashed ? crashedMidStep : current.lastError;
+  const failures = read.failures + (crashed ? 1 : 0);
+  const lastError = crashed ? crashedMidStep : read.lastError;
   const now = deps.clock.now();
   if (crashed) log.warn({ failures }, 'the previous attempt at this job stopped mid-step');
   if (failures >= deps.settings.maxFailures) {
     return giveUp(
-      current,
+      read,
       `gave up after ${failures} failed attempts; last: ${lastError ?? crashedMidStep}`,
       deps,
       save,
       log,
     );
   }
-  try {
-    await save(
-      revise(
-        current,
-        {
-          attempts: current.attempts + 1,
-          failures,
-          activeAttempt: {
-            messageId: ctx.messageId,
-            receiveCount: ctx.receiveCount,
-            startedAt: now.toISOString(),
-          },
-          ...(lastError === undefined ? {} : { lastError }),
-        },
-        now,
-      ),
-    );
-  } catch (error) {
-    if (error instanceof ConflictError) return later(1, 'another worker is updating this job');
-    throw error;
+  const pickup = revise(
+    read,
+    {
+      attempts: read.attempts + 1,
+      failures,
+      activeAttempt: {
+        messageId: ctx.messageId,
+        receiveCount: ctx.receiveCount,
+        startedAt: now.toISOString(),
+      },
+      ...(lastError === undefined ? {} : { lastError }),
+    },
+    now,
+  );
+  if (stored === undefined || stored.status === 'Queued') {
+    // Nothing is done before the lock but looks: the record's creation, this bookkeeping and
+    // Queued → Exporting are one conditional write once the lock is held (or the pickup's end).
+    await keep(pickup);
+  } else {
+    // A job under way: the bookkeeping is written first, so one worker goes on.
+    try {
+      await save(pickup);
+    } catch (error) {
+      if (error instanceof ConflictError) return later(1, 'another worker is updating this job');
+      throw error;
+    }
   }
 
   const endPickup = async (outcome: HandlerOutcome): Promise<HandlerOutcome> => {
-    const d = current as Deployment;
-    await save(revise(d, { activeAttempt: undefined, failures: 0 }, deps.clock.now()));
+    await save(revise(current, { activeAttempt: undefined, failures: 0 }, deps.clock.now()));
     return outcome;
   };
 
@@ -168,7 +198,7 @@ export async function handleDeploy(
       }
       switch (d.status) {
         case 'Queued': {
-          const notReady = await waitForAgents(d, deps, save);
+          const notReady = await waitForAgents(d, deps, keep);
           if (notReady !== undefined) {
             log.info(notReady.kind === 'later' ? notReady.why : 'waiting for agents');
             return await endPickup(notReady);
@@ -208,7 +238,7 @@ export async function handleDeploy(
           break;
         }
         case 'Dispatching': {
-          const result = await dispatchStep(d, bundle, deps, save, lockedMapping);
+          const result = await dispatchStep(d, bundle, deps, save, lockedMapping, keep);
           if (result.kind === 'waiting') {
             log.info(result.outcome.kind === 'later' ? result.outcome.why : 'waiting');
             return await endPickup(result.outcome);
@@ -225,7 +255,7 @@ export async function handleDeploy(
           break;
         }
         case 'Running': {
-          const polled = await pollStep(d, deps, save, pickupStartedAt, ctx.signal);
+          const polled = await pollStep(d, deps, keep, pickupStartedAt, ctx.signal);
           if (polled.kind === 'waiting') {
             log.debug(
               { delaySeconds: polled.outcome.kind === 'later' ? polled.outcome.delaySeconds : 0 },
@@ -257,7 +287,7 @@ export async function handleDeploy(
       }
     }
   } catch (error) {
-    const d = current as Deployment;
+    const d = current;
     if (error instanceof TerminalError) {
       await finishStep(
         d,

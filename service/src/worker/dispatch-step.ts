@@ -31,6 +31,7 @@ export type DispatchResult =
  * first looks for a command carrying its phase's comment, and sends only when there is none. The
  * bundle comes from the job's secret version when it is not in memory: a job is exported once.
  * `lockedMapping`: the mapping as this pickup's lock returned it (install options), if any.
+ * `keep`: how the command sent is recorded (the handler keeps it for the pickup's next write).
  */
 export async function dispatchStep(
   d: Deployment,
@@ -38,6 +39,7 @@ export async function dispatchStep(
   deps: WorkerDeps,
   save: (next: Deployment) => Promise<Deployment>,
   lockedMapping?: Mapping,
+  keep: (next: Deployment) => Promise<Deployment> = save,
 ): Promise<DispatchResult> {
   const { settings, clock } = deps;
   let current = d;
@@ -141,7 +143,9 @@ export async function dispatchStep(
     }
     throw error;
   }
-  const deployment = await running(current, commandId, clock.now().toISOString(), deps, save);
+  // Sent: recorded with the pickup's next write (`keep`). Should the worker stop before, the
+  // recorded dispatchStartedAt makes the next pickup look for the command by its comment.
+  const deployment = await running(current, commandId, clock.now().toISOString(), deps, keep);
   return { kind: 'sent', deployment, found: false };
 }
 

@@ -161,18 +161,20 @@ export function workerWorld(settings: Partial<WorkerSettings> = {}) {
 }
 
 /**
- * Makes the worker die right after SendCommand, once: the write of the Running state fails as
- * if the process were killed between the call and the record.
+ * Makes the worker die right after SendCommand, once: the command went out, and the pickup
+ * fails before it records it, as if the process were killed between the call and the record.
  */
 export function crashOnceAfterSendCommand(w: ReturnType<typeof workerWorld>): void {
-  const realSave = w.deployments.save.bind(w.deployments);
+  const realSend = w.commands.send.bind(w.commands);
   let crashed = false;
-  w.deployments.save = async (next) => {
-    if (next.status === 'Running' && !crashed) {
+  w.commands.send = async (input) => {
+    const sent = await realSend(input);
+    if (!crashed) {
+      // The command went out; the worker stops before it records anything of it.
       crashed = true;
       throw new Error('process killed');
     }
-    return realSave(next);
+    return sent;
   };
 }
 

@@ -39,16 +39,17 @@ function scriptPerCommand(w: World, scripts: Snapshot[][]): void {
   };
 }
 
-/** The worker dies right after the n-th SendCommand (its Running write fails), once. */
+/** The worker dies right after the n-th SendCommand, before it records anything of it, once. */
 function crashAfterSend(w: World, n: number): void {
-  const save = w.deployments.save.bind(w.deployments);
+  const send = w.commands.send.bind(w.commands);
   let crashed = false;
-  w.deployments.save = async (next) => {
-    if (!crashed && next.status === 'Running' && w.commands.sent.length === n) {
+  w.commands.send = async (input) => {
+    const sent = await send(input);
+    if (!crashed && w.commands.sent.length === n) {
       crashed = true;
       throw new Error('process killed');
     }
-    return save(next);
+    return sent;
   };
 }
 

@@ -119,9 +119,10 @@ describe('a cancel request', () => {
     expect(w.commands.sent).toHaveLength(0);
   });
 
-  it('recorded after the claim, while the command goes out: the command is recorded and cancelled', async () => {
+  it('recorded after the claim, while the command goes out: the command is found and cancelled', async () => {
     const w = workerWorld();
     w.commands.script = [
+      progress('InProgress', [running('i-1')]),
       progress('InProgress', [running('i-1')]),
       progress('Cancelled', [cancelled('i-1')]),
     ];
@@ -130,10 +131,15 @@ describe('a cancel request', () => {
       await requestCancel(w);
       return send(input);
     };
+    // The pickup's write of the command sent loses to the cancel request's: nothing is lost, the
+    // claim (dispatchStartedAt) stands, and the next pickup finds the command by its comment.
     expect(await w.deliver(aDeployMessage())).toMatchObject({ kind: 'later' });
-    const after = await w.deployments.get(jobId);
-    expect(after).toMatchObject({ status: 'Running', commandId: 'cmd-1' });
-    expect(after?.cancelRequest?.by).toBe(admin);
+    const between = await w.deployments.get(jobId);
+    expect(between).toMatchObject({ status: 'Dispatching' });
+    expect(between?.dispatchStartedAt).toBeDefined();
+    expect(between?.cancelRequest?.by).toBe(admin);
+    expect(await w.deliver(aDeployMessage())).toMatchObject({ kind: 'later' });
+    expect(await w.deployments.get(jobId)).toMatchObject({ status: 'Running', commandId: 'cmd-1' });
     expect(w.commands.cancelled).toEqual(['cmd-1']);
     expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
     expect((await w.deployments.get(jobId))?.status).toBe('Cancelled');

@@ -308,6 +308,63 @@ describe('deploy handler', () => {
   });
 });
 
+describe('the writes of a pickup', () => {
+  const written = (w: ReturnType<typeof workerWorld>, jobId = 'job-00000001') =>
+    w.deployments.history.filter((d) => d.job.jobId === jobId);
+
+  it('creates the record once the lock is held, with the pickup and Exporting in that write', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('InProgress', [])];
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 1)).toMatchObject({ kind: 'later' });
+    const writes = written(w);
+    // Creation + bookkeeping + Exporting; the claim before SendCommand; the command sent, its
+    // counts and the pickup's end.
+    expect(writes.map((d) => [d.status, d.version])).toEqual([
+      ['Exporting', 1],
+      ['Dispatching', 2],
+      ['Running', 3],
+    ]);
+    expect(writes[0]).toMatchObject({ attempts: 1, activeAttempt: { messageId: 'msg-1' } });
+    expect(writes[1]?.dispatchStartedAt).toBeDefined();
+    expect(writes[2]).toMatchObject({ commandId: 'cmd-1', failures: 0 });
+    expect(writes[2]?.activeAttempt).toBeUndefined();
+    expect(writes[2]?.counts).toBeDefined();
+  });
+
+  it('ends a job in the pickup that started it with no separate end-of-pickup write', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
+    expect(written(w).map((d) => d.status)).toEqual(['Exporting', 'Dispatching', 'Succeeded']);
+    expect(written(w)[2]?.activeAttempt).toBeUndefined();
+  });
+
+  it('records a job waiting for the lock with one write, and counts its pickups', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('InProgress', [])];
+    await w.deliver(aDeployMessage({ jobId: 'job-first-1' }), 'm1');
+    await w.deliver(aDeployMessage({ jobId: 'job-second-2' }), 'm2', 1);
+    await w.deliver(aDeployMessage({ jobId: 'job-second-2' }), 'm2', 2);
+    const writes = written(w, 'job-second-2');
+    expect(writes.map((d) => [d.status, d.version, d.attempts])).toEqual([
+      ['Queued', 1, 1],
+      ['Queued', 2, 2],
+    ]);
+    expect(writes.every((d) => d.activeAttempt === undefined)).toBe(true);
+  });
+
+  it('writes a resumed job’s bookkeeping before anything else, so one worker goes on', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('InProgress', []), progress('InProgress', [])];
+    await w.deliver(aDeployMessage(), 'msg-1', 1);
+    const before = written(w).length;
+    await w.deliver(aDeployMessage(), 'msg-1', 2);
+    const resumed = written(w).slice(before);
+    expect(resumed[0]).toMatchObject({ status: 'Running', attempts: 2 });
+    expect(resumed[0]?.activeAttempt?.receiveCount).toBe(2);
+  });
+});
+
 describe('deploy handler after a crash', () => {
   it('resumes after SendCommand without sending a second command', async () => {
     const w = workerWorld();
