@@ -31,6 +31,25 @@ export function mappingOwner(key: MappingKey): string {
   return `mapping#${tagKeyValue(key.target)}|${certificateArnCertName(key.certificateArn, key.certName)}`;
 }
 
+function jobItems(
+  jobId: string,
+  results: readonly ServerResult[],
+  expiresAt: Date,
+): WriteRequest[] {
+  const ttl = Math.floor(expiresAt.getTime() / 1000);
+  return results.map((r) => ({
+    PutRequest: {
+      Item: { Owner: jobOwner(jobId), InstanceId: r.instanceId, ExpiresAt: ttl, Data: r },
+    },
+  }));
+}
+
+function installedItems(owner: string, servers: readonly InstalledServer[]): WriteRequest[] {
+  return servers.map((s) => ({
+    PutRequest: { Item: { Owner: owner, InstanceId: s.instanceId, Data: s } },
+  }));
+}
+
 /**
  * The servers table (`Owner`, `InstanceId`): one item per server per job, and one per server per
  * mapping. Items hold the result under `Data`; job items carry `ExpiresAt` for DynamoDB TTL.
@@ -49,14 +68,20 @@ export class DynamoDbServerStore implements ServerStore {
     results: readonly ServerResult[],
     expiresAt: Date,
   ): Promise<void> {
-    const ttl = Math.floor(expiresAt.getTime() / 1000);
-    await this.#write(
-      results.map((r) => ({
-        PutRequest: {
-          Item: { Owner: jobOwner(jobId), InstanceId: r.instanceId, ExpiresAt: ttl, Data: r },
-        },
-      })),
-    );
+    await this.#write(jobItems(jobId, results, expiresAt));
+  }
+
+  async recordJobEnd(
+    jobId: string,
+    results: readonly ServerResult[],
+    expiresAt: Date,
+    key: MappingKey,
+    installed: readonly InstalledServer[],
+  ): Promise<void> {
+    await this.#write([
+      ...jobItems(jobId, results, expiresAt),
+      ...installedItems(mappingOwner(key), installed),
+    ]);
   }
 
   async listJobResults(jobId: string, limit: number, cursor?: string): Promise<Page<ServerResult>> {
@@ -84,12 +109,7 @@ export class DynamoDbServerStore implements ServerStore {
   }
 
   async recordInstalled(key: MappingKey, servers: readonly InstalledServer[]): Promise<void> {
-    const owner = mappingOwner(key);
-    await this.#write(
-      servers.map((s) => ({
-        PutRequest: { Item: { Owner: owner, InstanceId: s.instanceId, Data: s } },
-      })),
-    );
+    await this.#write(installedItems(mappingOwner(key), servers));
   }
 
   async forgetMapping(key: MappingKey): Promise<void> {

@@ -17,14 +17,16 @@ export interface InstalledServer {
   readonly problems?: readonly string[];
   readonly lastJobId: string;
   readonly updatedAt: string;
-  /** When a verify run last checked the server's files. */
+  /** When a verify run last checked the files the server holds (an install that succeeded replaced them). */
   readonly verifiedAt?: string;
 }
 
 /**
  * The servers' new state after a job: a success records the serial the server now holds; a
  * failure keeps the serial it held before (the script leaves a server unchanged when it fails)
- * and records the failure, so the next sweep tries it again.
+ * and records the failure, so the next sweep tries it again. A verify's time stays until an
+ * install replaces the files it checked: the state after a successful install never depends on
+ * `before`.
  */
 export function afterJob(
   before: ReadonlyMap<string, InstalledServer>,
@@ -59,7 +61,7 @@ export function afterJob(
       updatedAt: at,
       ...(mode === 'verify' && ok
         ? { verifiedAt: at }
-        : prior?.verifiedAt === undefined
+        : prior?.verifiedAt === undefined || (mode === 'install' && ok)
           ? {}
           : { verifiedAt: prior.verifiedAt }),
     };

@@ -12,6 +12,18 @@ import type { MappingKey, Page } from './mapping-store.ts';
 export interface ServerStore {
   /** Records (or rewrites: idempotent) a job's per-server results, removed after `expiresAt`. */
   recordJobResults(jobId: string, results: readonly ServerResult[], expiresAt: Date): Promise<void>;
+  /**
+   * A job's end in as few writes as can hold it: its per-server results (removed after
+   * `expiresAt`) and what each of those servers of the mapping now holds, together (25 items a
+   * BatchWriteItem: a job to one server is one request). Idempotent.
+   */
+  recordJobEnd(
+    jobId: string,
+    results: readonly ServerResult[],
+    expiresAt: Date,
+    key: MappingKey,
+    installed: readonly InstalledServer[],
+  ): Promise<void>;
   /** A job's results, by instance id. */
   listJobResults(jobId: string, limit: number, cursor?: string): Promise<Page<ServerResult>>;
   /** Every server a job of this mapping reached, with what it holds now. */

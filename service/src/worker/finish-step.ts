@@ -38,7 +38,9 @@ const levels: Record<DeploymentStatus, 'info' | 'warn' | 'error'> = {
 
 /**
  * Records each server's result as an item of its own (the job's, and what the server now holds
- * for the mapping): idempotent, so a finish retried after a crash writes the same items again.
+ * for the mapping) in one batch: idempotent, so a finish retried after a crash writes the same
+ * items again. What the servers held before is read only when the new state depends on it: a
+ * server that failed (or reported no serial) keeps the serial it held, and a verify keeps it too.
  */
 async function recordServers(
   d: Deployment,
@@ -48,15 +50,18 @@ async function recordServers(
 ): Promise<void> {
   if (servers.length === 0) return;
   const key = mappingKeyOf(d.job);
-  await deps.servers.recordJobResults(
+  const mode = d.job.mode === 'verify' ? 'verify' : 'install';
+  const fresh =
+    mode === 'install' && servers.every((s) => s.status === 'Success' && s.summary?.serial != null);
+  const before = fresh
+    ? new Map()
+    : new Map((await deps.servers.installed(key)).map((s) => [s.instanceId, s]));
+  await deps.servers.recordJobEnd(
     d.job.jobId,
     servers,
     new Date(now.getTime() + recordRetentionDays * 86_400_000),
-  );
-  const before = new Map((await deps.servers.installed(key)).map((s) => [s.instanceId, s]));
-  await deps.servers.recordInstalled(
     key,
-    afterJob(before, servers, d.job.jobId, now, d.job.mode === 'verify' ? 'verify' : 'install'),
+    afterJob(before, servers, d.job.jobId, now, mode),
   );
 }
 

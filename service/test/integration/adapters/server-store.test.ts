@@ -41,6 +41,34 @@ beforeAll(async () => {
 });
 
 describe('the per-server store on DynamoDB', () => {
+  it('records a job’s end, its results and what each server holds, in one batch', async () => {
+    const one = { ...key, certName: 'one' };
+    const results = [result('i-0000000000000end1', 'Success', '0b')];
+    const at = new Date('2026-11-30T00:00:00Z');
+    await servers.recordJobEnd(
+      'job-end-0001',
+      results,
+      new Date('2027-03-01T00:00:00Z'),
+      one,
+      afterJob(new Map(), results, 'job-end-0001', at),
+    );
+    expect((await servers.listJobResults('job-end-0001', 10)).items).toEqual(results);
+    expect(await servers.installed(one)).toEqual([
+      expect.objectContaining({
+        instanceId: 'i-0000000000000end1',
+        serial: '0b',
+        lastJobId: 'job-end-0001',
+      }),
+    ]);
+    const job = await c.dynamodb.send(
+      new GetCommand({
+        TableName: 'CertDeploymentServers',
+        Key: { Owner: jobOwner('job-end-0001'), InstanceId: 'i-0000000000000end1' },
+      }),
+    );
+    expect(job.Item?.ExpiresAt).toBe(Math.floor(Date.parse('2027-03-01T00:00:00Z') / 1000));
+  });
+
   it('records a job to 1,100 servers as one item each (BatchWriteItem by 25) and pages them back', async () => {
     const all = ids(1100);
     const expiresAt = new Date('2027-03-01T00:00:00Z');

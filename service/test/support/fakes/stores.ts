@@ -194,6 +194,23 @@ export class InMemoryServerStore implements ServerStore {
   readonly jobs = new Map<string, Map<string, ServerResult>>();
   readonly mappings = new Map<string, Map<string, InstalledServer>>();
 
+  /** Every write of a job's end, as the store was asked (a test counts them). */
+  readonly jobEnds: { jobId: string; results: number; installed: number }[] = [];
+  /** How many times what a mapping's servers hold was read. */
+  installedReads = 0;
+
+  async recordJobEnd(
+    jobId: string,
+    results: readonly ServerResult[],
+    expiresAt: Date,
+    key: MappingKey,
+    installed: readonly InstalledServer[],
+  ) {
+    this.jobEnds.push({ jobId, results: results.length, installed: installed.length });
+    await this.recordJobResults(jobId, results, expiresAt);
+    await this.recordInstalled(key, installed);
+  }
+
   async recordJobResults(jobId: string, results: readonly ServerResult[], _expiresAt?: Date) {
     const items = this.jobs.get(jobId) ?? new Map<string, ServerResult>();
     for (const r of results) items.set(r.instanceId, clone(r));
@@ -225,6 +242,7 @@ export class InMemoryServerStore implements ServerStore {
   }
 
   async installed(key: MappingKey) {
+    this.installedReads += 1;
     return clone(
       [...(this.mappings.get(InMemoryMappingStore.keyString(key))?.values() ?? [])].sort((a, b) =>
         a.instanceId.localeCompare(b.instanceId),

@@ -365,6 +365,36 @@ describe('the writes of a pickup', () => {
   });
 });
 
+describe('the per-server items of a job’s end', () => {
+  it('writes results and what the servers hold together, without reading them when all succeeded', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage(), 'm1');
+    expect(w.servers.jobEnds).toEqual([{ jobId: 'job-00000001', results: 1, installed: 1 }]);
+    expect(w.servers.installedReads).toBe(0);
+    expect((await w.servers.installed(key))[0]).toMatchObject({ instanceId: 'i-1', serial: '01' });
+  });
+
+  it('reads what the servers held when one failed: it keeps its serial', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage(), 'm1');
+    w.commands.script = [
+      progress('Failed', [
+        anInvocation({ instanceId: 'i-1', status: 'Failed', statusDetails: 'Failed', output: '' }),
+      ]),
+    ];
+    await w.deliver(aDeployMessage({ jobId: 'job-00000002' }), 'm2');
+    expect(w.servers.installedReads).toBe(1);
+    expect((await w.servers.installed(key))[0]).toMatchObject({
+      instanceId: 'i-1',
+      serial: '01',
+      lastStatus: 'Failed',
+      lastJobId: 'job-00000002',
+    });
+  });
+});
+
 describe('deploy handler after a crash', () => {
   it('resumes after SendCommand without sending a second command', async () => {
     const w = workerWorld();
