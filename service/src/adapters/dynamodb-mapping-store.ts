@@ -69,6 +69,7 @@ function toMapping(item: Item): Mapping {
     ...opt('lastOutcome', 'LastOutcome'),
     ...opt('lastOutcomeAt', 'LastOutcomeAt'),
     ...(s(item, 'RolloutHalted') ? { rolloutHalted: s(item, 'RolloutHalted') } : {}),
+    ...(typeof item.ServerCount === 'number' ? { serverCount: item.ServerCount } : {}),
     createdAt: s(item, 'CreatedAt') ?? '',
     updatedAt: s(item, 'UpdatedAt') ?? '',
     ...lockOf(item),
@@ -342,6 +343,7 @@ const updateAttributes: [keyof MappingUpdate, string][] = [
   ['lastOutcome', 'LastOutcome'],
   ['lastOutcomeAt', 'LastOutcomeAt'],
   ['rolloutHalted', 'RolloutHalted'],
+  ['serverCount', 'ServerCount'],
   ['updatedAt', 'UpdatedAt'],
 ];
 

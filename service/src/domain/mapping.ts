@@ -31,6 +31,11 @@ export interface Mapping {
    * job's end, emptied by the end of the next deployment asked for (request, queue, renewal).
    */
   readonly rolloutHalted?: string;
+  /**
+   * How many servers the last command to the whole tag reached (recorded at its end): the next
+   * deployment's MaxErrors rate control uses it instead of counting the tag's managed nodes.
+   */
+  readonly serverCount?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** The deployment lock, while a job holds it (`until`: when its lease ends at the latest). */

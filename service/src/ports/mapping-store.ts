@@ -77,6 +77,7 @@ export type MappingUpdate = Partial<
     | 'lastOutcome'
     | 'lastOutcomeAt'
     | 'rolloutHalted'
+    | 'serverCount'
     | 'updatedAt'
   >
 >;

@@ -98,7 +98,7 @@ export async function dispatchStep(
   const install = effectiveInstall(current.job, mapping?.install);
   const maxErrors = errorThreshold(
     settings.maxErrors,
-    instanceIds?.length ?? (await tagServerCount(current, deps)),
+    instanceIds?.length ?? (await tagServerCount(current, mapping, deps)),
   );
   let commandId: string;
   try {
@@ -151,13 +151,19 @@ export async function dispatchStep(
 
 /**
  * How many servers a command to the tag will reach, when the MaxErrors percentage needs to know
- * (a command to named servers counts them): the managed nodes carrying the tag, counted up to the
+ * (a command to named servers counts them): as many as the mapping's last command to the tag
+ * reached (recorded at its end), or else the managed nodes carrying the tag, counted up to the
  * number from which the percentage tolerates a failure by itself (one page of
  * DescribeInstanceInformation for 2% and more). Undefined when the setting does not depend on it.
  */
-async function tagServerCount(d: Deployment, deps: WorkerDeps): Promise<number | undefined> {
+async function tagServerCount(
+  d: Deployment,
+  mapping: Mapping | undefined,
+  deps: WorkerDeps,
+): Promise<number | undefined> {
   const enough = serversWorthCounting(deps.settings.maxErrors);
   if (enough <= 1) return undefined;
+  if (mapping?.serverCount !== undefined) return mapping.serverCount;
   return (await deps.commands.managedNodesTagged(d.job.target, { atMost: enough })).length;
 }
 

@@ -141,6 +141,7 @@ export async function finishStep(
     const cert = ok ? d.certificate : undefined;
     await deps.mappings.releaseLock(key, d.job.jobId, {
       ...rolloutHold(d, outcome, at),
+      ...serverCount(d, servers),
       lastJobId: d.job.jobId,
       lastOutcome: outcome.status,
       lastOutcomeAt: at,
@@ -159,6 +160,16 @@ export async function finishStep(
     });
   }
   return finishRecord(d, outcome, servers, ok, now, save, log);
+}
+
+/**
+ * How many servers a command to the whole tag reached: the next deployment's rate control uses
+ * it (dispatch-step) instead of counting the tag's managed nodes. Commands to named servers and
+ * a canary's first command reach a part of the tag: nothing then.
+ */
+function serverCount(d: Deployment, servers: readonly ServerResult[]): { serverCount?: number } {
+  if (d.job.instanceIds !== undefined || d.phase === 'canary' || servers.length === 0) return {};
+  return { serverCount: servers.length };
 }
 
 /** Triggers whose deployment someone (or ACM's renewal) asked for: they decide a rollout. */

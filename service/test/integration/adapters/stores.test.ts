@@ -99,6 +99,16 @@ describe('the mapping store on DynamoDB', () => {
     expect((await mappings.get(k))?.rolloutHalted).toBeUndefined();
   });
 
+  it('keeps the server count a job’s end records, and returns it with the lock', async () => {
+    const k = { ...key, certificateArn: arn.replace(/5555$/, '7777'), certName: 'counted' };
+    await mappings.acquireLock(k, 'job-c1', at(600), at(0));
+    await mappings.releaseLock(k, 'job-c1', { serverCount: 3 });
+    expect(await mappings.acquireLock(k, 'job-c2', at(600), at(1))).toMatchObject({
+      acquired: true,
+      mapping: { serverCount: 3 },
+    });
+  });
+
   it('finds every mapping of a certificate through the index', async () => {
     const prod = { ...key, target: { key: 'env', value: 'prod' } };
     await mappings.acquireLock(prod, 'job-p', at(600), at(0));

@@ -6,6 +6,7 @@ import {
   isMaxErrors,
   serversWorthCounting,
 } from '../../../src/domain/rate-control.ts';
+import type { InvocationResult } from '../../../src/ports/command-runner.ts';
 import { neverAttempted, verdict } from '../../../src/worker/outcome-policy.ts';
 import {
   aDeployMessage,
@@ -16,6 +17,7 @@ import {
 } from '../../support/worker-world.ts';
 
 const at = '2026-01-01T00:00:00Z';
+const webOnDev = { target: { key: 'env', value: 'dev' }, certificateArn: arnA, certName: 'web' };
 const ok = (instanceId: string) => anInvocation({ instanceId });
 const failed = (instanceId: string) =>
   anInvocation({ instanceId, status: 'Failed', statusDetails: 'Failed', responseCode: 1 });
@@ -128,6 +130,36 @@ describe('dispatch with percentages', () => {
     exact.commands.script = [progress('InProgress', [])];
     await exact.deliver(aDeployMessage());
     expect(exact.commands.sent[0]?.maxErrors).toBe('0');
+  });
+
+  it('counts the tag for a first deployment only: a repeat uses the count its mapping recorded', async () => {
+    const w = workerWorld({ maxConcurrency: '10%', maxErrors: '10%' });
+    tagged(w, 3);
+    let counts = 0;
+    const list = w.commands.managedNodesTagged.bind(w.commands);
+    w.commands.managedNodesTagged = async (target, options) => {
+      counts += 1;
+      return list(target, options);
+    };
+    const three = ['i-00000001', 'i-00000002', 'i-00000003'].map((id) =>
+      anInvocation({ instanceId: id }),
+    );
+    w.commands.script = [progress('Success', three)];
+    expect(await w.deliver(aDeployMessage(), 'm1')).toEqual({ kind: 'ack' });
+    expect(counts).toBe(1);
+    expect((await w.mappings.get(webOnDev))?.serverCount).toBe(3);
+
+    w.commands.script = [progress('Success', three)];
+    expect(await w.deliver(aDeployMessage({ jobId: 'job-00000002' }), 'm2')).toEqual({
+      kind: 'ack',
+    });
+    expect(counts).toBe(1);
+    expect(w.commands.sent[1]?.maxErrors).toBe('1');
+
+    // A job to named servers records no count for the tag.
+    w.commands.script = [progress('Success', [three[0] as InvocationResult])];
+    await w.deliver(aDeployMessage({ jobId: 'job-00000003', instanceIds: ['i-00000001'] }), 'm3');
+    expect((await w.mappings.get(webOnDev))?.serverCount).toBe(3);
   });
 });
 
