@@ -30,6 +30,11 @@ export interface AwsProxy {
   readonly counts: Map<string, number>;
   /** Requests answered with ThrottlingException, by operation. */
   readonly throttled: Map<string, number>;
+  /**
+   * DynamoDB requests forwarded, by operation and table (`DynamoDB_20120810.GetItem Table`), and
+   * for one-item requests also by its partition key (`… Table job-1`): what one job wrote.
+   */
+  readonly byTable: Map<string, number>;
   reset(): void;
   stop(): Promise<void>;
 }
@@ -51,10 +56,36 @@ function operationOf(req: IncomingMessage, body: Buffer): string {
   return action === undefined ? `${req.method} ${req.url?.split('?')[0] ?? ''}` : `Query:${action}`;
 }
 
+/**
+ * The table(s) a DynamoDB request names (a batch names each of its tables) and, for a one-item
+ * request, the first string value of its key (or of the item put).
+ */
+function tablesOf(body: Buffer): { tables: string; key?: string } {
+  try {
+    const input = JSON.parse(body.toString('utf8')) as {
+      TableName?: string;
+      RequestItems?: Record<string, unknown>;
+      Key?: Record<string, { S?: string }>;
+      Item?: Record<string, { S?: string }>;
+    };
+    const tables =
+      input.TableName ??
+      Object.keys(input.RequestItems ?? {})
+        .sort()
+        .join('+');
+    const key = input.Key ?? (input.TableName === undefined ? undefined : input.Item);
+    const first = key === undefined ? undefined : Object.values(key)[0]?.S;
+    return first === undefined ? { tables } : { tables, key: first };
+  } catch {
+    return { tables: '?' };
+  }
+}
+
 export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy> {
   const target = new URL(options.target);
   const counts = new Map<string, number>();
   const throttled = new Map<string, number>();
+  const byTable = new Map<string, number>();
   const random = options.random ?? Math.random;
   // Per-operation token buckets, like AWS's API rate quotas: refilled at the rate, holding at
   // most one second's worth (the burst).
@@ -95,6 +126,11 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
         return;
       }
       bump(counts, operation);
+      if (operation.startsWith('DynamoDB_')) {
+        const { tables, key } = tablesOf(body);
+        bump(byTable, `${operation} ${tables}`);
+        if (key !== undefined) bump(byTable, `${operation} ${tables} ${key}`);
+      }
       const upstream = request(
         {
           host: target.hostname,
@@ -121,9 +157,11 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     endpoint: `http://127.0.0.1:${port}`,
     counts,
     throttled,
+    byTable,
     reset() {
       counts.clear();
       throttled.clear();
+      byTable.clear();
     },
     stop: () =>
       new Promise<void>((resolve) => {
