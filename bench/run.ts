@@ -13,6 +13,7 @@ import { costFigures, runCost } from './deployment-cost.ts';
 import { emit } from './figures.ts';
 import { profileFixedCosts } from './fixed-costs.ts';
 import { measureFleetDeployment, measureSweep } from './fleet-bench.ts';
+import { measureSharedQuota } from './quota-bench.ts';
 import { RefusedError, runRealAccount } from './real-account.ts';
 import { countsOf, createRequestCounter } from './request-counter.ts';
 import {
@@ -58,6 +59,20 @@ async function onTheBed() {
     { 'bench-throughput': 'instant' },
   );
   try {
+    // --- one export quota shared by four worker processes (before the in-process worker and
+    // the fleet's instances: only the four consume, and moto is not yet slowed by the fleet) ---
+    const quotaDeployments = quick ? 100 : 200;
+    console.error(
+      `shared quota: ${quick ? '' : 'one worker process alone, then '}4 worker processes, ${quotaDeployments} deployments each time, one 5/s limit…`,
+    );
+    emit(
+      ...(await measureSharedQuota(system, {
+        tasks: 4,
+        deployments: quotaDeployments,
+        control: !quick,
+      })),
+    );
+
     const counter = createRequestCounter();
     const worker = startBenchWorker(system.serviceEnv, counter);
     console.error(`worker: ${worker.concurrency} consumers, the stack's environment`);
