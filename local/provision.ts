@@ -39,9 +39,9 @@ import {
   UpdateDocumentDefaultVersionCommand,
 } from '@aws-sdk/client-ssm';
 import {
+  commandStatusEventPattern,
   deploymentsTable,
   documentName,
-  commandStatusEventPattern,
   expirationEventPattern,
   instanceRunningEventPattern,
   jobQueue,
@@ -151,7 +151,7 @@ export function tableInputs(
           { AttributeName: deploymentsTable.certificateIndex.partitionKey, KeyType: 'HASH' },
           { AttributeName: deploymentsTable.certificateIndex.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: deploymentsTable.certificateIndex.projection },
       },
     ],
   };

@@ -69,18 +69,14 @@ export class AcmCertExportStack extends Stack {
         deployments: s.existingResources.includes('deploymentsTable'),
         servers: s.existingResources.includes('serversTable'),
       },
+      legacyDeploymentsIndex: s.legacyDeploymentsIndex,
     });
     this.queues = new JobQueues(this, 'JobQueues', {
       queueName: s.names.jobQueue,
       deadLetterQueueName: s.names.deadLetterQueue,
       existing: s.existingResources.includes('queues'),
     });
-    createEventRules(
-      this,
-      this.queues.queue,
-      this.queues.deadLetterQueue,
-      s.names.documentName,
-    );
+    createEventRules(this, this.queues.queue, this.queues.deadLetterQueue, s.names.documentName);
     createExpiryCheckSchedule(
       this,
       'ExpiryCheckSchedule',

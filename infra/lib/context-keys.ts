@@ -70,6 +70,8 @@ export const contextKeys = {
     'WAF web ACL for the API entry: none (default), create (AWS managed rules and a rate limit), or an existing regional web ACL ARN',
   existingResources:
     'comma list of mappingTable, deploymentsTable, serversTable, queues: resources of the configured names that already exist (retained from a deleted stack, or the sample) and are imported, not created',
+  legacyDeploymentsIndex:
+    'true for the first of two deployments that upgrade a stack whose deployments table has CertificateArnIndex (all attributes): it keeps that index while the keys-only one is added (default false)',
   tagGovernance: 'true: create the tag-governance permissions boundary (needs tagAdminRoleArns)',
   tagAdminRoleArns:
     'JSON list or comma list of the role ARNs that may still change the target tag on roles and the passphrase secrets',

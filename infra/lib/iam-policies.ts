@@ -93,6 +93,8 @@ function tablesStatement(props: ServiceGrantsProps, caller: { worker: boolean })
     sid: 'ReadWriteMappingsAndDeploymentRecords',
     actions: [
       'dynamodb:GetItem',
+      // A certificate's deployment records, listed through their keys-only index.
+      'dynamodb:BatchGetItem',
       'dynamodb:PutItem',
       ...(caller.worker ? ['dynamodb:UpdateItem'] : []),
       'dynamodb:DeleteItem',

@@ -19,10 +19,25 @@ export const mappingTable = {
 export const deploymentsTable = {
   defaultName: 'CertDeployments',
   partitionKey: 'JobId',
+  /**
+   * A certificate's records, newest first: keys only (its one reader, the API's listing, reads
+   * the records themselves with BatchGetItem), so that the record's writes, which never change
+   * these keys, write nothing to the index.
+   */
   certificateIndex: {
-    name: 'CertificateArnIndex',
+    name: 'CertificateArnKeysIndex',
     partitionKey: 'CertificateArn',
     sortKey: 'CreatedAt',
+    projection: 'KEYS_ONLY',
+  },
+  /**
+   * The index this table had before, projecting every attribute (every write of a record
+   * rewrote it). Declared again only while a stack upgrades (context legacyDeploymentsIndex):
+   * CloudFormation adds or removes one index per update, and cannot change a projection.
+   */
+  legacyCertificateIndex: {
+    name: 'CertificateArnIndex',
+    projection: 'ALL',
   },
   /** Epoch seconds after which DynamoDB TTL removes a finished deployment record. */
   ttlAttribute: 'ExpiresAt',

@@ -120,6 +120,8 @@ export interface StackSettings {
   readonly webAcl: WebAclSettings;
   /** Resources of these names that already exist (retained, or the sample's) and are imported. */
   readonly existingResources: readonly ExistingResource[];
+  /** Keep the deployments table's former all-attributes index (the first upgrade deployment). */
+  readonly legacyDeploymentsIndex: boolean;
   /** The optional tag-governance policy (tag-governance.ts). */
   readonly tagGovernance?: {
     /** Roles that may still change the target tag and the passphrase secrets' tags. */
@@ -528,6 +530,7 @@ export function readSettings(read: ContextReader): StackSettings {
     apiGatewayCloudWatchRole: flag(read, 'apiGatewayCloudWatchRole', true),
     webAcl: webAcl(read),
     existingResources: existingResources(read),
+    legacyDeploymentsIndex: flag(read, 'legacyDeploymentsIndex'),
     ...(governance === undefined ? {} : { tagGovernance: governance }),
   };
 }

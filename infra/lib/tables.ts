@@ -16,6 +16,11 @@ export interface TablesProps {
     readonly deployments: boolean;
     readonly servers?: boolean;
   };
+  /**
+   * Keep the deployments table's former index (`CertificateArnIndex`, every attribute) beside
+   * its keys-only one: the first of the two deployments that upgrade a stack created before.
+   */
+  readonly legacyDeploymentsIndex?: boolean;
 }
 
 const string = dynamodb.AttributeType.STRING;
@@ -75,8 +80,16 @@ export class Tables extends Construct {
         indexName: deploymentsTable.certificateIndex.name,
         partitionKey: { name: deploymentsTable.certificateIndex.partitionKey, type: string },
         sortKey: { name: deploymentsTable.certificateIndex.sortKey, type: string },
-        projectionType: dynamodb.ProjectionType.ALL,
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
       });
+      if (props.legacyDeploymentsIndex === true) {
+        deployments.addGlobalSecondaryIndex({
+          indexName: deploymentsTable.legacyCertificateIndex.name,
+          partitionKey: { name: deploymentsTable.certificateIndex.partitionKey, type: string },
+          sortKey: { name: deploymentsTable.certificateIndex.sortKey, type: string },
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      }
       this.deployments = deployments;
     }
 

@@ -405,7 +405,9 @@ describe('the API function role (apigateway mode)', () => {
       expect.stringMatching(/^<ApiFunctionLogs[0-9A-F]+\.Arn>:log-stream:\*$/),
     ]);
     // The API never updates an item (records are written whole; mappings only read and deleted).
+    // It lists a certificate's records through their keys-only index, then reads them in batches.
     expect(actionsOf(s.ReadWriteMappingsAndDeploymentRecords as Statement).sort()).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',

@@ -5,8 +5,8 @@ import { buildDocumentObject } from '../../../ssm/build-document.ts';
 import { defaultRepoRoot } from '../../lib/app.ts';
 import { serviceImageTarget } from '../../lib/container-image.ts';
 import {
-  deploymentsTable,
   commandStatusEventPattern,
+  deploymentsTable,
   expirationEventPattern,
   instanceRunningEventPattern,
   jobQueue,
@@ -52,20 +52,39 @@ describe('the tables', () => {
     });
   });
 
-  it('CertDeployments: job id key, certificate index, TTL on ExpiresAt', () => {
+  it('CertDeployments: job id key, keys-only certificate index, TTL on ExpiresAt', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: deploymentsTable.defaultName,
       KeySchema: [{ AttributeName: deploymentsTable.partitionKey, KeyType: 'HASH' }],
       GlobalSecondaryIndexes: [
-        Match.objectLike({
+        {
           IndexName: deploymentsTable.certificateIndex.name,
           KeySchema: [
             { AttributeName: deploymentsTable.certificateIndex.partitionKey, KeyType: 'HASH' },
             { AttributeName: deploymentsTable.certificateIndex.sortKey, KeyType: 'RANGE' },
           ],
-        }),
+          // The record's writes never change these keys: they write nothing to the index.
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
       TimeToLiveSpecification: { AttributeName: deploymentsTable.ttlAttribute, Enabled: true },
+    });
+  });
+
+  it('CertDeployments: keeps its former all-attributes index during an upgrade, beside the new one', () => {
+    const upgrading = synth({ legacyDeploymentsIndex: 'true' }).template;
+    upgrading.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: deploymentsTable.defaultName,
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: deploymentsTable.certificateIndex.name,
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        }),
+        Match.objectLike({
+          IndexName: deploymentsTable.legacyCertificateIndex.name,
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ],
     });
   });
 

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -14,7 +15,14 @@ import type { Page } from '../ports/mapping-store.ts';
 import { withRetry } from './aws-errors.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
-const indexName = 'CertificateArnIndex';
+/** The certificate-ARN index, keys only (infra/lib/resource-definitions.ts). */
+const indexName = 'CertificateArnKeysIndex';
+/** BatchGetItem reads at most 100 items: a page of the listing is at most that. */
+const batchGetSize = 100;
+/** Rounds of reading what DynamoDB left unprocessed (throttling) before giving up. */
+const unprocessedRounds = 8;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface DeploymentStoreOptions {
   /** Finished records are removed by DynamoDB TTL this long after they finish. */
@@ -137,6 +145,10 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
     });
   }
 
+  /**
+   * The index holds the keys only (its entries are written once, when a record is created): a
+   * Query of one page of keys, then BatchGetItem of those records (100 at most, the page limit).
+   */
   async listByCertificate(
     certificateArn: string,
     limit: number,
@@ -150,16 +162,48 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
           KeyConditionExpression: 'CertificateArn = :arn',
           ExpressionAttributeValues: { ':arn': certificateArn },
           ScanIndexForward: false,
-          Limit: limit,
+          Limit: Math.min(limit, batchGetSize),
           ExclusiveStartKey: decodeCursor(cursor, ['JobId', 'CertificateArn', 'CreatedAt']),
         }),
       ),
     );
+    const ids = (out.Items ?? []).map((i) => String(i.JobId));
+    const records = await this.#getMany(ids);
     const next = encodeCursor(out.LastEvaluatedKey);
     return {
-      items: (out.Items ?? []).map((i) => i.Data as Deployment),
+      // In the index's order; a record removed (TTL) since the Query is left out.
+      items: ids.flatMap((id) => {
+        const d = records.get(id);
+        return d === undefined ? [] : [d];
+      }),
       ...(next === undefined ? {} : { cursor: next }),
     };
+  }
+
+  /** Records by job id (at most 100: one BatchGetItem, and what it leaves unprocessed). */
+  async #getMany(ids: readonly string[]): Promise<Map<string, Deployment>> {
+    const found = new Map<string, Deployment>();
+    let keys: Record<string, unknown>[] = ids.map((id) => ({ JobId: id }));
+    for (let round = 0; keys.length > 0; round++) {
+      if (round >= unprocessedRounds) {
+        throw new Error(`DynamoDB left ${keys.length} records unread after ${round} rounds`);
+      }
+      if (round > 0) await sleep(Math.min(5_000, 50 * 2 ** round));
+      const batch = keys;
+      const out = await withRetry(() =>
+        this.#db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.#table]: { Keys: batch, ConsistentRead: true } },
+          }),
+        ),
+      );
+      for (const item of out.Responses?.[this.#table] ?? []) {
+        const d = item.Data as Deployment | undefined;
+        if (d !== undefined) found.set(d.job.jobId, d);
+      }
+      keys = (out.UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    return found;
   }
 }
 

@@ -176,6 +176,8 @@ describe('the deployment store on DynamoDB', () => {
     await deployments.create(newDeployment({ ...job, jobId: 'job-store-2' }, at(10)));
     const page = await deployments.listByCertificate(arn, 1);
     expect(page.items.map((x) => x.job.jobId)).toEqual(['job-store-2']);
+    // The index holds keys only: the records come whole from the table.
+    expect(page.items[0]).toMatchObject({ status: 'Queued', version: 1, attempts: 0 });
     const rest = await deployments.listByCertificate(arn, 5, page.cursor);
     expect(rest.items.map((x) => x.job.jobId)).toEqual(['job-store-1']);
     expect(next.version).toBe(2);
