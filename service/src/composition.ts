@@ -2,36 +2,39 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { AcmCertificateAuthority, type AcmRegions } from './adapters/acm-certificate-authority.ts';
+import type { AcmRegions } from './adapters/acm-certificate-authority.ts';
 import { AwsReadinessProbe } from './adapters/aws-readiness.ts';
 import { DynamoDbDeploymentStore } from './adapters/dynamodb-deployment-store.ts';
 import { DynamoDbExportQuotaLeases } from './adapters/dynamodb-export-quota-leases.ts';
 import { DynamoDbMappingStore } from './adapters/dynamodb-mapping-store.ts';
 import { DynamoDbServerStore } from './adapters/dynamodb-server-store.ts';
-import { Ec2InstanceDirectory } from './adapters/ec2-instance-directory.ts';
 import { EcsAgentTaskProtection } from './adapters/ecs-agent-task-protection.ts';
+import { lazyPort } from './adapters/lazy-port.ts';
 import { LogOnlyNotifier } from './adapters/log-only-notifier.ts';
 import type { RateLimiter } from './adapters/rate-limiter.ts';
-import { SecretsManagerSecretStore } from './adapters/secrets-manager-secret-store.ts';
 import { SharedExportQuota } from './adapters/shared-export-quota.ts';
-import { SnsNotifier } from './adapters/sns-notifier.ts';
 import { SqsJobQueue } from './adapters/sqs-job-queue.ts';
-import { SsmCommandRunner } from './adapters/ssm-command-runner.ts';
 import type { ApiDependencies } from './api/dependencies.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
 import {
   type AwsClients,
   type ClientPlugin,
   createAwsClients,
+  type JobClients,
   serviceAppId,
 } from './aws/clients.ts';
 import type { Config } from './config/config.ts';
+import type { CertificateAuthority } from './ports/certificate-authority.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
+import type { CommandRunner } from './ports/command-runner.ts';
+import type { InstanceDirectory } from './ports/instance-directory.ts';
+import type { Notifier } from './ports/notifier.ts';
+import type { SecretStore } from './ports/secret-store.ts';
 import { createScaleInGuard, type ScaleInGuard } from './worker/scale-in-guard.ts';
 import type { WorkerDeps, WorkerSettings } from './worker/worker-deps.ts';
 
 /** ACM per region: the clients' own (built on first use), and one export limiter each. */
-function acmRegions(clients: AwsClients, newLimiter: (region: string) => RateLimiter): AcmRegions {
+function acmRegions(clients: JobClients, newLimiter: (region: string) => RateLimiter): AcmRegions {
   const limiters = new Map<string, RateLimiter>();
   return {
     client: (region) => clients.acmIn(region),
@@ -71,35 +74,70 @@ function sharedExportQuota(
   });
 }
 
-/** Every adapter, built once from one set of clients. */
+/**
+ * Every adapter, built once from one set of clients. The adapters of ACM, Secrets Manager, SSM,
+ * EC2 and SNS are loaded, with their clients and SDK packages, on their port's first call
+ * (lazyPort): the process starts and idles without them (docs/benchmarks.md, Process).
+ */
 export function buildPorts(
   config: Config,
   clients: AwsClients,
   context: { clock?: Clock; logger?: Logger } = {},
 ) {
   const clock = context.clock ?? systemClock;
+  const { topicArn } = config.notifications;
   return {
-    certificates: new AcmCertificateAuthority(
-      acmRegions(clients, (region) =>
-        sharedExportQuota(config, clients, region, clock, context.logger),
-      ),
-      config.aws.region,
-    ),
-    secrets: new SecretsManagerSecretStore(
-      clients.secretsManager,
-      config.secrets.kmsKeyId === undefined ? {} : { kmsKeyId: config.secrets.kmsKeyId },
-    ),
+    certificates: lazyPort<CertificateAuthority>(async () => {
+      const [{ AcmCertificateAuthority }, aws] = await Promise.all([
+        import('./adapters/acm-certificate-authority.ts'),
+        clients.jobClients(),
+      ]);
+      return new AcmCertificateAuthority(
+        acmRegions(aws, (region) =>
+          sharedExportQuota(config, clients, region, clock, context.logger),
+        ),
+        config.aws.region,
+      );
+    }),
+    secrets: lazyPort<SecretStore>(async () => {
+      const [{ SecretsManagerSecretStore }, aws] = await Promise.all([
+        import('./adapters/secrets-manager-secret-store.ts'),
+        clients.jobClients(),
+      ]);
+      return new SecretsManagerSecretStore(
+        aws.secretsManager,
+        config.secrets.kmsKeyId === undefined ? {} : { kmsKeyId: config.secrets.kmsKeyId },
+      );
+    }),
     mappings: new DynamoDbMappingStore(clients.dynamodb, config.tables.mappings),
     deployments: new DynamoDbDeploymentStore(clients.dynamodb, config.tables.deployments),
     servers: new DynamoDbServerStore(clients.dynamodb, config.tables.servers),
-    commands: new SsmCommandRunner(clients.ssm),
-    instances: new Ec2InstanceDirectory(clients.ec2),
+    commands: lazyPort<CommandRunner>(async () => {
+      const [{ SsmCommandRunner }, aws] = await Promise.all([
+        import('./adapters/ssm-command-runner.ts'),
+        clients.jobClients(),
+      ]);
+      return new SsmCommandRunner(aws.ssm);
+    }),
+    instances: lazyPort<InstanceDirectory>(async () => {
+      const [{ Ec2InstanceDirectory }, aws] = await Promise.all([
+        import('./adapters/ec2-instance-directory.ts'),
+        clients.jobClients(),
+      ]);
+      return new Ec2InstanceDirectory(aws.ec2);
+    }),
     queue: new SqsJobQueue(clients.sqs, config.worker.queueUrl),
     /** Undefined without NOTIFY_TOPIC_ARN: the worker then only logs its notifications. */
     notifier:
-      config.notifications.topicArn === undefined
+      topicArn === undefined
         ? undefined
-        : new SnsNotifier(clients.sns, config.notifications.topicArn),
+        : lazyPort<Notifier>(async () => {
+            const [{ SnsNotifier }, aws] = await Promise.all([
+              import('./adapters/sns-notifier.ts'),
+              clients.jobClients(),
+            ]);
+            return new SnsNotifier(aws.sns, topicArn);
+          }),
     readiness: new AwsReadinessProbe(clients.sqs, clients.dynamodb, config.worker.queueUrl, {
       mappings: config.tables.mappings,
       deployments: config.tables.deployments,

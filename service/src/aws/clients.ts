@@ -1,12 +1,10 @@
-import { ACMClient } from '@aws-sdk/client-acm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsConfig, AwsService } from '../config/aws-config.ts';
+import type { JobClients } from './job-clients.ts';
+
+export type { JobClients } from './job-clients.ts';
 
 /**
  * The service's SDK app id (`app/<id>` in every request's User-Agent, so in CloudTrail's
@@ -48,21 +46,27 @@ export interface ClientPlugin {
   applyToStack(stack: unknown): void;
 }
 
-/** Every AWS client the service uses, built once by the composition root. */
+/** Adds the plugins to a client's middleware stack; returns the client. */
+export function withPlugins<C extends { middlewareStack: { use(plugin: ClientPlugin): void } }>(
+  client: C,
+  plugins: readonly ClientPlugin[],
+): C {
+  for (const plugin of plugins) client.middlewareStack.use(plugin);
+  return client;
+}
+
+/**
+ * Every AWS client the service uses, built once by the composition root. DynamoDB and SQS (the
+ * readiness check, the queue, the tables) are built at once; the clients a job needs besides
+ * (ACM, Secrets Manager, SSM, EC2, SNS) are loaded with their SDK packages on first use: those
+ * packages hold about half of what the process would otherwise load and keep at start
+ * (docs/benchmarks.md, Process).
+ */
 export interface AwsClients {
-  readonly acm: ACMClient;
-  readonly secretsManager: SecretsManagerClient;
   readonly dynamodb: DynamoDBDocumentClient;
-  readonly ssm: SSMClient;
   readonly sqs: SQSClient;
-  /** The notifications' topic (the worker's expiry check). */
-  readonly sns: SNSClient;
-  readonly ec2: EC2Client;
-  /**
-   * ACM in a region (a certificate is described and exported in its own): `acm` for the
-   * service's region, another client per other region, built on first use and kept.
-   */
-  acmIn(region: string): ACMClient;
+  /** The other clients: the first call imports their packages and builds them, later calls reuse them. */
+  jobClients(): Promise<JobClients>;
   destroy(): void;
 }
 
@@ -72,41 +76,30 @@ export function createAwsClients(
   plugins: readonly ClientPlugin[] = [],
 ): AwsClients {
   const options = (service: AwsService) => clientOptions(config, service, appId);
-  const withPlugins = <C extends { middlewareStack: { use(plugin: ClientPlugin): void } }>(
-    client: C,
-  ): C => {
-    for (const plugin of plugins) client.middlewareStack.use(plugin);
-    return client;
-  };
-  const raw = withPlugins(new DynamoDBClient(options('dynamodb')));
+  const raw = withPlugins(new DynamoDBClient(options('dynamodb')), plugins);
   const dynamodb = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
-  const clients = {
-    acm: withPlugins(new ACMClient(options('acm'))),
-    secretsManager: withPlugins(new SecretsManagerClient(options('secretsManager'))),
-    dynamodb,
-    ssm: withPlugins(new SSMClient(options('ssm'))),
-    sqs: withPlugins(new SQSClient(options('sqs'))),
-    sns: withPlugins(new SNSClient(options('sns'))),
-    ec2: withPlugins(new EC2Client(options('ec2'))),
-  };
-  const acmElsewhere = new Map<string, ACMClient>();
+  const sqs = withPlugins(new SQSClient(options('sqs')), plugins);
+  let job: Promise<JobClients> | undefined;
+  let loaded: JobClients | undefined;
+  let destroyed = false;
   return {
-    ...clients,
-    acmIn(region) {
-      if (region === config.region) return clients.acm;
-      let client = acmElsewhere.get(region);
-      if (client === undefined) {
-        client = withPlugins(new ACMClient({ ...options('acm'), region }));
-        acmElsewhere.set(region, client);
-      }
-      return client;
+    dynamodb,
+    sqs,
+    jobClients() {
+      job ??= import('./job-clients.ts').then(({ createJobClients }) => {
+        loaded = createJobClients(config, appId, plugins);
+        if (destroyed) loaded.destroy();
+        return loaded;
+      });
+      return job;
     },
     destroy() {
-      for (const client of Object.values(clients)) client.destroy();
-      for (const client of acmElsewhere.values()) client.destroy();
+      destroyed = true;
+      sqs.destroy();
       raw.destroy();
+      loaded?.destroy();
     },
   };
 }

@@ -173,8 +173,9 @@ describe('ExportCertificate pacing', () => {
         this.throttles += 1;
       },
     };
+    const { acmIn } = await throughProxy.jobClients();
     const acm = new AcmCertificateAuthority(
-      { client: (region) => throughProxy.acmIn(region), exportLimiter: () => limiter },
+      { client: (region) => acmIn(region), exportLimiter: () => limiter },
       'us-east-1',
     );
     try {

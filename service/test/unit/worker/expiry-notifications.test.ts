@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { adapterOf } from '../../../src/adapters/lazy-port.ts';
 import { LogOnlyNotifier } from '../../../src/adapters/log-only-notifier.ts';
 import { SnsNotifier } from '../../../src/adapters/sns-notifier.ts';
 import { createAwsClients } from '../../../src/aws/clients.ts';
@@ -372,11 +373,12 @@ describe('without a topic', () => {
     });
   });
 
-  it('publishes to the topic when NOTIFY_TOPIC_ARN names one', () => {
+  it('publishes to the topic when NOTIFY_TOPIC_ARN names one', async () => {
     const { deps, logged } = compose({
       NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:AlarmsTopic3A2DFEBA',
     });
-    expect(deps.notifier).toBeInstanceOf(SnsNotifier);
+    // Loaded on first use (composition.ts): the adapter behind the port.
+    expect(await adapterOf(deps.notifier)).toBeInstanceOf(SnsNotifier);
     expect(logged.some((l) => /NOTIFY_TOPIC_ARN/.test(l.msg))).toBe(false);
   });
 });
