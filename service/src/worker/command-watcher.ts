@@ -13,6 +13,8 @@ export interface Watch<M> {
   readonly firstLookAt: number;
   /** When the command was sent, epoch ms: looks space out as it runs longer. */
   readonly sentAt: number;
+  /** How far the command got as the job's record shows it (`Look.progress`). */
+  readonly progress?: string;
   /** Until when the message is surely invisible to other consumers, epoch ms. */
   readonly visibleUntil: number;
   readonly message: M;
@@ -34,13 +36,13 @@ export interface CommandWatcherOptions<M> {
   readonly parallel: number;
   /** How often the watcher goes through its commands. */
   readonly tickMs?: number;
-  /** One status look: true when the command has ended. */
-  look(commandId: string): Promise<boolean>;
+  /** One status look. */
+  look(commandId: string): Promise<Look>;
   /**
    * The look after a status-change event that said the command ended as `status`: true when it
    * has (the event's status saves asking for the command's own).
    */
-  lookEnded(commandId: string, status: string): Promise<boolean>;
+  lookEnded(commandId: string, status: string): Promise<Look>;
   /** True when the job's record asks for the job to run now (a cancel request, or it ended). */
   needsAttention(jobId: string): Promise<boolean>;
   /** Runs the job again with its message (the command ended, a cancel, or its deadline). */
@@ -49,6 +51,12 @@ export interface CommandWatcherOptions<M> {
   extend(message: M, seconds: number): Promise<void>;
   /** Hands the message back to the queue at once (the process is stopping). */
   handBack(message: M): Promise<void>;
+}
+
+/** What a look found: whether the command ended, and how far it got (compared, not read). */
+export interface Look {
+  readonly ended: boolean;
+  readonly progress: string;
 }
 
 interface Entry<M> {
@@ -66,8 +74,13 @@ interface Entry<M> {
 /** After an event, looks again this soon while ListCommands does not show the end yet. */
 const eventRetryMs = 1000;
 const maxEventLooks = 3;
-/** Extends the message's visibility this long before it would end. */
-const extendMarginMs = 15_000;
+/**
+ * Extends the message's visibility this long before it would end: 15 s, or a third of the
+ * visibility timeout when that is shorter (the next extension then comes after two thirds).
+ */
+function extendMarginMs(visibilitySeconds: number): number {
+  return Math.min(15_000, Math.floor((visibilitySeconds * 1000) / 3));
+}
 
 /**
  * The wait before the next look at a command running for `ageMs`: the interval, or a quarter of
@@ -98,7 +111,8 @@ export interface CommandWatcher<M> {
  * was sent leaves its consumer slot and waits here, its message kept in flight (extended before
  * its visibility ends). The job is resumed — its message handled again, in the same process —
  * when Run Command's status-change event says the command ended (at once), when a status look
- * finds it ended (one look per command every `lookIntervalMs`, whether or not events arrive),
+ * finds it ended or further than the job's record says (looks space out from `lookIntervalMs`
+ * with the command's age, whether or not events arrive),
  * when its record asks for it (a cancel, read every `recordCheckMs`), or at its deadline.
  * Nothing here is needed for safety: a crash leaves the message to reappear after its
  * visibility, and any worker carries the job on from its record.
@@ -139,7 +153,7 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
     for (const entry of entries.values()) {
       if (stopped || active >= options.parallel) return;
       if (entry.busy) continue;
-      if (now >= entry.visibleUntil - extendMarginMs) {
+      if (now >= entry.visibleUntil - extendMarginMs(options.visibilitySeconds)) {
         run(entry, async () => {
           await options.extend(entry.watch.message, options.visibilitySeconds);
           entry.visibleUntil = options.now() + options.visibilitySeconds * 1000;
@@ -155,12 +169,14 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
         entry.woken = undefined;
         run(entry, async () => {
           const { commandId } = entry.watch;
-          const ended =
+          const look =
             byEvent === undefined
               ? await options.look(commandId)
               : await options.lookEnded(commandId, byEvent);
           const at = options.now();
-          if (ended) {
+          // Ended, or further than the record says (its counts follow a fleet's rollout): the
+          // job goes on with this look.
+          if (look.ended || (byEvent === undefined && look.progress !== entry.watch.progress)) {
             resume(entry);
             return;
           }

@@ -26,6 +26,8 @@ export interface CommandWait {
   readonly firstLookAt: number;
   /** When the command was sent, epoch ms. */
   readonly sentAt: number;
+  /** How far the command got as the record shows it (worker/remembered-progress.ts). */
+  readonly progress?: string;
 }
 
 export const ack: HandlerOutcome = { kind: 'ack' };

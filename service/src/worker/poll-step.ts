@@ -4,6 +4,7 @@ import { formatTarget } from '../domain/target.ts';
 import type { CommandProgress } from '../ports/command-runner.ts';
 import { canaryVerdict } from './canary.ts';
 import { cancelledBy } from './cancel-step.ts';
+import { nextLookInMs } from './command-watcher.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
 import { errorTail, parseInstallSummary } from './install-summary.ts';
 import {
@@ -15,6 +16,7 @@ import {
   verdict,
   verifyVerdict,
 } from './outcome-policy.ts';
+import { progressKey } from './remembered-progress.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
 export type PollResult =
@@ -153,8 +155,11 @@ export async function pollStep(
       commandId,
       jobId: current.job.jobId,
       deadline: dispatchedAt + settings.jobTimeoutSeconds * 1000 + 1000,
-      firstLookAt: now.getTime() + settings.commandLookSeconds * 1000,
+      firstLookAt:
+        now.getTime() +
+        nextLookInMs(now.getTime() - dispatchedAt, settings.commandLookSeconds * 1000),
       sentAt: dispatchedAt,
+      progress: progressKey(current.counts),
     }),
   };
 }

@@ -1,6 +1,11 @@
 import type { CommandProgress, CommandRunner } from '../ports/command-runner.ts';
 import { isCommandTerminal } from './outcome-policy.ts';
 
+/** How far a command got as the watcher compares it: servers done and failed. */
+export function progressKey(counts: { completed: number; errors: number } | undefined): string {
+  return `${counts?.completed ?? 0}/${counts?.errors ?? 0}`;
+}
+
 export interface RememberingRunner {
   /** The runner the watching worker's jobs use. */
   readonly runner: CommandRunner;
@@ -11,12 +16,14 @@ export interface RememberingRunner {
   look(commandId: string, endedAs?: string): Promise<CommandProgress>;
   /** Whether a look shows the command ended (and its invocations all listed). */
   ended(progress: CommandProgress): boolean;
+  /** How far a look shows the command got, as the job's record counts it. */
+  progressOf(progress: CommandProgress): string;
 }
 
 /**
  * A status look the command watcher just made (which found the command ended, its invocations
- * listed) is handed to the job it resumes instead of asking Run Command again: one look per
- * command, not two. A remembered look is used once, and only while younger than `maxAgeMs`;
+ * listed, or further on) is handed to the job it resumes instead of asking Run Command again:
+ * one look per command, not two. A remembered look is used once, and only while younger than `maxAgeMs`;
  * everything else goes to `runner` unchanged.
  */
 export function rememberingProgress(
@@ -47,12 +54,12 @@ export function rememberingProgress(
       },
     },
     ended: isCommandTerminal,
+    progressOf: (p) => progressKey({ completed: p.completedCount, errors: p.errorCount }),
     async look(commandId, endedAs) {
       const progress = await runner.progress(
         commandId,
         endedAs === undefined ? undefined : { endedAs },
       );
-      if (!isCommandTerminal(progress)) return progress;
       looks.set(commandId, { at: now(), progress });
       // Bounded: a look nobody collects (the job went elsewhere) is dropped with the next ones.
       if (looks.size > 1000) {

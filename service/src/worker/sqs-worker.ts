@@ -8,7 +8,7 @@ import {
 import type { Logger } from 'pino';
 import { Consumer } from 'sqs-consumer';
 import { withRetry } from '../adapters/aws-errors.ts';
-import { type CommandWatcher, createCommandWatcher } from './command-watcher.ts';
+import { type CommandWatcher, createCommandWatcher, type Look } from './command-watcher.ts';
 import type { CommandWait, HandlerOutcome, MessageContext } from './handler-outcome.ts';
 import { failureBackoffSeconds } from './outcome-policy.ts';
 import { ReceiveBackoff } from './receive-backoff.ts';
@@ -41,10 +41,10 @@ export interface SqsWorkerOptions {
 export interface WatchOptions {
   readonly lookIntervalMs: number;
   readonly recordCheckMs: number;
-  /** One status look: true when the command has ended. */
-  look(commandId: string): Promise<boolean>;
+  /** One status look. */
+  look(commandId: string): Promise<Look>;
   /** The look after a status-change event saying the command ended as `status`. */
-  lookEnded(commandId: string, status: string): Promise<boolean>;
+  lookEnded(commandId: string, status: string): Promise<Look>;
   /** True when the job's record asks for it to run now (a cancel request). */
   needsAttention(jobId: string): Promise<boolean>;
 }

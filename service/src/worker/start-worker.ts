@@ -2,6 +2,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../config/config.ts';
 import { isTerminal } from '../domain/deployment.ts';
 import type { CommandStatusEnvelope } from '../messages/command-status-event.ts';
+import type { CommandProgress } from '../ports/command-runner.ts';
+import type { Look } from './command-watcher.ts';
 import { ack, type HandlerOutcome } from './handler-outcome.ts';
 import { rememberingProgress } from './remembered-progress.ts';
 import { defaultHandlers, route } from './router.ts';
@@ -24,6 +26,10 @@ export function startWorker(
   const now = () => deps.clock.now().getTime();
   const remembering = rememberingProgress(deps.commands, now);
   const jobDeps: WorkerDeps = { ...deps, commands: remembering.runner };
+  const summary = (p: CommandProgress): Look => ({
+    ended: remembering.ended(p),
+    progress: remembering.progressOf(p),
+  });
   let worker: SqsWorker | undefined;
   const commandStatus = async (e: CommandStatusEnvelope): Promise<HandlerOutcome> => {
     const commandId = e.detail['command-id'];
@@ -50,9 +56,8 @@ export function startWorker(
     watch: {
       lookIntervalMs: config.worker.commandLookSeconds * 1000,
       recordCheckMs: config.worker.cancelCheckSeconds * 1000,
-      look: async (commandId) => remembering.ended(await remembering.look(commandId)),
-      lookEnded: async (commandId, status) =>
-        remembering.ended(await remembering.look(commandId, status)),
+      look: async (commandId) => summary(await remembering.look(commandId)),
+      lookEnded: async (commandId, status) => summary(await remembering.look(commandId, status)),
       needsAttention: async (jobId) => {
         const record = await deps.deployments.get(jobId);
         return (

@@ -18,6 +18,8 @@ interface Calls {
 function aWatcher(
   ended: (commandId: string, lookNumber: number) => boolean,
   needsAttention: (jobId: string) => boolean = () => false,
+  progressAt: (lookNumber: number) => string = () => '0/0',
+  visibilitySeconds = 60,
 ) {
   const calls: Calls = { looks: [], attention: [], resumed: [], extended: [], handedBack: [] };
   const watcher: CommandWatcher<string> = createCommandWatcher<string>({
@@ -25,16 +27,18 @@ function aWatcher(
     logger: createLogger('silent'),
     lookIntervalMs: 5000,
     recordCheckMs: 15_000,
-    visibilitySeconds: 60,
+    visibilitySeconds,
     parallel: 4,
     tickMs: 100,
     look: async (commandId) => {
       calls.looks.push(commandId);
-      return ended(commandId, calls.looks.filter((c) => c.startsWith(commandId)).length);
+      const n = calls.looks.filter((c) => c.startsWith(commandId)).length;
+      return { ended: ended(commandId, n), progress: progressAt(n) };
     },
     lookEnded: async (commandId, status) => {
       calls.looks.push(`${commandId} ${status}`);
-      return ended(commandId, calls.looks.filter((c) => c.startsWith(commandId)).length);
+      const n = calls.looks.filter((c) => c.startsWith(commandId)).length;
+      return { ended: ended(commandId, n), progress: progressAt(n) };
     },
     needsAttention: async (jobId) => {
       calls.attention.push(jobId);
@@ -62,6 +66,7 @@ const aWatch = (commandId: string, overrides: Record<string, number> = {}) => ({
   sentAt: Date.now(),
   visibleUntil: Date.now() + 40_000,
   message: `message-${commandId}`,
+  progress: '0/0',
   ...overrides,
 });
 
@@ -112,6 +117,20 @@ describe('the command watcher', () => {
     expect(calls.resumed).toEqual(['message-c1']);
   });
 
+  it('resumes a job whose command got further than its record says, to record how far', async () => {
+    const { watcher, calls } = aWatcher(
+      () => false,
+      () => false,
+      (n) => (n >= 2 ? '40/1' : '0/0'),
+    );
+    watcher.add(aWatch('c1'));
+    await vi.advanceTimersByTimeAsync(5100);
+    expect(calls.resumed).toEqual([]);
+    await vi.advanceTimersByTimeAsync(5100);
+    expect(calls.looks).toEqual(['c1', 'c1']);
+    expect(calls.resumed).toEqual(['message-c1']);
+  });
+
   it('resumes a job at its deadline without looking, for its timeout', async () => {
     const { watcher, calls } = aWatcher(() => false);
     watcher.add(aWatch('c1', { deadline: Date.now() + 2000, firstLookAt: Date.now() + 60_000 }));
@@ -132,6 +151,22 @@ describe('the command watcher', () => {
     expect(calls.extended).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(6000);
     expect(calls.extended).toHaveLength(2);
+  });
+
+  it('with a short visibility timeout, extends a third before its end and still looks', async () => {
+    const { watcher, calls } = aWatcher(
+      (_, n) => n >= 1,
+      () => false,
+      () => '0/0',
+      10,
+    );
+    watcher.add(aWatch('c1', { visibleUntil: Date.now() + 5600 }));
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(calls.extended).toEqual([['message-c1', 10]]);
+    await vi.advanceTimersByTimeAsync(2700);
+    expect(calls.extended).toHaveLength(1);
+    expect(calls.looks).toEqual(['c1']);
+    expect(calls.resumed).toEqual(['message-c1']);
   });
 
   it("reads the job's record for a cancel request, and resumes the job when it asks", async () => {
