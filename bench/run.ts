@@ -9,6 +9,7 @@
 import { RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { measureApi } from './api-bench.ts';
 import { addServers, startBenchSystem } from './bench-system.ts';
+import { addTimedServers, measureLongCommands, measureSlowServers } from './command-bench.ts';
 import { costFigures, runCost } from './deployment-cost.ts';
 import { emit } from './figures.ts';
 import { profileFixedCosts } from './fixed-costs.ts';
@@ -28,8 +29,24 @@ import {
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const plan = quick
-  ? { latencySamples: 8, deployments: 40, apiSeconds: 3, apiConcurrency: 8, fleet: 200 }
-  : { latencySamples: 30, deployments: 200, apiSeconds: 10, apiConcurrency: 16, fleet: 2000 };
+  ? {
+      latencySamples: 8,
+      deployments: 40,
+      apiSeconds: 3,
+      apiConcurrency: 8,
+      fleet: 200,
+      longCommands: [30],
+      longJobs: 3,
+    }
+  : {
+      latencySamples: 30,
+      deployments: 200,
+      apiSeconds: 10,
+      apiConcurrency: 16,
+      fleet: 2000,
+      longCommands: [30, 120],
+      longJobs: 5,
+    };
 
 if (argv.includes('--real-account')) {
   try {
@@ -115,6 +132,41 @@ async function onTheBed() {
           proxy_minus_middleware: repeat.proxyDisagrees,
         }),
       );
+
+      // --- servers that take time: no consumer held while their commands run ---
+      await addTimedServers(system, 'bench-slow', 1, 3000);
+      console.error(
+        `slow servers: ${plan.deployments} deployments to a server taking 3 s, ${worker.concurrency} consumers…`,
+      );
+      emit(
+        await measureSlowServers(system, counter, {
+          deployments: plan.deployments,
+          consumers: worker.concurrency,
+          target: 'bench-slow',
+        }),
+      );
+      for (const runSeconds of plan.longCommands) {
+        await addTimedServers(system, `bench-long-${runSeconds}`, 1, runSeconds * 1000);
+        console.error(
+          `long commands: ${plan.longJobs} jobs at once, servers taking ${runSeconds} s…`,
+        );
+        emit(
+          await measureLongCommands(system, counter, {
+            jobs: plan.longJobs,
+            runSeconds,
+            target: `bench-long-${runSeconds}`,
+          }),
+        );
+      }
+      if (!plan.longCommands.includes(120)) {
+        const skipped = {
+          figure: 'long_command_overhead_ms_120s',
+          value: null,
+          target_max: 2000,
+          not_measured: 'only in the full run (npm run bench): it takes over two minutes',
+        };
+        emit(skipped);
+      }
 
       // --- cost per deployment, fixed cost of each profile, break-even ---
       console.error('cost: item sizes, indexes, the profiles’ fixed costs (npm run cost)…');
