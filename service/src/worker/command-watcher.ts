@@ -45,8 +45,11 @@ export interface CommandWatcherOptions<M> {
   lookEnded(commandId: string, status: string): Promise<Look>;
   /** True when the job's record asks for the job to run now (a cancel request, or it ended). */
   needsAttention(jobId: string): Promise<boolean>;
-  /** Runs the job again with its message (the command ended, a cancel, or its deadline). */
-  resume(message: M): Promise<void>;
+  /**
+   * Runs the job again with its message (the command ended, a cancel, or its deadline); calls
+   * `handled` once the job's outcome is known, before it is applied to the message.
+   */
+  resume(message: M, handled: () => void): Promise<void>;
   /** Keeps the message invisible for `seconds` more (ChangeMessageVisibility). */
   extend(message: M, seconds: number): Promise<void>;
   /** Hands the message back to the queue at once (the process is stopping). */
@@ -68,6 +71,8 @@ interface Entry<M> {
   woken: string | undefined;
   /** Looks after an event that did not show the command ended yet (eventual consistency). */
   eventLooks: number;
+  /** The events' handlers waiting for what their wake-up led to. */
+  wakers: (() => void)[];
   busy: boolean;
 }
 
@@ -95,10 +100,11 @@ export interface CommandWatcher<M> {
   /** Follows a job's running command; its message stays in flight, held by the watcher. */
   add(watch: Watch<M>): void;
   /**
-   * Run Command's status-change event: the command ended as `status`; look at it now (false when
-   * it is not followed here).
+   * Run Command's status-change event: the command ended as `status`; look at it now. Resolves
+   * once the look found it running still, or the resumed job's outcome is known (so that the
+   * event's message and the job's are deleted together); undefined when it is not followed here.
    */
-  wake(commandId: string, status: string): boolean;
+  wake(commandId: string, status: string): Promise<void> | undefined;
   /** Commands followed now. */
   readonly size: number;
   start(): void;
@@ -143,9 +149,15 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
     working.add(done);
   }
 
+  function settle(entry: Entry<M>): void {
+    for (const waker of entry.wakers.splice(0)) waker();
+  }
+
   function resume(entry: Entry<M>): void {
     entries.delete(entry.watch.commandId);
-    run(entry, () => options.resume(entry.watch.message));
+    run(entry, () =>
+      options.resume(entry.watch.message, () => settle(entry)).finally(() => settle(entry)),
+    );
   }
 
   function tick(): void {
@@ -180,6 +192,7 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
             resume(entry);
             return;
           }
+          if (byEvent !== undefined) settle(entry);
           if (byEvent !== undefined && entry.eventLooks < maxEventLooks) {
             // The event can come before the end is visible to the API: look again shortly.
             entry.eventLooks++;
@@ -215,14 +228,15 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
         visibleUntil: watch.visibleUntil,
         woken: undefined,
         eventLooks: 0,
+        wakers: [],
         busy: false,
       });
     },
     wake(commandId, status) {
       const entry = entries.get(commandId);
-      if (entry === undefined) return false;
+      if (entry === undefined) return undefined;
       entry.woken = status;
-      return true;
+      return new Promise<void>((resolve) => entry.wakers.push(resolve));
     },
     get size() {
       return entries.size;
@@ -237,6 +251,7 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
       await Promise.allSettled([...working]);
       const held = [...entries.values()];
       entries.clear();
+      for (const e of held) settle(e);
       await Promise.allSettled(held.map((e) => options.handBack(e.watch.message)));
       if (held.length > 0) {
         logger.info({ commands: held.length }, 'stopping: running jobs handed back to the queue');

@@ -1,6 +1,5 @@
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
   type Message,
   SendMessageCommand,
   type SQSClient,
@@ -10,6 +9,7 @@ import { Consumer } from 'sqs-consumer';
 import { withRetry } from '../adapters/aws-errors.ts';
 import { type CommandWatcher, createCommandWatcher, type Look } from './command-watcher.ts';
 import type { CommandWait, HandlerOutcome, MessageContext } from './handler-outcome.ts';
+import { batchingDeleter } from './message-deleter.ts';
 import { failureBackoffSeconds } from './outcome-policy.ts';
 import { ReceiveBackoff } from './receive-backoff.ts';
 import type { ScaleInGuard } from './scale-in-guard.ts';
@@ -51,8 +51,11 @@ export interface WatchOptions {
 
 export interface SqsWorker {
   start(): void;
-  /** Run Command's status-change event (the command ended as `status`): its job goes on now. */
-  wake(commandId: string, status: string): boolean;
+  /**
+   * Run Command's status-change event (the command ended as `status`): its job goes on now.
+   * Resolves once that is done (see CommandWatcher.wake); undefined when not followed here.
+   */
+  wake(commandId: string, status: string): Promise<void> | undefined;
   /** Jobs whose running command this worker follows. */
   readonly watching: number;
   /**
@@ -83,6 +86,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   const now = options.now ?? Date.now;
   /** Until when each watched message is surely invisible (sqs-consumer's heartbeat, our extensions). */
   const visibleUntil = new WeakMap<Message, number>();
+  const deleter = batchingDeleter(sqs, options.queueUrl);
   const watcher: CommandWatcher<Message> | undefined =
     options.watch === undefined ? undefined : createWatcher(options.watch);
 
@@ -126,7 +130,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   }
 
   /** The watcher resumes a job: its message is handled again here, outside the consumers. */
-  async function resumeWatched(message: Message): Promise<void> {
+  async function resumeWatched(message: Message, handled: () => void): Promise<void> {
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
     const messageId = message.MessageId ?? 'unknown';
     try {
@@ -136,6 +140,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
         body: message.Body ?? '',
         signal: stopping.signal,
       });
+      handled();
       await apply(message, outcome);
     } catch (error) {
       logger.error({ err: error, messageId, receiveCount }, 'resumed message handling failed');
@@ -206,14 +211,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   // Deleted here, not by sqs-consumer: its requests share the abort signal that stop() fires to
   // cut the long poll short, and an acknowledged message must not be left behind by a shutdown.
   async function remove(message: Message): Promise<void> {
-    await withRetry(() =>
-      sqs.send(
-        new DeleteMessageCommand({
-          QueueUrl: options.queueUrl,
-          ReceiptHandle: message.ReceiptHandle,
-        }),
-      ),
-    );
+    await deleter.delete(message.ReceiptHandle ?? '');
   }
 
   /**
@@ -326,7 +324,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
 
   return {
     wake(commandId, status) {
-      return watcher?.wake(commandId, status) ?? false;
+      return watcher?.wake(commandId, status);
     },
     get watching() {
       return watcher?.size ?? 0;

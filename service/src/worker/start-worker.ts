@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../config/config.ts';
 import { isTerminal } from '../domain/deployment.ts';
@@ -33,13 +34,17 @@ export function startWorker(
   let worker: SqsWorker | undefined;
   const commandStatus = async (e: CommandStatusEnvelope): Promise<HandlerOutcome> => {
     const commandId = e.detail['command-id'];
-    const woken = worker?.wake(commandId, e.detail.status) ?? false;
+    const resumed = worker?.wake(commandId, e.detail.status);
     deps.logger.debug(
-      { commandId, status: e.detail.status, woken },
-      woken
-        ? 'command ended: resuming its job'
-        : 'command status event for a job not followed here',
+      { commandId, status: e.detail.status, woken: resumed !== undefined },
+      resumed === undefined
+        ? 'command status event for a job not followed here'
+        : 'command ended: resuming its job',
     );
+    // Acknowledged with the job it resumed: their two deletes go in one request.
+    if (resumed !== undefined) {
+      await Promise.race([resumed, sleep(60_000, undefined, { ref: false })]);
+    }
     return ack;
   };
   const handlers = { ...defaultHandlers, 'command-status': commandStatus };

@@ -92,8 +92,13 @@ async function deployment(jobId: string): Promise<Counted> {
   // The job's message leaves the queue once the outcome is recorded, and Run Command's status
   // event for its command (the stack's rule puts it on the same queue) is consumed too, whether
   // it woke the job or came after its end: both deletes belong to this deployment.
+  // Deleted alone (DeleteMessage) or together (one DeleteMessageBatch of the two, when the
+  // event resumed the job and is acknowledged with it).
+  const deleted = () =>
+    (system.proxy?.counts.get('AmazonSQS.DeleteMessage') ?? 0) +
+    2 * (system.proxy?.counts.get('AmazonSQS.DeleteMessageBatch') ?? 0);
   const deadline = Date.now() + 15_000;
-  while ((system.proxy?.counts.get('AmazonSQS.DeleteMessage') ?? 0) < 2) {
+  while (deleted() < 2) {
     if (Date.now() > deadline) throw new Error('the job and its status event were not consumed');
     await sleep(20);
   }
@@ -109,7 +114,7 @@ async function deployment(jobId: string): Promise<Counted> {
     }
   }
   // Each message deleted was received (the job's, and Run Command's status event for it).
-  own.set('AmazonSQS.ReceiveMessage', own.get('AmazonSQS.DeleteMessage') ?? 0);
+  own.set('AmazonSQS.ReceiveMessage', deleted());
   const deploymentsTable = system.provisioned.names.deploymentsTable;
   for (const [entry, n] of system.proxy?.byTable ?? []) {
     const [op, table, key] = entry.split(' ');

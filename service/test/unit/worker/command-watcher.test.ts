@@ -44,8 +44,9 @@ function aWatcher(
       calls.attention.push(jobId);
       return needsAttention(jobId);
     },
-    resume: async (message) => {
+    resume: async (message, handled) => {
       calls.resumed.push(message);
+      handled();
     },
     extend: async (message, seconds) => {
       calls.extended.push([message, seconds]);
@@ -107,11 +108,18 @@ describe('the command watcher', () => {
   it('looks at once on a status-change event, and again shortly while the end is not visible yet', async () => {
     const { watcher, calls } = aWatcher((_, n) => n >= 2);
     watcher.add(aWatch('c1'));
-    expect(watcher.wake('c1', 'Success')).toBe(true);
-    expect(watcher.wake('unknown', 'Success')).toBe(false);
+    const woken = watcher.wake('c1', 'Success');
+    expect(woken).toBeInstanceOf(Promise);
+    expect(watcher.wake('unknown', 'Success')).toBeUndefined();
+    let settled = false;
+    void woken?.then(() => {
+      settled = true;
+    });
     await vi.advanceTimersByTimeAsync(150);
     expect(calls.looks).toEqual(['c1 Success']);
     expect(calls.resumed).toEqual([]);
+    // The event's handler is told: the look found the command running still.
+    expect(settled).toBe(true);
     await vi.advanceTimersByTimeAsync(1000);
     expect(calls.looks).toEqual(['c1 Success', 'c1']);
     expect(calls.resumed).toEqual(['message-c1']);
