@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { exportQuotaKey } from '../service/src/adapters/dynamodb-export-quota-leases.ts';
 import { type Deployment, isTerminal } from '../service/src/domain/deployment.ts';
 import { addServers, type BenchSystem } from './bench-system.ts';
 import { round } from './stats.ts';
@@ -111,6 +112,8 @@ interface Run {
   readonly failed: readonly Deployment[];
   readonly perTask: readonly number[];
   readonly slowdowns: number;
+  /** UpdateItem requests on the quota's item: claims, renewals and releases. */
+  readonly quotaRequests: number;
 }
 
 /**
@@ -173,7 +176,11 @@ async function run(
     const finished = Math.max(...done.map((d) => Date.parse(d.finishedAt ?? '')));
     const exports = system.aws.counts.get(exportOperation) ?? 0;
     const windowSeconds = first === undefined || last === undefined ? 0 : (last - first) / 1000;
+    const quotaItem = exportQuotaKey(system.serviceEnv.AWS_REGION ?? 'us-east-1');
+    const table = system.provisioned.names.deploymentsTable;
     return {
+      quotaRequests:
+        system.aws.byTable.get(`DynamoDB_20120810.UpdateItem ${table} ${quotaItem}`) ?? 0,
       exports,
       throttled: system.aws.throttled.get(exportOperation) ?? 0,
       // n exports between the first and the last: n - 1 intervals.
@@ -260,6 +267,8 @@ export async function measureSharedQuota(
       throttled_export_calls: shared.throttled,
       export_calls: shared.exports + shared.throttled,
       slowdowns_logged: shared.slowdowns,
+      quota_item_requests: shared.quotaRequests,
+      quota_item_requests_per_deployment: round(shared.quotaRequests / options.deployments, 3),
       ...common,
     },
   ];

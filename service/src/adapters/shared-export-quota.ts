@@ -50,7 +50,7 @@ interface OwnClaim {
  * quota divided by the claims that count (domain/quota-share.ts), lowered multiplicatively on a
  * throttle and regained additively. A task with nothing waiting for a heartbeat stops renewing:
  * it removes its claim when others share the quota, or lets it lapse (3 heartbeats) when it was
- * alone, which saves that request for a lone deployment.
+ * alone, so that a lone export costs one request (its claim).
  *
  * Calls wait in arrival order; slots are spaced 1/rate apart, a late wake-up does not shift the
  * next slot (no drift) and an idle spell banks no burst.
@@ -242,7 +242,15 @@ export class SharedExportQuota implements RateLimiter {
         continue;
       }
       retryAt = undefined;
-      if (this.#queue.length === 0 && this.#grantsSinceBeat === 0 && !this.#refreshWanted) {
+      // Idle: nothing waits now and, when others share the quota, nothing went for a whole
+      // heartbeat (a busy task whose line is empty for a moment keeps its claim). Alone, an
+      // empty line is enough: the claim lapses by itself, and a lone export costs one request.
+      const alone = othersLive(this.#claims, this.#o.taskId, now) === 0;
+      if (
+        this.#queue.length === 0 &&
+        !this.#refreshWanted &&
+        (alone || this.#grantsSinceBeat === 0)
+      ) {
         await this.#goIdle(now);
         return;
       }

@@ -181,6 +181,16 @@ describe('SharedExportQuota', () => {
     expect(a.rate(30_000 + 3 * heartbeatMs, 95_000)).toBeCloseTo(quota, 1);
   });
 
+  it('a lone export costs one request: the claim, left to lapse', async () => {
+    const bed = aBed();
+    const a = bed.add('a');
+    await Promise.all([a.limiter.take(), bed.time.runFor(10 * heartbeatMs)]);
+    expect(bed.leases.requests).toEqual([
+      { op: 'claim', taskId: 'a', at: bed.time.ms - 10 * heartbeatMs },
+    ]);
+    expect(a.limiter.snapshot()).toMatchObject({ claimed: false, waiting: 0 });
+  });
+
   it('a task alone that runs out of exports lets its claim lapse (no release request) and resumes at once', async () => {
     const bed = aBed();
     const a = bed.add('a');
