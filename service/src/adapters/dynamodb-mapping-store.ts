@@ -270,12 +270,6 @@ export class DynamoDbMappingStore implements MappingStore {
     }
   }
 
-  async recordWhileLocked(key: MappingKey, jobId: string, update: MappingUpdate): Promise<boolean> {
-    const { sets, values } = updateParts(update);
-    if (sets.length === 0) return true;
-    return this.#asHolder(key, jobId, `SET ${sets.join(', ')}`, values);
-  }
-
   async releaseLock(key: MappingKey, jobId: string, update: MappingUpdate = {}): Promise<boolean> {
     const { sets, values } = updateParts(update);
     const set = sets.length > 0 ? `SET ${sets.join(', ')} ` : '';

@@ -45,11 +45,6 @@ export interface MappingStore {
     install?: InstallOptions,
   ): Promise<LockResult>;
   /**
-   * Writes `update` if `jobId` still holds the lock (without releasing it). Returns false when
-   * the job no longer held it (nothing written).
-   */
-  recordWhileLocked(key: MappingKey, jobId: string, update: MappingUpdate): Promise<boolean>;
-  /**
    * Releases the lock if `jobId` still holds it, writing `update` in the same conditional write:
    * only the holder of the lock ever records an outcome, so an older job can never overwrite a
    * newer one. Returns false when the job no longer held the lock (nothing written).

@@ -45,13 +45,6 @@ describe('the mapping store on DynamoDB', () => {
     expect(await mappings.acquireLock(key, 'job-b', at(1200), at(602), {})).toMatchObject({
       mapping: { install },
     });
-    expect(
-      await mappings.recordWhileLocked(key, 'job-a', { secretArn: 'arn:not-the-holder' }),
-    ).toBe(false);
-    expect(await mappings.recordWhileLocked(key, 'job-b', { secretArn: 'arn:of-job-b' })).toBe(
-      true,
-    );
-    expect((await mappings.get(key))?.secretArn).toBe('arn:of-job-b');
   });
 
   it('records an outcome only for the job holding the lock, in the same write that releases it', async () => {

@@ -155,17 +155,6 @@ export class InMemoryMappingStore implements MappingStore {
     return { acquired: true, mapping: clone(mapping) };
   }
 
-  async recordWhileLocked(key: MappingKey, jobId: string, update: MappingUpdate) {
-    const e = this.#entry(key);
-    if (e?.lock?.jobId !== jobId) return false;
-    const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
-    this.items.set(InMemoryMappingStore.keyString(key), {
-      ...e,
-      mapping: { ...e.mapping, ...clone(defined) },
-    });
-    return true;
-  }
-
   async releaseLock(key: MappingKey, jobId: string, update: MappingUpdate = {}) {
     const e = this.#entry(key);
     if (e?.lock?.jobId !== jobId) return false;
