@@ -151,6 +151,7 @@ async function run(
     }
     // The proxy's count of exports it let through, sampled: first and last export's time.
     let first: number | undefined;
+    let atFirst = 0;
     let last: number | undefined;
     let seenCount = 0;
     let following = true;
@@ -158,7 +159,10 @@ async function run(
       while (following) {
         const n = system.aws.counts.get(exportOperation) ?? 0;
         const now = Date.now();
-        if (n > 0 && first === undefined) first = now;
+        if (n > 0 && first === undefined) {
+          first = now;
+          atFirst = n;
+        }
         if (n > seenCount) {
           seenCount = n;
           last = now;
@@ -183,8 +187,9 @@ async function run(
         system.aws.byTable.get(`DynamoDB_20120810.UpdateItem ${table} ${quotaItem}`) ?? 0,
       exports,
       throttled: system.aws.throttled.get(exportOperation) ?? 0,
-      // n exports between the first and the last: n - 1 intervals.
-      exportRate: windowSeconds > 0 ? (exports - 1) / windowSeconds : 0,
+      // The exports after the first sample that saw any, over the time to the sample that saw
+      // the last: a late sample at the start cannot inflate the rate, one at the end lowers it.
+      exportRate: windowSeconds > 0 ? (exports - atFirst) / windowSeconds : 0,
       windowSeconds,
       endToEnd: deployments / ((finished - t0) / 1000),
       failed: done.filter((d) => d.status !== 'Succeeded'),
