@@ -13,6 +13,7 @@ import { registerAccessControl } from './access.ts';
 import { clientErrorHandler } from './client-errors.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { registerErrorHandling } from './error-handler.ts';
+import { lazySchemaController } from './lazy-compilers.ts';
 import { certificateRoutes } from './routes/certificates.ts';
 import { deploymentCancelRoutes } from './routes/deployment-cancel.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
@@ -115,6 +116,8 @@ export function buildApp(deps: ApiDependencies): FastifyInstance {
     // Longer than the ALB's 60 s idle timeout, so the ALB always closes idle connections first.
     keepAliveTimeout: 65_000,
     requestTimeout: 30_000,
+    // Response serializers compile on first use, not all at start (lazy-compilers.ts).
+    schemaController: lazySchemaController(),
   });
   app.register(apiPlugin, deps);
   return app;

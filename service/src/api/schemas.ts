@@ -303,9 +303,19 @@ export const ReconcileAccepted = Type.Object({
 export type ReconcileAccepted = Static<typeof ReconcileAccepted>;
 
 export const Health = Type.Object({ status: Type.Literal('ok') });
+/**
+ * A string of a few values as one `enum` rather than a union of literals: the response
+ * serializer (fast-json-stringify) writes a string as it is, but builds a JSON-schema validator
+ * (Ajv) to choose a branch of a union, which made the first answer of /readyz (what the
+ * process's start is timed to) some 50 ms slower.
+ */
+function StringEnum<const T extends readonly string[]>(values: T) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
+}
+
 export const Ready = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
-  checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('failing')])),
+  status: StringEnum(['ready', 'not-ready']),
+  checks: Type.Record(Type.String(), StringEnum(['ok', 'failing'])),
 });
 
 export { JobId };

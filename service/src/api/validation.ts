@@ -85,12 +85,17 @@ const partNames: Record<string, string> = {
   headers: 'headers',
 };
 
-/** Fastify validator compiler backed by TypeBox. */
+/**
+ * Fastify validator compiler backed by TypeBox. Each schema is compiled on its first use rather
+ * than when the route is registered: the app starts without compiling every route's schemas
+ * (docs/benchmarks.md, Process).
+ */
 export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
-  const compiled = Compile(schema);
+  let compiled: ReturnType<typeof Compile<TSchema>> | undefined;
   const part = partNames[httpPart ?? 'body'] ?? 'body';
   const convert = httpPart !== 'body';
   return (input: unknown) => {
+    compiled ??= Compile(schema);
     const value = convert ? Value.Convert(schema, input) : input;
     if (compiled.Check(value)) return { value };
     if (httpPart === 'body' && (value === null || value === undefined)) {

@@ -1,0 +1,162 @@
+/**
+ * `npm run build`: the production artifact the service image runs, `dist/main.mjs` — the process
+ * (src/main.ts) and every production dependency it loads at start in one ES module, and in
+ * `dist/chunks/` what it loads later (the job adapters and their SDK packages: composition.ts
+ * imports them on first use), each with a source map of the service's own files so that stack
+ * traces name the TypeScript files and lines (`node --enable-source-maps`). Node parses a few
+ * files instead of ~2,000 modules and strips no types at start, and the image needs no
+ * node_modules. The Dockerfile runs this script in its build stage; `npm run bench` runs it before
+ * measuring the process (docs/benchmarks.md, Process).
+ */
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where the artifact goes (gitignored): `main.mjs` and `chunks/`. */
+export const distDir = join(root, 'dist');
+
+/**
+ * Bundled CommonJS dependencies call `require` for Node's built-in modules; an ES module has
+ * none, so the bundle makes one.
+ */
+const requireShim =
+  "import { createRequire as __acmCreateRequire } from 'node:module'; const require = __acmCreateRequire(import.meta.url);";
+
+/** Builds the bundle into `outDir` (emptied first); returns esbuild's metafile. */
+export async function buildService(outDir: string = distDir): Promise<Metafile> {
+  rmSync(outDir, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { main: 'service/src/main.ts' },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    // Minified identifiers would make stack traces and log lines harder to read; whitespace and
+    // syntax minification shrink what Node parses at start. The source map maps both back.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    sourcemap: true,
+    sourcesContent: false,
+    // Packages' "module" builds (ES modules) first, as Node would not: smaller and tree-shaken.
+    mainFields: ['module', 'main'],
+    banner: { js: requireShim },
+    legalComments: 'none',
+    // Dynamic imports (the job adapters and their SDK packages) become chunks of their own,
+    // loaded on first use.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  for (const file of readdirSync(outDir, { recursive: true, encoding: 'utf8' })) {
+    if (file.endsWith('.map')) ownSourcesOnly(join(outDir, file));
+  }
+  return result.metafile;
+}
+
+const base64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** The numbers of one source-map segment (base64 VLQ). */
+function decodeSegment(segment: string): number[] {
+  const values: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = base64.indexOf(char);
+    value += (digit & 31) << shift;
+    if (digit & 32) {
+      shift += 5;
+    } else {
+      values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return values;
+}
+
+function encodeValue(n: number): string {
+  let vlq = n < 0 ? (-n << 1) | 1 : n << 1;
+  let out = '';
+  do {
+    let digit = vlq & 31;
+    vlq >>>= 5;
+    if (vlq > 0) digit |= 32;
+    out += base64[digit];
+  } while (vlq > 0);
+  return out;
+}
+
+/**
+ * Keeps the mappings of the project's own files and drops those of its dependencies: Node
+ * (--enable-source-maps) parses and keeps the map of every module it loads, and the
+ * dependencies' mappings cost the process about 25 MB (docs/benchmarks.md, Process). Stack
+ * frames in the service's code still name its .ts files and lines; a frame inside a dependency
+ * names the chunk and the function (names are not minified).
+ */
+export function ownSourcesOnly(mapFile: string): void {
+  const map = JSON.parse(readFileSync(mapFile, 'utf8')) as {
+    sources: string[];
+    sourcesContent?: (string | null)[];
+    names: string[];
+    mappings: string;
+  };
+  const keep = map.sources.map((source) => !source.includes('node_modules/'));
+  const newIndex = new Map<number, number>();
+  const sources: string[] = [];
+  map.sources.forEach((source, i) => {
+    if (keep[i]) {
+      newIndex.set(i, sources.length);
+      sources.push(source);
+    }
+  });
+  // Absolute values carried from segment to segment (all but the column, which restarts each line).
+  const inAbs = [0, 0, 0, 0];
+  const outPrev = [0, 0, 0, 0];
+  const lines = map.mappings.split(';').map((line) => {
+    let inCol = 0;
+    let outCol = 0;
+    const kept: string[] = [];
+    for (const segment of line.split(',')) {
+      if (segment === '') continue;
+      const v = decodeSegment(segment);
+      inCol += v[0] ?? 0;
+      if (v.length < 4) continue;
+      for (let k = 1; k < v.length; k++) inAbs[k - 1] = (inAbs[k - 1] ?? 0) + (v[k] ?? 0);
+      const source = newIndex.get(inAbs[0] ?? -1);
+      if (source === undefined) continue;
+      const abs = [
+        source,
+        inAbs[1] ?? 0,
+        inAbs[2] ?? 0,
+        ...(v.length === 5 ? [inAbs[3] ?? 0] : []),
+      ];
+      let out = encodeValue(inCol - outCol);
+      outCol = inCol;
+      abs.forEach((value, k) => {
+        out += encodeValue(value - (outPrev[k] ?? 0));
+        outPrev[k] = value;
+      });
+      kept.push(out);
+    }
+    return kept.join(',');
+  });
+  const { sourcesContent: _, ...rest } = map;
+  writeFileSync(mapFile, JSON.stringify({ ...rest, sources, mappings: lines.join(';') }));
+}
+
+if (import.meta.main) {
+  const metafile = await buildService();
+  const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
+  process.stdout.write(
+    `dist/main.mjs ${mb(metafile.outputs['dist/main.mjs']?.bytes ?? 0)} MB and ${outputs.length - 1} chunks, ${mb(outputs.reduce((n, [, o]) => n + o.bytes, 0))} MB in all, from ${Object.keys(metafile.inputs).length} modules\n`,
+  );
+}
