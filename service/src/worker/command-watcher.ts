@@ -63,6 +63,7 @@ export interface Look {
 }
 
 interface Entry<M> {
+  readonly id: number;
   readonly watch: Watch<M>;
   lookAt: number;
   recordCheckAt: number;
@@ -124,7 +125,9 @@ export interface CommandWatcher<M> {
  * visibility, and any worker carries the job on from its record.
  */
 export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): CommandWatcher<M> {
-  const entries = new Map<string, Entry<M>>();
+  // By a number of their own: two messages of one job (a duplicate) can wait for one command.
+  const entries = new Map<number, Entry<M>>();
+  let added = 0;
   const { logger } = options;
   let active = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -154,7 +157,7 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
   }
 
   function resume(entry: Entry<M>): void {
-    entries.delete(entry.watch.commandId);
+    entries.delete(entry.id);
     run(entry, () =>
       options.resume(entry.watch.message, () => settle(entry)).finally(() => settle(entry)),
     );
@@ -221,7 +224,9 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
         return;
       }
       const now = options.now();
-      entries.set(watch.commandId, {
+      added += 1;
+      entries.set(added, {
+        id: added,
         watch,
         lookAt: watch.firstLookAt,
         recordCheckAt: now + options.recordCheckMs,
@@ -233,10 +238,14 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
       });
     },
     wake(commandId, status) {
-      const entry = entries.get(commandId);
-      if (entry === undefined) return undefined;
-      entry.woken = status;
-      return new Promise<void>((resolve) => entry.wakers.push(resolve));
+      const waiting = [...entries.values()].filter((e) => e.watch.commandId === commandId);
+      if (waiting.length === 0) return undefined;
+      return Promise.all(
+        waiting.map((entry) => {
+          entry.woken = status;
+          return new Promise<void>((resolve) => entry.wakers.push(resolve));
+        }),
+      ).then(() => undefined);
     },
     get size() {
       return entries.size;

@@ -139,6 +139,18 @@ describe('the command watcher', () => {
     expect(calls.resumed).toEqual(['message-c1']);
   });
 
+  it('follows two messages of one job (a duplicate) waiting for the same command, and wakes both', async () => {
+    const { watcher, calls } = aWatcher(() => true);
+    watcher.add(aWatch('c1'));
+    watcher.add({ ...aWatch('c1'), message: 'duplicate-of-c1' });
+    expect(watcher.size).toBe(2);
+    const woken = watcher.wake('c1', 'Success');
+    await vi.advanceTimersByTimeAsync(200);
+    await woken;
+    expect(calls.resumed.sort()).toEqual(['duplicate-of-c1', 'message-c1']);
+    expect(watcher.size).toBe(0);
+  });
+
   it('resumes a job at its deadline without looking, for its timeout', async () => {
     const { watcher, calls } = aWatcher(() => false);
     watcher.add(aWatch('c1', { deadline: Date.now() + 2000, firstLookAt: Date.now() + 60_000 }));
