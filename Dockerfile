@@ -2,8 +2,9 @@
 # The service image (target "service", what ECS runs and docker compose starts), and for docker
 # compose only: the local tools image (target "standin": the Run Command stand-in and the seeding
 # step) and the emulator (target "moto": moto with the project's ACM patch, as the tests run it).
-# Both run the repository's TypeScript directly with Node 24's type stripping, exactly the
-# files and the Node major the tests run: there is no build step to drift from.
+# The service image runs the production bundle (`npm run build`: service/build.ts) built here
+# from the repository's TypeScript with the locked dependencies; the standin image runs the
+# TypeScript directly with Node 24's type stripping, as the tests do.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only, from the lockfile.
@@ -12,13 +13,24 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
+# The bundle: the production dependencies above plus the bundler (esbuild, a dev dependency, at
+# the version package-lock.json locks, installed beside them rather than with every dev
+# dependency), then `node service/build.ts` writes dist/.
+FROM deps AS build
+RUN version="$(node -p "require('./package-lock.json').packages['node_modules/esbuild'].version")" \
+  && npm install --prefix /opt/esbuild --no-save --no-package-lock --ignore-scripts --no-audit --no-fund "esbuild@${version}" \
+  && ln -s /opt/esbuild/node_modules/esbuild node_modules/esbuild \
+  && npm cache clean --force
+COPY service/build.ts ./service/build.ts
+COPY service/src ./service/src
+RUN node service/build.ts
+
 FROM ${NODE_IMAGE} AS service
 ENV NODE_ENV=production \
     PORT=8080
 WORKDIR /app
-COPY --from=deps --chown=root:root /app/node_modules ./node_modules
-COPY --chown=root:root package.json ./
-COPY --chown=root:root service/src ./service/src
+# The bundle is the whole program: no node_modules, no TypeScript sources.
+COPY --from=build --chown=root:root /app/dist ./dist
 # /tmp is the one writable path: ECS runs the container with a read-only root filesystem and
 # mounts a task volume (a bind mount) there. Fargate gives such a volume the owner and mode of
 # the image's VOLUME path of the same name (root 0755, unwritable to the node user, without
@@ -31,8 +43,10 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# API and worker in one process; API_ENABLED / WORKER_ENABLED switch either off.
-CMD ["node", "service/src/main.ts"]
+# API and worker in one process; API_ENABLED / WORKER_ENABLED switch either off. Source maps (of
+# the service's own files) make stack traces name the TypeScript files and lines.
+# npm run bench measures this command (bench/process-bench.ts reads it from here).
+CMD ["node", "--enable-source-maps", "dist/main.mjs"]
 
 # Local only (docker compose): the Run Command stand-in and the seeding step. Stand-in servers
 # run ssm/install-acm-certificate.sh, which needs bash, openssl and the AWS CLI; the CLI goes

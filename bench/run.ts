@@ -2,6 +2,7 @@
  * `npm run bench [-- --quick]`: measures on loopback (moto, the Run Command stand-in, the real
  * install script) and prints one JSON object per figure, each with its target and whether it is
  * met (figures.ts says the format; a new figure names its target in figures.ts `targets`).
+ * `npm run bench -- --image` also builds the service image with podman and prints its size.
  * `npm run bench -- --real-account …` runs the throughput, requests and cost measurement
  * against a real account instead (real-account.ts). See docs/benchmarks.md.
  */
@@ -14,6 +15,7 @@ import { costFigures, runCost } from './deployment-cost.ts';
 import { emit } from './figures.ts';
 import { profileFixedCosts } from './fixed-costs.ts';
 import { measureFleetDeployment, measureSweep } from './fleet-bench.ts';
+import { measureProcess } from './process-bench.ts';
 import { measureSharedQuota } from './quota-bench.ts';
 import { RefusedError, runRealAccount } from './real-account.ts';
 import { countsOf, createRequestCounter } from './request-counter.ts';
@@ -76,6 +78,20 @@ async function onTheBed() {
     { 'bench-throughput': 'instant' },
   );
   try {
+    // --- the production bundle: start to /readyz, idle memory (first: the bed is quiet, the
+    // queue empty); with --image, the image's size ---
+    console.error(
+      `process: the bundle started ${quick ? 3 : 5} times to /readyz, then 10 s idle${argv.includes('--image') ? '; the image built' : ''}…`,
+    );
+    emit(
+      ...(await measureProcess(system, {
+        starts: quick ? 3 : 5,
+        idleSeconds: 10,
+        rssSamples: 5,
+        image: argv.includes('--image'),
+      })),
+    );
+
     // --- one export quota shared by four worker processes (before the in-process worker and
     // the fleet's instances: only the four consume, and moto is not yet slowed by the fleet) ---
     const quotaDeployments = quick ? 100 : 200;

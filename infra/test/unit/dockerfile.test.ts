@@ -3,13 +3,13 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultRepoRoot } from '../../lib/app.ts';
 import { serviceImageTarget } from '../../lib/container-image.ts';
-import { lambdaHandlerModule, wakerHandlerModule } from '../../lib/lambda-bundle.ts';
 import { args, parseDockerfile, stage, volumePaths } from './support/dockerfile.ts';
 import { importGraph, packageName } from './support/imports.ts';
 
 const root = defaultRepoRoot;
 const dockerfile = parseDockerfile(join(root, 'Dockerfile'));
 const service = stage(dockerfile, serviceImageTarget);
+const build = stage(dockerfile, 'build');
 /** The mode the final stage gives /tmp: sticky, writable by every user (the node user too). */
 const tmpVolumeMode = 'install -d -m 1777 /tmp';
 
@@ -25,18 +25,29 @@ describe('the Dockerfile', () => {
     // The emulator stage (compose only) is Python: moto, as local/setup.sh installs it.
     const nodeStages = dockerfile.stages.filter((s) => s.name !== 'moto');
     expect(dockerfile.stages.find((s) => s.name === 'moto')?.from).toMatch(/^python:3\.\d+/);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile ARG reference, kept literal
-    for (const s of nodeStages) expect(s.from).toBe('${NODE_IMAGE}');
+    // From the image, or from an earlier stage that is (the build stage adds to deps).
+    const names = nodeStages.map((s) => s.name);
+    for (const s of nodeStages) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile ARG reference, kept literal
+      if (s.from !== '${NODE_IMAGE}')
+        expect(names.slice(0, names.indexOf(s.name))).toContain(s.from);
+    }
     expect(pkg.engines.node).toMatch(/>=24/);
     expect(process.versions.node.split('.')[0]).toBe('24');
   });
 
-  it('is multi-stage: dependencies are installed in their own stage, production only', () => {
+  it('is multi-stage: production dependencies, then the bundle built from them, then only the bundle', () => {
     const deps = stage(dockerfile, 'deps');
     expect(args(deps, 'RUN').join('\n')).toMatch(/npm ci --omit=dev/);
-    expect(args(service, 'COPY')).toContainEqual(
-      expect.stringMatching(/^--from=deps .*\/app\/node_modules \.\/node_modules$/),
-    );
+    // The build stage adds the bundler at the version package-lock.json locks, then bundles.
+    expect(build.from).toBe('deps');
+    const buildRuns = args(build, 'RUN').join('\n');
+    expect(buildRuns).toContain("packages['node_modules/esbuild'].version");
+    expect(buildRuns).toMatch(/node service\/build\.ts$/);
+    // The final stage holds the bundle, and neither node_modules nor the sources.
+    expect(args(service, 'COPY')).toEqual([
+      expect.stringMatching(/^--from=build .*\/app\/dist \.\/dist$/),
+    ]);
     // Nothing is installed in the final stage: its one RUN gives /tmp its mode (below).
     expect(args(service, 'RUN')).toEqual([tmpVolumeMode]);
   });
@@ -68,10 +79,13 @@ describe('the Dockerfile', () => {
     expect(args(service, 'ENV').join(' ')).toMatch(/PORT=8080/);
   });
 
-  it('starts service/src/main.ts (API and worker in one process), which exists', () => {
+  it('starts the bundle of service/src/main.ts (API and worker in one process), with source maps', () => {
     const cmd = JSON.parse(args(service, 'CMD')[0] ?? '[]') as string[];
-    expect(cmd).toEqual(['node', 'service/src/main.ts']);
-    expect(existsSync(join(root, 'service/src/main.ts'))).toBe(true);
+    expect(cmd).toEqual(['node', '--enable-source-maps', 'dist/main.mjs']);
+    // service/build.ts bundles main.ts into dist/main.mjs (tested by the bundle's integration test).
+    expect(readFileSync(join(root, 'service/build.ts'), 'utf8')).toContain(
+      "entryPoints: { main: 'service/src/main.ts' }",
+    );
   });
 
   it('copies paths that exist', () => {
@@ -88,8 +102,8 @@ describe('the Dockerfile', () => {
   });
 });
 
-describe('the image holds the artefact the tests run', () => {
-  const copied = args(service, 'COPY')
+describe('the image bundles the code the tests run', () => {
+  const copied = args(build, 'COPY')
     .filter((c) => !c.startsWith('--from'))
     .flatMap((c) =>
       c
@@ -97,13 +111,10 @@ describe('the image holds the artefact the tests run', () => {
         .filter((p) => !p.startsWith('--'))
         .slice(0, -1),
     );
-  const graph = importGraph([
-    join(root, 'service/src/main.ts'),
-    join(root, lambdaHandlerModule),
-    join(root, wakerHandlerModule),
-  ]);
+  // The Lambda handlers are packaged apart (lambda-bundle.ts), with their sources.
+  const graph = importGraph([join(root, 'service/src/main.ts')]);
 
-  it('every file main.ts and lambda.ts load is inside what the image copies', () => {
+  it('every file main.ts loads is inside what the build stage copies', () => {
     expect(graph.files.size).toBeGreaterThan(10);
     for (const file of graph.files) {
       const path = relative(root, file);
@@ -114,7 +125,7 @@ describe('the image holds the artefact the tests run', () => {
     }
   });
 
-  it('every package they load at run time is a production dependency', () => {
+  it('every package it loads at run time is a production dependency (all the build stage has)', () => {
     for (const specifier of graph.packages) {
       expect(pkg.dependencies[packageName(specifier)], specifier).toBeDefined();
     }
