@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -64,6 +65,7 @@ export function cpuMs(pid: number): number {
 
 /** Spawns the service and polls /readyz every 5 ms until the first 200; ms from spawn. */
 async function startAndWaitReady(
+  cwd: string,
   argv: string[],
   env: Record<string, string>,
   port: number,
@@ -72,7 +74,7 @@ async function startAndWaitReady(
   const t0 = performance.now();
   // `node` in the CMD is the image's Node; here, the Node running the benchmark (the same major).
   const child = spawn(command === 'node' ? process.execPath : command, args, {
-    cwd: repoRoot,
+    cwd,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -125,15 +127,19 @@ export interface ProcessBenchOptions {
 }
 
 /**
- * The production artifact (the Dockerfile's CMD, built first with `npm run build`) with the
- * stack's environment on the bed (bench-system.ts `serviceEnv`: API and worker in one process,
- * 10 consumers, STS authentication; logs at info, as the stack sets them, to nowhere), the
- * worker long-polling the bed's empty job queue: time from spawn to the first 200 from /readyz
+ * The production artifact (the Dockerfile's CMD, the bundle built first as `npm run build`
+ * builds it, into a directory of its own) with the stack's environment on the bed
+ * (bench-system.ts `serviceEnv`: API and worker in one process, 10 consumers, STS
+ * authentication; logs at info, as the stack sets them, to nowhere), the worker long-polling the
+ * bed's empty job queue: time from spawn to the first 200 from /readyz
  * over several starts, then the resident memory of the last one once idle. With `image`, the
  * service image's size.
  */
 export async function measureProcess(system: BenchSystem, options: ProcessBenchOptions) {
-  await buildService();
+  // Built into a directory of its own, as the image's /app holds it (dist/ and nothing else: no
+  // node_modules to fall back on), and apart from the checkout's dist/.
+  const app = mkdtempSync(join(tmpdir(), 'acm-cert-export-process-'));
+  await buildService(join(app, 'dist'));
   const { argv, env: imageEnv } = imageCommand(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
   const port = await freeLoopbackPort();
   const env: Record<string, string> = {
@@ -149,7 +155,7 @@ export async function measureProcess(system: BenchSystem, options: ProcessBenchO
   try {
     for (let i = 0; i < options.starts; i++) {
       if (last !== undefined) await stop(last.child);
-      last = await startAndWaitReady(argv, env, port);
+      last = await startAndWaitReady(app, argv, env, port);
       starts.push(last);
     }
     if (last === undefined) throw new Error('starts must be at least 1');
@@ -193,6 +199,7 @@ export async function measureProcess(system: BenchSystem, options: ProcessBenchO
     ];
   } finally {
     if (last !== undefined) await stop(last.child);
+    rmSync(app, { recursive: true, force: true });
   }
 }
 
