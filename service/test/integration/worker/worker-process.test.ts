@@ -1,7 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChangeMessageVisibilityCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startAwsProxy } from '../../../../local/aws-proxy/aws-proxy.ts';
@@ -135,6 +139,28 @@ describe('a worker process', () => {
     // Production settings: 20 s long polls, 60 s visibility. The only worker receiving is the
     // one stopping, so its long poll in flight brings the job. Its calls pass a counting proxy:
     // SIGTERM goes once that long poll is on its way, however long the start took.
+    // Run Command's status events of the earlier tests' commands can still be on the queue (a
+    // worker stopped before one came): the stopping worker's long poll must be the one that
+    // brings this test's job, so they are taken off first.
+    for (;;) {
+      const out = await system.clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: system.provisioned.queueUrl,
+          WaitTimeSeconds: 1,
+          MaxNumberOfMessages: 10,
+        }),
+      );
+      if ((out.Messages ?? []).length === 0) break;
+      for (const m of out.Messages ?? []) {
+        expect(m.Body).toContain('EC2 Command Status-change Notification');
+        await system.clients.sqs.send(
+          new DeleteMessageCommand({
+            QueueUrl: system.provisioned.queueUrl,
+            ReceiptHandle: m.ReceiptHandle,
+          }),
+        );
+      }
+    }
     const proxy = await startAwsProxy({ target: system.env.AWS_ENDPOINT_URL as string });
     onTestFinished(() => proxy.stop());
     const stopping = workerProcess({
