@@ -1,20 +1,13 @@
 import type { Logger } from 'pino';
+import type { CommandWait } from './handler-outcome.ts';
 
 /**
- * What the watcher follows: a job whose command is running, and the queue message that carries
- * the job (`M`, opaque here: the SQS glue gives it and gets it back).
+ * What the watcher follows: a job waiting for its running command (as its handler said), and
+ * the queue message that carries the job (`M`, opaque here: the SQS glue gives it and gets it
+ * back). The job is resumed at `deadline` (its timeout) at the latest; looks space out from
+ * `sentAt` as the command runs longer.
  */
-export interface Watch<M> {
-  readonly commandId: string;
-  readonly jobId: string;
-  /** When the job gives up on its command (its timeout): the job is resumed then, epoch ms. */
-  readonly deadline: number;
-  /** The first status look, epoch ms (a command sent a moment ago has not ended yet). */
-  readonly firstLookAt: number;
-  /** When the command was sent, epoch ms: looks space out as it runs longer. */
-  readonly sentAt: number;
-  /** How far the command got as the job's record shows it (`Look.progress`). */
-  readonly progress?: string;
+export interface Watch<M> extends CommandWait {
   /** Until when the message is surely invisible to other consumers, epoch ms. */
   readonly visibleUntil: number;
   readonly message: M;
