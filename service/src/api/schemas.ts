@@ -222,6 +222,18 @@ export const CertificateItem = Type.Object({
         'Why the reconciliation sweep leaves this mapping alone (its last rollout was cancelled or its canary failed) until a deployment is asked for again',
     }),
   ),
+  servers: Type.Optional(
+    Type.Object(
+      {
+        converged: Type.Integer({
+          description:
+            'Servers holding the current serial whose last job succeeded and whose files showed no drift',
+        }),
+        total: Type.Integer({ description: 'Every server a job of this mapping reached' }),
+      },
+      { description: 'Servers converged out of the servers this mapping’s jobs reached' },
+    ),
+  ),
 });
 export type CertificateItem = Static<typeof CertificateItem>;
 

@@ -1,5 +1,6 @@
 import type { Deployment, ServerResult } from '../domain/deployment.ts';
 import type { Mapping } from '../domain/mapping.ts';
+import type { Convergence } from '../domain/server-convergence.ts';
 import type { Page } from '../ports/mapping-store.ts';
 import type { CertificateItem, DeploymentView } from './schemas.ts';
 
@@ -61,8 +62,11 @@ export function serverResultView(s: ServerResult): ServerResultView {
   return structuredClone(s) as ServerResultView;
 }
 
-/** One managed certificate on one target, with days to expiry computed at `now`. */
-export function certificateItem(m: Mapping, now: Date): CertificateItem {
+/**
+ * One managed certificate on one target, with days to expiry computed at `now` and, when read,
+ * how many of the servers its jobs reached hold its serial.
+ */
+export function certificateItem(m: Mapping, now: Date, servers?: Convergence): CertificateItem {
   return defined({
     certificateArn: m.certificateArn,
     certName: m.certName,
@@ -77,5 +81,6 @@ export function certificateItem(m: Mapping, now: Date): CertificateItem {
     lastOutcome: m.lastOutcome,
     lastOutcomeAt: m.lastOutcomeAt,
     rolloutHalted: m.rolloutHalted === '' ? undefined : m.rolloutHalted,
+    servers: servers === undefined ? undefined : { ...servers },
   }) as CertificateItem;
 }

@@ -19,18 +19,5 @@ export function certificateInfo(pem: string): ExportedCertificate {
   };
 }
 
-/** A serial as hex digits without separators or leading zeros, lower case. */
-function normalSerial(serial: string): string {
-  return serial
-    .replace(/:/g, '')
-    .toLowerCase()
-    .replace(/^0+(?=.)/, '');
-}
-
-/**
- * Whether two serials are the same number: ACM's DescribeCertificate writes `0a:1b:…`, the
- * certificate itself `0A1B…`.
- */
-export function sameSerial(a: string, b: string): boolean {
-  return normalSerial(a) === normalSerial(b);
-}
+/** Moved to the domain (the API counts converged servers with it); kept here for the worker. */
+export { sameSerial } from '../domain/serial.ts';

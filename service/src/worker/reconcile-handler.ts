@@ -5,6 +5,7 @@ import { isTerminal } from '../domain/deployment.ts';
 import { TerminalError } from '../domain/errors.ts';
 import type { InstalledServer } from '../domain/installed-server.ts';
 import type { Mapping } from '../domain/mapping.ts';
+import { isConverged } from '../domain/server-convergence.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
 import {
@@ -125,10 +126,7 @@ export interface Reconciliation {
 
 /** Why a server needs an install: it has none, an older serial, a failed last try, or drift. */
 function needsInstall(s: InstalledServer | undefined, serial: string): boolean {
-  if (s === undefined || s.serial === undefined) return true;
-  if (!sameSerial(s.serial, serial)) return true;
-  if (s.lastStatus !== 'Success') return true;
-  return (s.problems ?? []).length > 0;
+  return !isConverged(s, serial);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { exportSecretName } from '../../domain/export-secret-name.ts';
+import { convergence } from '../../domain/server-convergence.ts';
 import { requireTarget } from '../access.ts';
 import { ApiError, fromPort } from '../errors.ts';
 import {
@@ -14,6 +15,21 @@ import { type ApiApp, authenticated, type RouteContext } from '../types.ts';
 import { certificateItem, deploymentView } from '../views.ts';
 
 const defaultLimit = 50;
+/** A page's mappings read their servers (one Query each) this many at a time. */
+const serverReadsAtOnce = 10;
+
+/** `f` of each item, `size` at a time, in order. */
+async function inBatches<T, R>(
+  items: readonly T[],
+  size: number,
+  f: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    out.push(...(await Promise.all(items.slice(i, i + size).map(f))));
+  }
+  return out;
+}
 
 export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContext): void {
   app.get(
@@ -22,6 +38,8 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
       config: { access: 'read' },
       schema: {
         summary: 'Every managed certificate on every target (paginated)',
+        description:
+          'Each item counts the servers converged on the mapping’s serial out of those its jobs reached (`servers`): one read of the servers table per mapping.',
         tags: ['certificates'],
         security: authenticated,
         querystring: PageQuery,
@@ -31,9 +49,15 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
     async (request) => {
       const { limit = defaultLimit, cursor } = request.query;
       const page = await fromPort('the mappings table', deps.ports.mappings.list(limit, cursor));
+      const servers = await fromPort(
+        'the servers table',
+        inBatches(page.items, serverReadsAtOnce, async (m) =>
+          convergence(m.serial, await deps.ports.servers.installed(m)),
+        ),
+      );
       const now = deps.clock.now();
       return {
-        items: page.items.map((m) => certificateItem(m, now)),
+        items: page.items.map((m, i) => certificateItem(m, now, servers[i])),
         ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }),
       };
     },

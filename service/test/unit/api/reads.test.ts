@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TerminalError } from '../../../src/domain/errors.ts';
 import { exportSecretName } from '../../../src/domain/export-secret-name.ts';
+import type { InstalledServer } from '../../../src/domain/installed-server.ts';
 import {
   aDeployment,
   aMapping,
@@ -214,6 +215,7 @@ describe('GET /v1/certificates', () => {
         daysToExpiry: 30,
         lastJobId: 'job-1',
         lastOutcome: 'Succeeded',
+        servers: { converged: 0, total: 0 },
       },
       expect.objectContaining({ certName: 'b', daysToExpiry: -7 }),
     ]);
@@ -226,6 +228,48 @@ describe('GET /v1/certificates', () => {
     expect(second.json()).toEqual({
       items: [expect.objectContaining({ certName: 'c', daysToExpiry: null })],
     });
+  });
+
+  it('counts the servers converged on each mapping’s serial out of those its jobs reached', async () => {
+    api = testApi();
+    const a = aMapping({ certName: 'a', serial: '0A' });
+    const b = aMapping({ certName: 'b' });
+    await api.mappings.put(a);
+    await api.mappings.put(b);
+    const server = (instanceId: string, more: Partial<InstalledServer>): InstalledServer => ({
+      instanceId,
+      lastStatus: 'Success',
+      lastJobId: 'job-1',
+      updatedAt: '2026-11-26T00:00:00.000Z',
+      ...more,
+    });
+    await api.servers.recordInstalled(a, [
+      server('i-1', { serial: '0a' }),
+      server('i-2', { serial: '0a', lastStatus: 'Failed' }),
+      server('i-3', { serial: '09' }),
+      server('i-4', { serial: '0a', problems: ['key-mode'] }),
+      server('i-5', {}),
+      server('i-6', { serial: '0A' }),
+    ]);
+    await api.servers.recordInstalled(b, [server('i-1', { serial: '0a' })]);
+    const res = await api.call('reader', 'GET', '/v1/certificates');
+    const items = res.json().items as { certName: string; servers: unknown }[];
+    expect(items.map((i) => [i.certName, i.servers])).toEqual([
+      ['a', { converged: 2, total: 6 }],
+      // Never exported: nothing to converge on.
+      ['b', { converged: 0, total: 1 }],
+    ]);
+  });
+
+  it('503 DEPENDENCY_UNAVAILABLE when the servers table cannot be read', async () => {
+    api = testApi();
+    await api.mappings.put(aMapping());
+    api.servers.installed = async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    };
+    const res = await api.call('reader', 'GET', '/v1/certificates');
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
   });
 
   it('400 INVALID_CURSOR when the store does not recognise the cursor', async () => {
