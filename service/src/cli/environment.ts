@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import type { CliEnvironment } from './program.ts';
+import type { CliEnvironment } from './cli-context.ts';
 
 /**
  * The real environment: process streams, the global fetch, the standard AWS credential chain

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import type { CertificateItem } from '../api/schemas.ts';
+import type { ApiClient } from './api-client.ts';
+import { formatCertificates } from './format.ts';
+
+/** What the command needs of the CLI: an API client and stdout. */
+export interface ListContext {
+  client(): ApiClient;
+  out(text: string): void;
+}
+
+/** `acm-cert-export list`: every page of GET /v1/certificates. */
+export function addListCommand(program: Command, cli: ListContext): void {
+  program
+    .command('list')
+    .description('List managed certificates: target, name, days to expiry, last outcome')
+    .option('--json', 'print JSON (all pages as one array)')
+    .action(async (o: { json?: boolean }) => {
+      const client = cli.client();
+      const items: CertificateItem[] = [];
+      let cursor: string | undefined;
+      do {
+        const query = `?limit=100${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
+        const { body } = await client.request<{ items: CertificateItem[]; nextCursor?: string }>(
+          'GET',
+          `/v1/certificates${query}`,
+        );
+        items.push(...body.items);
+        cursor = body.nextCursor;
+      } while (cursor !== undefined);
+      cli.out(o.json ? JSON.stringify(items, null, 2) : formatCertificates(items));
+    });
+}
