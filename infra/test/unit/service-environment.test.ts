@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../service/src/config/config.ts';
-import { defaultRepoRoot } from '../../lib/app.ts';
+import { settingNamed } from '../../../service/src/config/settings.ts';
 import { serviceEnvironment } from '../../lib/service-environment.ts';
 import { flat } from './support/flatten.ts';
 import { onlyResource } from './support/policies.ts';
@@ -78,13 +76,14 @@ describe('the service environment built for the stack', () => {
     expect(api).not.toHaveProperty('EXPIRY_NOTIFY_DAYS');
   });
 
-  it('uses only variable names the service reads (service/src/config)', () => {
-    const sources = ['config.ts', 'aws-config.ts']
-      .map((f) => readFileSync(join(defaultRepoRoot, 'service/src/config', f), 'utf8'))
-      .join('\n');
+  it('uses only variable names the service reads (its settings catalog)', () => {
     for (const name of Object.keys(serviceEnvironment(resources, role))) {
-      const read = sources.includes(`'${name}'`) || sources.includes(`env.${name}`);
-      expect(read, `${name} is not read by service/src/config`).toBe(true);
+      const setting = settingNamed(name);
+      expect(
+        setting?.readBy ?? ['service'],
+        `${name} is not in service/src/config/settings.ts`,
+      ).toContain('service');
+      expect(setting, `${name} is not in service/src/config/settings.ts`).toBeDefined();
     }
   });
 

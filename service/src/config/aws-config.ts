@@ -1,3 +1,5 @@
+import { settings } from './settings.ts';
+
 /** AWS connection settings shared by every client the project builds. */
 export interface AwsConfig {
   readonly region: string;
@@ -55,32 +57,40 @@ function checkUrl(name: string, value: string): string {
 
 /** Reads the AWS settings from an environment map; throws with the variable name on bad input. */
 export function readAwsConfig(env: Env): AwsConfig {
-  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  const region =
+    nonEmpty(env[settings.AWS_REGION.name]) ?? nonEmpty(env[settings.AWS_DEFAULT_REGION.name]);
   if (region === undefined) {
     throw new Error('AWS_REGION is required (for example us-east-1)');
   }
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
     throw new Error(`AWS_REGION must look like us-east-1, got "${region}"`);
   }
-  const ignore = nonEmpty(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS)?.toLowerCase() === 'true';
-  const global = nonEmpty(env.AWS_ENDPOINT_URL);
+  const ignoreSetting = settings.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
+  const ignore =
+    (nonEmpty(env[ignoreSetting.name])?.toLowerCase() ?? String(ignoreSetting.default)) === 'true';
+  const global = nonEmpty(env[settings.AWS_ENDPOINT_URL.name]);
   const endpoints = {} as Record<AwsService, string | undefined>;
   for (const [service, id] of Object.entries(awsServices) as [AwsService, string][]) {
-    const name = `AWS_ENDPOINT_URL_${id}`;
+    const name = `${settings.AWS_ENDPOINT_URL.name}_${id}`; // settings.AWS_ENDPOINT_URL_SERVICE
     const specific = nonEmpty(env[name]);
     if (ignore) endpoints[service] = undefined;
     else if (specific !== undefined) endpoints[service] = checkUrl(name, specific);
-    else if (global !== undefined) endpoints[service] = checkUrl('AWS_ENDPOINT_URL', global);
+    else if (global !== undefined)
+      endpoints[service] = checkUrl(settings.AWS_ENDPOINT_URL.name, global);
     else endpoints[service] = undefined;
   }
-  const attemptsRaw = nonEmpty(env.AWS_MAX_ATTEMPTS) ?? '5';
+  const attempts = settings.AWS_MAX_ATTEMPTS;
+  const attemptsRaw = nonEmpty(env[attempts.name]) ?? String(attempts.default);
   const maxAttempts = Number(attemptsRaw);
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) {
-    throw new Error(`AWS_MAX_ATTEMPTS must be an integer from 1 to 20, got "${attemptsRaw}"`);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < attempts.min || maxAttempts > attempts.max) {
+    throw new Error(
+      `${attempts.name} must be an integer from ${attempts.min} to ${attempts.max}, got "${attemptsRaw}"`,
+    );
   }
-  const retryMode = nonEmpty(env.AWS_RETRY_MODE);
-  if (retryMode !== undefined && retryMode !== 'adaptive' && retryMode !== 'standard') {
-    throw new Error(`AWS_RETRY_MODE must be adaptive or standard, got "${retryMode}"`);
+  const retry = settings.AWS_RETRY_MODE;
+  const retryMode = nonEmpty(env[retry.name]) as AwsConfig['retryMode'];
+  if (retryMode !== undefined && !retry.values.includes(retryMode)) {
+    throw new Error(`${retry.name} must be ${retry.values.join(' or ')}, got "${retryMode}"`);
   }
   return { region, endpoints, maxAttempts, retryMode };
 }

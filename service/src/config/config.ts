@@ -1,12 +1,20 @@
 import { installOptionPatterns, normalReloadCommand } from '../domain/install-options.ts';
 import { isReservedTagKey, tagKeyPattern } from '../domain/names.ts';
-import {
-  defaultMaxConcurrency,
-  defaultMaxErrors,
-  isMaxConcurrency,
-  isMaxErrors,
-} from '../domain/rate-control.ts';
+import { isMaxConcurrency, isMaxErrors } from '../domain/rate-control.ts';
 import { type AwsConfig, readAwsConfig } from './aws-config.ts';
+import {
+  bool,
+  ConfigError,
+  type Env,
+  int,
+  jsonList,
+  list,
+  oneOf,
+  optional,
+  text,
+  url,
+} from './read-env.ts';
+import { settings } from './settings.ts';
 
 /**
  * Everything the service reads from its environment, read and validated once at start by
@@ -15,6 +23,8 @@ import { type AwsConfig, readAwsConfig } from './aws-config.ts';
 export interface Config {
   readonly aws: AwsConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `auto`: readable lines on a terminal, JSON otherwise (files, pipes, CloudWatch). */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly api: {
     readonly enabled: boolean;
     readonly host: string;
@@ -119,6 +129,18 @@ export interface Config {
     /** A server still holding an older serial this long after the export is notified. */
     readonly renewalGraceHours: number;
   };
+  /** Prometheus /metrics and CloudWatch EMF (service/src/metrics/). */
+  readonly metrics: {
+    /** The /metrics listener, on a port of its own (never the API's, never behind the ALB). */
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+    /** The bound on per-mapping series. */
+    readonly maxMappings: number;
+    readonly emf: boolean;
+    readonly emfFlushSeconds: number;
+    readonly namespace: string;
+  };
   /** Certificate ARNs (exact or with a trailing `*`) the service will export; empty = any. */
   readonly allowedCertificateArns: readonly string[];
   /** What every deployment must respect, whoever asks for it. */
@@ -149,81 +171,8 @@ export interface PrincipalRule {
   readonly targets: readonly string[];
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-function str(env: Env, name: string, fallback?: string): string {
-  const value = env[name]?.trim();
-  if (value !== undefined && value !== '') return value;
-  if (fallback !== undefined) return fallback;
-  throw new ConfigError(`${name} is required`);
-}
-
-function optional(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = optional(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = optional(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
-
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = optional(env, name) ?? fallback;
-  if (!(values as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
-function url(env: Env, name: string, fallback?: string): string {
-  const value = str(env, name, fallback);
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
-  }
-  return value;
-}
-
-/** A setting holding a JSON array; `[]` when unset. `example` shows the shape in the error. */
-function jsonList(env: Env, name: string, example: string): unknown[] {
-  const raw = optional(env, name);
-  if (raw === undefined) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(`${name} must be JSON: ${example}`);
-  }
-  if (!Array.isArray(parsed)) throw new ConfigError(`${name} must be a JSON array: ${example}`);
-  return parsed;
-}
-
 function principals(env: Env): PrincipalRule[] {
-  const parsed = jsonList(
-    env,
-    'AUTH_PRINCIPALS',
-    '[{"principal":"arn:...","actions":["read","deploy"],"targets":["env=dev"]}]',
-  );
+  const parsed = jsonList(env, settings.AUTH_PRINCIPALS);
   return parsed.map((entry, i) => {
     const where = `AUTH_PRINCIPALS[${i}]`;
     if (typeof entry !== 'object' || entry === null)
@@ -258,10 +207,7 @@ const tagKey = new RegExp(tagKeyPattern);
 
 /** CERTIFICATE_REGIONS: comma-separated region names; the service's own region when unset. */
 function certificateRegions(env: Env, home: string): string[] {
-  const regions = (optional(env, 'CERTIFICATE_REGIONS') ?? home)
-    .split(',')
-    .map((r) => r.trim())
-    .filter((r) => r !== '');
+  const regions = list(env, settings.CERTIFICATE_REGIONS, home);
   for (const region of regions) {
     if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
       throw new ConfigError(
@@ -276,10 +222,7 @@ function certificateRegions(env: Env, home: string): string[] {
 }
 
 function targetTagKeys(env: Env): string[] {
-  const keys = (optional(env, 'TARGET_TAG_KEYS') ?? 'env')
-    .split(',')
-    .map((k) => k.trim())
-    .filter((k) => k !== '');
+  const keys = list(env, settings.TARGET_TAG_KEYS);
   for (const key of keys) {
     if (!tagKey.test(key) || isReservedTagKey(key)) {
       throw new ConfigError(
@@ -294,7 +237,7 @@ function targetTagKeys(env: Env): string[] {
 const reloadCommand = new RegExp(installOptionPatterns.reloadCommand);
 
 function allowedReloadCommands(env: Env): string[] {
-  const parsed = jsonList(env, 'ALLOWED_RELOAD_COMMANDS', '["/usr/sbin/nginx -s reload"]');
+  const parsed = jsonList(env, settings.ALLOWED_RELOAD_COMMANDS);
   if (!parsed.every((c) => typeof c === 'string')) {
     throw new ConfigError('ALLOWED_RELOAD_COMMANDS must be a JSON list of strings');
   }
@@ -312,10 +255,10 @@ function allowedReloadCommands(env: Env): string[] {
 /** SSM_MAX_CONCURRENCY or SSM_MAX_ERRORS: a number of servers or a percentage, as SSM takes it. */
 function rateControl(
   env: Env,
-  name: 'SSM_MAX_CONCURRENCY' | 'SSM_MAX_ERRORS',
-  fallback: string,
+  setting: typeof settings.SSM_MAX_CONCURRENCY | typeof settings.SSM_MAX_ERRORS,
 ): string {
-  const value = str(env, name, fallback);
+  const { name } = setting;
+  const value = text(env, setting);
   const ok = name === 'SSM_MAX_ERRORS' ? isMaxErrors(value) : isMaxConcurrency(value);
   if (!ok) {
     const least = name === 'SSM_MAX_ERRORS' ? '0' : '1';
@@ -330,7 +273,7 @@ const snsTopicArn = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[A-Za-z0-
 
 /** NOTIFY_TOPIC_ARN: a standard SNS topic (a FIFO topic delivers to no e-mail address). */
 function notifyTopicArn(env: Env): string | undefined {
-  const value = optional(env, 'NOTIFY_TOPIC_ARN');
+  const value = optional(env, settings.NOTIFY_TOPIC_ARN);
   if (value === undefined) return undefined;
   if (value.endsWith('.fifo')) {
     throw new ConfigError(
@@ -347,106 +290,108 @@ function notifyTopicArn(env: Env): string | undefined {
 
 /** ACM_EXPORT_QUOTA_PER_SECOND and ACM_EXPORT_QUOTA_HEARTBEAT_SECONDS. */
 function exportQuota(env: Env): Config['acm'] {
-  if (optional(env, 'ACM_EXPORT_RATE_PER_SECOND') !== undefined) {
+  if (optional(env, settings.ACM_EXPORT_RATE_PER_SECOND) !== undefined) {
     throw new ConfigError(
       "ACM_EXPORT_RATE_PER_SECOND is gone: the tasks now share one quota, ACM_EXPORT_QUOTA_PER_SECOND (the account's ExportCertificate quota, default 5)",
     );
   }
   return {
-    exportQuotaPerSecond: int(env, 'ACM_EXPORT_QUOTA_PER_SECOND', 5, 1, 1000),
-    exportQuotaHeartbeatSeconds: int(env, 'ACM_EXPORT_QUOTA_HEARTBEAT_SECONDS', 5, 1, 60),
+    exportQuotaPerSecond: int(env, settings.ACM_EXPORT_QUOTA_PER_SECOND),
+    exportQuotaHeartbeatSeconds: int(env, settings.ACM_EXPORT_QUOTA_HEARTBEAT_SECONDS),
   };
 }
 
 /** Reads and validates the whole configuration; throws one clear error naming the variable. */
 export function loadConfig(env: Env): Config {
   const aws = readAwsConfig(env);
-  const workerEnabled = bool(env, 'WORKER_ENABLED', true);
-  const apiEnabled = bool(env, 'API_ENABLED', true);
-  const authMode = oneOf(env, 'AUTH_MODE', ['sts', 'lambda', 'none'] as const, 'sts');
-  const pollInitialSeconds = int(env, 'POLL_INITIAL_SECONDS', 1, 0, 900);
-  const pollMaxSeconds = int(env, 'POLL_MAX_SECONDS', 30, 1, 900);
+  const workerEnabled = bool(env, settings.WORKER_ENABLED);
+  const apiEnabled = bool(env, settings.API_ENABLED);
+  const authMode = oneOf(env, settings.AUTH_MODE);
+  const pollInitialSeconds = int(env, settings.POLL_INITIAL_SECONDS);
+  const pollMaxSeconds = int(env, settings.POLL_MAX_SECONDS);
   if (pollMaxSeconds < pollInitialSeconds) {
     throw new ConfigError('POLL_MAX_SECONDS must be at least POLL_INITIAL_SECONDS');
   }
-  const documentVersion = optional(env, 'SSM_DOCUMENT_VERSION');
-  const kmsKeyId = optional(env, 'SECRETS_KMS_KEY_ID');
-  const publicBaseUrl = optional(env, 'PUBLIC_BASE_URL');
-  const agentUri = optional(env, 'ECS_AGENT_URI');
+  const documentVersion = optional(env, settings.SSM_DOCUMENT_VERSION);
+  const kmsKeyId = optional(env, settings.SECRETS_KMS_KEY_ID);
+  const publicBaseUrl = optional(env, settings.PUBLIC_BASE_URL);
+  const agentUri = optional(env, settings.ECS_AGENT_URI);
   const topicArn = notifyTopicArn(env);
   const defaultSts = aws.endpoints.sts ?? `https://sts.${aws.region}.amazonaws.com`;
   return {
     aws,
-    logLevel: oneOf(
-      env,
-      'LOG_LEVEL',
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
-      'info',
-    ),
+    logLevel: oneOf(env, settings.LOG_LEVEL),
+    logFormat: oneOf(env, settings.LOG_FORMAT),
     api: {
       enabled: apiEnabled,
-      host: str(env, 'HOST', '0.0.0.0'),
-      port: int(env, 'PORT', 8080, 0, 65535),
-      bodyLimit: int(env, 'API_BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
-      ...(publicBaseUrl === undefined ? {} : { publicBaseUrl: url(env, 'PUBLIC_BASE_URL') }),
+      host: text(env, settings.HOST),
+      port: int(env, settings.PORT),
+      bodyLimit: int(env, settings.API_BODY_LIMIT_BYTES),
+      ...(publicBaseUrl === undefined ? {} : { publicBaseUrl: url(env, settings.PUBLIC_BASE_URL) }),
     },
     auth: {
       mode: authMode,
-      audience: str(env, 'AUTH_AUDIENCE', 'acm-cert-export'),
-      stsEndpoint: url(env, 'AUTH_STS_ENDPOINT', defaultSts),
-      maxTokenAgeSeconds: int(env, 'AUTH_MAX_TOKEN_AGE_SECONDS', 300, 30, 900),
+      audience: text(env, settings.AUTH_AUDIENCE),
+      stsEndpoint: url(env, settings.AUTH_STS_ENDPOINT, defaultSts),
+      maxTokenAgeSeconds: int(env, settings.AUTH_MAX_TOKEN_AGE_SECONDS),
       principals: principals(env),
     },
     worker: {
       enabled: workerEnabled,
-      queueUrl: url(env, 'QUEUE_URL'),
-      deadLetterQueueUrl: url(env, 'DLQ_URL'),
-      concurrency: int(env, 'WORKER_CONCURRENCY', 10, 1, 100),
-      visibilityTimeoutSeconds: int(env, 'WORKER_VISIBILITY_TIMEOUT_SECONDS', 60, 10, 43_200),
+      queueUrl: url(env, settings.QUEUE_URL),
+      deadLetterQueueUrl: url(env, settings.DLQ_URL),
+      concurrency: int(env, settings.WORKER_CONCURRENCY),
+      visibilityTimeoutSeconds: int(env, settings.WORKER_VISIBILITY_TIMEOUT_SECONDS),
       pollInitialSeconds,
       pollMaxSeconds,
-      maxFailures: int(env, 'WORKER_MAX_FAILURES', 5, 1, 100),
-      commandLookSeconds: int(env, 'COMMAND_LOOK_SECONDS', 5, 1, 300),
-      cancelCheckSeconds: int(env, 'CANCEL_CHECK_SECONDS', 15, 1, 300),
-      receiveWaitSeconds: int(env, 'WORKER_RECEIVE_WAIT_SECONDS', 20, 0, 20),
-      lockRetrySeconds: int(env, 'LOCK_RETRY_SECONDS', 5, 1, 900),
-      jobTimeoutSeconds: int(env, 'JOB_TIMEOUT_SECONDS', 3600, 10, 43_200),
-      instanceSettleSeconds: int(env, 'INSTANCE_SETTLE_SECONDS', 60, 0, 900),
-      agentWaitSeconds: int(env, 'AGENT_WAIT_SECONDS', 900, 0, 43_200),
-      shutdownGraceSeconds: int(env, 'SHUTDOWN_GRACE_SECONDS', 25, 1, 120),
+      maxFailures: int(env, settings.WORKER_MAX_FAILURES),
+      commandLookSeconds: int(env, settings.COMMAND_LOOK_SECONDS),
+      cancelCheckSeconds: int(env, settings.CANCEL_CHECK_SECONDS),
+      receiveWaitSeconds: int(env, settings.WORKER_RECEIVE_WAIT_SECONDS),
+      lockRetrySeconds: int(env, settings.LOCK_RETRY_SECONDS),
+      jobTimeoutSeconds: int(env, settings.JOB_TIMEOUT_SECONDS),
+      instanceSettleSeconds: int(env, settings.INSTANCE_SETTLE_SECONDS),
+      agentWaitSeconds: int(env, settings.AGENT_WAIT_SECONDS),
+      shutdownGraceSeconds: int(env, settings.SHUTDOWN_GRACE_SECONDS),
     },
     tables: {
-      mappings: str(env, 'MAPPING_TABLE', 'CertTagMapping'),
-      deployments: str(env, 'DEPLOYMENTS_TABLE', 'CertDeployments'),
-      servers: str(env, 'SERVERS_TABLE', 'CertDeploymentServers'),
+      mappings: text(env, settings.MAPPING_TABLE),
+      deployments: text(env, settings.DEPLOYMENTS_TABLE),
+      servers: text(env, settings.SERVERS_TABLE),
     },
     secrets: {
-      prefix: str(env, 'SECRET_PREFIX', 'acm-passphrase/'),
+      prefix: text(env, settings.SECRET_PREFIX),
       ...(kmsKeyId === undefined ? {} : { kmsKeyId }),
-      deletionRecoveryDays: int(env, 'SECRET_RECOVERY_DAYS', 7, 7, 30),
+      deletionRecoveryDays: int(env, settings.SECRET_RECOVERY_DAYS),
     },
     ssm: {
-      documentName: str(env, 'SSM_DOCUMENT_NAME', 'Install-ACMCertificate'),
+      documentName: text(env, settings.SSM_DOCUMENT_NAME),
       ...(documentVersion === undefined ? {} : { documentVersion }),
-      maxConcurrency: rateControl(env, 'SSM_MAX_CONCURRENCY', defaultMaxConcurrency),
-      maxErrors: rateControl(env, 'SSM_MAX_ERRORS', defaultMaxErrors),
-      timeoutSeconds: int(env, 'SSM_TIMEOUT_SECONDS', 600, 30, 2_592_000),
+      maxConcurrency: rateControl(env, settings.SSM_MAX_CONCURRENCY),
+      maxErrors: rateControl(env, settings.SSM_MAX_ERRORS),
+      timeoutSeconds: int(env, settings.SSM_TIMEOUT_SECONDS),
     },
     acm: exportQuota(env),
     scaleInProtection: {
-      ...(agentUri === undefined ? {} : { agentUri: url(env, 'ECS_AGENT_URI') }),
-      minutes: int(env, 'TASK_PROTECTION_MINUTES', 10, 1, 2880),
-      releaseAfterIdleSeconds: int(env, 'TASK_PROTECTION_RELEASE_AFTER_IDLE_SECONDS', 15, 0, 600),
+      ...(agentUri === undefined ? {} : { agentUri: url(env, settings.ECS_AGENT_URI) }),
+      minutes: int(env, settings.TASK_PROTECTION_MINUTES),
+      releaseAfterIdleSeconds: int(env, settings.TASK_PROTECTION_RELEASE_AFTER_IDLE_SECONDS),
     },
     notifications: {
       ...(topicArn === undefined ? {} : { topicArn }),
-      expiryDays: int(env, 'EXPIRY_NOTIFY_DAYS', 14, 1, 365),
-      renewalGraceHours: int(env, 'RENEWAL_GRACE_HOURS', 24, 1, 720),
+      expiryDays: int(env, settings.EXPIRY_NOTIFY_DAYS),
+      renewalGraceHours: int(env, settings.RENEWAL_GRACE_HOURS),
     },
-    allowedCertificateArns: (optional(env, 'ALLOWED_CERTIFICATE_ARNS') ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== ''),
+    metrics: {
+      enabled: bool(env, settings.METRICS_ENABLED),
+      host: text(env, settings.METRICS_HOST),
+      port: int(env, settings.METRICS_PORT),
+      maxMappings: int(env, settings.METRICS_MAX_MAPPINGS),
+      emf: bool(env, settings.METRICS_EMF),
+      emfFlushSeconds: int(env, settings.METRICS_EMF_FLUSH_SECONDS),
+      namespace: text(env, settings.METRICS_NAMESPACE),
+    },
+    allowedCertificateArns: list(env, settings.ALLOWED_CERTIFICATE_ARNS),
     policy: {
       targetTagKeys: targetTagKeys(env),
       allowedReloadCommands: allowedReloadCommands(env),

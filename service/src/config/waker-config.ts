@@ -1,10 +1,11 @@
 import { type AwsConfig, readAwsConfig } from './aws-config.ts';
-import { ConfigError } from './config.ts';
+import { ConfigError, oneOf } from './read-env.ts';
+import { type logLevels, settings } from './settings.ts';
 
 /** The waker function's settings, read and checked once when its execution environment starts. */
 export interface WakerConfig {
   readonly aws: AwsConfig;
-  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+  readonly logLevel: (typeof logLevels)[number];
   readonly queueUrl: string;
   readonly cluster: string;
   readonly service: string;
@@ -12,12 +13,11 @@ export interface WakerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const logLevels = ['error', 'warn', 'info', 'debug'] as const;
 /** An ECS cluster or service name (letters, digits, hyphens, underscores, up to 255) or its ARN. */
 const ecsName =
   /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:(cluster|service)\/[A-Za-z0-9_/-]{1,511}|[A-Za-z0-9_-]{1,255})$/;
 
-function required(env: Env, name: string, example: string): string {
+function required(env: Env, { name }: { readonly name: string }, example: string): string {
   const value = env[name]?.trim();
   if (value === undefined || value === '') {
     throw new ConfigError(`${name} is required (for example ${example})`);
@@ -25,8 +25,13 @@ function required(env: Env, name: string, example: string): string {
   return value;
 }
 
-function ecsIdentifier(env: Env, name: string, example: string): string {
-  const value = required(env, name, example);
+function ecsIdentifier(
+  env: Env,
+  setting: typeof settings.WORKER_CLUSTER | typeof settings.WORKER_SERVICE,
+  example: string,
+): string {
+  const { name } = setting;
+  const value = required(env, setting, example);
   if (!ecsName.test(value)) {
     throw new ConfigError(`${name} must be an ECS name or ARN, got "${value}"`);
   }
@@ -36,25 +41,21 @@ function ecsIdentifier(env: Env, name: string, example: string): string {
 export function loadWakerConfig(env: Env): WakerConfig {
   const queueUrl = required(
     env,
-    'QUEUE_URL',
+    settings.QUEUE_URL,
     'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
   );
   try {
     const parsed = new URL(queueUrl);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
   } catch {
-    throw new ConfigError(`QUEUE_URL must be an http(s) URL, got "${queueUrl}"`);
-  }
-  const logLevel = env.LOG_LEVEL?.trim() || 'info';
-  if (!(logLevels as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
+    throw new ConfigError(`${settings.QUEUE_URL.name} must be an http(s) URL, got "${queueUrl}"`);
   }
   return {
     aws: readAwsConfig(env),
-    logLevel: logLevel as WakerConfig['logLevel'],
+    logLevel: oneOf(env, settings.LOG_LEVEL),
     queueUrl,
-    cluster: ecsIdentifier(env, 'WORKER_CLUSTER', 'acm-cert-export-cluster'),
-    service: ecsIdentifier(env, 'WORKER_SERVICE', 'acm-cert-export-service'),
+    cluster: ecsIdentifier(env, settings.WORKER_CLUSTER, 'acm-cert-export-cluster'),
+    service: ecsIdentifier(env, settings.WORKER_SERVICE, 'acm-cert-export-service'),
   };
 }
 

@@ -32,7 +32,10 @@ describe('the waker config', () => {
       { WORKER_SERVICE: 'my service' },
       /WORKER_SERVICE must be an ECS name or ARN, got "my service"/,
     ],
-    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of error, warn, info, debug, got "loud"/],
+    [
+      { LOG_LEVEL: 'loud' },
+      /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/,
+    ],
     [{ AWS_REGION: undefined }, /AWS_REGION is required/],
   ])('refuses %o naming the variable', (change, message) => {
     expect(() => loadWakerConfig({ ...base, ...change })).toThrow(message);
