@@ -4,7 +4,6 @@ import type {
   IntegerSetting,
   JsonSetting,
   ListSetting,
-  RemovedSetting,
   StringSetting,
   UrlSetting,
 } from './settings.ts';
@@ -108,9 +107,4 @@ export function list(env: Env, setting: Named<ListSetting>, fallback?: string): 
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-}
-
-/** A variable no longer read: set, it stops the process naming what replaced it. */
-export function refuseRemoved(env: Env, setting: Named<RemovedSetting>, why: string): void {
-  if (optional(env, setting) !== undefined) throw new ConfigError(`${setting.name} ${why}`);
 }
