@@ -23,9 +23,16 @@ RUN version="$(node -p "require('./package-lock.json').packages['node_modules/es
   && npm cache clean --force
 COPY service/build.ts ./service/build.ts
 COPY service/src ./service/src
-RUN node service/build.ts
+RUN node service/build.ts service
 
 FROM ${NODE_IMAGE} AS service
+# The one version number, package.json's (service/src/version.ts): whatever builds the image passes
+# it (docker-compose.yml, the stack's image asset, npm run bench -- --image); a unit test checks
+# that they agree with package.json (service/test/unit/build/one-version.test.ts).
+ARG VERSION
+LABEL org.opencontainers.image.title="acm-cert-export" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT-0"
 ENV NODE_ENV=production \
     PORT=8080
 WORKDIR /app

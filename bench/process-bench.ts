@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { freeLoopbackPort } from '../local/moto/moto-server.ts';
 import { repoRoot } from '../local/paths.ts';
 import { buildService } from '../service/build.ts';
+import { version } from '../service/src/version.ts';
 import type { BenchSystem } from './bench-system.ts';
 import { percentile, round } from './stats.ts';
 
@@ -226,6 +227,8 @@ async function imageSize(build: boolean) {
   await run(
     'podman',
     ['build', '--pull=never', '--format', 'docker', '--quiet', '--target', 'service'].concat([
+      '--build-arg',
+      `VERSION=${version}`,
       '-t',
       benchImageName,
       '.',

@@ -1,22 +1,36 @@
 /**
- * `npm run build`: the production artifact the service image runs, `dist/main.mjs` — the process
- * (src/main.ts) and every production dependency it loads at start in one ES module, and in
- * `dist/chunks/` what it loads later (the job adapters and their SDK packages: composition.ts
- * imports them on first use), each with a source map of the service's own files so that stack
- * traces name the TypeScript files and lines (`node --enable-source-maps`). Node parses a few
- * files instead of ~2,000 modules and strips no types at start, and the image needs no
- * node_modules. The Dockerfile runs this script in its build stage; `npm run bench` runs it before
- * measuring the process (docs/benchmarks.md, Process).
+ * `npm run build`: the two production artifacts, built from the TypeScript with esbuild.
+ *
+ * - The service, what the image runs: `dist/main.mjs` — the process (src/main.ts) and every
+ *   production dependency it loads at start in one ES module, and in `dist/chunks/` what it loads
+ *   later (the job adapters and their SDK packages: composition.ts imports them on first use),
+ *   each with a source map of the service's own files so that stack traces name the TypeScript
+ *   files and lines (`node --enable-source-maps`). Node parses a few files instead of ~2,000
+ *   modules and strips no types at start, and the image needs no node_modules. The Dockerfile
+ *   runs `node service/build.ts service` in its build stage; `npm run bench` builds it before
+ *   measuring the process (docs/benchmarks.md, Process).
+ * - The CLI, what the npm package installs as `acm-cert-export`: `dist/cli.mjs`, one
+ *   self-contained file (src/cli/main.ts and every dependency it uses, its shebang kept) for
+ *   Node 22 and 24. `npm pack` builds it first (package.json's `prepack`), so a tarball never
+ *   holds a stale one; service/test/integration/package/ installs the tarball and runs it.
+ *
+ * `node service/build.ts` builds both; `node service/build.ts service` or `… cli` one of them.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where the artifact goes (gitignored): `main.mjs` and `chunks/`. */
+/** Where the artifacts go (gitignored): `main.mjs` and `chunks/` (the service), `cli.mjs`. */
 export const distDir = join(root, 'dist');
+
+/** The service's files in the output directory; the CLI's build leaves them alone. */
+const serviceOutputs = ['main.mjs', 'main.mjs.map', 'chunks'];
+
+/** The CLI's file in the output directory (package.json's `bin` names it). */
+export const cliFile = 'cli.mjs';
 
 /**
  * Bundled CommonJS dependencies call `require` for Node's built-in modules; an ES module has
@@ -25,9 +39,12 @@ export const distDir = join(root, 'dist');
 const requireShim =
   "import { createRequire as __acmCreateRequire } from 'node:module'; const require = __acmCreateRequire(import.meta.url);";
 
-/** Builds the bundle into `outDir` (emptied first); returns esbuild's metafile. */
+/**
+ * Builds the service's bundle into `outDir` (its earlier files removed first, the CLI's kept);
+ * returns esbuild's metafile.
+ */
 export async function buildService(outDir: string = distDir): Promise<Metafile> {
-  rmSync(outDir, { recursive: true, force: true });
+  for (const file of serviceOutputs) rmSync(join(outDir, file), { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
     entryPoints: { main: 'service/src/main.ts' },
@@ -58,6 +75,37 @@ export async function buildService(outDir: string = distDir): Promise<Metafile> 
   for (const file of readdirSync(outDir, { recursive: true, encoding: 'utf8' })) {
     if (file.endsWith('.map')) ownSourcesOnly(join(outDir, file));
   }
+  return result.metafile;
+}
+
+/**
+ * Builds the CLI into `outDir/cli.mjs`, one file with no imports but Node's own: the npm package
+ * installs it with no node_modules, and Node 22 runs it (no type stripping, which Node 22 does
+ * not do by default). No code splitting (a CLI run is short; one file is simpler to ship) and no
+ * source map (its errors are messages, not stack traces). Returns esbuild's metafile.
+ */
+export async function buildCli(outDir: string = distDir): Promise<Metafile> {
+  mkdirSync(outDir, { recursive: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { cli: 'service/src/cli/main.ts' },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    // The oldest Node the package supports (package.json's engines).
+    target: 'node22',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    mainFields: ['module', 'main'],
+    // main.ts's shebang comes first in the output, then this.
+    banner: { js: requireShim },
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+  });
   return result.metafile;
 }
 
@@ -153,10 +201,27 @@ export function ownSourcesOnly(mapFile: string): void {
 }
 
 if (import.meta.main) {
-  const metafile = await buildService();
-  const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
+  const which = process.argv.slice(2);
+  const unknown = which.filter((name) => name !== 'service' && name !== 'cli');
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `usage: node service/build.ts [service] [cli] (unknown: ${unknown.join(' ')})\n`,
+    );
+    process.exit(2);
+  }
+  const all = which.length === 0;
   const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
-  process.stdout.write(
-    `dist/main.mjs ${mb(metafile.outputs['dist/main.mjs']?.bytes ?? 0)} MB and ${outputs.length - 1} chunks, ${mb(outputs.reduce((n, [, o]) => n + o.bytes, 0))} MB in all, from ${Object.keys(metafile.inputs).length} modules\n`,
-  );
+  if (all || which.includes('service')) {
+    const metafile = await buildService();
+    const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
+    process.stdout.write(
+      `dist/main.mjs ${mb(metafile.outputs['dist/main.mjs']?.bytes ?? 0)} MB and ${outputs.length - 1} chunks, ${mb(outputs.reduce((n, [, o]) => n + o.bytes, 0))} MB in all, from ${Object.keys(metafile.inputs).length} modules\n`,
+    );
+  }
+  if (all || which.includes('cli')) {
+    const metafile = await buildCli();
+    process.stdout.write(
+      `dist/${cliFile} ${mb(metafile.outputs[`dist/${cliFile}`]?.bytes ?? 0)} MB from ${Object.keys(metafile.inputs).length} modules\n`,
+    );
+  }
 }

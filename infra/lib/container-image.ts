@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -6,6 +8,17 @@ import type { ImageSettings } from './settings.ts';
 
 /** The Dockerfile stage the service image is built from. */
 export const serviceImageTarget = 'service';
+
+/**
+ * The Dockerfile's build arguments for the service image: VERSION, the image's
+ * org.opencontainers.image.version label, is package.json's version (the one version number).
+ */
+export function imageBuildArgs(repoRoot: string): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return { VERSION: pkg.version };
+}
 
 /** Whether the task pulls the image from ECR (the built asset or an ECR URI). */
 export function pulledFromEcr(image: ecs.ContainerImage): boolean {
@@ -27,6 +40,7 @@ export function containerImage(
     return ecs.ContainerImage.fromAsset(repoRoot, {
       file: 'Dockerfile',
       target: serviceImageTarget,
+      buildArgs: imageBuildArgs(repoRoot),
       platform: Platform.LINUX_ARM64,
     });
   }

@@ -32,7 +32,11 @@ describe('the Dockerfile', () => {
       if (s.from !== '${NODE_IMAGE}')
         expect(names.slice(0, names.indexOf(s.name))).toContain(s.from);
     }
-    expect(pkg.engines.node).toMatch(/>=24/);
+    // Development and the image run Node 24 (.nvmrc); the npm package's CLI also runs on 22.
+    expect(readFileSync(join(root, '.nvmrc'), 'utf8').trim()).toBe('24');
+    const [, low, high] = /^>=(\d+) <(\d+)$/.exec(pkg.engines.node) ?? [];
+    expect(Number(low)).toBeLessThanOrEqual(22);
+    expect(Number(high)).toBeGreaterThan(24);
     expect(process.versions.node.split('.')[0]).toBe('24');
   });
 
@@ -43,7 +47,7 @@ describe('the Dockerfile', () => {
     expect(build.from).toBe('deps');
     const buildRuns = args(build, 'RUN').join('\n');
     expect(buildRuns).toContain("packages['node_modules/esbuild'].version");
-    expect(buildRuns).toMatch(/node service\/build\.ts$/);
+    expect(buildRuns).toMatch(/node service\/build\.ts service$/);
     // The final stage holds the bundle, and neither node_modules nor the sources.
     expect(args(service, 'COPY')).toEqual([
       expect.stringMatching(/^--from=build .*\/app\/dist \.\/dist$/),
@@ -103,7 +107,8 @@ describe('the Dockerfile', () => {
 });
 
 describe('the image bundles the code the tests run', () => {
-  const copied = args(build, 'COPY')
+  // The build stage starts from deps (package.json and the lockfile, copied there) and adds to it.
+  const copied = [...args(stage(dockerfile, 'deps'), 'COPY'), ...args(build, 'COPY')]
     .filter((c) => !c.startsWith('--from'))
     .flatMap((c) =>
       c

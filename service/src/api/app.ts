@@ -9,6 +9,7 @@ import Fastify, {
 import { allowEverything, compileRules } from '../auth/authorization.ts';
 import { authScheme } from '../auth/token.ts';
 import { redactPaths } from '../logging/logger.ts';
+import { version } from '../version.ts';
 import { registerAccessControl } from './access.ts';
 import { clientErrorHandler } from './client-errors.ts';
 import type { ApiDependencies } from './dependencies.ts';
@@ -23,9 +24,10 @@ import { sharedSchemas } from './schemas.ts';
 import type { ApiApp } from './types.ts';
 import { typeboxValidatorCompiler } from './validation.ts';
 
+/** `version` is the one version number (package.json's): the package, this document and the image. */
 const openApiInfo = {
   title: 'acm-cert-export',
-  version: '1.0.0',
+  version,
   description:
     'Export AWS Certificate Manager certificates and install them on servers through SSM Run Command. See docs/api.md and docs/auth.md.',
 };
