@@ -85,6 +85,11 @@ describe('the one version number', () => {
     // CDK fingerprints the repository for the asset's hash: seconds on a busy machine.
   }, 60_000);
 
+  it('names the tarball in the README’s install command', () => {
+    const install = /^npm install -g \.\/acm-cert-export-(\S+)\.tgz/m.exec(read('README.md'))?.[1];
+    expect(install).toBe(pkg.version);
+  });
+
   it('is CHANGELOG.md’s newest entry', () => {
     const newest = /^## \[(\d[^\]]*)\]/m.exec(read('CHANGELOG.md'))?.[1];
     expect(newest).toBe(pkg.version);
