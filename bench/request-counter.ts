@@ -7,6 +7,7 @@
  * It also records what each DynamoDB call wrote or read (table, key, item or the attributes an
  * update sets), which the cost model prices with the tables' indexes (cost-model.ts).
  */
+import { isThrottling } from '../service/src/aws/call-observer.ts';
 import type { ClientPlugin } from '../service/src/aws/clients.ts';
 import type { DynamoCall, WireItem } from './cost-model.ts';
 
@@ -44,21 +45,8 @@ export function operationOf(request: HttpRequestLike): string {
   return action === undefined ? 'unknown' : `Query:${action}`;
 }
 
-const throttlingErrors = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestThrottled',
-  'RequestThrottledException',
-]);
-
-export function isThrottling(error: unknown): boolean {
-  const e = error as { name?: string; Code?: string } | null;
-  return throttlingErrors.has(e?.name ?? '') || throttlingErrors.has(e?.Code ?? '');
-}
+// The same test of a throttled answer as the service's metrics (one list of AWS's error names).
+export { isThrottling } from '../service/src/aws/call-observer.ts';
 
 /**
  * The top-level attributes an UpdateExpression writes (SET, REMOVE, ADD, DELETE), with `#names`

@@ -7,19 +7,34 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
+import {
+  type DeploymentOutcome,
+  metrics,
+  metricsNamespace,
+} from '../../service/src/metrics/definitions.ts';
 
 /**
- * The worker's Embedded Metric Format metrics: namespace and names, no dimensions. The names are
- * service/src/worker/metrics.ts's (the template tests compare the two).
+ * The worker's Embedded Metric Format metrics the alarms read, from the service's own metric
+ * definitions (service/src/metrics/definitions.ts): `Deployments` by `Outcome`, and the smallest
+ * days to expiry of the daily check.
  */
 export const deploymentMetrics = {
-  namespace: 'AcmCertExport',
-  failed: 'DeploymentsFailed',
-  timedOut: 'DeploymentsTimedOut',
-  partiallyFailed: 'DeploymentsPartiallyFailed',
-  noTargets: 'DeploymentsNoTargets',
-  installedMinDaysToExpiry: 'InstalledCertificateMinDaysToExpiry',
+  namespace: metricsNamespace,
+  deployments: metrics.deployments.cloudWatch.name,
+  outcomeDimension: metrics.deployments.cloudWatch.dimensions[0],
+  installedMinDaysToExpiry: metrics.minDaysToExpiry.cloudWatch.name,
 } as const;
+
+/** The count of deployments that ended `outcome`, summed over `period`. */
+export function deploymentsEnded(outcome: DeploymentOutcome, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: deploymentMetrics.namespace,
+    metricName: deploymentMetrics.deployments,
+    dimensionsMap: { [deploymentMetrics.outcomeDimension]: outcome },
+    statistic: cloudwatch.Stats.SUM,
+    period,
+  });
+}
 
 /**
  * Every alarm of the stack is named `<stack name>-<id>`, so that the topic and key policies can
@@ -102,22 +117,22 @@ export class Alarms extends Construct {
     });
     this.addOutcome(
       'DeploymentsFailed',
-      deploymentMetrics.failed,
+      'Failed',
       'A certificate deployment ended Failed: no server installed it, or the certificate could not be exported.',
     );
     this.addOutcome(
       'DeploymentsTimedOut',
-      deploymentMetrics.timedOut,
+      'TimedOut',
       'A certificate deployment timed out waiting for its servers.',
     );
     this.addOutcome(
       'DeploymentsPartiallyFailed',
-      deploymentMetrics.partiallyFailed,
+      'PartiallyFailed',
       'A certificate deployment installed on some servers and failed on others: those servers keep the old certificate.',
     );
     this.addOutcome(
       'DeploymentsNoTargets',
-      deploymentMetrics.noTargets,
+      'NoTargets',
       'A certificate deployment found no managed node with its target tag: nothing was installed.',
     );
     this.add('OldestJobWaiting', {
@@ -149,15 +164,10 @@ export class Alarms extends Construct {
   }
 
   /** One deployment outcome counted by the worker: alarm on the first one in five minutes. */
-  private addOutcome(id: string, metricName: string, alarmDescription: string): void {
+  private addOutcome(id: string, outcome: DeploymentOutcome, alarmDescription: string): void {
     this.add(id, {
       alarmDescription,
-      metric: new cloudwatch.Metric({
-        namespace: deploymentMetrics.namespace,
-        metricName,
-        statistic: cloudwatch.Stats.SUM,
-        period: Duration.minutes(5),
-      }),
+      metric: deploymentsEnded(outcome, Duration.minutes(5)),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -24,10 +24,15 @@ import {
   serviceAppId,
 } from './aws/clients.ts';
 import type { Config } from './config/config.ts';
+import { awsCallMetricsPlugin } from './metrics/aws-call-metrics.ts';
+import { EmfMetrics } from './metrics/emf-metrics.ts';
+import { fanOutMetrics } from './metrics/fan-out.ts';
+import { PrometheusMetrics } from './metrics/prometheus-metrics.ts';
 import type { CertificateAuthority } from './ports/certificate-authority.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { CommandRunner } from './ports/command-runner.ts';
 import type { InstanceDirectory } from './ports/instance-directory.ts';
+import { type Metrics, noMetrics } from './ports/metrics.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { SecretStore } from './ports/secret-store.ts';
 import { createScaleInGuard, type ScaleInGuard } from './worker/scale-in-guard.ts';
@@ -170,6 +175,44 @@ export function workerSettings(config: Config): WorkerSettings {
     policy: config.policy,
     expiryNotifyDays: config.notifications.expiryDays,
     renewalGraceHours: config.notifications.renewalGraceHours,
+    metricsNamespace: config.metrics.namespace,
+  };
+}
+
+/**
+ * The process's metrics: Prometheus series (served by main.ts on METRICS_PORT when
+ * METRICS_ENABLED) and, with METRICS_EMF, Embedded Metric Format lines on stdout, flushed by
+ * whoever runs the process (main.ts on a timer and at stop, lambda.ts after each invocation).
+ */
+export interface ProcessMetrics {
+  readonly metrics: Metrics;
+  /** Undefined when METRICS_ENABLED is false: nothing to serve. */
+  readonly prometheus?: PrometheusMetrics;
+  readonly emf?: EmfMetrics;
+}
+
+export function buildMetrics(
+  config: Config,
+  clock: Clock = systemClock,
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): ProcessMetrics {
+  const prometheus = config.metrics.enabled
+    ? new PrometheusMetrics({
+        clock,
+        maxMappings: config.metrics.maxMappings,
+        processMetrics: true,
+      })
+    : undefined;
+  const emf = config.metrics.emf
+    ? new EmfMetrics({ namespace: config.metrics.namespace, clock, write })
+    : undefined;
+  const sinks = [prometheus, emf].filter(
+    (m): m is PrometheusMetrics | EmfMetrics => m !== undefined,
+  );
+  return {
+    metrics: sinks.length === 0 ? noMetrics : fanOutMetrics(sinks),
+    ...(prometheus === undefined ? {} : { prometheus }),
+    ...(emf === undefined ? {} : { emf }),
   };
 }
 
@@ -186,6 +229,7 @@ export function buildWorkerDeps(
   ports: Ports,
   logger: Logger,
   clock: Clock = systemClock,
+  metrics: Metrics = noMetrics,
 ): WorkerDeps {
   if (ports.notifier === undefined && config.worker.enabled) {
     logger.warn(
@@ -202,6 +246,7 @@ export function buildWorkerDeps(
     instances: ports.instances,
     queue: ports.queue,
     notifier: ports.notifier ?? new LogOnlyNotifier(logger),
+    metrics,
     clock,
     logger,
     settings: workerSettings(config),
@@ -214,6 +259,7 @@ export function buildApiDependencies(
   ports: Ports,
   logger: Logger,
   clock: Clock = systemClock,
+  metrics?: Metrics,
 ): ApiDependencies {
   return {
     config,
@@ -230,6 +276,7 @@ export function buildApiDependencies(
     clock,
     logger,
     authenticator: createAuthenticator(config.auth, { clock }),
+    ...(metrics === undefined ? {} : { metrics }),
   };
 }
 
@@ -259,30 +306,41 @@ export function buildScaleInGuard(
 
 /**
  * The worker's part of the graph alone: its clients, ports, handler dependencies and guard.
- * `plugins` add middleware to every client (the benchmark's request counter; none in production).
+ * `plugins` add middleware to every client (the benchmark's request counter); the metrics' AWS
+ * call counter is added to every client besides (`measured`: buildMetrics' by default).
  */
 export function composeWorker(
   config: Config,
   logger: Logger,
   clock: Clock = systemClock,
   plugins: readonly ClientPlugin[] = [],
+  measured: ProcessMetrics = buildMetrics(config, clock),
 ) {
   const clients = createAwsClients(
     config.aws,
     serviceAppId({ api: config.api.enabled, worker: config.worker.enabled }),
-    plugins,
+    measured.metrics === noMetrics ? plugins : [...plugins, awsCallMetricsPlugin(measured.metrics)],
   );
   const ports = buildPorts(config, clients, { clock, logger });
   return {
     clients,
     ports,
-    worker: buildWorkerDeps(config, ports, logger, clock),
+    metrics: measured,
+    worker: buildWorkerDeps(config, ports, logger, clock, measured.metrics),
     scaleInGuard: buildScaleInGuard(config, logger, clock),
   };
 }
 
 /** The whole object graph of one process. */
-export function compose(config: Config, logger: Logger, clock: Clock = systemClock) {
-  const graph = composeWorker(config, logger, clock);
-  return { ...graph, api: buildApiDependencies(config, graph.ports, logger, clock) };
+export function compose(
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+  measured: ProcessMetrics = buildMetrics(config, clock),
+) {
+  const graph = composeWorker(config, logger, clock, [], measured);
+  return {
+    ...graph,
+    api: buildApiDependencies(config, graph.ports, logger, clock, graph.metrics.metrics),
+  };
 }

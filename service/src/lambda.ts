@@ -6,9 +6,11 @@
 import awsLambdaFastify from '@fastify/aws-lambda';
 import { buildApp } from './api/app.ts';
 import type { ApiDependencies } from './api/dependencies.ts';
-import { compose } from './composition.ts';
+import { buildMetrics, compose } from './composition.ts';
 import { loadConfigFromProcess } from './config/config.ts';
 import { createLogger } from './logging/logger.ts';
+import type { EmfMetrics } from './metrics/emf-metrics.ts';
+import { systemClock } from './ports/clock.ts';
 
 export type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -42,7 +44,27 @@ export function createLambdaHandler(
   };
 }
 
-export const handler = createLambdaHandler(() => {
-  const config = loadConfigFromProcess();
-  return compose(config, createLogger(config.logLevel)).api;
-});
+/** Runs `flush` after each invocation, whether it succeeded or not. */
+export function flushingAfter(handle: LambdaHandler, flush: () => void): LambdaHandler {
+  return async (event, context) => {
+    try {
+      return await handle(event, context);
+    } finally {
+      flush();
+    }
+  };
+}
+
+let emf: EmfMetrics | undefined;
+
+export const handler = flushingAfter(
+  createLambdaHandler(() => {
+    const config = loadConfigFromProcess();
+    // No /metrics listener in Lambda (nothing could reach it between invocations): with
+    // METRICS_EMF the function's AWS calls are written as EMF lines after each invocation.
+    const measured = buildMetrics({ ...config, metrics: { ...config.metrics, enabled: false } });
+    emf = measured.emf;
+    return compose(config, createLogger(config.logLevel), systemClock, measured).api;
+  }),
+  () => emf?.flush(),
+);

@@ -6,7 +6,7 @@ import type { NamedPolicy, PolicyDocument } from '../../../local/iam/role-polici
 import { expiryCheckBody } from '../../../local/scheduled-runs.ts';
 import { parseMessage } from '../../../service/src/messages/parse-message.ts';
 import {
-  deploymentMetricName,
+  deploymentEmf,
   installedMinDaysToExpiryMetric,
   metricNamespace,
 } from '../../../service/src/worker/metrics.ts';
@@ -105,16 +105,28 @@ describe('the alarms', () => {
     '%s: fires on one deployment ending %s in five minutes, the EMF metric the worker writes',
     (id, status) => {
       const a = alarm(id);
+      // What the worker's outcome line holds: the metric's name and its Outcome dimension.
+      const line = deploymentEmf(new Date(), status) as {
+        _aws: {
+          CloudWatchMetrics: [
+            { Namespace: string; Dimensions: [[string]]; Metrics: [{ Name: string }] },
+          ];
+        };
+      } & Record<string, unknown>;
+      const [directive] = line._aws.CloudWatchMetrics;
+      const [dimension] = directive.Dimensions[0];
       expect(a).toMatchObject({
-        Namespace: metricNamespace,
-        MetricName: deploymentMetricName(status),
+        Namespace: directive.Namespace,
+        MetricName: directive.Metrics[0].Name,
+        Dimensions: [{ Name: dimension, Value: line[dimension] }],
         Statistic: 'Sum',
         Period: 300,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
       });
-      expect(a.Dimensions).toBeUndefined();
+      expect(directive.Namespace).toBe(metricNamespace);
+      expect(line[dimension]).toBe(status);
     },
   );
 

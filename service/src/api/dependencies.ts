@@ -7,6 +7,7 @@ import type { CommandRunner } from '../ports/command-runner.ts';
 import type { DeploymentStore } from '../ports/deployment-store.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { MappingStore } from '../ports/mapping-store.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { ReadinessProbe } from '../ports/readiness.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 import type { ServerStore } from '../ports/server-store.ts';
@@ -41,4 +42,6 @@ export interface ApiDependencies {
   readonly logger: Logger;
   /** From `createAuthenticator(config.auth, …)` (auth/authenticator.ts). */
   readonly authenticator: Authenticator;
+  /** Told of mappings that stop being managed (their series go); absent: nothing measured. */
+  readonly metrics?: Pick<Metrics, 'mappingForgotten'>;
 }

@@ -6,6 +6,7 @@ import { ConflictError, TerminalError } from '../domain/errors.ts';
 import type { Mapping } from '../domain/mapping.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
+import type { JobStep } from '../metrics/definitions.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
 import { waitForAgents } from './agent-readiness.ts';
 import { restPhase } from './canary.ts';
@@ -72,6 +73,24 @@ export async function handleDeploy(
     target: formatTarget(job.target),
   });
   const pickupStartedAt = deps.clock.now().getTime();
+  /** Runs one step of this pickup, measured: its duration by step and result (metrics port). */
+  const measured = async <T>(
+    step: JobStep,
+    run: () => Promise<T>,
+    resultOf: (result: T) => 'done' | 'waiting' = () => 'done',
+  ): Promise<T> => {
+    const started = deps.clock.now().getTime();
+    const seconds = () => (deps.clock.now().getTime() - started) / 1000;
+    let result: T;
+    try {
+      result = await run();
+    } catch (error) {
+      deps.metrics.stepFinished(step, 'error', seconds());
+      throw error;
+    }
+    deps.metrics.stepFinished(step, resultOf(result), seconds());
+    return result;
+  };
   const refused = policyProblems(job, deps.settings.policy);
   // The record as stored (undefined: not created yet) and as this pickup has it in memory.
   let stored: Deployment | undefined = await deps.deployments.get(job.jobId);
@@ -198,19 +217,31 @@ export async function handleDeploy(
       }
       switch (d.status) {
         case 'Queued': {
-          const notReady = await waitForAgents(d, deps, keep);
-          if (notReady !== undefined) {
+          // The agents' wait (named servers only) and the mapping's lock: the `lock` step.
+          const locking = await measured(
+            'lock',
+            async () => {
+              const notReady = await waitForAgents(d, deps, keep);
+              if (notReady !== undefined) return { notReady } as const;
+              const leaseMs = (deps.settings.jobTimeoutSeconds + 600) * 1000;
+              const lock = await deps.mappings.acquireLock(
+                mappingKeyOf(d.job),
+                d.job.jobId,
+                new Date(deps.clock.now().getTime() + leaseMs),
+                deps.clock.now(),
+                d.job.install,
+              );
+              if (lock.acquired) await save(revise(d, { status: 'Exporting' }, deps.clock.now()));
+              return { lock } as const;
+            },
+            (r) => (r.notReady !== undefined || !r.lock.acquired ? 'waiting' : 'done'),
+          );
+          if (locking.notReady !== undefined) {
+            const { notReady } = locking;
             log.info(notReady.kind === 'later' ? notReady.why : 'waiting for agents');
             return await endPickup(notReady);
           }
-          const leaseMs = (deps.settings.jobTimeoutSeconds + 600) * 1000;
-          const lock = await deps.mappings.acquireLock(
-            mappingKeyOf(d.job),
-            d.job.jobId,
-            new Date(deps.clock.now().getTime() + leaseMs),
-            deps.clock.now(),
-            d.job.install,
-          );
+          const { lock } = locking;
           if (!lock.acquired) {
             log.info(
               { holder: lock.holder },
@@ -221,11 +252,10 @@ export async function handleDeploy(
             );
           }
           lockedMapping = lock.mapping;
-          await save(revise(d, { status: 'Exporting' }, deps.clock.now()));
           break;
         }
         case 'Exporting': {
-          const exported = await exportStep(d, deps, save, lockedMapping);
+          const exported = await measured('export', () => exportStep(d, deps, save, lockedMapping));
           bundle = exported.bundle;
           const reused = exported.deployment.conditions.some((c) => c.reason === 'ReusedExport');
           log.info(
@@ -238,7 +268,11 @@ export async function handleDeploy(
           break;
         }
         case 'Dispatching': {
-          const result = await dispatchStep(d, bundle, deps, save, lockedMapping, keep);
+          const result = await measured(
+            'dispatch',
+            () => dispatchStep(d, bundle, deps, save, lockedMapping, keep),
+            (r) => (r.kind === 'waiting' ? 'waiting' : 'done'),
+          );
           if (result.kind === 'waiting') {
             log.info(result.outcome.kind === 'later' ? result.outcome.why : 'waiting');
             return await endPickup(result.outcome);
@@ -255,7 +289,11 @@ export async function handleDeploy(
           break;
         }
         case 'Running': {
-          const polled = await pollStep(d, deps, keep, pickupStartedAt, ctx.signal);
+          const polled = await measured(
+            'poll',
+            () => pollStep(d, deps, keep, pickupStartedAt, ctx.signal),
+            (r) => (r.kind === 'waiting' ? 'waiting' : 'done'),
+          );
           if (polled.kind === 'waiting') {
             log.debug(
               { delaySeconds: polled.outcome.kind === 'later' ? polled.outcome.delaySeconds : 0 },
@@ -271,14 +309,16 @@ export async function handleDeploy(
             bundle = undefined;
             break;
           }
-          await finishStep(
-            polled.deployment,
-            polled.verdict,
-            deps,
-            save,
-            log,
-            polled.servers,
-            lockedMapping,
+          await measured('finish', () =>
+            finishStep(
+              polled.deployment,
+              polled.verdict,
+              deps,
+              save,
+              log,
+              polled.servers,
+              lockedMapping,
+            ),
           );
           return ack;
         }

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import { TerminalError } from '../domain/errors.ts';
 import type { Mapping } from '../domain/mapping.ts';
+import { convergence } from '../domain/server-convergence.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { ExpiryCheckMessage } from '../messages/expiry-check.ts';
+import { metrics } from '../metrics/definitions.ts';
 import type { Notification } from '../ports/notifier.ts';
 import { expiryNotification, type NotificationContext } from './expiry-notification.ts';
 import {
@@ -18,11 +20,8 @@ import {
   later,
   type MessageContext,
 } from './handler-outcome.ts';
-import {
-  emfFields,
-  installedDaysToExpiryMetric,
-  installedMinDaysToExpiryMetric,
-} from './metrics.ts';
+import { mappingRef } from './mapping-key.ts';
+import { emfFields } from './metrics.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
 export { daysToExpiry } from './expiry-problems.ts';
@@ -78,15 +77,25 @@ async function checkOne(m: Mapping, run: Run, tally: Tally): Promise<void> {
   let problems = assessMapping(m, recorded, run.now, run.thresholds);
   let inventory: NotificationContext['inventory'] = 'not-needed';
   let leftOut = 0;
+  let counted = recorded;
   if (namesServers(problems)) {
     const nodes = await managedNodesOf(m, run);
     inventory = nodes === undefined ? 'unavailable' : 'read';
     if (nodes !== undefined) {
       const present = recorded.filter((s) => nodes.has(s.instanceId));
       leftOut = recorded.length - present.length;
+      counted = present;
       problems = assessMapping(m, present, run.now, run.thresholds);
     }
   }
+  // The Prometheus gauges of this mapping, refreshed by the daily walk (no read of their own).
+  // As GET /v1/certificates counts them (domain/server-convergence.ts).
+  const { converged, total } = convergence(m.serial, counted);
+  run.deps.metrics.mappingObserved(mappingRef(key), {
+    ...(m.notAfter === undefined ? {} : { notAfter: m.notAfter }),
+    servers: total,
+    serversConverged: converged,
+  });
   const fields = {
     certificateArn: m.certificateArn,
     certName: m.certName,
@@ -128,7 +137,11 @@ async function checkOne(m: Mapping, run: Run, tally: Tally): Promise<void> {
       ...fields,
       daysToExpiry: days,
       ...(problems.soonestServer === undefined ? {} : { soonestServer: problems.soonestServer }),
-      ...emfFields(run.now, { [installedDaysToExpiryMetric]: { value: days, unit: 'None' } }),
+      ...emfFields(
+        run.now,
+        [[metrics.daysToExpiry.cloudWatch, days]],
+        run.deps.settings.metricsNamespace,
+      ),
     },
     days < 0
       ? `expiry check: the installed copy${where} expired ${-days} days ago`
@@ -245,9 +258,11 @@ export async function handleExpiryCheck(
           ...(tally.min.server === undefined ? {} : { instanceId: tally.min.server }),
         },
         // Written even when publishing must be retried: the alarm sees the check ran.
-        ...emfFields(run.now, {
-          [installedMinDaysToExpiryMetric]: { value: tally.min.days, unit: 'None' },
-        }),
+        ...emfFields(
+          run.now,
+          [[metrics.minDaysToExpiry.cloudWatch, tally.min.days]],
+          deps.settings.metricsNamespace,
+        ),
       },
       `expiry check done: the soonest installed copy expires in ${tally.min.days} days`,
     );

@@ -4,8 +4,9 @@ import { moveTo, recordRetentionDays, withCondition } from '../domain/deployment
 import { exportSecretName } from '../domain/export-secret-name.ts';
 import { afterJob } from '../domain/installed-server.ts';
 import type { Mapping } from '../domain/mapping.ts';
-import { mappingKeyOf } from './mapping-key.ts';
-import { deploymentMetricName, emfFields } from './metrics.ts';
+import type { DeploymentOutcome } from '../metrics/definitions.ts';
+import { mappingKeyOf, mappingRef } from './mapping-key.ts';
+import { deploymentEmf } from './metrics.ts';
 import type { JobVerdict } from './outcome-policy.ts';
 import { drifted } from './outcome-policy.ts';
 import { followUpJobs } from './targeted-jobs.ts';
@@ -118,7 +119,9 @@ export async function finishStep(
     await queueRepairs(d, servers, deps, log);
     // A check installs nothing: the mapping keeps its serial and last deployment's outcome.
     await deps.mappings.releaseLock(key, d.job.jobId, { updatedAt: at });
-    return finishRecord(d, outcome, servers, ok, now, save, log);
+    return measuredEnd(d, outcome, deps, now, () =>
+      finishRecord(d, outcome, servers, ok, now, save, log, deps.settings.metricsNamespace),
+    );
   }
   let abandoned = false;
   if (!ok && outcome.code !== undefined && certificateProblems.has(outcome.code)) {
@@ -159,7 +162,43 @@ export async function finishStep(
           }),
     });
   }
-  return finishRecord(d, outcome, servers, ok, now, save, log);
+  if (abandoned) {
+    deps.metrics.mappingForgotten(mappingRef(key));
+  } else {
+    const whole = serverCount(d, servers).serverCount !== undefined;
+    const notAfter = ok ? d.certificate?.notAfter : undefined;
+    deps.metrics.mappingObserved(mappingRef(key), {
+      ...(notAfter === undefined ? {} : { notAfter }),
+      // A command to the whole tag that installed the new serial reached every server: how many
+      // of them hold it now. Otherwise the mapping keeps its serial and its last counts.
+      ...(whole && ok
+        ? {
+            servers: servers.length,
+            serversConverged: servers.filter((s) => s.status === 'Success').length,
+          }
+        : {}),
+    });
+  }
+  return measuredEnd(d, outcome, deps, now, () =>
+    finishRecord(d, outcome, servers, ok, now, save, log, deps.settings.metricsNamespace),
+  );
+}
+
+/** The terminal record written, then the deployment counted by outcome with its duration. */
+async function measuredEnd(
+  d: Deployment,
+  outcome: JobVerdict,
+  deps: WorkerDeps,
+  now: Date,
+  finish: () => Promise<Deployment>,
+): Promise<Deployment> {
+  const finished = await finish();
+  const requestedAt = Date.parse(d.createdAt);
+  deps.metrics.deploymentFinished(
+    outcome.status as DeploymentOutcome,
+    Number.isNaN(requestedAt) ? -1 : (now.getTime() - requestedAt) / 1000,
+  );
+  return finished;
 }
 
 /**
@@ -197,6 +236,7 @@ async function finishRecord(
   now: Date,
   save: (next: Deployment) => Promise<Deployment>,
   log: Logger,
+  namespace?: string,
 ): Promise<Deployment> {
   const at = now.toISOString();
   const finished = await save(
@@ -234,7 +274,7 @@ async function finishRecord(
       status: outcome.status,
       reason: outcome.reason,
       ...(outcome.code === undefined ? {} : { code: outcome.code }),
-      ...emfFields(now, { [deploymentMetricName(outcome.status)]: { value: 1, unit: 'Count' } }),
+      ...deploymentEmf(now, outcome.status, namespace),
     },
     `deployment ${outcome.status}: ${outcome.reason}`,
   );

@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino';
 import { Consumer } from 'sqs-consumer';
 import { withRetry } from '../adapters/aws-errors.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import { type CommandWatcher, createCommandWatcher, type Look } from './command-watcher.ts';
 import type { CommandWait, HandlerOutcome, MessageContext } from './handler-outcome.ts';
 import { batchingDeleter } from './message-deleter.ts';
@@ -36,6 +37,8 @@ export interface SqsWorkerOptions {
   readonly watch?: WatchOptions;
   /** Now, epoch ms (the watcher's clock). */
   readonly now?: () => number;
+  /** Told each message's queue lag (SentTimestamp to pickup) at its first receive. */
+  readonly metrics?: Pick<Metrics, 'messagePickedUp'>;
 }
 
 export interface WatchOptions {
@@ -246,6 +249,11 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
     inFlight++;
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
     const messageId = message.MessageId ?? 'unknown';
+    // Lag is the first receive's: a later one waited out a delay the worker chose.
+    const sent = Number(message.Attributes?.SentTimestamp);
+    if (receiveCount === 1 && Number.isFinite(sent) && sent > 0) {
+      options.metrics?.messagePickedUp((now() - sent) / 1000);
+    }
     try {
       // Protected before the job's first step: a scale-in now would cut the step short.
       await options.guard?.enter();
@@ -286,7 +294,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
       waitTimeSeconds: options.receiveWaitSeconds,
       visibilityTimeout: options.visibilityTimeoutSeconds,
       heartbeatInterval: Math.max(1, Math.floor(options.visibilityTimeoutSeconds / 3)),
-      messageSystemAttributeNames: ['ApproximateReceiveCount'],
+      messageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
       useQueueUrlAsEndpoint: false,
       strictReturn: true,
       shouldDeleteMessages: false,

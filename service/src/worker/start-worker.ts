@@ -58,6 +58,7 @@ export function startWorker(
     logger: deps.logger,
     handle: (ctx) => route(ctx, jobDeps, handlers),
     now,
+    metrics: deps.metrics,
     watch: {
       lookIntervalMs: config.worker.commandLookSeconds * 1000,
       recordCheckMs: config.worker.cancelCheckSeconds * 1000,

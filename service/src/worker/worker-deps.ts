@@ -7,6 +7,7 @@ import type { DeploymentStore } from '../ports/deployment-store.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { MappingStore } from '../ports/mapping-store.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 import type { ServerStore } from '../ports/server-store.ts';
@@ -38,6 +39,8 @@ export interface WorkerSettings {
   readonly expiryNotifyDays: number;
   /** …and a server still holding an older serial this many hours after the export. */
   readonly renewalGraceHours: number;
+  /** The CloudWatch namespace of the metrics on the log lines (METRICS_NAMESPACE). */
+  readonly metricsNamespace?: string;
 }
 
 /** Everything a handler uses: ports, clock, logger, settings. Built by the composition root. */
@@ -53,6 +56,8 @@ export interface WorkerDeps {
   readonly queue: JobQueue;
   /** The operators' notifications (the stack's SNS topic). */
   readonly notifier: Notifier;
+  /** Deployments, step durations and mappings measured (Prometheus, EMF: service/src/metrics/). */
+  readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly settings: WorkerSettings;

@@ -21,6 +21,7 @@ import {
   InMemoryMappingStore,
   InMemoryServerStore,
 } from './fakes/stores.ts';
+import { RecordingMetrics } from './recording-metrics.ts';
 
 export const certA = readFileSync(new URL('./fixtures/cert-a.pem', import.meta.url), 'utf8');
 export const certB = readFileSync(new URL('./fixtures/cert-b.pem', import.meta.url), 'utf8');
@@ -128,6 +129,7 @@ export function workerWorld(settings: Partial<WorkerSettings> = {}) {
     instances: new FakeInstanceDirectory(),
     queue: new InMemoryJobQueue(),
     notifier: new FakeNotifier(),
+    metrics: new RecordingMetrics(),
     clock,
     logger: createLogger('debug', sink),
     settings: { ...testSettings, ...settings },

@@ -1,5 +1,6 @@
 import { exportSecretName } from '../../domain/export-secret-name.ts';
 import { convergence } from '../../domain/server-convergence.ts';
+import { mappingRef } from '../../metrics/mapping-ref.ts';
 import { requireTarget } from '../access.ts';
 import { ApiError, fromPort } from '../errors.ts';
 import {
@@ -153,6 +154,7 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
       }
       // What each server held: a mapping managed again later starts from what its jobs find.
       await fromPort('the servers table', deps.ports.servers.forgetMapping(mappingKey));
+      deps.metrics?.mappingForgotten(mappingRef(mappingKey));
       request.log.info(
         { principal: request.identity?.principal, certificateArn: arn, certName, target },
         'stopped managing certificate on target',

@@ -79,18 +79,21 @@ describe('the job log tells the truth', () => {
         certificateArn: arnA,
         certName: 'web',
         target: 'env=dev',
-        [`Deployments${status}`]: 1,
+        Deployments: 1,
+        Outcome: status,
       });
       // The line is a CloudWatch metric (EMF), the one the stack's alarm of this outcome reads.
       expect(outcome[0]?._aws).toMatchObject({
         CloudWatchMetrics: [
           {
             Namespace: 'AcmCertExport',
-            Dimensions: [[]],
-            Metrics: [{ Name: `Deployments${status}`, Unit: 'Count' }],
+            Dimensions: [['Outcome']],
+            Metrics: [{ Name: 'Deployments', Unit: 'Count' }],
           },
         ],
       });
+      // And counted once through the metrics port (Prometheus), with the job's duration.
+      expect(w.metrics.deployments).toEqual([{ outcome: status, seconds: expect.any(Number) }]);
     },
   );
 
