@@ -6,6 +6,7 @@
 import type { RunningApi } from './api/start-api.ts';
 import { compose } from './composition.ts';
 import { type Config, loadConfigFromProcess } from './config/config.ts';
+import { serveMetrics } from './metrics/serve-metrics.ts';
 import { createLogger } from './logging/logger.ts';
 import type { SqsWorker } from './worker/sqs-worker.ts';
 import { startWorker } from './worker/start-worker.ts';
@@ -24,6 +25,7 @@ const logger = createLogger(config.logLevel);
 const graph = compose(config, logger);
 let worker: SqsWorker | undefined;
 let api: RunningApi | undefined;
+const metrics = await serveMetrics(graph.metrics, config.metrics, logger);
 
 if (config.worker.enabled) {
   worker = startWorker(config, graph.clients.sqs, graph.worker, graph.scaleInGuard);
@@ -45,6 +47,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'stopping');
   const graceMs = config.worker.shutdownGraceSeconds * 1000;
   await Promise.allSettled([worker?.stop(graceMs), api?.close()]);
+  await metrics.stop();
   graph.clients.destroy();
   logger.info('stopped');
   logger.flush();

@@ -32,18 +32,38 @@ interface ErrorPayload {
     code?: string;
     message?: string;
     reason?: string;
+    requestId?: string;
     details?: { field?: string; problem?: string }[];
   };
 }
 
-function describe(status: number, payload: unknown): CliError {
+/**
+ * The id of the request in the API's logs, for a 5xx: the error body's `requestId`, or the
+ * `x-request-id` header the API sets on every response; API Gateway's own id when the answer
+ * came from API Gateway rather than the service.
+ */
+export function requestIdOf(headers: Headers, payload: unknown): string | undefined {
+  return (
+    (payload as ErrorPayload | undefined)?.error?.requestId ??
+    headers.get('x-request-id') ??
+    headers.get('x-amzn-requestid') ??
+    headers.get('apigw-requestid') ??
+    undefined
+  );
+}
+
+function describe(status: number, payload: unknown, requestId: string | undefined): CliError {
   const error = (payload as ErrorPayload | undefined)?.error;
-  if (error?.code === undefined) return new CliError(`the API answered HTTP ${status}`);
+  const quote =
+    status >= 500 && requestId !== undefined
+      ? ` (request id ${requestId}: quote it when reporting this; the service logs it as reqId)`
+      : '';
+  if (error?.code === undefined) return new CliError(`the API answered HTTP ${status}${quote}`);
   const details = (error.details ?? [])
     .map((d) => `\n  ${d.field ?? ''} ${d.problem ?? ''}`.trimEnd())
     .join('');
   const reason = error.reason === undefined ? '' : ` [${error.reason}]`;
-  return new CliError(`${error.code}${reason}: ${error.message ?? ''}${details}`, {
+  return new CliError(`${error.code}${reason}: ${error.message ?? ''}${details}${quote}`, {
     code: error.code,
   });
 }
@@ -98,7 +118,7 @@ export class ApiClient {
         payload = undefined;
       }
       if (response.ok) return { status: response.status, body: payload as T };
-      const error = describe(response.status, payload);
+      const error = describe(response.status, payload, requestIdOf(response.headers, payload));
       const reason = (payload as ErrorPayload | undefined)?.error?.reason;
       if (response.status === 401 && reason === 'TOKEN_EXPIRED' && !freshToken) {
         freshToken = true;
@@ -111,4 +131,19 @@ export class ApiClient {
       throw error;
     }
   }
+}
+
+/** Every item of a paginated GET (`?limit=100&cursor=…`), page by page. */
+export async function* pages<T>(client: ApiClient, path: string): AsyncGenerator<T> {
+  let cursor: string | undefined;
+  const join = path.includes('?') ? '&' : '?';
+  do {
+    const query = `${join}limit=100${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
+    const { body } = await client.request<{ items: T[]; nextCursor?: string }>(
+      'GET',
+      `${path}${query}`,
+    );
+    yield* body.items;
+    cursor = body.nextCursor;
+  } while (cursor !== undefined);
 }

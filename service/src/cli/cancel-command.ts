@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { DeploymentView } from '../api/schemas.ts';
 import type { ApiClient } from './api-client.ts';
+import { shortId, type TimeFormat } from './display.ts';
 import { exitCodes } from './errors.ts';
 
 /** What the command needs of the CLI: an API client, stdout, and following a job. */
@@ -12,6 +13,11 @@ export interface CancelContext {
     jobId: string,
     options: { json: boolean; timeoutSeconds: number; intervalSeconds: number },
   ): Promise<number>;
+  time(): TimeFormat;
+  jobIds(client: ApiClient): {
+    resolve(argument: string): Promise<string>;
+    remember(ids: readonly string[]): Promise<void>;
+  };
 }
 
 interface CancelOptions {
@@ -22,13 +28,14 @@ interface CancelOptions {
 }
 
 /** One line saying what the request did. */
-export function formatCancelRequested(d: DeploymentView): string {
+export function formatCancelRequested(d: DeploymentView, time: TimeFormat): string {
   const by =
-    d.cancelRequest === undefined ? '' : ` by ${d.cancelRequest.by} at ${d.cancelRequest.at}`;
+    d.cancelRequest === undefined ? '' : ` by ${d.cancelRequest.by} at ${time(d.cancelRequest.at)}`;
+  const id = shortId(d.jobId);
   return [
-    `Cancel of job ${d.jobId} requested${by} (it was ${d.status})`,
+    `Cancel of job ${id} requested${by} (it was ${d.status})`,
     `  the worker ends it Cancelled at its next look, cancelling its command on the servers that have not finished`,
-    `  follow: acm-cert-export status ${d.jobId} --wait`,
+    `  follow: acm-cert-export status ${id} --wait`,
   ].join('\n');
 }
 
@@ -46,7 +53,7 @@ export function addCancelCommand(
     program
       .command('cancel')
       .description('Cancel a job that has not ended: its command stops on the servers not done yet')
-      .argument('<job-id>')
+      .argument('<job-id>', 'the job id, or its first 6 or more characters')
       .option('--json', 'print JSON')
       .addHelpText(
         'after',
@@ -61,22 +68,27 @@ export function addCancelCommand(
           '  3  with --wait: still not ended after --timeout',
           '',
           'Examples:',
-          '  acm-cert-export cancel 6f1c2b9e-…',
-          '  acm-cert-export cancel 6f1c2b9e-… --wait --timeout 300',
+          '  acm-cert-export cancel 6f1c2b9e',
+          '  acm-cert-export cancel 6f1c2b9e --wait --timeout 300',
         ].join('\n'),
       ),
-  ).action(async (jobId: string, o: CancelOptions) => {
+  ).action(async (argument: string, o: CancelOptions) => {
     const client = cli.client();
+    const ids = cli.jobIds(client);
+    const jobId = await ids.resolve(argument);
+    await ids.remember([jobId]);
     const { body } = await client.request<DeploymentView>(
       'POST',
       `/v1/deployments/${encodeURIComponent(jobId)}/cancel`,
     );
     if (o.wait !== true) {
-      cli.out(o.json === true ? JSON.stringify(body, null, 2) : formatCancelRequested(body));
+      cli.out(
+        o.json === true ? JSON.stringify(body, null, 2) : formatCancelRequested(body, cli.time()),
+      );
       setExit(exitCodes.ok);
       return;
     }
-    if (o.json !== true) cli.out(formatCancelRequested(body));
+    if (o.json !== true) cli.out(formatCancelRequested(body, cli.time()));
     setExit(
       await cli.follow(client, jobId, {
         json: o.json === true,

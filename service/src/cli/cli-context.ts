@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import type { DeploymentView } from '../api/schemas.ts';
+import type { CertificateItem, DeploymentView } from '../api/schemas.ts';
 import type { CredentialsInput } from '../auth/token-client.ts';
 import { createAuthToken, defaultStsEndpoint, regionOfStsEndpoint } from '../auth/token-client.ts';
 import { isTerminal } from '../domain/deployment.ts';
-import { ApiClient } from './api-client.ts';
+import { ApiClient, pages } from './api-client.ts';
+import { shortId, type TimeFormat, timeFormat } from './display.ts';
 import { CliError, exitCodes } from './errors.ts';
 import { formatDeployment, progressLines } from './format.ts';
+import { JobIds, type StateFile } from './job-ids.ts';
+import { Progress, redrawEveryMs } from './progress.ts';
 import { signForApiGateway } from './sigv4.ts';
 
 /** Everything the CLI touches outside itself, so that tests can run it in-process. */
@@ -27,6 +30,14 @@ export interface CliEnvironment {
   }) => Promise<string>;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => Date;
+  /** Writes text to stdout as it is (no newline): `--wait` rewrites its progress line with it. */
+  readonly write: (text: string) => void;
+  /** Whether stdout is a terminal: `--wait` then keeps a live progress line. */
+  readonly stdoutIsTTY: boolean;
+  /** The time zone of human output (IANA name); the system's when undefined. */
+  readonly timeZone?: string | undefined;
+  /** A small file of the CLI's own state (`job-ids`: the short ids' memory), mode 600. */
+  readonly stateFile: (name: string) => StateFile;
 }
 
 /** The options every command shares (`acm-cert-export --endpoint … <command>`). */
@@ -161,31 +172,65 @@ export class Cli {
     });
   }
 
-  /** Polls until the job is terminal; prints progress; returns the exit code. */
+  /** Human output's time format: local time (or `timeZone`'s) with the UTC offset. */
+  time(): TimeFormat {
+    return timeFormat(this.#e.timeZone);
+  }
+
+  /**
+   * Short job ids: resolves a prefix (job-ids.ts) among the jobs this CLI remembers, then each
+   * managed mapping's last job (every page of GET /v1/certificates, read only then).
+   */
+  jobIds(client: ApiClient): JobIds {
+    return new JobIds(this.#e.stateFile('job-ids'), async () => {
+      const ids: string[] = [];
+      for await (const item of pages<CertificateItem>(client, '/v1/certificates')) {
+        if (item.lastJobId !== undefined) ids.push(item.lastJobId);
+      }
+      return ids;
+    });
+  }
+
+  /**
+   * Polls until the job is terminal, printing each change; on a terminal also a progress line
+   * redrawn at least every 2 s (progress.ts). Returns the exit code.
+   */
   async follow(client: ApiClient, jobId: string, options: FollowOptions): Promise<number> {
     const deadline = this.#e.now().getTime() + options.timeoutSeconds * 1000;
+    const time = this.time();
+    const progress = new Progress(this.#e, this.#e.now());
+    const intervalMs = options.intervalSeconds * 1000;
     let previous: DeploymentView | undefined;
     for (;;) {
       const { body } = await client.request<DeploymentView>(
         'GET',
         `/v1/deployments/${encodeURIComponent(jobId)}`,
       );
-      if (!options.json) {
-        for (const line of progressLines(previous, body, this.#e.now())) this.#e.out(line);
-      }
+      if (!options.json) progress.print(progressLines(previous, body, this.#e.now(), time));
       previous = body;
       if (isTerminal(body.status)) {
-        this.#e.out(options.json ? JSON.stringify(body, null, 2) : `\n${formatDeployment(body)}`);
+        progress.clear();
+        this.#e.out(
+          options.json ? JSON.stringify(body, null, 2) : `\n${formatDeployment(body, time)}`,
+        );
         return body.status === 'Succeeded' ? exitCodes.ok : exitCodes.jobFailed;
       }
       if (this.#e.now().getTime() >= deadline) {
+        progress.clear();
         if (options.json) this.#e.out(JSON.stringify(body, null, 2));
         this.#e.err(
-          `still ${body.status} after ${options.timeoutSeconds} s; follow it with: acm-cert-export status ${jobId} --wait`,
+          `still ${body.status} after ${options.timeoutSeconds} s; follow it with: acm-cert-export status ${shortId(jobId)} --wait`,
         );
         return exitCodes.waitTimedOut;
       }
-      await this.#e.sleep(options.intervalSeconds * 1000);
+      // Until the next check: on a terminal, the live line is redrawn at least every 2 s.
+      const live = progress.live && !options.json;
+      for (let waited = 0; waited < intervalMs; ) {
+        if (live) progress.redraw(body, this.#e.now());
+        const step = live ? Math.min(redrawEveryMs, intervalMs - waited) : intervalMs - waited;
+        await this.#e.sleep(step);
+        waited += step;
+      }
     }
   }
 

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import type { DeploymentPlanView, JobAccepted } from '../api/schemas.ts';
 import type { ApiClient } from './api-client.ts';
 import type { FollowOptions } from './cli-context.ts';
+import { shortId, type TimeFormat } from './display.ts';
 import { CliError, exitCodes } from './errors.ts';
 import { formatAccepted, formatPlan } from './format.ts';
 import { addWaitOptions, positiveNumber } from './options.ts';
@@ -14,6 +15,8 @@ export interface DeployContext {
   baseUrl(): string;
   out(text: string): void;
   follow(client: ApiClient, jobId: string, options: FollowOptions): Promise<number>;
+  time(): TimeFormat;
+  jobIds(client: ApiClient): { remember(ids: readonly string[]): Promise<void> };
 }
 
 interface DeployOptions {
@@ -107,7 +110,7 @@ export function addDeployCommand(
         '/v1/deployments/dry-run',
         { body },
       );
-      cli.out(o.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+      cli.out(o.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, cli.time()));
       const everywhere =
         plan.wouldDeploy && plan.problems.length === 0 && plan.servers.every((s) => s.wouldInstall);
       if (!everywhere) setExit(exitCodes.jobFailed);
@@ -117,9 +120,12 @@ export function addDeployCommand(
       body,
       headers: { 'idempotency-key': o.idempotencyKey ?? randomUUID() },
     });
+    await cli.jobIds(client).remember([accepted.jobId]);
     if (o.wait) {
       if (!o.json)
-        cli.out(`Job ${accepted.jobId} queued; following it (Ctrl-C stops following, not the job)`);
+        cli.out(
+          `Job ${shortId(accepted.jobId)} queued; following it (Ctrl-C stops following, not the job)`,
+        );
       setExit(
         await cli.follow(client, accepted.jobId, {
           json: o.json === true,

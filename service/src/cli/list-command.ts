@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import type { CertificateItem } from '../api/schemas.ts';
-import type { ApiClient } from './api-client.ts';
+import { type ApiClient, pages } from './api-client.ts';
+import type { TimeFormat } from './display.ts';
 import { formatCertificates } from './format.ts';
 
 /** What the command needs of the CLI: an API client and stdout. */
 export interface ListContext {
   client(): ApiClient;
   out(text: string): void;
+  time(): TimeFormat;
 }
 
 /** `acm-cert-export list`: every page of GET /v1/certificates. */
@@ -18,16 +20,7 @@ export function addListCommand(program: Command, cli: ListContext): void {
     .action(async (o: { json?: boolean }) => {
       const client = cli.client();
       const items: CertificateItem[] = [];
-      let cursor: string | undefined;
-      do {
-        const query = `?limit=100${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
-        const { body } = await client.request<{ items: CertificateItem[]; nextCursor?: string }>(
-          'GET',
-          `/v1/certificates${query}`,
-        );
-        items.push(...body.items);
-        cursor = body.nextCursor;
-      } while (cursor !== undefined);
-      cli.out(o.json ? JSON.stringify(items, null, 2) : formatCertificates(items));
+      for await (const item of pages<CertificateItem>(client, '/v1/certificates')) items.push(item);
+      cli.out(o.json ? JSON.stringify(items, null, 2) : formatCertificates(items, cli.time()));
     });
 }

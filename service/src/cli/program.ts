@@ -1,8 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { version } from '../version.ts';
 import { addCancelCommand } from './cancel-command.ts';
 import { Cli, type CliEnvironment } from './cli-context.ts';
+import { addCompletionCommand } from './completion-command.ts';
 import { addDeployCommand } from './deploy-command.ts';
-import { CliError, exitCodes } from './errors.ts';
+import { addDescribeCommand } from './describe-command.ts';
+import { CliError, exitCodes, exitCodesHelp } from './errors.ts';
+import { addHistoryCommand } from './history-command.ts';
 import { addListCommand } from './list-command.ts';
 import { addWaitOptions } from './options.ts';
 import { addReconcileCommand } from './reconcile-command.ts';
@@ -22,6 +26,7 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
   const cli = new Cli(environment, program);
   program
     .description('Deploy ACM certificates to servers, follow jobs, and list managed certificates.')
+    .version(version, '-V, --version', 'print the version')
     .option('--endpoint <url>', 'API base URL (env ACM_CERT_EXPORT_URL)')
     .option(
       '--auth <mode>',
@@ -38,14 +43,18 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
       writeOut: (s) => environment.out(s.replace(/\n$/, '')),
       writeErr: (s) => environment.err(s.replace(/\n$/, '')),
     })
+    .addHelpText('after', `\n${exitCodesHelp()}`)
     .exitOverride();
 
   addDeployCommand(program, cli, setExit);
   addStatusCommand(program, cli, setExit);
   addListCommand(program, cli);
+  addHistoryCommand(program, cli);
+  addDescribeCommand(program, cli);
   addStopManagingCommand(program, cli);
   addReconcileCommand(program, cli);
   addCancelCommand(program, cli, setExit, addWaitOptions);
+  addCompletionCommand(program, cli);
   addTokenCommand(program, cli);
   addRenewCommand(program, cli);
 

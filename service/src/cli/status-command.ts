@@ -3,6 +3,7 @@ import type { DeploymentView } from '../api/schemas.ts';
 import { isTerminal } from '../domain/deployment.ts';
 import type { ApiClient } from './api-client.ts';
 import type { FollowOptions } from './cli-context.ts';
+import type { TimeFormat } from './display.ts';
 import { exitCodes } from './errors.ts';
 import { formatDeployment } from './format.ts';
 import { addWaitOptions } from './options.ts';
@@ -12,6 +13,11 @@ export interface StatusContext {
   client(): ApiClient;
   out(text: string): void;
   follow(client: ApiClient, jobId: string, options: FollowOptions): Promise<number>;
+  time(): TimeFormat;
+  jobIds(client: ApiClient): {
+    resolve(argument: string): Promise<string>;
+    remember(ids: readonly string[]): Promise<void>;
+  };
 }
 
 interface StatusOptions {
@@ -31,10 +37,13 @@ export function addStatusCommand(
     program
       .command('status')
       .description('Show a job: status, conditions and per-server results')
-      .argument('<job-id>')
+      .argument('<job-id>', 'the job id, or its first 6 or more characters')
       .option('--json', 'print JSON'),
-  ).action(async (jobId: string, o: StatusOptions) => {
+  ).action(async (argument: string, o: StatusOptions) => {
     const client = cli.client();
+    const ids = cli.jobIds(client);
+    const jobId = await ids.resolve(argument);
+    await ids.remember([jobId]);
     if (o.wait) {
       setExit(
         await cli.follow(client, jobId, {
@@ -49,7 +58,7 @@ export function addStatusCommand(
       'GET',
       `/v1/deployments/${encodeURIComponent(jobId)}`,
     );
-    cli.out(o.json ? JSON.stringify(body, null, 2) : formatDeployment(body));
+    cli.out(o.json ? JSON.stringify(body, null, 2) : formatDeployment(body, cli.time()));
     if (isTerminal(body.status) && body.status !== 'Succeeded') setExit(exitCodes.jobFailed);
   });
 }

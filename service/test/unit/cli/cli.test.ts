@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stsAuthenticator } from '../../../src/auth/sts-authenticator.ts';
 import { decodeToken } from '../../../src/auth/token.ts';
+import { shortId } from '../../../src/cli/display.ts';
 import { runCli } from '../../../src/cli/program.ts';
 import { renewalEvent } from '../../../src/cli/renewal-event.ts';
 import type { Deployment, ServerResult } from '../../../src/domain/deployment.ts';
@@ -62,7 +63,7 @@ describe('deploy', () => {
     });
     expect(cli.stdout.join('\n')).toMatch(
       new RegExp(
-        `^Job ${message?.jobId} Queued\\n  status: http://api.test/v1/deployments/${message?.jobId}`,
+        `^Job ${shortId(message?.jobId ?? '')} Queued\\n  status: http://api.test/v1/deployments/${message?.jobId}`,
       ),
     );
     const [request] = http.requests;
@@ -235,7 +236,7 @@ describe('status', () => {
     await run(...deployArgs);
     const jobId = api.queue.messages[0]?.jobId ?? '';
     expect(await run('status', jobId)).toBe(0);
-    expect(cli.stdout.at(-1)).toMatch(new RegExp(`^Job ${jobId} {2}Queued`));
+    expect(cli.stdout.at(-1)).toMatch(new RegExp(`^Job ${shortId(jobId)} {2}Queued`));
     await advance(jobId, { status: 'Failed', reason: 'certificate not exportable' });
     expect(await run('status', jobId, '--json')).toBe(2);
     expect(JSON.parse(cli.stdout.at(-1) ?? '')).toMatchObject({ status: 'Failed' });
@@ -268,7 +269,7 @@ describe('cancel', () => {
     });
     expect(cli.stdout.at(-1)).toMatch(
       new RegExp(
-        `^Cancel of job ${jobId} requested by ${principals.admin} at .* \\(it was Queued\\)`,
+        `^Cancel of job ${shortId(jobId)} requested by ${principals.admin} at .* \\(it was Queued\\)`,
       ),
     );
     expect((await api.deployments.get(jobId))?.cancelRequest?.by).toBe(principals.admin);
@@ -314,9 +315,11 @@ describe('list', () => {
     }
     expect(await run('list')).toBe(0);
     const table = (cli.stdout.at(-1) ?? '').split('\n');
-    expect(table[0]).toMatch(/^TARGET +NAME +DAYS +NOT AFTER +LAST OUTCOME +CERTIFICATE$/);
+    expect(table[0]).toMatch(/^TARGET +NAME +DAYS +NOT AFTER +LAST OUTCOME +SERVERS +CERTIFICATE$/);
     expect(table).toHaveLength(106);
-    expect(table[1]).toMatch(/^env=dev +site-000 +30 +2026-12-27T00:00:00Z +- +arn:aws:acm:/);
+    expect(table[1]).toMatch(
+      /^env=dev +site-000 +30 +2026-12-27 00:00:00 \+00:00 +- +0\/0 +arn:aws:acm:/,
+    );
     expect(await run('list', '--json')).toBe(0);
     expect(JSON.parse(cli.stdout.at(-1) ?? '')).toHaveLength(105);
   });

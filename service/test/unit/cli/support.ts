@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { CliEnvironment } from '../../../src/cli/program.ts';
+import type { CliEnvironment } from '../../../src/cli/cli-context.ts';
 import type { ManualClock } from '../../support/fakes/aws-fakes.ts';
 
 /** A fetch that serves requests from an app in-process (`inject`) and records them. */
@@ -26,9 +26,12 @@ export function injectFetch(app: FastifyInstance) {
       headers,
       ...(body === undefined ? {} : { payload: body }),
     });
+    const answered = Object.entries(res.headers).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, String(value)] as [string, string]],
+    );
     return new Response(res.body === '' ? null : res.body, {
       status: res.statusCode,
-      headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') },
+      headers: [['content-type', 'application/json'], ...answered],
     });
   }) as typeof fetch;
   return { fetch: fetchFn, requests };
@@ -38,6 +41,10 @@ export interface FakeCliEnvironment extends CliEnvironment {
   readonly stdout: string[];
   readonly stderr: string[];
   readonly sent: { queueUrl: string; body: string; region: string }[];
+  /** What `write` got (the live progress line on a terminal), in order. */
+  readonly written: string[];
+  /** The state files, by name. */
+  readonly state: Map<string, string>;
   /** Runs at every sleep (a test moves the job along here). */
   onSleep: (() => void | Promise<void>) | undefined;
 }
@@ -46,11 +53,17 @@ export function fakeCliEnvironment(options: {
   fetch: typeof fetch;
   clock: ManualClock;
   env?: Record<string, string | undefined>;
+  /** Whether stdout is a terminal (default: not). */
+  tty?: boolean;
+  /** Time zone of human output (default UTC). */
+  timeZone?: string;
 }): FakeCliEnvironment {
   const environment: FakeCliEnvironment = {
     stdout: [],
     stderr: [],
     sent: [],
+    written: [],
+    state: new Map(),
     onSleep: undefined,
     env: {
       ACM_CERT_EXPORT_URL: 'http://api.test',
@@ -74,6 +87,15 @@ export function fakeCliEnvironment(options: {
       await environment.onSleep?.();
     },
     now: () => options.clock.now(),
+    write: (text) => environment.written.push(text),
+    stdoutIsTTY: options.tty ?? false,
+    timeZone: options.timeZone ?? 'UTC',
+    stateFile: (name) => ({
+      read: async () => environment.state.get(name),
+      write: async (text) => {
+        environment.state.set(name, text);
+      },
+    }),
   };
   return environment;
 }
