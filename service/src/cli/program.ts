@@ -3,6 +3,7 @@ import { version } from '../version.ts';
 import { addCancelCommand } from './cancel-command.ts';
 import { Cli, type CliEnvironment } from './cli-context.ts';
 import { addCompletionCommand } from './completion-command.ts';
+import { addDashboardCommand } from './dashboard-command.ts';
 import { addDeployCommand } from './deploy-command.ts';
 import { addDescribeCommand } from './describe-command.ts';
 import { CliError, exitCodes, exitCodesHelp } from './errors.ts';
@@ -57,6 +58,7 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
   addCompletionCommand(program, cli);
   addTokenCommand(program, cli);
   addRenewCommand(program, cli);
+  addDashboardCommand(program, cli);
 
   return program;
 }
