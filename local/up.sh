@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Sets up (Node 24, npm dependencies, moto in .venv), then runs the whole system locally
 # without Docker: the emulator, the Run Command stand-in with two stand-in servers, seeding,
-# and the service. Ctrl-C stops everything. Arguments go to local/dev/run-local.ts (--port N).
+# and the service. Ctrl-C stops everything. Arguments go to local/dev/run-local.ts:
+# --port N (the API's, on 127.0.0.1; default $PORT, else 8080), --state-dir DIR (.state/local).
+# When the port is taken (another local run, or anything else) or another local run uses the
+# state directory, it stops first, saying by what, with nothing set up, changed or wiped.
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
-bash "$here/setup.sh"
 # shellcheck source=local/toolchain.sh
 source "$here/toolchain.sh"
 ensure_node24
+(cd "$ROOT" && node local/dev/check-local-run.ts "$@") || exit $?
+bash "$here/setup.sh"
 cd "$ROOT"
 exec node local/dev/run-local.ts "$@"

@@ -9,11 +9,10 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { readAwsConfig } from '../../service/src/config/aws-config.ts';
 import { recordedEndpoint } from '../iam/bed-hooks.ts';
 import { startMoto } from '../moto/moto-server.ts';
-import { repoRoot, stateDir } from '../paths.ts';
+import { repoRoot } from '../paths.ts';
 import { startRunCommandServer } from '../run-command/run-command-server.ts';
 import { seed } from '../seed.ts';
 import {
@@ -22,22 +21,26 @@ import {
   localServiceEnvironment,
   useEmulatorCredentials,
 } from '../stack-env.ts';
+import { type LocalRunOptions, localRunOptions, pidFile, whyNotStart } from './local-run-guard.ts';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '8080' },
-    'state-dir': { type: 'string', default: join(stateDir, 'local') },
-  },
-});
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 1 || port > 65535) {
-  console.error(`--port must be a TCP port, got "${values.port}"`);
+let options: LocalRunOptions;
+try {
+  options = localRunOptions(process.argv.slice(2), process.env);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
   process.exit(2);
 }
-const dir = values['state-dir'] ?? join(stateDir, 'local');
+const { port, stateDir: dir } = options;
+// Before anything is touched: a second local run on the same port or state stops here.
+const busy = await whyNotStart(options);
+if (busy !== undefined) {
+  console.error(`local run not started: ${busy}`);
+  process.exit(3);
+}
 // Each run starts clean: the emulator keeps nothing across runs, so neither do the servers.
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
+writeFileSync(pidFile(dir), `${process.pid}\n`);
 
 // Everything this process calls is the emulator: never pick up real AWS credentials or profiles.
 useEmulatorCredentials();
@@ -49,6 +52,7 @@ async function stopAll(code: number): Promise<never> {
     stopping = true;
     console.log('\nStopping…');
     for (const stop of stops.reverse()) await stop().catch(() => {});
+    rmSync(pidFile(dir), { force: true });
     console.log('Stopped.');
   }
   process.exit(code);
@@ -161,7 +165,7 @@ or by hand, as the demo IAM user:
 
   set -a; . ${userEnv}; set +a
   export AWS_REGION=us-east-1 AWS_ENDPOINT_URL=${moto.endpoint} ACM_CERT_EXPORT_URL=${apiUrl}
-  node service/src/cli/main.ts deploy --cert-arn ${seeded.certificateArn} --name demo --target ${demoTarget.key}=${demoTarget.value} --wait
+  npm run cli -- deploy --cert-arn ${seeded.certificateArn} --name demo --target ${demoTarget.key}=${demoTarget.value} --wait
 
 The installed files appear under ${join(dir, 'servers')}/<instance-id>/etc/ssl/.
 Ctrl-C stops everything.`);

@@ -6,8 +6,8 @@
 import type { RunningApi } from './api/start-api.ts';
 import { compose } from './composition.ts';
 import { type Config, loadConfigFromProcess } from './config/config.ts';
+import { createProcessLogger } from './logging/logger.ts';
 import { serveMetrics } from './metrics/serve-metrics.ts';
-import { createLogger } from './logging/logger.ts';
 import type { SqsWorker } from './worker/sqs-worker.ts';
 import { startWorker } from './worker/start-worker.ts';
 
@@ -21,7 +21,7 @@ try {
   process.exit(78); // EX_CONFIG
 }
 
-const logger = createLogger(config.logLevel);
+const logger = await createProcessLogger(config.logLevel, config.logFormat);
 const graph = compose(config, logger);
 let worker: SqsWorker | undefined;
 let api: RunningApi | undefined;

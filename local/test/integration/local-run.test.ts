@@ -14,10 +14,11 @@ import { repoRoot } from '../../paths.ts';
 let run: ChildProcess;
 let output = '';
 let dir: string;
+let port: number;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'local-run-'));
-  const port = await freeLoopbackPort();
+  port = await freeLoopbackPort();
   run = spawn(
     process.execPath,
     ['local/dev/run-local.ts', '--port', String(port), '--state-dir', dir],
@@ -52,7 +53,7 @@ describe('the local run', () => {
   it('prints where the API listens and the CLI command that deploys the demo certificate', () => {
     expect(output).toMatch(/API http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toMatch(
-      /node service\/src\/cli\/main\.ts deploy --cert-arn arn:aws:acm:us-east-1:123456789012:certificate\/\S+ --name demo --target env=dev --wait/,
+      /npm run cli -- deploy --cert-arn arn:aws:acm:us-east-1:123456789012:certificate\/\S+ --name demo --target env=dev --wait/,
     );
   });
 
@@ -75,10 +76,25 @@ describe('the local run', () => {
     }
   });
 
+  it('a second local run on its port stops before touching its state, naming the holder', () => {
+    const second = spawnSync(
+      process.execPath,
+      ['local/dev/run-local.ts', '--port', String(port), '--state-dir', dir],
+      { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(second.status, second.stderr).toBe(3);
+    expect(second.stderr).toMatch(
+      new RegExp(`port ${port} is in use by pid \\d+ \\(.*service/src/main\\.ts`),
+    );
+    expect(existsSync(join(dir, 'demo.json'))).toBe(true);
+    expect(readFileSync(join(dir, 'run-local.pid'), 'utf8').trim()).toBe(String(run.pid));
+  });
+
   it('stops everything it started on Ctrl-C', async () => {
     run.kill('SIGINT');
     const [code] = await once(run, 'exit');
     expect(code).toBe(0);
     expect(output).toContain('Stopped.');
+    expect(existsSync(join(dir, 'run-local.pid'))).toBe(false);
   });
 });
