@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -67,6 +70,9 @@ interface CliRun {
   printed(pattern: RegExp): Promise<void>;
 }
 
+/** Variables added to the CLI's environment by the next runs (state directory, time zone). */
+let extraEnv: Record<string, string> = {};
+
 function startCli(user: IamUser, ...args: string[]): CliRun {
   let stdout = '';
   let exited = false;
@@ -86,6 +92,7 @@ function startCli(user: IamUser, ...args: string[]): CliRun {
           AWS_ENDPOINT_URL: endpoint,
           ACM_CERT_EXPORT_URL: baseUrl,
           ACM_CERT_EXPORT_AUDIENCE: 'certs-test',
+          ...extraEnv,
         },
         timeout: 30_000,
       },
@@ -274,5 +281,72 @@ describe('acm-cert-export (child process, standard credential chain)', () => {
       kind: 'acm-event',
       event: { resources: [certArn], detail: { Action: 'RENEWAL' } },
     });
+  });
+
+  it('history, describe, a short job id across runs (the state file), local times, a 5xx’s request id', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'cli-state-'));
+    extraEnv = { XDG_STATE_HOME: state, TZ: 'Asia/Kolkata' };
+    try {
+      const deployed = await cli(
+        alice,
+        'deploy',
+        '--cert-arn',
+        certArn,
+        '--name',
+        'history',
+        '--target',
+        'env=dev',
+      );
+      expect(deployed.stderr).toBe('');
+      const short = /^Job (idem-[0-9a-f]{8}) Queued/.exec(deployed.stdout)?.[1];
+      expect(short).toBeDefined();
+      const file = join(state, 'acm-cert-export', 'job-ids');
+      const jobId = readFileSync(file, 'utf8').split('\n')[0] ?? '';
+      expect(jobId.startsWith(short ?? '-')).toBe(true);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+
+      const status = await cli(bob, 'status', short ?? '');
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain(`  id           ${jobId}`);
+      expect(status.stdout).toMatch(/requested {4}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 by/);
+
+      const history = await cli(bob, 'history', certArn);
+      expect(history.code).toBe(0);
+      expect(history.stdout).toMatch(
+        new RegExp(`^${short} +Queued +.* \\+05:30 +api +env=dev +history`, 'm'),
+      );
+
+      const described = await cli(bob, 'describe', certArn, '--json');
+      expect(described.code).toBe(0);
+      expect(
+        JSON.parse(described.stdout).deployments.map((d: { jobId: string }) => d.jobId),
+      ).toContain(jobId);
+
+      const completion = await cli(bob, 'completion', 'bash');
+      expect(completion.code).toBe(0);
+      expect(completion.stdout).toMatch(/ history\)/);
+
+      api.queue.failures = 10;
+      const failed = await cli(
+        alice,
+        'deploy',
+        '--cert-arn',
+        certArn,
+        '--name',
+        'x',
+        '--target',
+        'env=dev',
+      );
+      api.queue.failures = 0;
+      expect(failed.code).toBe(1);
+      const requestId = /request id ([0-9a-f-]{36})/.exec(failed.stderr)?.[1];
+      expect(requestId).toBeDefined();
+      // The operator finds the API's log line by it.
+      expect(
+        api.logs.some((line) => line.includes(requestId ?? '-') && line.includes('QUEUE')),
+      ).toBe(true);
+    } finally {
+      extraEnv = {};
+    }
   });
 });
