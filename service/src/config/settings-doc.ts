@@ -53,7 +53,7 @@ function variable(s: Setting): string {
   const readBy = s.readBy ?? ['service'];
   const who = readBy.includes('service')
     ? readBy.includes('waker')
-      ? ' (and *waker*)'
+      ? ' (service and *waker*)'
       : ''
     : ' (*waker*)';
   return `${code(s.name)}${who}`;

@@ -138,8 +138,7 @@ export const settings = catalog({
     readBy: both,
     format: 'a region name, e.g. `us-east-1`',
     defaultText: '`AWS_DEFAULT_REGION`',
-    description:
-      'The region of the service, its tables, queue and secrets (required: this or `AWS_DEFAULT_REGION`).',
+    description: 'The region of the service, its tables, queue and secrets.',
     stack: 'the stack’s region',
   },
   AWS_DEFAULT_REGION: {
