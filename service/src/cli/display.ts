@@ -57,19 +57,8 @@ export function shortId(jobId: string): string {
   return jobId;
 }
 
-/**
- * A certificate serial as ACM shows it (DescribeCertificate, the console): lower-case hex byte
- * pairs separated by colons, `0a:1b:2c`. The API passes on what it was given: ACM's form for the
- * exported certificate, openssl's (`0A1B2C`) for what a server holds; both show the same here.
- * Leading zero bytes are dropped (openssl drops them, ACM may not), so one number shows one way.
- */
-export function displaySerial(serial: string): string {
-  const hex = serial.replace(/[:\s]/g, '').toLowerCase();
-  if (!/^[0-9a-f]+$/.test(hex)) return serial;
-  const digits = hex.replace(/^0+(?=.)/, '');
-  const even = digits.length % 2 === 0 ? digits : `0${digits}`;
-  return even.match(/../g)?.join(':') ?? even;
-}
+/** Serials as ACM shows them (`0a:1b:2c`), as everywhere people read one: domain/serial.ts. */
+export { displaySerial } from '../domain/serial.ts';
 
 /** `42s`, `3m05s`, `1h02m07s`. */
 export function duration(ms: number): string {

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { InstalledServer } from '../domain/installed-server.ts';
 import type { Mapping } from '../domain/mapping.ts';
+import { displaySerial } from '../domain/serial.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { Notification } from '../ports/notifier.ts';
 import type { ExpiryThresholds, MappingProblems } from './expiry-problems.ts';
+
+/** A serial in the one form people read (ACM's, `0a:1b:…`), whichever form it was recorded in. */
+const shown = (serial: string | undefined) =>
+  serial === undefined ? 'unknown' : displaySerial(serial);
 
 /** Servers listed per problem; the rest are counted. */
 export const listedServersAtMost = 20;
@@ -71,13 +76,13 @@ function expiringSection(m: Mapping, p: MappingProblems, t: ExpiryThresholds): s
       ...capped(
         p.expiring,
         (e) =>
-          `${e.server.instanceId}: ${whenExpires(e.daysToExpiry)} (not after ${e.server.notAfter}), serial ${e.server.serial ?? 'unknown'}, ${lastJob(e.server)}`,
+          `${e.server.instanceId}: ${whenExpires(e.daysToExpiry)} (not after ${e.server.notAfter}), serial ${shown(e.server.serial)}, ${lastJob(e.server)}`,
       ),
     ];
   }
   if (!p.recordExpiring || p.recordDaysToExpiry === undefined) return [];
   return [
-    `EXPIRING: the copy this mapping's last deployment installed (serial ${m.serial ?? 'unknown'}) ${whenExpires(p.recordDaysToExpiry)} (not after ${m.notAfter}).`,
+    `EXPIRING: the copy this mapping's last deployment installed (serial ${shown(m.serial)}) ${whenExpires(p.recordDaysToExpiry)} (not after ${m.notAfter}).`,
     '  No server carrying the tag records it: it was deployed before per-server records were kept, or no server of the target is left.',
   ];
 }
@@ -85,8 +90,8 @@ function expiringSection(m: Mapping, p: MappingProblems, t: ExpiryThresholds): s
 function behindSection(m: Mapping, p: MappingProblems): string[] {
   if (p.behind.length === 0) return [];
   return [
-    `MISSED THE RENEWAL: serial ${m.serial} was exported ${since(p.hoursSinceExport ?? 0)} ago (${m.lastExportedAt}); ${plural(p.behind.length, 'server')} still ${p.behind.length === 1 ? 'holds' : 'hold'} an older serial:`,
-    ...capped(p.behind, (s) => `${s.instanceId}: serial ${s.serial}, ${lastJob(s)}`),
+    `MISSED THE RENEWAL: serial ${shown(m.serial)} was exported ${since(p.hoursSinceExport ?? 0)} ago (${m.lastExportedAt}); ${plural(p.behind.length, 'server')} still ${p.behind.length === 1 ? 'holds' : 'hold'} an older serial:`,
+    ...capped(p.behind, (s) => `${s.instanceId}: serial ${shown(s.serial)}, ${lastJob(s)}`),
   ];
 }
 
@@ -152,7 +157,7 @@ export function expiryNotification(
   const deployed =
     m.serial === undefined
       ? 'never'
-      : `serial ${m.serial}${m.lastExportedAt === undefined ? '' : `, exported ${m.lastExportedAt}`}${m.notAfter === undefined ? '' : `, not after ${m.notAfter}`}`;
+      : `serial ${shown(m.serial)}${m.lastExportedAt === undefined ? '' : `, exported ${m.lastExportedAt}`}${m.notAfter === undefined ? '' : `, not after ${m.notAfter}`}`;
   const sections = [expiringSection(m, p, c.thresholds), behindSection(m, p)].filter(
     (s) => s.length > 0,
   );

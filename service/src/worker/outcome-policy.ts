@@ -1,5 +1,6 @@
 import { minimumAgentVersion } from '../domain/agent-version.ts';
 import type { DeploymentStatus, ServerResult } from '../domain/deployment.ts';
+import { displaySerial } from '../domain/serial.ts';
 import type { CommandProgress } from '../ports/command-runner.ts';
 
 const terminalCommandStatuses = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
@@ -92,7 +93,7 @@ export function verdict(
     const serial = ok[0]?.summary?.serial;
     return {
       status: 'Succeeded',
-      reason: `installed on ${total} of ${total} servers${serial ? ` (serial ${serial})` : ''}`,
+      reason: `installed on ${total} of ${total} servers${serial ? ` (serial ${displaySerial(serial)})` : ''}`,
     };
   }
   const list = listed(failed, describeServer);

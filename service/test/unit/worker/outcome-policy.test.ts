@@ -4,7 +4,7 @@ import {
   pollDelaySeconds,
   verdict,
 } from '../../../src/worker/outcome-policy.ts';
-import { anInvocation, progress } from '../../support/worker-world.ts';
+import { anInvocation, progress, summaryLine } from '../../support/worker-world.ts';
 
 const servers = (p: ReturnType<typeof progress>) =>
   p.invocations.map((i) => ({ ...i, updatedAt: '2026-01-01T00:00:00Z' }));
@@ -64,6 +64,23 @@ describe('outcome policy', () => {
   ])('%s → %s', (_, p, status) => {
     expect(isCommandTerminal(p)).toBe(true);
     expect(verdict(p, servers(p), 'env=dev').status).toBe(status);
+  });
+
+  it('names the serial installed as ACM shows it, whatever form the servers reported', () => {
+    const p = progress('Success', [anInvocation({ instanceId: 'a' })]);
+    const reported = [
+      {
+        instanceId: 'a',
+        status: 'Success',
+        statusDetails: 'Success',
+        // openssl's form, as the install script reports it
+        summary: JSON.parse(summaryLine({ serial: '0A1B2C' })),
+        updatedAt: '2026-01-01T00:00:00Z',
+      },
+    ];
+    expect(verdict(p, reported, 'env=dev').reason).toBe(
+      'installed on 1 of 1 servers (serial 0a:1b:2c)',
+    );
   });
 
   it('explains the exit code of a failed server', () => {
