@@ -16,7 +16,15 @@
  *
  * `node service/build.ts` builds both; `node service/build.ts service` or `… cli` one of them.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
@@ -31,6 +39,13 @@ const serviceOutputs = ['main.mjs', 'main.mjs.map', 'chunks'];
 
 /** The CLI's file in the output directory (package.json's `bin` names it). */
 export const cliFile = 'cli.mjs';
+
+/**
+ * The dashboard page's files (`acm-cert-export dashboard` serves them): dashboard-server.ts
+ * reads them from `./page/` beside the module, which in the bundle is `page/` beside cli.mjs,
+ * so the CLI's build copies them there (package.json's `files` lists `dist/page/`).
+ */
+const dashboardPage = { from: 'service/src/dashboard/page', to: 'page' };
 
 /**
  * Bundled CommonJS dependencies call `require` for Node's built-in modules; an ES module has
@@ -82,10 +97,16 @@ export async function buildService(outDir: string = distDir): Promise<Metafile> 
  * Builds the CLI into `outDir/cli.mjs`, one file with no imports but Node's own: the npm package
  * installs it with no node_modules, and Node 22 runs it (no type stripping, which Node 22 does
  * not do by default). No code splitting (a CLI run is short; one file is simpler to ship) and no
- * source map (its errors are messages, not stack traces). Returns esbuild's metafile.
+ * source map (its errors are messages, not stack traces). Beside it, `page/`: the dashboard's
+ * files. Returns esbuild's metafile.
  */
 export async function buildCli(outDir: string = distDir): Promise<Metafile> {
   mkdirSync(outDir, { recursive: true });
+  const page = join(outDir, dashboardPage.to);
+  rmSync(page, { recursive: true, force: true });
+  if (existsSync(join(root, dashboardPage.from))) {
+    cpSync(join(root, dashboardPage.from), page, { recursive: true });
+  }
   const result = await build({
     absWorkingDir: root,
     entryPoints: { cli: 'service/src/cli/main.ts' },

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,14 +111,20 @@ afterAll(async () => {
 describe('the packed tarball', () => {
   it('holds the CLI bundle and the project documents only: no sources, tests or infrastructure', () => {
     const paths = packedFiles.map((f) => f.path).sort();
-    expect(paths).toEqual([
-      'CHANGELOG.md',
-      'LICENSE',
-      'README.md',
-      'SECURITY.md',
-      'dist/cli.mjs',
-      'package.json',
-    ]);
+    // The dashboard's files, which the CLI's build copies beside the bundle.
+    const pageDir = join(root, 'service/src/dashboard/page');
+    const page = existsSync(pageDir) ? readdirSync(pageDir).map((f) => `dist/page/${f}`) : [];
+    expect(paths).toEqual(
+      [
+        'CHANGELOG.md',
+        'LICENSE',
+        'README.md',
+        'SECURITY.md',
+        'dist/cli.mjs',
+        ...page,
+        'package.json',
+      ].sort(),
+    );
     expect(
       paths.filter((p) => /(^|\/)(test|infra|local|bench|node_modules)\/|\.ts$/.test(p)),
     ).toEqual([]);
@@ -139,25 +145,24 @@ describe.each(nodes)('installed with npm install -g under Node %s', (major, binD
   /** PATH with this Node first: npm and the command's shebang resolve `node` to it. */
   const path = () => `${nodeBin}:${process.env.PATH ?? '/usr/bin:/bin'}`;
 
+  const cliEnv = (user: IamUser | undefined) => ({
+    PATH: path(),
+    HOME: '/nonexistent',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL: endpoint,
+    ACM_CERT_EXPORT_URL: baseUrl,
+    ACM_CERT_EXPORT_AUDIENCE: 'certs-test',
+    ...(user === undefined
+      ? {}
+      : {
+          AWS_ACCESS_KEY_ID: user.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: user.credentials.secretAccessKey,
+        }),
+  });
+
   const cli = (user: IamUser | undefined, ...args: string[]): Promise<Run> =>
-    run(command, args, {
-      env: {
-        PATH: path(),
-        HOME: '/nonexistent',
-        AWS_REGION: 'us-east-1',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_ENDPOINT_URL: endpoint,
-        ACM_CERT_EXPORT_URL: baseUrl,
-        ACM_CERT_EXPORT_AUDIENCE: 'certs-test',
-        ...(user === undefined
-          ? {}
-          : {
-              AWS_ACCESS_KEY_ID: user.credentials.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: user.credentials.secretAccessKey,
-            }),
-      },
-      timeout: 2 * minutes,
-    });
+    run(command, args, { env: cliEnv(user), timeout: 2 * minutes });
 
   beforeAll(async () => {
     if (!runs) return;
