@@ -3,6 +3,7 @@ import type { DeploymentView } from '../api/schemas.ts';
 import type { ApiClient } from './api-client.ts';
 import { shortId, type TimeFormat } from './display.ts';
 import { exitCodes } from './errors.ts';
+import { addWaitOptions } from './options.ts';
 
 /** What the command needs of the CLI: an API client, stdout, and following a job. */
 export interface CancelContext {
@@ -40,14 +41,13 @@ export function formatCancelRequested(d: DeploymentView, time: TimeFormat): stri
 }
 
 /**
- * `acm-cert-export cancel <job-id> [--wait]`: POST /v1/deployments/{id}/cancel. `addWaitOptions`
- * adds the same --wait, --timeout and --interval as deploy and status.
+ * `acm-cert-export cancel <job-id> [--wait]`: POST /v1/deployments/{id}/cancel; --wait,
+ * --timeout and --interval as deploy and status have them.
  */
 export function addCancelCommand(
   program: Command,
   cli: CancelContext,
   setExit: (code: number) => void,
-  addWaitOptions: (command: Command) => Command,
 ): void {
   addWaitOptions(
     program

@@ -9,7 +9,6 @@ import { addDescribeCommand } from './describe-command.ts';
 import { CliError, exitCodes, exitCodesHelp } from './errors.ts';
 import { addHistoryCommand } from './history-command.ts';
 import { addListCommand } from './list-command.ts';
-import { addWaitOptions } from './options.ts';
 import { addReconcileCommand } from './reconcile-command.ts';
 import { addRenewCommand } from './renew-command.ts';
 import { addStatusCommand } from './status-command.ts';
@@ -54,7 +53,7 @@ function buildProgram(environment: CliEnvironment, setExit: (code: number) => vo
   addDescribeCommand(program, cli);
   addStopManagingCommand(program, cli);
   addReconcileCommand(program, cli);
-  addCancelCommand(program, cli, setExit, addWaitOptions);
+  addCancelCommand(program, cli, setExit);
   addCompletionCommand(program, cli);
   addTokenCommand(program, cli);
   addRenewCommand(program, cli);
