@@ -27,7 +27,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -54,6 +54,27 @@ const dashboardPage = { from: 'service/src/dashboard/page', to: 'page' };
 const requireShim =
   "import { createRequire as __acmCreateRequire } from 'node:module'; const require = __acmCreateRequire(import.meta.url);";
 
+/** What both bundles share: one ES module for Node, its dependencies inside. */
+const bundleOptions = {
+  absWorkingDir: root,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  // Minified identifiers would make stack traces and log lines harder to read; whitespace and
+  // syntax minification shrink what Node parses at start. The service's source map maps both back.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  // Packages' "module" builds (ES modules) first, as Node would not: smaller and tree-shaken.
+  mainFields: ['module', 'main'],
+  // After the entry's shebang, if it has one (the CLI's main.ts).
+  banner: { js: requireShim },
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+} satisfies BuildOptions;
+
 /**
  * Builds the service's bundle into `outDir` (its earlier files removed first, the CLI's kept);
  * returns esbuild's metafile.
@@ -61,31 +82,16 @@ const requireShim =
 export async function buildService(outDir: string = distDir): Promise<Metafile> {
   for (const file of serviceOutputs) rmSync(join(outDir, file), { recursive: true, force: true });
   const result = await build({
-    absWorkingDir: root,
+    ...bundleOptions,
     entryPoints: { main: 'service/src/main.ts' },
     outdir: outDir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
     target: 'node24',
-    // Minified identifiers would make stack traces and log lines harder to read; whitespace and
-    // syntax minification shrink what Node parses at start. The source map maps both back.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    keepNames: true,
     sourcemap: true,
     sourcesContent: false,
-    // Packages' "module" builds (ES modules) first, as Node would not: smaller and tree-shaken.
-    mainFields: ['module', 'main'],
-    banner: { js: requireShim },
-    legalComments: 'none',
     // Dynamic imports (the job adapters and their SDK packages) become chunks of their own,
     // loaded on first use.
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    metafile: true,
-    logLevel: 'warning',
   });
   for (const file of readdirSync(outDir, { recursive: true, encoding: 'utf8' })) {
     if (file.endsWith('.map')) ownSourcesOnly(join(outDir, file));
@@ -108,24 +114,11 @@ export async function buildCli(outDir: string = distDir): Promise<Metafile> {
     cpSync(join(root, dashboardPage.from), page, { recursive: true });
   }
   const result = await build({
-    absWorkingDir: root,
+    ...bundleOptions,
     entryPoints: { cli: 'service/src/cli/main.ts' },
     outdir: outDir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
     // The oldest Node the package supports (package.json's engines).
     target: 'node22',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    keepNames: true,
-    mainFields: ['module', 'main'],
-    // main.ts's shebang comes first in the output, then this.
-    banner: { js: requireShim },
-    legalComments: 'none',
-    metafile: true,
-    logLevel: 'warning',
   });
   return result.metafile;
 }
