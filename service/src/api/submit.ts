@@ -3,7 +3,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DeployJob } from '../domain/deploy-job.ts';
 import type { Deployment } from '../domain/deployment.ts';
 import { newDeployment } from '../domain/deployment-record.ts';
-import type { InstallOptions } from '../domain/install-options.ts';
+import {
+  canonicalFormats,
+  type InstallOptions,
+  type OutputFormat,
+} from '../domain/install-options.ts';
 import type { DeployMessage } from '../messages/deploy-message.ts';
 import type { ApiPorts } from './dependencies.ts';
 import { ApiError, fromPort } from './errors.ts';
@@ -36,8 +40,10 @@ export function idempotentJobId(principal: string, key: string): string {
   return `idem-${digest}`;
 }
 
-function normalisedInstall(install: InstallOptions | undefined): Record<string, string> {
-  const entries = Object.entries(install ?? {}).filter(([, v]) => v !== undefined);
+function normalisedInstall(install: InstallOptions | undefined): InstallOptions {
+  const entries = Object.entries(install ?? {})
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [k, k === 'formats' ? canonicalFormats(v as OutputFormat[]) : v]);
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 

@@ -1,4 +1,9 @@
-import { type InstallOptions, isAllowedReloadCommand } from './install-options.ts';
+import {
+  canonicalFormats,
+  type InstallOptions,
+  isAllowedReloadCommand,
+  pkcs12Formats,
+} from './install-options.ts';
 import { certificateRegion, isReservedTagKey } from './names.ts';
 import type { TargetTag } from './target.ts';
 
@@ -21,7 +26,7 @@ export interface DeploymentPolicy {
 
 /** One refused field, named as in the v1 request body. */
 export interface PolicyProblem {
-  readonly field: '/certificateArn' | '/target/key' | '/install/reloadCommand';
+  readonly field: '/certificateArn' | '/target/key' | '/install/reloadCommand' | '/install/formats';
   readonly problem: string;
 }
 
@@ -66,6 +71,15 @@ export function policyProblems(
         policy.allowedReloadCommands.length === 0
           ? `"${reload}" is refused: this service allows no reload command (ALLOWED_RELOAD_COMMANDS is empty)`
           : `"${reload}" is not one of this service's reload commands (ALLOWED_RELOAD_COMMANDS: ${policy.allowedReloadCommands.join('; ')})`,
+    });
+  }
+  const p12 = canonicalFormats(request.install?.formats ?? []).filter((f) =>
+    pkcs12Formats.includes(f),
+  );
+  if (p12.length > 1) {
+    problems.push({
+      field: '/install/formats',
+      problem: `names both ${p12.join(' and ')}: both write <certName>.p12, choose one (pkcs12: AES-256, for current Java and Windows; pkcs12-legacy: 3DES, for older ones)`,
     });
   }
   return problems;

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { installOptionPatterns } from '../domain/install-options.ts';
+import { installOptionPatterns, outputFormats } from '../domain/install-options.ts';
 import {
   certificateArnPattern,
   certNamePattern,
@@ -42,6 +42,21 @@ export const InstallOptionsSchema = Type.Object(
     group: Type.Optional(Type.String({ pattern: installOptionPatterns.group })),
     keyMode: Type.Optional(Type.String({ pattern: installOptionPatterns.keyMode })),
     reloadCommand: Type.Optional(Type.String({ pattern: installOptionPatterns.reloadCommand })),
+    formats: Type.Optional(
+      Type.Array(
+        Type.Union([
+          Type.Literal(outputFormats[0]),
+          Type.Literal(outputFormats[1]),
+          Type.Literal(outputFormats[2]),
+        ]),
+        {
+          uniqueItems: true,
+          maxItems: 2,
+          description:
+            'Files besides the PEM files, kept for renewals: "combined" (<CertName>-combined.pem in the key directory: full chain then key, for HAProxy), "pkcs12" (<CertName>.p12: key, certificate and chain, AES-256/PBKDF2, for Java 8u301+/11.0.12+/17+ and Windows Server 2019+) or "pkcs12-legacy" (the same file with 3DES/SHA-1, for older Java and Windows); not both PKCS#12 formats. The .p12 password is the pkcs12-password line of the mapping\'s secret, the same across renewals. A format left out has its file removed; [] removes them all.',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,9 @@
 import type { DeployJob } from '../domain/deploy-job.ts';
-import { hasInstallOptions, type InstallOptions } from '../domain/install-options.ts';
+import {
+  canonicalFormats,
+  hasInstallOptions,
+  type InstallOptions,
+} from '../domain/install-options.ts';
 import type { ExportedBundle } from '../ports/certificate-authority.ts';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -24,6 +28,8 @@ export function documentParameters(
     Group: install.group,
     KeyMode: install.keyMode,
     ReloadCommand: install.reloadCommand,
+    // Only a few fixed words: the password is in the secret, never a parameter.
+    Formats: canonicalFormats(install.formats ?? []).join(','),
   };
   return {
     CertName: job.certName,

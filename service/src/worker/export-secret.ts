@@ -10,28 +10,42 @@ import type { ExportedBundle } from '../ports/certificate-authority.ts';
  *
  *     acm-cert-export-secret v1
  *     passphrase: <passphrase>
+ *     pkcs12-password: <password>             (only for mappings with a PKCS#12 format)
  *     -----BEGIN ENCRYPTED PRIVATE KEY-----   (the key, as ACM exported it)
  *     -----BEGIN CERTIFICATE-----             (the certificate)
  *     -----BEGIN CERTIFICATE-----             (the chain, one or more)
  *
- * Line-based so that a server needs no JSON parser.
+ * Line-based so that a server needs no JSON parser. The PKCS#12 password is not the passphrase:
+ * that one is new for every export, while a Java server's keystore password stays in its
+ * configuration, so the worker carries the password over from the mapping's previous version.
+ * Servers that predate it skip the line (they read line 2 and the key's PEM block).
  */
 export const exportSecretFormat = 'acm-cert-export-secret v1';
 
 export interface ExportSecret {
   readonly passphrase: SecretValue;
   readonly bundle: ExportedBundle;
+  /** The `.p12` files' password, the same in every version of the mapping's secret. */
+  readonly pkcs12Password?: SecretValue;
+}
+
+/** One line of letters and digits (what `generatePassphrase` makes), or it is refused. */
+function oneLine(value: SecretValue, what: string): string {
+  const text = value.reveal();
+  if (/[\r\n]/.test(text)) throw new Error(`a ${what} must be one line`);
+  return text;
 }
 
 const pemBlock = /-----BEGIN ([A-Z ]+)-----\r?\n[\s\S]*?\r?\n-----END \1-----/g;
 
 export function encodeExportSecret(secret: ExportSecret): SecretValue {
-  const passphrase = secret.passphrase.reveal();
-  if (/[\r\n]/.test(passphrase)) throw new Error('a passphrase must be one line');
+  const passphrase = oneLine(secret.passphrase, 'passphrase');
+  const pkcs12 = secret.pkcs12Password;
   return new SecretValue(
     [
       exportSecretFormat,
       `passphrase: ${passphrase}`,
+      ...(pkcs12 === undefined ? [] : [`pkcs12-password: ${oneLine(pkcs12, 'PKCS#12 password')}`]),
       secret.bundle.encryptedPrivateKey.reveal().trim(),
       secret.bundle.certificate.trim(),
       secret.bundle.chain.trim(),
@@ -62,6 +76,11 @@ export function decodeExportSecret(value: SecretValue, where: string): ExportSec
   if (lines[0]?.trim() !== exportSecretFormat) throw invalid(`no "${exportSecretFormat}" line`);
   const passphrase = /^passphrase: (.+)$/.exec(lines[1]?.replace(/\r$/, '') ?? '')?.[1];
   if (passphrase === undefined) throw invalid('no passphrase line');
+  const firstBlock = text.search(/^-----BEGIN /m);
+  const pkcs12Password = (firstBlock < 0 ? text : text.slice(0, firstBlock))
+    .split('\n')
+    .map((l) => /^pkcs12-password: (.+)$/.exec(l.replace(/\r$/, ''))?.[1])
+    .find((p) => p !== undefined);
   const blocks = [...text.matchAll(pemBlock)].map((m) => ({ type: m[1], pem: `${m[0]}\n` }));
   const keys = blocks.filter((b) => b.type === 'ENCRYPTED PRIVATE KEY');
   const certificates = blocks.filter((b) => b.type === 'CERTIFICATE');
@@ -76,5 +95,6 @@ export function decodeExportSecret(value: SecretValue, where: string): ExportSec
       chain: chain.map((c) => c.pem).join(''),
       encryptedPrivateKey: new SecretValue(key.pem),
     },
+    ...(pkcs12Password === undefined ? {} : { pkcs12Password: new SecretValue(pkcs12Password) }),
   };
 }

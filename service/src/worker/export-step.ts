@@ -2,9 +2,11 @@ import { isAllowedCertificate } from '../domain/allowed-certificates.ts';
 import type { Deployment } from '../domain/deployment.ts';
 import { moveTo, withCondition } from '../domain/deployment-record.ts';
 import { TerminalError } from '../domain/errors.ts';
+import { wantsPkcs12 } from '../domain/install-options.ts';
 import type { Mapping } from '../domain/mapping.ts';
 import type { CertificateDescription, ExportedBundle } from '../ports/certificate-authority.ts';
 import { certificateInfo, sameSerial } from './certificate-info.ts';
+import { effectiveInstall } from './document-parameters.ts';
 import { canonicalBundle, decodeExportSecret, encodeExportSecret } from './export-secret.ts';
 import { secretVersionToken } from './job-ids.ts';
 import { mappingKeyOf } from './mapping-key.ts';
@@ -63,10 +65,37 @@ export async function readExport(
   secretId: string,
   versionId: string,
   deps: WorkerDeps,
-): Promise<{ bundle: ExportedBundle; secretArn: string }> {
+): Promise<{ bundle: ExportedBundle; secretArn: string; hasPkcs12Password: boolean }> {
   const got = await deps.secrets.getVersion(secretId, versionId);
   const secret = decodeExportSecret(got.value, `version ${versionId} of ${secretId}`);
-  return { bundle: secret.bundle, secretArn: got.secretArn };
+  return {
+    bundle: secret.bundle,
+    secretArn: got.secretArn,
+    hasPkcs12Password: secret.pkcs12Password !== undefined,
+  };
+}
+
+/** Whether this job's servers write a `.p12` file (the mapping's formats, or the job's own). */
+function jobWantsPkcs12(d: Deployment, mapping: Mapping | undefined): boolean {
+  return wantsPkcs12(effectiveInstall(d.job, mapping?.install));
+}
+
+/**
+ * The PKCS#12 password for a new version: the one of the mapping's last version, so that a
+ * keystore password configured on the servers (Tomcat, Spring Boot) survives renewals; a new
+ * one when there is none to carry over (first PKCS#12 export, or that version is gone).
+ */
+async function pkcs12Password(mapping: Mapping | undefined, deps: WorkerDeps) {
+  if (mapping?.secretArn !== undefined && mapping.secretVersionId !== undefined) {
+    try {
+      const got = await deps.secrets.getVersion(mapping.secretArn, mapping.secretVersionId);
+      const earlier = decodeExportSecret(got.value, `version ${mapping.secretVersionId}`);
+      if (earlier.pkcs12Password !== undefined) return earlier.pkcs12Password;
+    } catch (error) {
+      if (!(error instanceof TerminalError)) throw error;
+    }
+  }
+  return generatePassphrase();
 }
 
 /** The version this job stored before a crash, if any (its version id derives from the job). */
@@ -112,6 +141,11 @@ async function reusable(
   try {
     const found = await readExport(mapping.secretArn, mapping.secretVersionId, deps);
     if (!sameSerial(certificateInfo(found.bundle.certificate).serial, mapping.serial)) {
+      return undefined;
+    }
+    // A version written before the mapping asked for a .p12 file lacks its password (an
+    // install needs it; Verify reads no secret).
+    if (d.job.mode !== 'verify' && jobWantsPkcs12(d, mapping) && !found.hasPkcs12Password) {
       return undefined;
     }
     return { ...found, versionId: mapping.secretVersionId, source: 'reused' as const };
@@ -168,11 +202,16 @@ async function exportNow(
   deps: WorkerDeps,
 ) {
   const passphrase = generatePassphrase();
+  const p12 = jobWantsPkcs12(d, mapping) ? await pkcs12Password(mapping, deps) : undefined;
   const bundle = await exportChecked(d, passphrase, described, deps);
   const stored = await deps.secrets.putNewVersion({
     name,
     tags: exportSecretTags(mappingKeyOf(d.job)),
-    value: encodeExportSecret({ passphrase, bundle }),
+    value: encodeExportSecret({
+      passphrase,
+      bundle,
+      ...(p12 === undefined ? {} : { pkcs12Password: p12 }),
+    }),
     token: secretVersionToken(d.job.jobId),
     likelyMissing: mapping !== undefined && mapping.secretArn === undefined,
   });

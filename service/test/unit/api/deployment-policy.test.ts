@@ -60,6 +60,13 @@ describe('deployments the operator’s policy refuses (400, naming the field, no
       '/install/reloadCommand',
       /is not one of this service's reload commands/,
     ],
+    [
+      'both PKCS#12 formats (one file, one profile)',
+      '/v1/deployments',
+      { ...v1Body, install: { formats: ['pkcs12-legacy', 'pkcs12'] } },
+      '/install/formats',
+      /names both pkcs12 and pkcs12-legacy: both write <certName>\.p12, choose one/,
+    ],
   ])('refuses %s', async (_, url, body, field, problem) => {
     api = testApi();
     const res = await api.call('admin', 'POST', url, body);
@@ -121,6 +128,20 @@ describe('install options need their own permission', () => {
     const res = await api.call('admin', 'POST', '/v1/deployments', { ...v1Body, install });
     expect(res.statusCode).toBe(202);
     expect(api.queue.messages[0]?.install).toEqual(install);
+  });
+
+  it('counts formats as an install option, and queues them in their one order', async () => {
+    api = testApi();
+    const formats = { formats: ['pkcs12', 'combined'] };
+    const refused = await api.call('ci', 'POST', '/v1/deployments', {
+      ...v1Body,
+      install: formats,
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.details[0].field).toBe('/install/formats');
+    const res = await api.call('admin', 'POST', '/v1/deployments', { ...v1Body, install: formats });
+    expect(res.statusCode).toBe(202);
+    expect(api.queue.messages[0]?.install).toEqual({ formats: ['combined', 'pkcs12'] });
   });
 });
 

@@ -91,6 +91,11 @@ describe('parseMessage', () => {
       /install\/reloadCommand/,
     ],
     [
+      'an unknown output format',
+      JSON.stringify(aDeployMessage({ install: { formats: ['jks'] } as never })),
+      /install\/formats/,
+    ],
+    [
       'world-readable key mode',
       JSON.stringify(aDeployMessage({ install: { keyMode: '644' } })),
       /install\/keyMode/,

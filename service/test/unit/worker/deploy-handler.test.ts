@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TerminalError } from '../../../src/domain/errors.ts';
 import { secretVersionToken } from '../../../src/worker/job-ids.ts';
+import { aCertificateAvailableEvent } from '../../support/builders/acm-events.ts';
 import { InMemoryMappingStore } from '../../support/fakes/stores.ts';
 import {
   aDeployMessage,
@@ -105,6 +106,57 @@ describe('deploy handler', () => {
     expect(everything).not.toContain('MIIFAKE');
     expect(everything).not.toContain(Buffer.from(encryptedKey).toString('base64').slice(0, 24));
     expect(everything).not.toContain('PRIVATE KEY');
+  });
+
+  it('asks for the formats with one parameter and keeps the PKCS#12 password out of everything but the secret, the same for every export of the mapping', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage({ install: { formats: ['pkcs12', 'combined'] } }));
+    const sent = w.commands.sent[0];
+    expect(sent?.parameters.Formats).toBe('combined,pkcs12');
+    const first = await w.deployments.get('job-00000001');
+    const version = async (d: typeof first) =>
+      (await w.secrets.getVersion(d?.secretArn ?? '', d?.secretVersionId ?? '')).value.reveal();
+    const password = /^pkcs12-password: ([A-Za-z0-9]{40})$/m.exec(await version(first))?.[1];
+    expect(password).toBeDefined();
+    expect(password).not.toBe(w.certificates.exports[0]?.passphrase);
+
+    // A renewal (ACM's event) installs the same formats with a new passphrase and the same password.
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aCertificateAvailableEvent({ certificateArn: arnA }), 'msg-event');
+    const [renewal] = w.queue.messages;
+    expect(renewal?.install).toEqual({ formats: ['pkcs12', 'combined'] });
+    await w.deliver(renewal, 'msg-renewal');
+    expect(w.commands.sent.at(-1)?.parameters.Formats).toBe('combined,pkcs12');
+    expect(w.certificates.exports).toHaveLength(2);
+    const renewed = await w.deployments.get(renewal?.jobId ?? '');
+    expect(renewed?.status).toBe('Succeeded');
+    const text = await version(renewed);
+    expect(text).toContain(`passphrase: ${w.certificates.exports[1]?.passphrase}`);
+    expect(text).toContain(`pkcs12-password: ${password}`);
+
+    const everything = JSON.stringify([
+      w.commands.sent,
+      [...w.deployments.records.values()],
+      [...w.mappings.items.values()],
+      w.queue.messages,
+      w.logLines,
+    ]);
+    expect(everything).not.toContain(password);
+  });
+
+  it('writes no PKCS#12 password for a mapping without a PKCS#12 format, and no Formats parameter without formats', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage({ install: { formats: ['combined'] } }));
+    const d = await w.deployments.get('job-00000001');
+    const stored = await w.secrets.getVersion(d?.secretArn ?? '', d?.secretVersionId ?? '');
+    expect(stored.value.reveal()).not.toContain('pkcs12-password');
+    expect(w.commands.sent[0]?.parameters.Formats).toBe('combined');
+    // formats: [] is an install option of its own: no Formats parameter, and the files go.
+    await w.deliver(aDeployMessage({ jobId: 'job-00000002', install: { formats: [] } }), 'msg-2');
+    expect(w.commands.sent.at(-1)?.parameters).not.toHaveProperty('Formats');
+    expect((await w.mappings.get(key))?.install).toEqual({ formats: [] });
   });
 
   it('stores key and passphrase together in the secret version the servers read', async () => {

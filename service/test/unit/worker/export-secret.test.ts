@@ -54,6 +54,24 @@ describe('the export secret text', () => {
     expect(back.bundle.chain.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
   });
 
+  it('carries a PKCS#12 password on a line of its own, before the key; older versions have none', () => {
+    const p12 = new SecretValue('Zyxwvutsrq0123456789Zyxwvutsrq0123456789');
+    const text = encodeExportSecret({ ...secret, pkcs12Password: p12 }).reveal();
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      exportSecretFormat,
+      'passphrase: Abcdefghij0123456789Abcdefghij0123456789',
+      `pkcs12-password: ${p12.reveal()}`,
+      '-----BEGIN ENCRYPTED PRIVATE KEY-----',
+    ]);
+    const back = decodeExportSecret(new SecretValue(text), 'v1');
+    expect(back.pkcs12Password?.reveal()).toBe(p12.reveal());
+    expect(back.passphrase.reveal()).toBe(secret.passphrase.reveal());
+    expect(decodeExportSecret(encodeExportSecret(secret), 'v1').pkcs12Password).toBeUndefined();
+    expect(() =>
+      encodeExportSecret({ ...secret, pkcs12Password: new SecretValue('two\nlines') }),
+    ).toThrow(/one line/);
+  });
+
   it('never prints what it holds', () => {
     expect(String(encodeExportSecret(secret))).toBe('[REDACTED]');
     expect(JSON.stringify(decodeExportSecret(encodeExportSecret(secret), 'v1'))).not.toContain(

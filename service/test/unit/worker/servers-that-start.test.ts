@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TerminalError } from '../../../src/domain/errors.ts';
+import { InMemoryMappingStore } from '../../support/fakes/stores.ts';
 import {
   aDeployMessage,
   anInvocation,
@@ -95,6 +96,40 @@ describe('a job for a server that just started', () => {
     w.commands.failSend = [new TerminalError('InvalidTarget', 'SSM InvalidInstanceId sending')];
     expect(await w.deliver(aDeployMessage())).toEqual({ kind: 'ack' });
     expect((await w.deployments.get('job-00000001'))?.status).toBe('Failed');
+  });
+});
+
+describe('a server starting after its mapping asked for a PKCS#12 file', () => {
+  it('exports again when the installed version has no PKCS#12 password; reuses one that has', async () => {
+    const w = workerWorld();
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    await w.deliver(aDeployMessage({ install: { formats: ['combined'] } }), 'msg-first');
+    expect(w.certificates.exports).toHaveLength(1);
+    // The mapping now asks for a .p12 (as a request whose job never got to export leaves it).
+    const stored = w.mappings.items.get(InMemoryMappingStore.keyString(key));
+    if (stored === undefined) throw new Error('no mapping');
+    w.mappings.items.set(InMemoryMappingStore.keyString(key), {
+      ...stored,
+      mapping: { ...stored.mapping, install: { formats: ['combined', 'pkcs12'] } },
+    });
+
+    w.commands.online(server);
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: server })])];
+    await w.deliver(instanceJob('job-instance-1'), 'msg-1');
+    const d = await w.deployments.get('job-instance-1');
+    expect(d?.status).toBe('Succeeded');
+    expect(d?.conditions.find((c) => c.type === 'Exported')?.reason).toBe('Exported');
+    expect(w.certificates.exports).toHaveLength(2);
+    const text = (await w.secrets.getVersion(d?.secretArn ?? '', d?.secretVersionId ?? '')).value;
+    expect(text.reveal()).toMatch(/^pkcs12-password: [A-Za-z0-9]{40}$/m);
+    expect(w.commands.sent.at(-1)?.parameters.Formats).toBe('combined,pkcs12');
+
+    // The next server reuses that version: it has the password.
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: server })])];
+    await w.deliver(instanceJob('job-instance-2'), 'msg-2');
+    const next = await w.deployments.get('job-instance-2');
+    expect(next?.conditions.find((c) => c.type === 'Exported')?.reason).toBe('ReusedExport');
+    expect(w.certificates.exports).toHaveLength(2);
   });
 });
 
