@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,8 +20,9 @@ import { aMapping, certArn, type TestApi, testApi } from '../../unit/api/support
  * with that Node first on PATH (npm and the installed command's `#!/usr/bin/env node` both run
  * on it). The installed `acm-cert-export` prints the package's version and its help, and runs
  * real commands against the app on loopback (STS on the emulator, as in ../cli/cli.test.ts):
- * `list` (a signed token, the API's answer formatted) and `renew` (the bundled SQS client and
- * credential chain).
+ * `list` (a signed token, the API's answer formatted), `renew` (the bundled SQS client and
+ * credential chain) and `dashboard` (its page's files, which the package carries beside the
+ * bundle, and a read forwarded to the API).
  */
 
 const root = fileURLToPath(new URL('../../../..', import.meta.url));
@@ -221,6 +223,47 @@ describe.each(nodes)('installed with npm install -g under Node %s', (major, binD
         kind: 'acm-event',
         event: { resources: [certArn], detail: { Action: 'RENEWAL' } },
       });
+    },
+  );
+
+  it.skipIf(!runs)(
+    'dashboard serves its page and forwards a read, signed as the user',
+    async () => {
+      const child = spawn(command, ['dashboard', '--port', '0'], {
+        env: cliEnv(reader),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const exited = once(child, 'exit');
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          const found = () => {
+            const match = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
+            if (match?.[1] !== undefined) resolve(match[1]);
+          };
+          child.stdout.on('data', found);
+          child.once('exit', (code) => reject(new Error(`dashboard exited ${code}: ${stderr}`)));
+        });
+        const page = await fetch(url);
+        expect(page.status).toBe(200);
+        expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(await page.text()).toMatch(/<html/i);
+        const read = await fetch(`${url}api/v1/certificates`);
+        expect(read.status).toBe(200);
+        const body = (await read.json()) as { items: { certName: string }[] };
+        expect(body.items.map((i) => i.certName)).toContain('packaged');
+      } finally {
+        child.kill('SIGTERM');
+      }
+      const [code] = (await exited) as [number | null];
+      expect(code, stderr).toBe(0);
     },
   );
 });
