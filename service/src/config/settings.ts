@@ -232,6 +232,7 @@ export const settings = catalog({
     min: 0,
     max: 65535,
     description: 'The API’s TCP port (0: any free port).',
+    stack: '`port` (the container)',
   },
   API_BODY_LIMIT_BYTES: {
     group: 'api',
@@ -643,6 +644,7 @@ export const settings = catalog({
     default: true,
     description:
       'Serve Prometheus metrics on `GET /metrics` of a listener of its own (METRICS_HOST:METRICS_PORT), never on the API’s port.',
+    stack: '`true` in the container, `false` in Lambda',
   },
   METRICS_HOST: {
     group: 'metrics',
@@ -677,7 +679,7 @@ export const settings = catalog({
     default: false,
     description:
       'Also write the metrics as CloudWatch Embedded Metric Format lines on stdout (job and step durations, queue lag, AWS calls). Deployments and days to expiry are on their own log lines always.',
-    stack: 'true',
+    stack: '`true`',
   },
   METRICS_EMF_FLUSH_SECONDS: {
     group: 'metrics',
@@ -695,6 +697,7 @@ export const settings = catalog({
     default: 'AcmCertExport',
     description:
       'The CloudWatch namespace of every EMF metric (the stack’s alarms and dashboard read `AcmCertExport`).',
+    stack: '`AcmCertExport`',
   },
 
   // The waker (scale-to-zero deployments only).
