@@ -22,7 +22,7 @@ export type ApiConfig = Pick<
 export interface ApiPorts {
   readonly jobs: JobQueue;
   readonly deployments: Pick<DeploymentStore, 'create' | 'get' | 'save' | 'listByCertificate'>;
-  readonly mappings: Pick<MappingStore, 'get' | 'list' | 'deleteUnlocked'>;
+  readonly mappings: Pick<MappingStore, 'get' | 'list' | 'listByCertificate' | 'deleteUnlocked'>;
   /** Per-server results of a job; what each server of a mapping holds; forgotten on delete. */
   readonly servers: Pick<ServerStore, 'listJobResults' | 'installed' | 'forgetMapping'>;
   readonly secrets: Pick<SecretStore, 'scheduleDeletion'>;

@@ -38,7 +38,12 @@ export async function openApiDocument(): Promise<unknown> {
         save: unavailable,
         listByCertificate: unavailable,
       },
-      mappings: { get: unavailable, list: unavailable, deleteUnlocked: unavailable },
+      mappings: {
+        get: unavailable,
+        list: unavailable,
+        listByCertificate: unavailable,
+        deleteUnlocked: unavailable,
+      },
       servers: { listJobResults: unavailable, installed: unavailable, forgetMapping: unavailable },
       secrets: { scheduleDeletion: unavailable },
       readiness: { check: unavailable },

@@ -242,6 +242,42 @@ const nextCursor = Type.Optional(
 );
 
 export const CertificatePage = Type.Object({ items: Type.Array(CertificateItem), nextCursor });
+
+/** What one server of a mapping holds, as the last job that reached it recorded. */
+export const InstalledServerView = Type.Object({
+  instanceId: Type.String(),
+  serial: Type.Optional(
+    Type.String({
+      description: 'The serial the server holds, as its install script reported it (openssl’s hex)',
+    }),
+  ),
+  notAfter: Type.Optional(Type.String()),
+  lastStatus: Type.String({ description: 'Run Command’s status in the last job that reached it' }),
+  lastOutcome: Type.Optional(
+    Type.String({ description: 'The install script’s outcome (installed, unchanged, …)' }),
+  ),
+  problems: Type.Optional(
+    Type.Array(Type.String(), { description: 'Drift the last verify found on its files' }),
+  ),
+  lastJobId: Type.String(),
+  updatedAt: Type.String(),
+  verifiedAt: Type.Optional(Type.String()),
+  converged: Type.Boolean({
+    description:
+      'It holds the mapping’s serial, its last job there succeeded and no verify found drift',
+  }),
+});
+export type InstalledServerView = Static<typeof InstalledServerView>;
+
+/** One certificate on one target, with each of its servers. */
+export const CertificateTarget = Type.Object({
+  ...CertificateItem.properties,
+  installedServers: Type.Array(InstalledServerView, {
+    description: 'Every server a job of this mapping reached, by instance id',
+  }),
+});
+export type CertificateTarget = Static<typeof CertificateTarget>;
+export const CertificateTargets = Type.Object({ items: Type.Array(CertificateTarget) });
 export const DeploymentPage = Type.Object({ items: Type.Array(DeploymentView), nextCursor });
 export const ServerResultPage = Type.Object({ items: Type.Array(ServerResult), nextCursor });
 

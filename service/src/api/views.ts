@@ -1,8 +1,9 @@
 import type { Deployment, ServerResult } from '../domain/deployment.ts';
+import type { InstalledServer } from '../domain/installed-server.ts';
 import type { Mapping } from '../domain/mapping.ts';
-import type { Convergence } from '../domain/server-convergence.ts';
+import { type Convergence, isConverged } from '../domain/server-convergence.ts';
 import type { Page } from '../ports/mapping-store.ts';
-import type { CertificateItem, DeploymentView } from './schemas.ts';
+import type { CertificateItem, DeploymentView, InstalledServerView } from './schemas.ts';
 
 const dayMs = 86_400_000;
 
@@ -83,4 +84,23 @@ export function certificateItem(m: Mapping, now: Date, servers?: Convergence): C
     rolloutHalted: m.rolloutHalted === '' ? undefined : m.rolloutHalted,
     servers: servers === undefined ? undefined : { ...servers },
   }) as CertificateItem;
+}
+
+/** One server of a mapping as callers see it: what it holds, and whether that is converged. */
+export function installedServerView(
+  s: InstalledServer,
+  serial: string | undefined,
+): InstalledServerView {
+  return defined({
+    instanceId: s.instanceId,
+    serial: s.serial,
+    notAfter: s.notAfter,
+    lastStatus: s.lastStatus,
+    lastOutcome: s.lastOutcome,
+    problems: s.problems === undefined ? undefined : [...s.problems],
+    lastJobId: s.lastJobId,
+    updatedAt: s.updatedAt,
+    verifiedAt: s.verifiedAt,
+    converged: serial !== undefined && isConverged(s, serial),
+  }) as InstalledServerView;
 }

@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
-import type { CertificateItem, DeploymentView } from '../api/schemas.ts';
-import { type ApiClient, pages } from './api-client.ts';
+import type {
+  CertificateItem,
+  CertificateTarget,
+  DeploymentView,
+  InstalledServerView,
+} from '../api/schemas.ts';
+import { sameSerial } from '../domain/serial.ts';
+import type { ApiClient } from './api-client.ts';
 import { displaySerial, shortId, type TimeFormat } from './display.ts';
 import { CliError } from './errors.ts';
-import { formatHistory, formatServer } from './format.ts';
+import { formatHistory, table } from './format.ts';
 import { certificateDeployments } from './history-command.ts';
 import { positiveNumber } from './options.ts';
 
@@ -15,20 +21,11 @@ export interface DescribeContext {
   jobIds(client: ApiClient): { remember(ids: readonly string[]): Promise<void> };
 }
 
-type ServerResult = NonNullable<DeploymentView['servers']>[number];
-
-/** One mapping of the certificate, with the per-server results of its last job. */
-export interface DescribedMapping extends CertificateItem {
-  /** The first page of the last job's per-server results (absent without a last job). */
-  readonly lastJobServers?: ServerResult[];
-  /** More servers than shown: GET /v1/deployments/{lastJobId}/servers pages on from here. */
-  readonly lastJobServersNextCursor?: string;
-}
-
 /** What `describe --json` prints. */
 export interface Description {
   readonly certificateArn: string;
-  readonly mappings: DescribedMapping[];
+  /** GET /v1/certificates/{arn}/targets: each mapping with what its servers hold. */
+  readonly mappings: CertificateTarget[];
   readonly deployments: DeploymentView[];
 }
 
@@ -37,50 +34,33 @@ interface DescribeOptions {
   readonly json?: boolean;
 }
 
-const serversShown = 100;
-
 /**
- * Reads what the API knows of one certificate: its mappings (every page of GET /v1/certificates,
- * kept when the ARN is this one: the API has no per-certificate listing of mappings), the
- * per-server results of each mapping's last job (GET /v1/deployments/{id}/servers, first page),
- * and its newest deployments (GET /v1/certificates/{arn}/deployments).
+ * Reads what the API knows of one certificate: its mappings with each server's state
+ * (GET /v1/certificates/{arn}/targets: the table's certificate index, one servers read per
+ * mapping) and its newest deployments (GET /v1/certificates/{arn}/deployments).
  */
 export async function describeCertificate(
   client: ApiClient,
   certificateArn: string,
   deployments: number,
 ): Promise<Description> {
-  const items: CertificateItem[] = [];
-  for await (const item of pages<CertificateItem>(client, '/v1/certificates')) {
-    if (item.certificateArn === certificateArn) items.push(item);
-  }
-  const mappings: DescribedMapping[] = [];
-  for (const item of items) {
-    if (item.lastJobId === undefined) {
-      mappings.push(item);
-      continue;
-    }
-    try {
-      const { body } = await client.request<{ items: ServerResult[]; nextCursor?: string }>(
-        'GET',
-        `/v1/deployments/${encodeURIComponent(item.lastJobId)}/servers?limit=${serversShown}`,
-      );
-      mappings.push({
-        ...item,
-        lastJobServers: body.items,
-        ...(body.nextCursor === undefined ? {} : { lastJobServersNextCursor: body.nextCursor }),
-      });
-    } catch (error) {
-      // A job record past its retention: the mapping is still worth showing.
-      if (error instanceof CliError && error.code === 'DEPLOYMENT_NOT_FOUND') {
-        mappings.push(item);
-        continue;
-      }
-      throw error;
-    }
-  }
+  const { body } = await client.request<{ items: CertificateTarget[] }>(
+    'GET',
+    `/v1/certificates/${encodeURIComponent(certificateArn)}/targets`,
+  );
   const recent = await certificateDeployments(client, certificateArn, deployments);
-  return { certificateArn, mappings, deployments: recent.items };
+  return { certificateArn, mappings: body.items, deployments: recent.items };
+}
+
+/** Why a server is or is not where the mapping wants it. */
+function serverState(s: InstalledServerView, serial: string | undefined): string {
+  if (s.converged) return 'converged';
+  if ((s.problems ?? []).length > 0) return `drift: ${(s.problems ?? []).join(', ')}`;
+  if (s.lastStatus !== 'Success') return 'last install failed';
+  if (s.serial === undefined || serial === undefined || !sameSerial(s.serial, serial)) {
+    return 'behind';
+  }
+  return '-';
 }
 
 function installText(install: CertificateItem['install']): string {
@@ -119,14 +99,20 @@ export function formatDescription(d: Description, time: TimeFormat): string {
       lines.push(`    servers       ${m.servers.converged}/${m.servers.total} converged`);
     }
     if (m.rolloutHalted !== undefined) lines.push(`    halted        ${m.rolloutHalted}`);
-    const servers = m.lastJobServers ?? [];
-    if (servers.length > 0 && m.lastJobId !== undefined) {
-      const more =
-        m.lastJobServersNextCursor === undefined
-          ? ''
-          : `; first ${servers.length}, acm-cert-export status ${shortId(m.lastJobId)} for the job`;
-      lines.push(`    servers of job ${shortId(m.lastJobId)} (${servers.length}${more}):`);
-      for (const s of servers) lines.push(`  ${formatServer(s)}`);
+    if (m.installedServers.length > 0) {
+      const rows = m.installedServers.map((x) => [
+        x.instanceId,
+        x.serial === undefined ? '-' : displaySerial(x.serial),
+        x.lastStatus,
+        x.lastOutcome ?? '-',
+        serverState(x, m.serial),
+        shortId(x.lastJobId),
+      ]);
+      const lines2 = table(
+        ['SERVER', 'SERIAL', 'LAST STATUS', 'OUTCOME', 'STATE', 'LAST JOB'],
+        rows,
+      );
+      for (const line of lines2.split('\n')) lines.push(`      ${line}`);
     }
   }
   lines.push('', `  last deployments (${d.deployments.length}):`);
@@ -150,12 +136,12 @@ export function addDescribeCommand(program: Command, cli: DescribeContext): void
       positiveNumber('--deployments'),
       5,
     )
-    .option('--json', 'print JSON: {certificateArn, mappings (with lastJobServers), deployments}')
+    .option('--json', 'print JSON: {certificateArn, mappings (with installedServers), deployments}')
     .addHelpText(
       'after',
       [
         '',
-        'Servers are those the last job of each mapping reached, with what the install script reported.',
+        'Servers are those the jobs of each mapping reached, with what each holds as its last job recorded.',
         'A certificate neither managed nor ever deployed exits 1.',
       ].join('\n'),
     )
@@ -172,6 +158,7 @@ export function addDescribeCommand(program: Command, cli: DescribeContext): void
         .remember([
           ...d.deployments.map((x) => x.jobId),
           ...d.mappings.flatMap((m) => (m.lastJobId === undefined ? [] : [m.lastJobId])),
+          ...d.mappings.flatMap((m) => m.installedServers.map((x) => x.lastJobId)),
         ]);
       cli.out(o.json === true ? JSON.stringify(d, null, 2) : formatDescription(d, cli.time()));
     });

@@ -196,8 +196,3 @@ export function formatHistory(items: readonly DeploymentView[], time: TimeFormat
     ]),
   );
 }
-
-/** One server's result as a line of `describe` or a job (instance, status, outcome). */
-export function formatServer(s: ServerView): string {
-  return serverLine(s);
-}

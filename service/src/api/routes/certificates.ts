@@ -6,6 +6,7 @@ import { ApiError, fromPort } from '../errors.ts';
 import {
   CertificatePage,
   CertificateParams,
+  CertificateTargets,
   DeploymentPage,
   errorResponses,
   MappingParams,
@@ -13,7 +14,7 @@ import {
   StopManagingResult,
 } from '../schemas.ts';
 import { type ApiApp, authenticated, type RouteContext } from '../types.ts';
-import { certificateItem, deploymentView } from '../views.ts';
+import { certificateItem, deploymentView, installedServerView } from '../views.ts';
 
 const defaultLimit = 50;
 /** A page's mappings read their servers (one Query each) this many at a time. */
@@ -87,6 +88,50 @@ export function certificateRoutes(app: ApiApp, { deps, authorizer }: RouteContex
       return {
         items: page.items.map((d) => deploymentView(d)),
         ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/certificates/:arn/targets',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'One certificate on every target it is managed on, with each server',
+        description:
+          'The certificate’s mappings, read through the table’s certificate index (never a Scan), by target and name, each with what every server its jobs reached holds (one read of the servers table per mapping). Not paginated: a certificate has few targets. An unmanaged certificate has no items. The ARN is one path segment: URL-encode it.',
+        tags: ['certificates'],
+        security: authenticated,
+        params: CertificateParams,
+        response: { 200: CertificateTargets, ...errorResponses(400, 401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const mappings = await fromPort(
+        'the mappings table',
+        deps.ports.mappings.listByCertificate(request.params.arn),
+      );
+      const sorted = [...mappings].sort(
+        (a, b) =>
+          a.target.key.localeCompare(b.target.key) ||
+          a.target.value.localeCompare(b.target.value) ||
+          a.certName.localeCompare(b.certName),
+      );
+      const installed = await fromPort(
+        'the servers table',
+        inBatches(sorted, serverReadsAtOnce, (m) => deps.ports.servers.installed(m)),
+      );
+      const now = deps.clock.now();
+      return {
+        items: sorted.map((m, i) => {
+          const servers = [...(installed[i] ?? [])].sort((a, b) =>
+            a.instanceId.localeCompare(b.instanceId),
+          );
+          return {
+            ...certificateItem(m, now, convergence(m.serial, servers)),
+            installedServers: servers.map((s) => installedServerView(s, m.serial)),
+          };
+        }),
       };
     },
   );

@@ -38,6 +38,7 @@ describe('every route declares who may call it', () => {
       'GET /readyz',
       'GET /v1/certificates',
       'GET /v1/certificates/:arn/deployments',
+      'GET /v1/certificates/:arn/targets',
       'GET /v1/deployments/:id',
       'GET /v1/deployments/:id/servers',
       'POST /export-cert',

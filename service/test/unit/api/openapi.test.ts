@@ -29,6 +29,7 @@ describe('OpenAPI', () => {
       '/readyz',
       '/v1/certificates',
       '/v1/certificates/{arn}/deployments',
+      '/v1/certificates/{arn}/targets',
       '/v1/certificates/{arn}/targets/{key}/{value}/{certName}',
       '/v1/deployments',
       '/v1/deployments/dry-run',

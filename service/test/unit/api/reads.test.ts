@@ -319,6 +319,76 @@ describe('GET /v1/certificates/:arn/deployments', () => {
   });
 });
 
+describe('GET /v1/certificates/:arn/targets', () => {
+  const server = (instanceId: string, more: Partial<InstalledServer>): InstalledServer => ({
+    instanceId,
+    lastStatus: 'Success',
+    lastJobId: 'job-1',
+    updatedAt: '2026-11-26T00:00:00.000Z',
+    ...more,
+  });
+
+  it('lists that certificate’s mappings by target and name, each with what its servers hold', async () => {
+    api = testApi();
+    const web = aMapping({ certName: 'web', serial: '0a', notAfter: '2027-01-01T00:00:00.000Z' });
+    const api2 = aMapping({ certName: 'api', target: { key: 'env', value: 'prod' } });
+    await api.mappings.put(web);
+    await api.mappings.put(api2);
+    await api.mappings.put(aMapping({ certificateArn: otherCertArn, certName: 'other' }));
+    await api.servers.recordInstalled(web, [
+      server('i-2', { serial: '0A', lastOutcome: 'installed' }),
+      server('i-1', {
+        serial: '0a',
+        problems: ['key-mode'],
+        verifiedAt: '2026-11-27T00:00:00.000Z',
+      }),
+    ]);
+    const res = await api.call('reader', 'GET', `/v1/certificates/${enc(certArn)}/targets`);
+    expect(res.statusCode).toBe(200);
+    const items = res.json().items;
+    expect(items.map((i: { certName: string }) => i.certName)).toEqual(['web', 'api']);
+    expect(items[0]).toMatchObject({
+      certificateArn: certArn,
+      target: { key: 'env', value: 'dev' },
+      serial: '0a',
+      servers: { converged: 1, total: 2 },
+      installedServers: [
+        {
+          instanceId: 'i-1',
+          serial: '0a',
+          problems: ['key-mode'],
+          verifiedAt: '2026-11-27T00:00:00.000Z',
+          converged: false,
+        },
+        { instanceId: 'i-2', serial: '0A', lastOutcome: 'installed', converged: true },
+      ],
+    });
+    expect(items[0].daysToExpiry).toBeTypeOf('number');
+    expect(items[1]).toMatchObject({ certName: 'api', installedServers: [] });
+  });
+
+  it('an unmanaged certificate has no items; a malformed ARN is 400; deploy-only is 403', async () => {
+    api = testApi();
+    const res = await api.call('reader', 'GET', `/v1/certificates/${enc(certArn)}/targets`);
+    expect(res.json()).toEqual({ items: [] });
+    expect((await api.call('reader', 'GET', '/v1/certificates/nope/targets')).statusCode).toBe(400);
+    expect(
+      (await api.call('ci', 'GET', `/v1/certificates/${enc(certArn)}/targets`)).statusCode,
+    ).toBe(403);
+  });
+
+  it('503 DEPENDENCY_UNAVAILABLE when the servers table cannot be read', async () => {
+    api = testApi();
+    await api.mappings.put(aMapping());
+    api.servers.installed = async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    };
+    const res = await api.call('reader', 'GET', `/v1/certificates/${enc(certArn)}/targets`);
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
+  });
+});
+
 describe('DELETE /v1/certificates/:arn/targets/:key/:value/:certName', () => {
   const url = (arn = certArn, key = 'env', value = 'dev', name = 'web') =>
     `/v1/certificates/${enc(arn)}/targets/${enc(key)}/${enc(value)}/${enc(name)}`;

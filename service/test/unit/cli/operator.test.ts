@@ -247,27 +247,28 @@ describe('history', () => {
 });
 
 describe('describe', () => {
-  it('shows each mapping with its servers and the last deployments', async () => {
+  it('shows each mapping with what its servers hold, and the last deployments', async () => {
     const jobId = await deploy('web');
-    await advance(
-      jobId,
-      {
-        status: 'Succeeded',
-        counts: { target: 2, completed: 2, errors: 0, succeeded: 2, failed: 0 },
-      },
-      [installed('i-0aaaaaaaaaaaaaaa1', '0A1B'), installed('i-0bbbbbbbbbbbbbbb2', '0A1B')],
-    );
-    await api.mappings.put(
-      aMapping({
-        serial: '0a:1b',
-        notAfter: '2027-01-31T00:00:00.000Z',
-        install: { certDir: '/etc/ssl/web', reloadCommand: '/usr/bin/systemctl reload nginx' },
-        lastJobId: jobId,
-        lastOutcome: 'Succeeded',
-        lastOutcomeAt: '2027-01-01T00:00:00.000Z',
-      }),
-    );
+    await advance(jobId, {
+      status: 'Succeeded',
+      counts: { target: 2, completed: 2, errors: 0, succeeded: 2, failed: 0 },
+    });
+    const web = aMapping({
+      serial: '0a:1b',
+      notAfter: '2027-01-31T00:00:00.000Z',
+      install: { certDir: '/etc/ssl/web', reloadCommand: '/usr/bin/systemctl reload nginx' },
+      lastJobId: jobId,
+      lastOutcome: 'Succeeded',
+      lastOutcomeAt: '2027-01-01T00:00:00.000Z',
+    });
+    await api.mappings.put(web);
     await api.mappings.put(aMapping({ certificateArn: `${certArn}0`, certName: 'other' }));
+    const held = { lastStatus: 'Success', lastJobId: jobId, updatedAt: '2027-01-01T00:00:00.000Z' };
+    await api.servers.recordInstalled(web, [
+      { instanceId: 'i-0aaaaaaaaaaaaaaa1', serial: '0A1B', lastOutcome: 'installed', ...held },
+      { instanceId: 'i-0bbbbbbbbbbbbbbb2', serial: '0A1B', problems: ['key-mode'], ...held },
+      { instanceId: 'i-0ccccccccccccccc3', serial: '09', ...held },
+    ]);
     expect(await run('describe', certArn)).toBe(0);
     const out = cli.stdout.at(-1) ?? '';
     expect(out).toMatch(new RegExp(`^Certificate ${certArn}\\n {2}managed on 1 target:`));
@@ -281,15 +282,22 @@ describe('describe', () => {
     expect(out).toContain(
       `last outcome  Succeeded at 2027-01-01 00:00:00 +00:00, job ${shortId(jobId)}`,
     );
-    expect(out).toContain(`servers of job ${shortId(jobId)} (2):`);
-    expect(out).toMatch(/i-0bbbbbbbbbbbbbbb2 +Success +installed, serial 0a:1b/);
+    expect(out).toContain('servers       1/3 converged');
+    expect(out).toMatch(/SERVER +SERIAL +LAST STATUS +OUTCOME +STATE +LAST JOB/);
+    expect(out).toMatch(
+      new RegExp(`i-0aaaaaaaaaaaaaaa1 +0a:1b +Success +installed +converged +${shortId(jobId)}`),
+    );
+    expect(out).toMatch(/i-0bbbbbbbbbbbbbbb2 +0a:1b +Success +- +drift: key-mode/);
+    expect(out).toMatch(/i-0ccccccccccccccc3 +09 +Success +- +behind/);
     expect(out).toMatch(/last deployments \(1\):\n +JOB .*\n +idem-[0-9a-f]{8} +Succeeded/);
+    // One read of the certificate's mappings, not of every mapping.
+    expect(http.requests.some((r) => r.url.startsWith('/v1/certificates?'))).toBe(false);
 
     expect(await run('describe', certArn, '--json')).toBe(0);
     const json = JSON.parse(cli.stdout.at(-1) ?? '');
     expect(json.certificateArn).toBe(certArn);
     expect(json.mappings).toHaveLength(1);
-    expect(json.mappings[0].lastJobServers).toHaveLength(2);
+    expect(json.mappings[0].installedServers).toHaveLength(3);
     expect(json.deployments[0].jobId).toBe(jobId);
   });
 
