@@ -162,7 +162,7 @@ function renderCertificates(items) {
           }),
         ),
         cell(el('span', { className: 'mono', text: `${c.target.key}=${c.target.value}` })),
-        cell(el('span', { className: 'mono', text: displaySerial(c.serial) })),
+        cell(el('span', { className: 'mono serial', text: displaySerial(c.serial) })),
         cell(time(c.notAfter)),
         cell(statusBadge(e.text, e.level), e.level === 'ok' ? null : sub(e.label)),
         outcome,
@@ -195,28 +195,44 @@ function serverRows(servers) {
         el('span', { text: s.summary?.outcome ?? '' }),
         s.summary?.problems?.length ? sub(`drift: ${s.summary.problems.join(', ')}`) : null,
       ),
-      cell(el('span', { className: 'mono', text: displaySerial(s.summary?.serial) })),
-      cell(...(s.summary?.files ?? []).map((f) => el('span', { className: 'sub mono', text: f }))),
+      cell(el('span', { className: 'mono serial', text: displaySerial(s.summary?.serial) })),
+      el(
+        'td',
+        { className: 'files' },
+        ...(s.summary?.files ?? []).map((f) => el('span', { className: 'sub mono', text: f })),
+      ),
       cell(el('span', { text: s.summary === undefined ? '' : s.summary.reloaded ? 'yes' : 'no' })),
       cell(time(s.updatedAt)),
-      cell(el('span', { text: s.error ?? s.summary?.message ?? '' })),
+      el('td', { className: 'message' }, el('span', { text: s.error ?? s.summary?.message ?? '' })),
     ),
   );
 }
 
-const serverHead = ['Server', 'Status', 'Outcome', 'Serial', 'Files', 'Reloaded', 'At', 'Error'];
-
-function serverTable(servers, caption) {
+/** A deployment's servers in brief, under its row: status, outcome and what went wrong. */
+function serverSummaryTable(servers, caption) {
+  const head = ['Server', 'Status', 'Outcome'];
   return el(
     'table',
-    {},
+    { className: 'brief' },
     el('caption', { className: 'visually-hidden', text: caption }),
     el(
       'thead',
       {},
-      el('tr', {}, ...serverHead.map((h) => el('th', { text: h, attrs: { scope: 'col' } }))),
+      el('tr', {}, ...head.map((h) => el('th', { text: h, attrs: { scope: 'col' } }))),
     ),
-    el('tbody', {}, ...serverRows(servers)),
+    el(
+      'tbody',
+      {},
+      ...servers.map((s) =>
+        el(
+          'tr',
+          {},
+          el('th', { className: 'mono nowrap', text: s.instanceId, attrs: { scope: 'row' } }),
+          cell(statusBadge(s.status, statusLevel(s.status))),
+          cell(el('span', { text: s.summary?.outcome ?? '' }), s.error ? sub(s.error) : null),
+        ),
+      ),
+    ),
   );
 }
 
@@ -239,7 +255,7 @@ function renderDeployments(recent, details, selectedId, now) {
               el('summary', {
                 text: `${servers.length} per-server ${servers.length === 1 ? 'result' : 'results'}`,
               }),
-              serverTable(servers, `Servers of job ${d.jobId}`),
+              serverSummaryTable(servers, `Servers of job ${d.jobId}`),
             );
       const row = el(
         'tr',
@@ -255,7 +271,9 @@ function renderDeployments(recent, details, selectedId, now) {
         ),
         cell(el('span', { className: 'mono', text: `${d.target.key}=${d.target.value}` })),
         cell(el('span', { text: d.trigger }), d.mode ? sub(d.mode) : null),
-        cell(
+        el(
+          'td',
+          { className: 'wide' },
           statusBadge(full.status, statusLevel(full.status)),
           full.reason ? sub(full.reason) : null,
         ),
@@ -345,7 +363,7 @@ function renderDeployment(d, now) {
         'tr',
         {},
         cell(time(e.at)),
-        cell(el('span', { text: `+${durationText(e.offsetMs)}` })),
+        cell(el('span', { className: 'nowrap', text: `+${durationText(e.offsetMs)}` })),
         cell(el('span', { text: e.what })),
         cell(el('div', { className: 'bar' }, dot)),
       );

@@ -110,6 +110,18 @@ export function deploymentDuration(d, now) {
   return between(d.createdAt, d.finishedAt ?? new Date(now).toISOString());
 }
 
+/** One condition's transition as a timeline event. */
+function conditionEvent(c) {
+  const state = c.status === 'True' ? '' : ` ${c.status}`;
+  const reason = c.reason && c.reason !== c.type ? ` (${c.reason})` : '';
+  const message = c.message ? `: ${c.message}` : '';
+  return {
+    at: c.lastTransitionTime,
+    what: `${c.type}${state}${reason}${message}`,
+    level: c.status === 'True' ? 'ok' : c.status === 'False' ? 'failed' : 'running',
+  };
+}
+
 /**
  * A deployment's timeline, oldest first: its request, each condition's transition, a cancel
  * request, each server's result and its end, with the offset from the request in ms.
@@ -122,16 +134,9 @@ export function timeline(d) {
       level: 'other',
     },
   ];
-  for (const c of d.conditions ?? []) {
-    const state = c.status === 'True' ? '' : ` ${c.status}`;
-    const reason = c.reason && c.reason !== c.type ? ` (${c.reason})` : '';
-    const message = c.message ? `: ${c.message}` : '';
-    events.push({
-      at: c.lastTransitionTime,
-      what: `${c.type}${state}${reason}${message}`,
-      level: c.status === 'True' ? 'ok' : c.status === 'False' ? 'failed' : 'running',
-    });
-  }
+  // At one time, the job's steps come before its servers, and its completion after them.
+  const conditions = d.conditions ?? [];
+  events.push(...conditions.filter((c) => c.type !== 'Completed').map(conditionEvent));
   if (d.cancelRequest !== undefined) {
     events.push({
       at: d.cancelRequest.at,
@@ -147,6 +152,7 @@ export function timeline(d) {
       level: statusLevel(s.status),
     });
   }
+  events.push(...conditions.filter((c) => c.type === 'Completed').map(conditionEvent));
   if (d.finishedAt !== undefined) {
     events.push({
       at: d.finishedAt,

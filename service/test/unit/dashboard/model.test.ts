@@ -136,6 +136,12 @@ describe('the dashboard page’s model', () => {
       ],
       servers: [
         {
+          instanceId: 'i-3',
+          status: 'Failed',
+          statusDetails: 'Failed',
+          updatedAt: '2026-11-30T10:00:09.000Z',
+        },
+        {
           instanceId: 'i-2',
           status: 'Failed',
           statusDetails: 'Failed',
@@ -156,6 +162,7 @@ describe('the dashboard page’s model', () => {
       [2000, 'Dispatched (CommandSent)', 'ok'],
       [5000, 'Server i-1: Success, installed', 'ok'],
       [8000, 'Server i-2: Failed', 'failed'],
+      [9000, 'Server i-3: Failed', 'failed'],
       [9000, 'Completed False (PartiallyFailed): 1 failed', 'failed'],
       [9000, 'Ended PartiallyFailed: 1 of 2 servers failed', 'failed'],
     ]);
