@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { settingNamed } from '../../../service/src/config/settings.ts';
 import { wakerHandler } from '../../lib/lambda-handlers.ts';
 import { lowCostProfile } from '../../lib/profiles.ts';
 import { wakerRateMinutes, wakerTimeoutSeconds } from '../../lib/worker-waker.ts';
 import { flat } from './support/flatten.ts';
 import { type Statement, statementsOfRole } from './support/policies.ts';
 import { synth } from './support/synth.ts';
+
+// Synthesizing takes seconds, far more on a loaded 2-core machine than the unit timeout (20 s).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
@@ -81,6 +85,14 @@ describe('the worker waker (scale to zero)', () => {
         AWS_MAX_ATTEMPTS: '2',
       },
     });
+    // Each one a setting the waker reads, whose entry in docs/settings.md says the stack sets it.
+    for (const name of Object.keys(
+      (fn.Properties.Environment as { Variables: object }).Variables,
+    )) {
+      const setting = settingNamed(name);
+      expect(setting?.readBy, name).toContain('waker');
+      expect(setting?.stack, name).toBeDefined();
+    }
   });
 
   it('is small, on Arm, quiet in its logs and bounded in what a run can bill', () => {
