@@ -136,11 +136,12 @@ export function formatCertificates(items: readonly CertificateItem[], time: Time
     c.daysToExpiry === null ? '-' : String(c.daysToExpiry),
     c.notAfter === undefined ? '-' : time(c.notAfter),
     c.lastOutcome ?? '-',
+    c.lastJobId === undefined ? '-' : shortId(c.lastJobId),
     c.servers === undefined ? '-' : `${c.servers.converged}/${c.servers.total}`,
     c.certificateArn,
   ]);
   return table(
-    ['TARGET', 'NAME', 'DAYS', 'NOT AFTER', 'LAST OUTCOME', 'SERVERS', 'CERTIFICATE'],
+    ['TARGET', 'NAME', 'DAYS', 'NOT AFTER', 'LAST OUTCOME', 'LAST JOB', 'SERVERS', 'CERTIFICATE'],
     rows,
   );
 }

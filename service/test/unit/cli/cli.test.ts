@@ -315,10 +315,12 @@ describe('list', () => {
     }
     expect(await run('list')).toBe(0);
     const table = (cli.stdout.at(-1) ?? '').split('\n');
-    expect(table[0]).toMatch(/^TARGET +NAME +DAYS +NOT AFTER +LAST OUTCOME +SERVERS +CERTIFICATE$/);
+    expect(table[0]).toMatch(
+      /^TARGET +NAME +DAYS +NOT AFTER +LAST OUTCOME +LAST JOB +SERVERS +CERTIFICATE$/,
+    );
     expect(table).toHaveLength(106);
     expect(table[1]).toMatch(
-      /^env=dev +site-000 +30 +2026-12-27 00:00:00 \+00:00 +- +0\/0 +arn:aws:acm:/,
+      /^env=dev +site-000 +30 +2026-12-27 00:00:00 \+00:00 +- +- +0\/0 +arn:aws:acm:/,
     );
     expect(await run('list', '--json')).toBe(0);
     expect(JSON.parse(cli.stdout.at(-1) ?? '')).toHaveLength(105);

@@ -343,6 +343,14 @@ describe('short job ids', () => {
     expect(cli.state.get('job-ids')).toContain(jobId);
   });
 
+  it('list shows each mapping’s last job short, and remembers it', async () => {
+    const jobId = `c-${'7a'.repeat(16)}`;
+    await api.mappings.put(aMapping({ lastJobId: jobId, lastOutcome: 'Succeeded' }));
+    expect(await run('list')).toBe(0);
+    expect(cli.stdout.at(-1)).toMatch(/ Succeeded +c-7a7a7a7a +0\/0 /);
+    expect(cli.state.get('job-ids')).toBe(`${jobId}\n`);
+  });
+
   it('the state file keeps the newest ids only', async () => {
     const ids = Array.from(
       { length: maxRemembered + 5 },
