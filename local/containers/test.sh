@@ -12,8 +12,9 @@
 #     and no file that is not that user's.
 #  3. The service image run as the ECS task runs it (image user, read-only root filesystem, /tmp
 #     a volume, the stack's environment from local/stack-env.ts) against the emulator: healthy
-#     by its own HEALTHCHECK, ended by SIGTERM within the task's stopTimeout; prints the image
-#     sizes and the idle memory.
+#     by its own HEALTHCHECK, labelled with package.json's version (compose's VERSION build
+#     argument), ended by SIGTERM within the task's stopTimeout; prints the image sizes and the
+#     idle memory.
 #
 # Skips with one line where no container engine can be installed (see engine.sh), or with
 # ACM_CERT_EXPORT_CONTAINER_TEST=skip. Runs one at a time on a machine (a lock).
@@ -149,7 +150,10 @@ done
 seed_exit="$(podman inspect --format '{{.State.ExitCode}}' "$(container seed)")"
 [ "$seed_exit" = 0 ] || fail "the seeding step exited $seed_exit"
 step "stack up, service healthy; every target built (compose built service, standin, moto)"
-podman build --pull=never --format docker --quiet --target deps -t acm-cert-export-deps:local "$copy" >/dev/null ||
+# VERSION only labels the service stage; given here too, podman does not warn that it is missing.
+version="$(node -p 'require(process.argv[1]).version' "$copy/package.json")"
+podman build --pull=never --format docker --quiet --target deps --build-arg "VERSION=$version" \
+  -t acm-cert-export-deps:local "$copy" >/dev/null ||
   fail "podman build --target deps failed"
 
 step "+ $deploy_cmd   (a terminal, as a user's)"
@@ -202,6 +206,11 @@ done
 podman exec "$ecs_name" sh -c 'touch /app/written 2>/dev/null' && fail "the root filesystem is writable"
 podman exec "$ecs_name" sh -c 'touch /tmp/written' || fail "/tmp is not writable by the service's user"
 step "ECS-like task healthy (HEALTHCHECK), uid 1000, root filesystem read-only, /tmp writable"
+# The image's version label is package.json's version: compose passes it as the VERSION build
+# argument (service/test/unit/build/one-version.test.ts checks the file; this, the built image).
+label="$(podman image inspect --format '{{ index .Config.Labels "org.opencontainers.image.version" }}' acm-cert-export:local)"
+[ "$label" = "$version" ] || fail "the image's org.opencontainers.image.version is '$label', package.json's version is $version"
+step "image labelled org.opencontainers.image.version=$label (package.json's version)"
 sleep 10 # idle: health checks and the worker's long polls only
 memory="$(podman stats --no-stream --format '{{.MemUsage}}' "$ecs_name")"
 rss="$(podman exec "$ecs_name" sh -c 'grep VmRSS /proc/1/status' | awk '{ printf "%.0f MiB", $2 / 1024 }')"
