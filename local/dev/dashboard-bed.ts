@@ -7,12 +7,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeLoopbackPort } from '../moto/moto-server.ts';
 import { repoRoot } from '../paths.ts';
+import { type Demo, demoCliEnvironment } from './demo-cli-env.ts';
 
 /** Where Debian (and Ubuntu's deb) put Chromium; CHROMIUM_PATH first. */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -27,13 +28,6 @@ export function chromiumArgs(): string[] {
     '--disable-dev-shm-usage',
     '--lang=en-GB',
   ];
-}
-
-interface Demo {
-  readonly apiUrl: string;
-  readonly motoEndpoint: string;
-  readonly certificateArn: string;
-  readonly instanceIds: readonly string[];
 }
 
 export interface DashboardBed {
@@ -109,21 +103,10 @@ export async function startDashboardBed(options: { deploys?: number } = {}): Pro
       const [code] = (await once(demo, 'exit')) as [number | null];
       if (code !== 0) throw new Error(`npm run demo exited ${code}:\n${log.join('')}`);
     }
-    const demo = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as Demo;
-    const user = Object.fromEntries(
-      readFileSync(join(dir, 'demo-user.env'), 'utf8')
-        .split('\n')
-        .filter((l) => l.includes('='))
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
     // As the local run prints it: the demo IAM user's keys, the emulator, the API.
-    const env = {
-      ...process.env,
-      ...user,
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL: demo.motoEndpoint,
-      ACM_CERT_EXPORT_URL: demo.apiUrl,
-    };
+    const local = demoCliEnvironment(dir);
+    if (local === undefined) throw new Error(`the local run wrote no demo.json in ${dir}`);
+    const { demo, env } = local;
     dashboard = start(['service/src/cli/main.ts', 'dashboard', '--port', '0'], env, log);
     const [, url] = await waitFor(
       dashboard,

@@ -56,15 +56,15 @@ export async function forwardRead(client: ApiClient, path: string): Promise<Forw
   }
 }
 
+/**
+ * Resolves at the first Ctrl-C or SIGTERM. The handlers stay (doing nothing more): a second
+ * signal while the server closes, as from a wrapper that passes on the terminal's Ctrl-C, must
+ * not kill the process half-way.
+ */
 function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
   });
 }
 
