@@ -42,6 +42,7 @@ export const documentParameterNames = [
   'ReloadCommand',
   'Force',
   'Mode',
+  'Formats',
 ] as const;
 
 export type DocumentParameterName = (typeof documentParameterNames)[number];
@@ -63,6 +64,8 @@ const descriptions: Record<DocumentParameterName, string> = {
   ReloadCommand:
     "Command run after the files are replaced: an absolute path and arguments, split on spaces and never run by a shell; it must be a line of the server's allow-list /etc/acm-cert-export/reload-commands. The files are rolled back when it fails. Empty: no reload.",
   Force: 'true: replace the installed certificate even when it is newer, or identical.',
+  Formats:
+    'Extra files, installed like the key: combined (<CertName>-combined.pem), pkcs12 or pkcs12-legacy (<CertName>.p12, password from the secret). Others are removed.',
   Mode: 'Install (default): install the certificate, repairing drifted files. Verify: check the installed files against Certificate and CertificateChain; reads no secret, changes nothing, exits 0 (outcome verified or drift).',
 };
 

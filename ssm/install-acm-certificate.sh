@@ -7,6 +7,13 @@
 # optional, allow-listed reload command and rolls the files back byte for byte when it fails.
 # An install also repairs drift: only files exactly as wanted (bytes, mode, owner) are left alone.
 #
+# Formats (optional) adds files besides the three PEM files, in the key directory and installed
+# like the key (KeyMode, Owner:Group): "combined" (<CertName>-combined.pem: full chain then key,
+# for HAProxy) and "pkcs12" or "pkcs12-legacy" (<CertName>.p12: key, certificate and chain,
+# friendly name CertName, protected with the secret version's pkcs12-password; pkcs12 uses
+# AES-256-CBC, PBKDF2 and an HMAC-SHA256 MAC, pkcs12-legacy 3DES and SHA-1 for old Java and
+# Windows). A format's file that Formats does not name is removed, with the same rollback.
+#
 # Mode=Verify checks the installed files against the Certificate and CertificateChain passed
 # instead, and changes nothing: no secret is read (no AWS CLI or credentials needed), nothing is
 # written or reloaded. It exits 0 whenever it could check, with outcome "verified" or "drift" and
@@ -73,6 +80,7 @@ readonly PATTERN_KeyMode='^0?[0-7]{3}$'
 readonly PATTERN_ReloadCommand='^(/[A-Za-z0-9 ._/:@=,+-]{0,255})?$'
 readonly PATTERN_Force='^(true|false)$'
 readonly PATTERN_Mode='^(Install|Verify)$'
+readonly PATTERN_Formats='^(combined|combined,pkcs12|combined,pkcs12-legacy|pkcs12|pkcs12-legacy)?$'
 readonly DEFAULT_CertDir='/etc/ssl/certs'
 readonly DEFAULT_KeyDir='/etc/ssl/private'
 readonly DEFAULT_Owner='root'
@@ -81,6 +89,7 @@ readonly DEFAULT_KeyMode='600'
 readonly DEFAULT_ReloadCommand=''
 readonly DEFAULT_Force='false'
 readonly DEFAULT_Mode='Install'
+readonly DEFAULT_Formats=''
 
 readonly TEMP_PREFIX='.acm-install.'
 # Reload commands this server allows, one per line (see docs/target-install.md).
@@ -242,6 +251,7 @@ key_mode=${SSM_KeyMode-$DEFAULT_KeyMode}
 reload_command=${SSM_ReloadCommand-$DEFAULT_ReloadCommand}
 force=${SSM_Force-$DEFAULT_Force}
 run_mode=${SSM_Mode-$DEFAULT_Mode}
+formats=${SSM_Formats-$DEFAULT_Formats}
 root=${ACM_CERT_EXPORT_ROOT-}
 
 # require NAME VALUE PATTERN: the value must match the document's allowedPattern.
@@ -281,6 +291,14 @@ require KeyMode "$key_mode" "$PATTERN_KeyMode"
 require ReloadCommand "$reload_command" "$PATTERN_ReloadCommand"
 require Force "$force" "$PATTERN_Force"
 require Mode "$run_mode" "$PATTERN_Mode"
+require Formats "$formats" "$PATTERN_Formats"
+
+# The pattern allows each format once, in one order, and one PKCS#12 profile at most (both
+# write <CertName>.p12).
+want_combined=false
+if [[ $formats == combined* ]]; then want_combined=true; fi
+p12_profile=${formats#combined}
+p12_profile=${p12_profile#,}
 
 key_mode=${key_mode: -3}
 # The key may be readable by its owner and group only, and writable by its owner only.
@@ -423,6 +441,19 @@ key_path=$key_dir_path/$cert_name-privkey.pem
 targets=("$fullchain_path" "$chain_path" "$key_path")
 declare -A mode_of=([$fullchain_path]=644 [$chain_path]=644 [$key_path]=$key_mode)
 declare -A kind_of=([$fullchain_path]=cert [$chain_path]=chain [$key_path]=key)
+# The optional formats live next to the key and are installed like it: they hold the key.
+combined_path=$key_dir_path/$cert_name-combined.pem
+p12_path=$key_dir_path/$cert_name.p12
+mode_of+=([$combined_path]=$key_mode [$p12_path]=$key_mode)
+kind_of+=([$combined_path]=combined [$p12_path]=pkcs12)
+stale=()
+if [ "$want_combined" = true ]; then targets+=("$combined_path"); else stale+=("$combined_path"); fi
+if [ -n "$p12_profile" ]; then targets+=("$p12_path"); else stale+=("$p12_path"); fi
+# The files of formats no longer asked for, which an install removes (a directory is not ours).
+removing=()
+for t in "${stale[@]}"; do
+  if [ -L "$t" ] || [ -f "$t" ]; then removing+=("$t"); fi
+done
 
 cat -- "$tmp_dir/cert.pem" "$tmp_dir/chain.pem" >"$tmp_dir/fullchain.pem" ||
   finish 15 install-failed "cannot assemble the full chain"
@@ -456,7 +487,7 @@ verify_installed() {
       problem unreadable "$t is not a readable file"
       continue
     fi
-    [ "$k" = key ] || k=cert
+    case $k in key | combined | pkcs12) k=key ;; *) k=cert ;; esac
     rel=$(stat -c '%a' -- "$t")
     [ "$rel" = "${mode_of[$t]}" ] || problem "$k-mode" "$t has mode $rel, not ${mode_of[$t]}"
     if [ "$do_chown" = true ]; then
@@ -500,6 +531,13 @@ verify_installed() {
       problem key-mismatch "$key_path does not match the $rel certificate"
     fi
   fi
+  # The combined file: exactly the expected full chain followed by the installed key. The
+  # PKCS#12 file needs its password, from the secret: only its presence, mode and owner count.
+  if [ "$want_combined" = true ] && [ -f "$combined_path" ] && [ -r "$key_path" ] &&
+    ! cat -- "$tmp_dir/fullchain.pem" "$key_path" | cmp -s - "$combined_path"; then
+    problem combined-differs "$combined_path is not the full chain and the installed key"
+  fi
+  for t in "${removing[@]}"; do problem format-extra "$t is not asked for"; done
   if [ "${#problems[@]}" -eq 0 ]; then
     finish 0 verified "certificate $serial is installed as $cert_name as expected (files, modes, owner, key)"
   fi
@@ -536,6 +574,13 @@ fi
 sed -n '2s/^passphrase: //p' -- "$tmp_dir/secret" | tr -d '\r\n' >"$tmp_dir/passphrase"
 awk '/^-----BEGIN ENCRYPTED PRIVATE KEY-----/ { inside = 1 } inside { print } /^-----END ENCRYPTED PRIVATE KEY-----/ { exit }' \
   "$tmp_dir/secret" >"$tmp_dir/key.enc.pem"
+# The PKCS#12 password: a line of its own, the same for every version of the mapping's secret
+# (a keystore password in a Java server's configuration survives renewals).
+if [ -n "$p12_profile" ]; then
+  sed -n 's/^pkcs12-password: //p' -- "$tmp_dir/secret" | head -n 1 | tr -d '\r\n' >"$tmp_dir/p12-password"
+  [ -s "$tmp_dir/p12-password" ] ||
+    finish 11 secret-unreadable "the secret $secret_id version $secret_version has no pkcs12-password line ($p12_profile needs one)"
+fi
 rm -f -- "$tmp_dir/secret"
 if [ ! -s "$tmp_dir/passphrase" ]; then
   finish 11 secret-unreadable "the secret $secret_id version $secret_version holds no passphrase"
@@ -608,7 +653,43 @@ declare -A source_of=(
   [$fullchain_path]=$tmp_dir/fullchain.pem
   [$chain_path]=$tmp_dir/chain.pem
   [$key_path]=$tmp_dir/key.pem
+  [$combined_path]=$tmp_dir/combined.pem
+  [$p12_path]=$tmp_dir/bundle.p12
 )
+
+# HAProxy's crt: the full chain (certificate first), then the key.
+if [ "$want_combined" = true ] && ! cat -- "$tmp_dir/fullchain.pem" "$tmp_dir/key.pem" >"$tmp_dir/combined.pem"; then
+  finish 15 install-failed "cannot assemble the combined file"
+fi
+
+# PKCS#12 algorithms, named explicitly so that OpenSSL 1.1 and 3 write the same thing:
+# pkcs12 as OpenSSL 3 and Java 18+ do by default (PBES2: PBKDF2 and AES-256-CBC, HMAC-SHA256
+# MAC); pkcs12-legacy as older Java and Windows need (3DES, SHA-1 MAC).
+p12_mac=sha1 p12_alg=PBE-SHA1-3DES
+if [ "$p12_profile" = pkcs12 ]; then p12_mac=sha256 p12_alg=AES-256-CBC; fi
+if [ -n "$p12_profile" ] && ! openssl pkcs12 -export -keypbe $p12_alg -certpbe $p12_alg \
+  -macalg $p12_mac -name "$cert_name" -inkey "$tmp_dir/key.pem" -in "$tmp_dir/cert.pem" \
+  -certfile "$tmp_dir/chain.pem" -passout "file:$tmp_dir/p12-password" -out "$tmp_dir/bundle.p12" 2>"$tmp_dir/p12.err"; then
+  log "$(head -c 300 -- "$tmp_dir/p12.err")"
+  finish 15 install-failed "cannot write the PKCS#12 file"
+fi
+
+# certs FILE: the lines of FILE's certificates, sorted (the same certificates in any order).
+certs() { awk '/^-----BEGIN CERT/,/^-----END CERT/' "$1" | sort; }
+
+# p12_as_wanted FILE: an installed PKCS#12 file opens with the password and holds this key,
+# certificate and chain under this friendly name, with the profile's MAC. (It is never byte for
+# byte the same: every export has a fresh salt.)
+p12_as_wanted() {
+  local o=$tmp_dir/p12.pem r
+  openssl pkcs12 -in "$1" -passin "file:$tmp_dir/p12-password" -info -nodes -out "$o" 2>"$o.info" &&
+    grep -Eq "^MAC: ?$p12_mac\b" "$o.info" && grep -Fqx "    friendlyName: $cert_name" "$o" &&
+    openssl pkey -in "$o" -pubout 2>/dev/null | cmp -s - "$tmp_dir/cert.pub" &&
+    [ "$(certs "$o")" = "$(certs "$tmp_dir/fullchain.pem")" ]
+  r=$?
+  rm -f -- "$o"
+  return $r
+}
 
 for target in "${targets[@]}"; do
   if [ -d "$target" ]; then finish 15 install-failed "$target is a directory"; fi
@@ -616,7 +697,8 @@ done
 
 # installed_as_wanted TARGET: the file already has the wanted bytes, mode and owner.
 installed_as_wanted() {
-  [ -f "$1" ] && cmp -s -- "${source_of[$1]}" "$1" || return 1
+  [ -f "$1" ] || return 1
+  if [ "$1" = "$p12_path" ]; then p12_as_wanted "$1"; else cmp -s -- "${source_of[$1]}" "$1"; fi || return 1
   [ "$(stat -c '%a' -- "$1")" = "${mode_of[$1]}" ] || return 1
   if [ "$do_chown" = true ]; then
     [ "$(stat -c '%U:%G' -- "$1")" = "$owner:$group" ] || return 1
@@ -628,6 +710,7 @@ if [ "$force" != true ]; then
   for target in "${targets[@]}"; do
     installed_as_wanted "$target" || unchanged=false
   done
+  [ "${#removing[@]}" -eq 0 ] || unchanged=false
   if [ "$unchanged" = true ]; then
     finish 0 unchanged "certificate $serial is already installed as $cert_name; nothing changed"
   fi
@@ -676,13 +759,21 @@ keep_previous() {
 
 for target in "${targets[@]}"; do
   stage "$target" || finish 15 install-failed "cannot write a temporary file next to $target"
+done
+for target in "${targets[@]}" "${removing[@]}"; do
   keep_previous "$target" || finish 15 install-failed "cannot keep a copy of the installed $target"
 done
-rm -f -- "$tmp_dir/key.pem"
+rm -f -- "$tmp_dir/key.pem" "$tmp_dir/combined.pem"
+
+# put TARGET: renames its new file over it, or removes it (a format no longer asked for; its
+# backup restores it on a rollback).
+put() {
+  if [ -n "${staged_of[$1]:-}" ]; then mv -fT -- "${staged_of[$1]}" "$1"; else rm -f -- "$1"; fi
+}
 
 phase=installing
-for target in "${targets[@]}"; do
-  if ! mv -fT -- "${staged_of[$target]}" "$target"; then
+for target in "${targets[@]}" "${removing[@]}"; do
+  if ! put "$target"; then
     if rollback; then
       finish 15 install-failed "cannot replace $target; the previous files were restored"
     fi
@@ -692,6 +783,7 @@ for target in "${targets[@]}"; do
   renamed_targets+=("$target")
 done
 files_written=("${targets[@]}")
+removed_note=${removing[*]:+; removed ${removing[*]}}
 
 if [ "${#reload_argv[@]}" -gt 0 ]; then
   phase=reloading
@@ -715,10 +807,10 @@ if [ "${#reload_argv[@]}" -gt 0 ]; then
 fi
 
 phase='installed'
-for target in "${targets[@]}"; do
+for target in "${targets[@]}" "${removing[@]}"; do
   if [ -n "${backup_of[$target]:-}" ]; then rm -f -- "${backup_of[$target]}"; fi
 done
 if [ "$reloaded" = true ]; then
-  finish 0 installed "certificate $serial installed as $cert_name and the reload command succeeded"
+  finish 0 installed "certificate $serial installed as $cert_name and the reload command succeeded$removed_note"
 fi
-finish 0 installed "certificate $serial installed as $cert_name"
+finish 0 installed "certificate $serial installed as $cert_name$removed_note"

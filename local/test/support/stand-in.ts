@@ -97,9 +97,9 @@ export async function aStandIn(
 
 /**
  * Run Command keeps every command's parameters in its history for anyone allowed ListCommands:
- * no key may ever be there, encrypted or not, nor a passphrase. Every stand-in checks every
- * command it was sent when it stops, so the whole suite's commands are checked; a finding fails
- * the test file, naming the command and the parameter (never the value).
+ * no key may ever be there, encrypted or not, nor a passphrase or a PKCS#12 password. Every
+ * stand-in checks every command it was sent when it stops, so the whole suite's commands are
+ * checked; a finding fails the test file, naming the command and the parameter (never the value).
  */
 export async function expectNoKeyMaterialInCommands(ssm: SSMClient): Promise<void> {
   const findings: string[] = [];
@@ -110,7 +110,11 @@ export async function expectNoKeyMaterialInCommands(ssm: SSMClient): Promise<voi
       for (const [name, values] of Object.entries(command.Parameters ?? {})) {
         for (const value of values) {
           const decoded = Buffer.from(value, 'base64').toString('latin1');
-          if ([value, decoded].some((text) => /PRIVATE KEY|^passphrase: /m.test(text))) {
+          if (
+            [value, decoded].some((text) =>
+              /PRIVATE KEY|^passphrase: |^pkcs12-password: /m.test(text),
+            )
+          ) {
             findings.push(`command ${command.CommandId} parameter ${name}`);
           }
         }

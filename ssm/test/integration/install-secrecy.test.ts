@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aScriptFixture, type ScriptFixture } from '../support/fixture.ts';
 import {
   aReloadCommand,
+  exportSecretText,
   installParameters,
   runInstallScript,
   scriptEnvironment,
@@ -35,9 +36,11 @@ async function processTexts(): Promise<{ pid: string; args: string; env: string 
   );
 }
 
-describe('the passphrase stays secret', () => {
-  it('never appears in any process arguments or environment, nor in any output', async () => {
+describe('the passphrase and the PKCS#12 password stay secret', () => {
+  it('never appear in any process arguments or environment, nor in any output', async () => {
     const leaf = await aLeaf(fx.ca, { passphrase: fx.passphrase });
+    const p12Password = `p12-${fx.passphrase.replaceAll(' ', '-')}`;
+    const secrets = [fx.passphrase, p12Password];
     const root = await fx.newRoot();
     const leaks: string[] = [];
     const seen = new Set<string>();
@@ -45,7 +48,7 @@ describe('the passphrase stays secret', () => {
     const watch = (async () => {
       while (watching) {
         for (const p of await processTexts()) {
-          if (p.args.includes(fx.passphrase) || p.env.includes(fx.passphrase)) {
+          if (secrets.some((x) => p.args.includes(x) || p.env.includes(x))) {
             leaks.push(`${p.pid}: ${p.args.replaceAll('\0', ' ')}`);
           }
           if (p.args.includes('secretsmanager')) seen.add('aws secretsmanager');
@@ -55,9 +58,12 @@ describe('the passphrase stays secret', () => {
       }
     })();
     const reload = await aReloadCommand(root, '/usr/sbin/nginx -s reload', 'slow', 1000);
-    const secret = await fx.secretFor(leaf);
+    const secret = await fx.secretFor(leaf, exportSecretText(leaf, fx.passphrase, p12Password));
     const run = await runInstallScript(
-      scriptEnvironment(root, installParameters(leaf, secret, { ReloadCommand: reload })),
+      scriptEnvironment(
+        root,
+        installParameters(leaf, secret, { ReloadCommand: reload, Formats: 'combined,pkcs12' }),
+      ),
     );
     watching = false;
     await watch;
@@ -67,8 +73,11 @@ describe('the passphrase stays secret', () => {
     // The watch really saw the script's children, the passphrase fetch among them.
     expect(seen).toContain('aws secretsmanager');
     expect(seen).toContain('reload');
-    expect(run.stdout).not.toContain(fx.passphrase);
-    expect(run.stderr).not.toContain(fx.passphrase);
+    expect(run.summary.files).toHaveLength(5);
+    for (const x of secrets) {
+      expect(run.stdout).not.toContain(x);
+      expect(run.stderr).not.toContain(x);
+    }
     expect(await strayFiles(root)).toEqual([]);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
   });

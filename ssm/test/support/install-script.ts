@@ -46,11 +46,17 @@ export interface ExportSecretRef {
 
 /**
  * The secret text the worker writes for `leaf` (service/src/worker/export-secret.ts: the format
- * the script parses), with any text in place of it when a test wants a damaged secret.
+ * the script parses), with any text in place of it when a test wants a damaged secret; with a
+ * `pkcs12-password` line when given one (mappings with a PKCS#12 format).
  */
-export function exportSecretText(leaf: TestLeaf, passphrase: string): string {
+export function exportSecretText(
+  leaf: TestLeaf,
+  passphrase: string,
+  pkcs12Password?: string,
+): string {
   return encodeExportSecret({
     passphrase: new SecretValue(passphrase),
+    ...(pkcs12Password === undefined ? {} : { pkcs12Password: new SecretValue(pkcs12Password) }),
     bundle: {
       certificate: leaf.certificate,
       chain: leaf.chain,

@@ -73,6 +73,7 @@ describe('the Install-ACMCertificate document', () => {
       ReloadCommand: '',
       Force: 'false',
       Mode: 'Install',
+      Formats: '',
     });
     for (const [name, value] of Object.entries(defaults)) {
       expect(pattern(name).test(value ?? ''), name).toBe(true);
@@ -101,6 +102,10 @@ describe('the parameter patterns', () => {
     ['Force', 'true'],
     ['Mode', 'Install'],
     ['Mode', 'Verify'],
+    ['Formats', ''],
+    ['Formats', 'combined'],
+    ['Formats', 'pkcs12-legacy'],
+    ['Formats', 'combined,pkcs12'],
   ])('accept %s = %j', (name, value) => {
     expect(pattern(name).test(value)).toBe(true);
   });
@@ -136,6 +141,11 @@ describe('the parameter patterns', () => {
     ['Owner', 'Root'],
     ['Owner', 'a b'],
     ['Owner', '../x'],
+    ['Formats', 'jks'],
+    ['Formats', 'pkcs12,combined'],
+    ['Formats', 'pkcs12,pkcs12-legacy'],
+    ['Formats', 'combined,combined'],
+    ['Formats', 'combined;id'],
     ['KeyMode', '6000'],
     ['KeyMode', 'u+rw'],
     ['ReloadCommand', 'systemctl reload nginx'],

@@ -86,6 +86,7 @@ describe('the size of a command', () => {
         group: 'g'.repeat(32),
         keyMode: '0640',
         reloadCommand: `/${'r'.repeat(255)}`,
+        formats: ['combined', 'pkcs12-legacy'],
       },
       { ...largest, encryptedPrivateKey: new SecretValue('never sent') },
       `arn:aws:secretsmanager:us-east-1:123456789012:secret:acm-passphrase/${'x'.repeat(64)}-0123456789abcdef0123-AbCdEf`,
