@@ -29,6 +29,7 @@ interface DeployOptions {
   readonly owner?: string;
   readonly group?: string;
   readonly keyMode?: string;
+  readonly format?: string[];
   readonly canary?: number;
   readonly idempotencyKey?: string;
   readonly dryRun?: boolean;
@@ -48,6 +49,7 @@ function deploymentRequest(o: DeployOptions) {
       owner: o.owner,
       group: o.group,
       keyMode: o.keyMode,
+      formats: o.format,
     }).filter(([, v]) => v !== undefined),
   );
   return {
@@ -81,6 +83,14 @@ export function addDeployCommand(
       .option('--owner <user>', 'owner of the installed files')
       .option('--group <group>', 'group of the installed files')
       .option('--key-mode <mode>', 'key file mode: 600, 640, 400 or 440')
+      .option(
+        '--format <formats>',
+        'files besides the PEM files, kept for renewals (repeatable or comma-separated): combined (key + full chain, HAProxy), pkcs12 (.p12, AES-256) or pkcs12-legacy (.p12, 3DES, old Java/Windows); none: no extra files, removing any',
+        (value: string, previous: string[] | undefined) => [
+          ...(previous ?? []),
+          ...value.split(',').filter((f) => f !== '' && f !== 'none'),
+        ],
+      )
       .addOption(
         new Option(
           '--canary <servers>',

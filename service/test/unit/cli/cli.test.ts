@@ -73,6 +73,19 @@ describe('deploy', () => {
     );
   });
 
+  it('--format, repeated or comma-separated, asks for the output formats; none asks for none', async () => {
+    expect(await run(...deployArgs, '--format', 'pkcs12', '--format', 'combined')).toBe(0);
+    expect(await run(...deployArgs, '--format', 'combined,pkcs12-legacy')).toBe(0);
+    expect(await run(...deployArgs, '--format', 'none')).toBe(0);
+    expect(api.queue.messages.map((m) => m.install)).toEqual([
+      { formats: ['combined', 'pkcs12'] },
+      { formats: ['combined', 'pkcs12-legacy'] },
+      { formats: [] },
+    ]);
+    expect(await run(...deployArgs, '--format', 'jks')).not.toBe(0);
+    expect(cli.stderr.join('\n')).toMatch(/install\/formats/);
+  });
+
   it('--dry-run shows the plan and queues nothing: exit 0 when every server would get it, 2 when not', async () => {
     api.certificates.add(
       { arn: certArn, serial: '0a' },
