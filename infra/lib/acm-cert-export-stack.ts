@@ -1,10 +1,12 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { metricsNamespace } from '../../service/src/metrics/definitions.ts';
 import { Alarms } from './alarms.ts';
 import { stackZones } from './availability-zones.ts';
 import { containerImage, pulledFromEcr } from './container-image.ts';
 import { ContainerService } from './container-service.ts';
+import { OperationsDashboard } from './dashboard.ts';
 import { createExpiryCheckSchedule } from './expiry-check-schedule.ts';
 import {
   apiStatements,
@@ -107,6 +109,14 @@ export class AcmCertExportStack extends Stack {
       ...(s.alarmEmail === undefined ? {} : { email: s.alarmEmail }),
     });
 
+    if (s.dashboard) {
+      new OperationsDashboard(this, 'Operations', {
+        queue: this.queues.queue,
+        deadLetterQueue: this.queues.deadLetterQueue,
+        expiryDays: s.alarms.expiryDays,
+      });
+    }
+
     const grants: ServiceGrantsProps = {
       mappingTableArn: this.tables.mappings.tableArn,
       deploymentsTableArn: this.tables.deployments.tableArn,
@@ -160,6 +170,7 @@ export class AcmCertExportStack extends Stack {
           workerEnabled: true,
           authMode: 'sts',
           port: s.task.port,
+          metrics: { port: s.task.metricsPort, emf: true, namespace: metricsNamespace },
         },
       ),
       taskStatements: workerStatements(this, grants, { servesApi: apiInContainer }),
@@ -171,6 +182,8 @@ export class AcmCertExportStack extends Stack {
       minCount: s.task.minCount,
       maxCount: s.task.maxCount,
       port: s.task.port,
+      metricsPort: s.task.metricsPort,
+      metricsIngressCidrs: s.task.metricsIngressCidrs,
       servesApi: apiInContainer,
       spot: s.task.spot,
     });
@@ -202,6 +215,7 @@ export class AcmCertExportStack extends Stack {
           apiEnabled: true,
           workerEnabled: false,
           authMode: 'lambda',
+          metrics: { emf: true, namespace: metricsNamespace },
         }),
         statements: apiStatements(this, grants),
         key,

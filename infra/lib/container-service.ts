@@ -28,6 +28,10 @@ export interface ContainerServiceProps {
   readonly minCount: number;
   readonly maxCount: number;
   readonly port: number;
+  /** The Prometheus /metrics listener (METRICS_PORT): not the API's port, never in a target group. */
+  readonly metricsPort: number;
+  /** Who may reach the metrics port; none: it stays shut. */
+  readonly metricsIngressCidrs: readonly string[];
   /** True when the API runs in this container (alb mode): health-checked on /healthz. */
   readonly servesApi: boolean;
   /** Fargate Spot instead of on-demand Fargate. */
@@ -78,7 +82,10 @@ export class ContainerService extends Construct {
       image: props.image,
       environment: props.environment,
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'service', logGroup }),
-      portMappings: props.servesApi ? [{ containerPort: props.port }] : [],
+      portMappings: [
+        ...(props.servesApi ? [{ containerPort: props.port, name: 'api' }] : []),
+        { containerPort: props.metricsPort, name: 'metrics' },
+      ],
       readonlyRootFilesystem: true,
       // The worker finishes in-flight steps within SHUTDOWN_GRACE_SECONDS (25 s) of SIGTERM.
       stopTimeout: Duration.seconds(30),
@@ -117,6 +124,15 @@ export class ContainerService extends Construct {
     // Every call the task makes is HTTPS to an AWS API (or to a VPC endpoint of one); DNS, the
     // ECS agent and task metadata endpoints are not filtered by security groups.
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs');
+    // /metrics names certificates and targets: only the scrapers named may reach it, on the
+    // task's own address (the load balancer forwards the API's port alone).
+    for (const cidr of props.metricsIngressCidrs) {
+      securityGroup.addIngressRule(
+        ec2.Peer.ipv4(cidr),
+        ec2.Port.tcp(props.metricsPort),
+        'Prometheus scrapes /metrics',
+      );
+    }
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster,

@@ -59,6 +59,12 @@ export const contextKeys = {
   fargateSpot: 'true: run the tasks on Fargate Spot (default false)',
   maxTasks: 'maximum tasks (default 4)',
   port: 'container port (default 8080)',
+  dashboard:
+    'true (default): the operations CloudWatch dashboard, <stackName>-operations ($3/month beyond the three free ones of an account)',
+  metricsPort:
+    'port of the Prometheus /metrics listener on each task, never behind the load balancer (default 9464)',
+  metricsIngressCidrs:
+    'JSON list or comma list of CIDRs that may scrape /metrics on the tasks (default none: the port stays shut)',
   oldestMessageAlarmSeconds: 'alarm when a job waits this long (default 900)',
   expiryAlarmDays:
     'alarm, and notify, when an installed copy of a managed certificate expires in fewer days (default 14)',

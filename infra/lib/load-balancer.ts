@@ -61,7 +61,13 @@ export class ApiLoadBalancer extends Construct {
     listener.addTargets('Service', {
       port: props.containerPort,
       protocol: elbv2.ApplicationProtocol.HTTP,
-      targets: [props.service],
+      // The API's port by name: the task's other port (/metrics) is never a target.
+      targets: [
+        props.service.loadBalancerTarget({
+          containerName: 'service',
+          containerPort: props.containerPort,
+        }),
+      ],
       deregistrationDelay: Duration.seconds(20),
       healthCheck: {
         path: '/healthz',

@@ -48,9 +48,11 @@ export const lowCostProfile: Profile = {
     // An hourly sweep would start a task every hour (at least $1.51 a month of task time):
     // the daily verify sweep reconciles too, once a day.
     reconcileSchedule: 'off',
+    // A dashboard is $3 a month beyond an account's three free ones: the whole target.
+    dashboard: 'false',
   },
   summary:
-    'The API on API Gateway and Lambda, the worker on Fargate in public subnets, at zero tasks while the queue is empty: a job waits for a task to start (minutes) after an idle spell. The logs-and-alarms key rotates every 7 years instead of every year. No hourly reconciliation sweep (each would start a task): the daily verify sweep reconciles once a day.',
+    'The API on API Gateway and Lambda, the worker on Fargate in public subnets, at zero tasks while the queue is empty: a job waits for a task to start (minutes) after an idle spell. The logs-and-alarms key rotates every 7 years instead of every year. No hourly reconciliation sweep (each would start a task): the daily verify sweep reconciles once a day. No CloudWatch dashboard (its metrics and alarms stay).',
 };
 
 /** The low-cost profile's promise: at most this much a month (USD) before any use. */

@@ -38,6 +38,12 @@ export interface ServiceRole {
   readonly principalsJson: string;
   readonly authAudience: string;
   readonly port?: number;
+  /**
+   * The stack's metrics: the /metrics listener's port (the ECS task), or none (Lambda: nothing
+   * could scrape it), and EMF lines for CloudWatch in the namespace the dashboard and alarms read.
+   * Absent (local runs): the service's defaults (listener on 9464, no EMF).
+   */
+  readonly metrics?: { readonly port?: number; readonly emf: boolean; readonly namespace: string };
 }
 
 /** Variables of the service's environment, in a stable order. */
@@ -50,6 +56,14 @@ export function serviceEnvironment(
     API_ENABLED: String(role.apiEnabled),
     WORKER_ENABLED: String(role.workerEnabled),
     ...(role.port === undefined ? {} : { PORT: String(role.port) }),
+    ...(role.metrics === undefined
+      ? {}
+      : {
+          METRICS_ENABLED: String(role.metrics.port !== undefined),
+          ...(role.metrics.port === undefined ? {} : { METRICS_PORT: String(role.metrics.port) }),
+          METRICS_EMF: String(role.metrics.emf),
+          METRICS_NAMESPACE: role.metrics.namespace,
+        }),
     AUTH_MODE: role.authMode,
     AUTH_AUDIENCE: role.authAudience,
     AUTH_PRINCIPALS: role.principalsJson,

@@ -100,9 +100,18 @@ export interface StackSettings {
     readonly minCount: number;
     readonly maxCount: number;
     readonly port: number;
+    /**
+     * The Prometheus listener's port (METRICS_PORT): never in the load balancer's target group;
+     * the tasks' security group opens it to `metricsIngressCidrs` only (none by default).
+     */
+    readonly metricsPort: number;
+    /** Who may scrape /metrics on the tasks' own addresses; empty: nobody (the port stays shut). */
+    readonly metricsIngressCidrs: readonly string[];
     /** Run the tasks on Fargate Spot (interruptions are survived like any stop). */
     readonly spot: boolean;
   };
+  /** The operations dashboard (dashboard.ts): $3 a month beyond an account's three free ones. */
+  readonly dashboard: boolean;
   readonly alarms: {
     /** Age of the oldest waiting job message that pages someone. */
     readonly oldestMessageSeconds: number;
@@ -520,6 +529,8 @@ export function readSettings(read: ContextReader): StackSettings {
       minCount,
       maxCount: integer(read, 'maxTasks', Math.max(4, minCount), Math.max(1, minCount), 100),
       port: integer(read, 'port', 8080, 1024, 65535),
+      metricsPort: integer(read, 'metricsPort', 9464, 1024, 65535),
+      metricsIngressCidrs: list(read, 'metricsIngressCidrs'),
       spot: flag(read, 'fargateSpot'),
     },
     alarms: {
@@ -527,6 +538,7 @@ export function readSettings(read: ContextReader): StackSettings {
       expiryDays: integer(read, 'expiryAlarmDays', 14, 1, 90),
     },
     schedules: schedules(read),
+    dashboard: flag(read, 'dashboard', true),
     apiGatewayCloudWatchRole: flag(read, 'apiGatewayCloudWatchRole', true),
     webAcl: webAcl(read),
     existingResources: existingResources(read),

@@ -3,6 +3,7 @@
  * the hour or the month whether or not anything is used. Pure functions of a template and a
  * price table (prices.ts); per-use charges are listed as rates, not added.
  */
+import { deploymentOutcomes, jobSteps } from '../../../service/src/metrics/definitions.ts';
 import { wakerHandler } from '../lambda-handlers.ts';
 import { idleMinutesBeforeScaleIn } from '../worker-scaling.ts';
 import { hoursPerMonth, type Price, type RegionPrices } from './prices.ts';
@@ -37,6 +38,17 @@ export interface CostReport {
 
 /** KMS keys are priced at their highest monthly charge over this many years (rotations add up). */
 export const keyHorizonYears = 5;
+
+/**
+ * The service's CloudWatch metrics that do not depend on the AWS operations it calls: one per
+ * metric and dimension value (service/src/metrics/definitions.ts).
+ */
+export const fixedCustomMetrics =
+  deploymentOutcomes.length + // Deployments by Outcome
+  1 + // JobDuration
+  jobSteps.length + // StepDuration by Step
+  1 + // QueueLag
+  2; // InstalledCertificateDaysToExpiry and its minimum
 
 /** The service's defaults (service/src/config/config.ts), when the task's environment omits them. */
 export const serviceDefaults = { workerConcurrency: 10, receiveWaitSeconds: 20 } as const;
@@ -402,6 +414,14 @@ export function fixedMonthlyCost(template: CfnTemplate, p: RegionPrices): CostRe
     highResolution * p.highResolutionAlarmMetricMonth.usd,
   );
 
+  const dashboards = resourcesOf(template, 'AWS::CloudWatch::Dashboard').length;
+  add(
+    'CloudWatch dashboards (the first three of an account are free)',
+    dashboards,
+    'dashboard',
+    dashboards * p.dashboardMonth.usd,
+  );
+
   const secrets = resourcesOf(template, 'AWS::SecretsManager::Secret').length;
   add('Secrets Manager secrets of the stack', secrets, 'secret', secrets * p.secretMonth.usd);
 
@@ -414,6 +434,11 @@ export function fixedMonthlyCost(template: CfnTemplate, p: RegionPrices): CostRe
       unit: 'per GB',
     });
   }
+  perUse.push({
+    what: `each custom metric the service writes as EMF (${fixedCustomMetrics} whatever happens, when each is written in the month; and two per AWS operation called, AwsCalls and, when one failed, AwsCallErrors: docs/operations.md, Metrics)`,
+    usd: p.customMetricMonth.usd,
+    unit: 'per metric-month',
+  });
   perUse.push({
     what: 'each managed certificate target (its passphrase secret)',
     usd: p.secretMonth.usd,

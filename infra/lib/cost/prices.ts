@@ -34,6 +34,10 @@ export interface RegionPrices {
   readonly kmsKeyMonth: Price;
   readonly alarmMetricMonth: Price;
   readonly highResolutionAlarmMetricMonth: Price;
+  /** A CloudWatch dashboard (the first three of an account, up to 50 metrics each, are free). */
+  readonly dashboardMonth: Price;
+  /** A custom metric (one name and dimension set), prorated by the hours it receives data. */
+  readonly customMetricMonth: Price;
   readonly sqsMillionRequests: Price;
   readonly secretMonth: Price;
   readonly lambdaMillionRequests: Price;
@@ -54,6 +58,8 @@ const pages = {
   kms: 'aws.amazon.com/kms/pricing ($1/month per key; each rotation +$1/month, capped after the second rotation since 2024-04, AWS Security Blog)',
   cloudwatch:
     'aws.amazon.com/cloudwatch/pricing ($0.10 per standard-resolution alarm metric, $0.30 high resolution; a metric math alarm is billed per metric it reads)',
+  cloudwatchMetrics:
+    'aws.amazon.com/cloudwatch/pricing ($3.00 per dashboard-month beyond the three free ones; custom metrics $0.30 per metric-month for the first 10,000, prorated by the hour, EMF metrics included)',
   lambda:
     'aws.amazon.com/lambda/pricing ($0.20 per million requests; $0.0000133334 per GB-second on Arm, $0.0000166667 on x86, first tier; duration includes initialization code)',
   scheduler:
@@ -132,6 +138,18 @@ export const prices: Readonly<Record<'us-east-1' | 'eu-west-1', RegionPrices>> =
       usd: 0.3,
       unit: 'per high-resolution alarm metric-month',
       source: pages.cloudwatch,
+      checked: day,
+    },
+    dashboardMonth: {
+      usd: 3,
+      unit: 'per dashboard-month',
+      source: pages.cloudwatchMetrics,
+      checked: day,
+    },
+    customMetricMonth: {
+      usd: 0.3,
+      unit: 'per custom metric-month',
+      source: pages.cloudwatchMetrics,
       checked: day,
     },
     sqsMillionRequests: {
@@ -247,6 +265,18 @@ export const prices: Readonly<Record<'us-east-1' | 'eu-west-1', RegionPrices>> =
       usd: 0.3,
       unit: 'per high-resolution alarm metric-month',
       source: `${pages.cloudwatch}; the Ireland rate assumed equal to us-east-1 (not readable here)`,
+      checked: day,
+    },
+    dashboardMonth: {
+      usd: 3,
+      unit: 'per dashboard-month',
+      source: `${pages.cloudwatchMetrics}; the Ireland rate assumed equal to us-east-1`,
+      checked: day,
+    },
+    customMetricMonth: {
+      usd: 0.3,
+      unit: 'per custom metric-month',
+      source: `${pages.cloudwatchMetrics}; the Ireland rate assumed equal to us-east-1`,
       checked: day,
     },
     sqsMillionRequests: {

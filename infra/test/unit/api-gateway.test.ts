@@ -63,11 +63,15 @@ describe('apigateway mode', () => {
       AUTH_MODE: 'lambda',
       MAPPING_TABLE: expect.anything(),
       SSM_DOCUMENT_NAME: 'Install-ACMCertificate',
+      // No listener (nothing could scrape a function); its AWS calls as EMF.
+      METRICS_ENABLED: 'false',
+      METRICS_EMF: 'true',
+      METRICS_NAMESPACE: 'AcmCertExport',
     });
     expect(env.AWS_REGION).toBeUndefined(); // reserved: Lambda sets it
   });
 
-  it('keeps the worker on Fargate without a port or HTTP health check', () => {
+  it('keeps the worker on Fargate without the API port or HTTP health check (only the metrics port)', () => {
     const definition = onlyResource(template, 'AWS::ECS::TaskDefinition');
     const [container] = definition.Properties.ContainerDefinitions as {
       Environment: { Name: string; Value: unknown }[];
@@ -78,7 +82,9 @@ describe('apigateway mode', () => {
     const env = Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value]));
     expect(env).toMatchObject({ API_ENABLED: 'false', WORKER_ENABLED: 'true' });
     expect(container.HealthCheck).toBeUndefined();
-    expect(container.PortMappings).toBeUndefined();
+    expect(container.PortMappings).toEqual([
+      { ContainerPort: 9464, Protocol: 'tcp', Name: 'metrics' },
+    ]);
   });
 
   it('outputs the API URL', () => {

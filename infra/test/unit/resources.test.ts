@@ -299,7 +299,11 @@ describe('the Fargate service', () => {
       Essential: true,
       ReadonlyRootFilesystem: true,
       StopTimeout: 30,
-      PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
+      // The API's port, and the metrics listener's (never behind the load balancer).
+      PortMappings: [
+        { ContainerPort: 8080, Protocol: 'tcp', Name: 'api' },
+        { ContainerPort: 9464, Protocol: 'tcp', Name: 'metrics' },
+      ],
       LogConfiguration: { LogDriver: 'awslogs' },
       HealthCheck: {
         Command: ['CMD-SHELL', expect.stringContaining("fetch('http://127.0.0.1:8080/healthz')")],

@@ -34,6 +34,7 @@ const role = {
   principalsJson: JSON.stringify(principals),
   authAudience: 'acm-cert-export',
   port: 8080,
+  metrics: { port: 9464, emf: true, namespace: 'AcmCertExport' },
 };
 
 describe('the service environment built for the stack', () => {
@@ -74,6 +75,20 @@ describe('the service environment built for the stack', () => {
     const api = serviceEnvironment(resources, { ...role, workerEnabled: false });
     expect(api).not.toHaveProperty('NOTIFY_TOPIC_ARN');
     expect(api).not.toHaveProperty('EXPIRY_NOTIFY_DAYS');
+  });
+
+  it('sets only what docs/settings.md says the stack sets', () => {
+    const lambda = serviceEnvironment(resources, {
+      ...role,
+      port: undefined,
+      metrics: { emf: true, namespace: 'AcmCertExport' },
+    });
+    for (const name of Object.keys({ ...serviceEnvironment(resources, role), ...lambda })) {
+      expect(
+        settingNamed(name)?.stack,
+        `${name}: its catalog entry names no stack source`,
+      ).toBeDefined();
+    }
   });
 
   it('uses only variable names the service reads (its settings catalog)', () => {
@@ -119,6 +134,11 @@ describe('the service environment built for the stack', () => {
       // The alarm topic, and the expiry alarm's threshold (expiryAlarmDays, default 14).
       NOTIFY_TOPIC_ARN: expect.stringMatching(/^<AlarmsTopic[0-9A-F]+>$/),
       EXPIRY_NOTIFY_DAYS: '14',
+      // Prometheus on its own port, and EMF in the namespace the alarms and dashboard read.
+      METRICS_ENABLED: 'true',
+      METRICS_PORT: '9464',
+      METRICS_EMF: 'true',
+      METRICS_NAMESPACE: 'AcmCertExport',
     });
   });
 });

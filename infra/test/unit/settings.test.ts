@@ -43,6 +43,8 @@ describe('stack settings from CDK context', () => {
       minCount: 1,
       maxCount: 4,
       port: 8080,
+      metricsPort: 9464,
+      metricsIngressCidrs: [],
       spot: false,
     });
   });
