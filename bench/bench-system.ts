@@ -96,6 +96,9 @@ export async function startBenchSystem(
     DEPLOYMENTS_TABLE: provisioned.names.deploymentsTable,
     SERVERS_TABLE: provisioned.names.serversTable,
     LOG_LEVEL: 'silent',
+    // Each process started with it serves /metrics on loopback, on a free port of its own.
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: '0',
   };
   return {
     moto,

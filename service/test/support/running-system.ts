@@ -4,7 +4,7 @@ import { type AwsProxy, startAwsProxy } from '../../../local/aws-proxy/aws-proxy
 import { type Provisioned, provision } from '../../../local/provision.ts';
 import type { RunCommandTiming } from '../../../local/run-command/timing.ts';
 import { aStandIn, type StandIn } from '../../../local/test/support/stand-in.ts';
-import { composeWorker } from '../../src/composition.ts';
+import { buildMetrics, composeWorker } from '../../src/composition.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { SqsWorker } from '../../src/worker/sqs-worker.ts';
@@ -95,6 +95,10 @@ export async function aRunningSystem(options: SystemOptions = {}) {
     AUTH_MODE: 'none',
     API_ENABLED: 'false',
     LOG_LEVEL: 'debug',
+    // A service process started with this environment serves /metrics on loopback, on a free
+    // port: several at once never fight over 9464.
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: '0',
     ...options.env,
   };
   const config: Config = loadConfig(env);
@@ -108,7 +112,14 @@ export async function aRunningSystem(options: SystemOptions = {}) {
       },
     }),
   );
-  const { clients: serviceClients, ports, worker: deps } = composeWorker(config, logger);
+  // The process's metrics as main.ts builds them; its EMF lines (METRICS_EMF) kept here.
+  const emfLines: string[] = [];
+  const metrics = buildMetrics(config, undefined, (line) => emfLines.push(line));
+  const {
+    clients: serviceClients,
+    ports,
+    worker: deps,
+  } = composeWorker(config, logger, undefined, [], metrics);
   let worker: SqsWorker | undefined;
   if (options.worker !== false) worker = startWorker(config, serviceClients.sqs, deps);
   return {
@@ -121,6 +132,8 @@ export async function aRunningSystem(options: SystemOptions = {}) {
     proxy,
     ssmProxy,
     logLines,
+    metrics,
+    emfLines,
     async stop() {
       await worker?.stop(5000);
       serviceClients.destroy();

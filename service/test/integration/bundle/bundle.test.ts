@@ -22,6 +22,7 @@ let dir: string;
 let service: ChildProcess | undefined;
 let output = '';
 let base: string;
+let metricsBase: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'acm-cert-export-bundle-'));
@@ -29,6 +30,8 @@ beforeAll(async () => {
   system = await aRunningSystem({ worker: false });
   const port = await freeLoopbackPort();
   base = `http://127.0.0.1:${port}`;
+  const metricsPort = await freeLoopbackPort();
+  metricsBase = `http://127.0.0.1:${metricsPort}`;
   service = spawn(process.execPath, ['--enable-source-maps', 'dist/main.mjs'], {
     cwd: dir,
     env: {
@@ -40,6 +43,7 @@ beforeAll(async () => {
       AUTH_MODE: 'none',
       HOST: '127.0.0.1',
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'info',
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
@@ -104,6 +108,15 @@ describe('the production bundle', () => {
     const job = await finished(system, body.jobId);
     expect(job.status, output).toBe('Succeeded');
     expect(job.servers.map((s) => s.instanceId)).toEqual([server]);
+    // Its own /metrics listener counted it, and the AWS calls of the lazily loaded clients.
+    const metrics = await (await fetch(`${metricsBase}/metrics`)).text();
+    expect(metrics).toMatch(/^acm_cert_export_deployments_total\{outcome="Succeeded"\} 1$/m);
+    expect(metrics).toMatch(
+      /^acm_cert_export_aws_calls_total\{service="ACM",operation="ExportCertificate"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(/^acm_cert_export_queue_lag_seconds_count [1-9]/m);
+    // The API's port serves no metrics.
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
   });
 
   it('stops on SIGTERM with exit code 0', async () => {

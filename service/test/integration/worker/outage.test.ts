@@ -50,6 +50,8 @@ beforeAll(async () => {
       AUTH_MODE: 'none',
       HOST: '127.0.0.1',
       PORT: String(port),
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
