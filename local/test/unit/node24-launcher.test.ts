@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../paths.ts';
+import { oldNodeBin as oldNode } from '../support/old-node.ts';
 
 // local/with-node24.sh: the npm scripts a person runs and the commands local/up.sh prints work
 // whatever Node is first on PATH. An old Node is stood in for by a fake `node` that reports
@@ -29,21 +30,8 @@ function script(path: string, body: string): void {
   chmodSync(path, 0o755);
 }
 
-/** A bin directory whose `node` is an old one; npm itself (any npm-cli.js) still runs on it. */
 function oldNodeBin(name: string): string {
-  const bin = join(tmp, name, 'bin');
-  mkdirSync(bin, { recursive: true });
-  script(
-    join(bin, 'node'),
-    `case "$*" in
-  --version | -v) echo v20.0.0; exit 0 ;;
-  "-p process.versions.node.split(\\".\\")[0]") echo 20; exit 0 ;;
-  *npm-cli.js* | */bin/npm*) exec ${JSON.stringify(realNode)} "$@" ;;
-esac
-echo "old node: cannot run $*" >&2
-exit 9`,
-  );
-  return bin;
+  return oldNode(join(tmp, name));
 }
 
 /** A copy of the launcher and toolchain in a root of its own, without .tools unless asked. */
