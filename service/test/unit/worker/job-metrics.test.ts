@@ -75,4 +75,44 @@ describe('what a deploy job measures (metrics port)', () => {
     expect(w.metrics.mappings).toEqual([]);
     expect(w.metrics.deployments.map((x) => x.outcome)).toEqual(['Failed']);
   });
+
+  it("the daily expiry check refreshes every mapping's gauges from the walk it does anyway", async () => {
+    const w = workerWorld();
+    const notAfter = new Date(w.clock.now().getTime() + 40 * 86_400_000).toISOString();
+    const m = {
+      certificateArn: arnA,
+      certName: 'web',
+      target: { key: 'env', value: 'dev' },
+      install: {},
+      serial: '0a:1b',
+      notAfter,
+      lastOutcome: 'Succeeded',
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+    };
+    await w.mappings.put(m);
+    const server = (instanceId: string, serial: string) => ({
+      instanceId,
+      serial,
+      notAfter,
+      lastStatus: 'Success',
+      lastOutcome: 'installed',
+      lastJobId: 'job-1',
+      updatedAt: '2026-01-01T00:00:00Z',
+    });
+    // Two hold the mapping's serial (written another way), one an older serial.
+    await w.servers.recordInstalled(m, [
+      server('i-1', '0A1B'),
+      server('i-2', '0a:1b'),
+      server('i-3', '09'),
+    ]);
+    for (const id of ['i-1', 'i-2', 'i-3']) {
+      w.commands.online(id);
+      w.commands.tag(id, { env: 'dev' });
+    }
+    expect(await w.deliver({ type: 'expiry-check', version: 1 })).toEqual({ kind: 'ack' });
+    expect(w.metrics.mappings).toEqual([
+      { mapping, observation: { notAfter, servers: 3, serversConverged: 2 } },
+    ]);
+  });
 });
