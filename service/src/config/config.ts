@@ -384,7 +384,7 @@ export function loadConfig(env: Env): Config {
     },
     metrics: {
       enabled: bool(env, settings.METRICS_ENABLED),
-      host: text(env, settings.METRICS_HOST),
+      host: text(env, settings.METRICS_HOST, text(env, settings.HOST)),
       port: int(env, settings.METRICS_PORT),
       maxMappings: int(env, settings.METRICS_MAX_MAPPINGS),
       emf: bool(env, settings.METRICS_EMF),

@@ -649,9 +649,9 @@ export const settings = catalog({
   METRICS_HOST: {
     group: 'metrics',
     type: 'string',
-    default: '0.0.0.0',
+    defaultText: 'the value of `HOST`',
     description:
-      'The address the metrics listener listens on (in ECS: the task’s own address; its security group opens the port only to `metricsIngressCidrs`).',
+      'The address the metrics listener listens on: where the API listens unless set (a local run on 127.0.0.1 keeps its metrics there too; in ECS the task’s own address, whose security group opens the port only to `metricsIngressCidrs`).',
   },
   METRICS_PORT: {
     group: 'metrics',

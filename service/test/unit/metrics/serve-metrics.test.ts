@@ -35,6 +35,11 @@ describe('the metrics settings and what the process runs', () => {
       emfFlushSeconds: 60,
       namespace: 'AcmCertExport',
     });
+    // Where the API listens, unless set: a local run on loopback keeps its metrics there.
+    expect(loadConfig({ ...base, HOST: '127.0.0.1' }).metrics.host).toBe('127.0.0.1');
+    expect(loadConfig({ ...base, HOST: '127.0.0.1', METRICS_HOST: '0.0.0.0' }).metrics.host).toBe(
+      '0.0.0.0',
+    );
     expect(() => loadConfig({ ...base, METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
     expect(() => loadConfig({ ...base, METRICS_EMF: 'yes' })).toThrow(/METRICS_EMF/);
   });
@@ -72,7 +77,9 @@ describe('the metrics settings and what the process runs', () => {
       const { lines, logger } = logged();
       const served = await serveMetrics(measured, config.metrics, logger);
       expect(served.server).toBeUndefined();
-      expect(lines.find((l) => l.level === 'error')?.msg).toMatch(/metrics listener could not start/);
+      expect(lines.find((l) => l.level === 'error')?.msg).toMatch(
+        /metrics listener could not start/,
+      );
       measured.metrics.stepFinished('export', 'done', 1);
       await served.stop();
       expect(emfLines.map((l) => JSON.parse(l).Step)).toEqual(['export']);
