@@ -20,6 +20,10 @@ export const deploymentOutcomes = [
 ] as const;
 export type DeploymentOutcome = (typeof deploymentOutcomes)[number];
 
+export function isDeploymentOutcome(status: string): status is DeploymentOutcome {
+  return (deploymentOutcomes as readonly string[]).includes(status);
+}
+
 /** The steps of a deploy job whose durations are observed (worker/deploy-handler.ts). */
 export const jobSteps = ['lock', 'export', 'dispatch', 'poll', 'finish'] as const;
 export type JobStep = (typeof jobSteps)[number];

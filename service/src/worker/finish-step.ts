@@ -4,7 +4,7 @@ import { moveTo, recordRetentionDays, withCondition } from '../domain/deployment
 import { exportSecretName } from '../domain/export-secret-name.ts';
 import { afterJob } from '../domain/installed-server.ts';
 import type { Mapping } from '../domain/mapping.ts';
-import type { DeploymentOutcome } from '../metrics/definitions.ts';
+import { isDeploymentOutcome } from '../metrics/definitions.ts';
 import { mappingKeyOf, mappingRef } from './mapping-key.ts';
 import { deploymentEmf } from './metrics.ts';
 import type { JobVerdict } from './outcome-policy.ts';
@@ -194,10 +194,12 @@ async function measuredEnd(
 ): Promise<Deployment> {
   const finished = await finish();
   const requestedAt = Date.parse(d.createdAt);
-  deps.metrics.deploymentFinished(
-    outcome.status as DeploymentOutcome,
-    Number.isNaN(requestedAt) ? -1 : (now.getTime() - requestedAt) / 1000,
-  );
+  if (isDeploymentOutcome(outcome.status)) {
+    deps.metrics.deploymentFinished(
+      outcome.status,
+      Number.isNaN(requestedAt) ? -1 : (now.getTime() - requestedAt) / 1000,
+    );
+  }
   return finished;
 }
 
