@@ -10,7 +10,9 @@ here="$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source=local/toolchain.sh
 source "$here/toolchain.sh"
 ensure_node24
-(cd "$ROOT" && node local/dev/check-local-run.ts "$@") || exit $?
+# Claims the state directory for this shell's pid, which run-local.ts keeps (exec, below), so a
+# second up.sh started while this one sets up stops too.
+(cd "$ROOT" && node local/dev/check-local-run.ts --owner-pid $$ "$@") || exit $?
 bash "$here/setup.sh"
 cd "$ROOT"
 exec node local/dev/run-local.ts "$@"

@@ -4,7 +4,7 @@
  * else on the port) stops here, saying who holds the port, before the first run's state is wiped.
  * Node's own modules only: local/up.sh runs `check-local-run.ts` before setting up.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stateDir as stateRoot } from '../paths.ts';
@@ -41,6 +41,16 @@ export function pidFile(stateDir: string): string {
   return join(stateDir, 'run-local.pid');
 }
 
+/**
+ * Records `pid` as the local run using `stateDir`. local/up.sh claims it with its own pid as
+ * soon as the checks pass, before setting up (which can take a minute), and then execs
+ * run-local.ts under that same pid, which claims it again after wiping the directory.
+ */
+export function claimStateDir(stateDir: string, pid: number): void {
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(pidFile(stateDir), `${pid}\n`);
+}
+
 /** The pid of another live local run recorded in `stateDir`, if any. */
 function otherRun(stateDir: string): { pid: number; command?: string } | undefined {
   const file = pidFile(stateDir);
@@ -58,8 +68,9 @@ function otherRun(stateDir: string): { pid: number; command?: string } | undefin
   } catch {
     return { pid }; // no /proc (macOS): the pid is alive, trust the file
   }
-  // A pid reused by something else since that run ended without removing its file.
-  return command.includes('run-local') ? { pid, command } : undefined;
+  // local/up.sh while it sets up, run-local.ts once up.sh has exec'd it; anything else is a pid
+  // reused since that run ended without removing its file.
+  return /run-local|up\.sh/.test(command) ? { pid, command } : undefined;
 }
 
 /** Why the local run must not start, or undefined when it may. */

@@ -125,6 +125,8 @@ try {
       // the service replays them there, not through the recorder's front.
       AUTH_STS_ENDPOINT: moto.endpoint,
       HOST: '127.0.0.1',
+      // The metrics listener too: on this machine only, not on every interface.
+      METRICS_HOST: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

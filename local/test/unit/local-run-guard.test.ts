@@ -59,6 +59,7 @@ describe('bash local/up.sh on a port that is taken', () => {
     expect(run.stderr).toContain('Nothing was changed.');
     expect(run.stderr).not.toContain('Setup complete'); // setup.sh did not run
     expect(existsSync(marker)).toBe(true);
+    expect(existsSync(pidFile(dir))).toBe(false); // nor claimed the directory
   });
 
   it('takes the port from PORT when --port is not given', () => {
@@ -116,6 +117,53 @@ describe('a state directory another local run uses', () => {
     });
     expect(run.status, run.stderr).toBe(3);
     expect(existsSync(marker)).toBe(true);
+  });
+
+  it('is claimed by up.sh before it sets up, so a second up.sh meanwhile stops too', async () => {
+    const { dir, marker } = firstRunState('claimed-by-up');
+    const free = await freeLoopbackPort();
+    // The first up.sh, still setting up (its API port not yet taken): a live process by that name.
+    const first = spawn('bash', ['-c', 'exec -a "bash local/up.sh" sleep 60'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 500 && process.platform === 'linux'; i++) {
+        const cmdline = existsSync(`/proc/${first.pid}/cmdline`)
+          ? readFileSync(`/proc/${first.pid}/cmdline`, 'utf8')
+          : '';
+        if (cmdline.startsWith('bash local/up.sh')) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const check = spawnSync(
+        process.execPath,
+        [
+          'local/dev/check-local-run.ts',
+          '--owner-pid',
+          String(first.pid),
+          '--port',
+          String(free),
+          '--state-dir',
+          dir,
+        ],
+        { cwd: repoRoot, encoding: 'utf8' },
+      );
+      expect(check.status, check.stderr).toBe(0);
+      expect(readFileSync(pidFile(dir), 'utf8').trim()).toBe(String(first.pid));
+
+      const second = spawnSync(
+        'bash',
+        ['local/up.sh', '--port', String(free), '--state-dir', dir],
+        {
+          cwd: repoRoot,
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(second.status, second.stderr).toBe(3);
+      expect(second.stderr).toContain(`another local run (pid ${first.pid}`);
+      expect(readFileSync(pidFile(dir), 'utf8').trim()).toBe(String(first.pid));
+      expect(existsSync(marker)).toBe(true);
+    } finally {
+      first.kill();
+    }
   });
 
   it('is free again once that run has ended, or when the pid is now another program', async () => {
