@@ -4,6 +4,7 @@ import { moveTo, withCondition } from '../domain/deployment-record.ts';
 import { TerminalError } from '../domain/errors.ts';
 import { wantsPkcs12 } from '../domain/install-options.ts';
 import type { Mapping } from '../domain/mapping.ts';
+import { displaySerial } from '../domain/serial.ts';
 import type { CertificateDescription, ExportedBundle } from '../ports/certificate-authority.ts';
 import { certificateInfo, sameSerial } from './certificate-info.ts';
 import { effectiveInstall } from './document-parameters.ts';
@@ -273,8 +274,8 @@ export async function exportStep(
   const now = deps.clock.now();
   const what =
     found.source === 'reused'
-      ? `reused the export of serial ${info.serial} installed before (secret version ${found.versionId})`
-      : `exported serial ${info.serial}`;
+      ? `reused the export of serial ${displaySerial(info.serial)} installed before (secret version ${found.versionId})`
+      : `exported serial ${displaySerial(info.serial)}`;
   const next = await save(
     moveTo(
       d,

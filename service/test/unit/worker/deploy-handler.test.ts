@@ -66,6 +66,9 @@ describe('deploy handler', () => {
       ['Dispatched', 'True'],
       ['Completed', 'True'],
     ]);
+    // The Exported condition names the serial as every other human-read text does (ACM's form).
+    const exported = d?.conditions.find((c) => c.type === 'Exported');
+    expect(exported?.message).toMatch(/^exported serial ([0-9a-f]{2}:)+[0-9a-f]{2}, valid /);
     expect(w.commands.sent).toHaveLength(1);
     const sent = w.commands.sent[0];
     expect(sent?.target).toEqual({ key: 'env', value: 'dev' });
