@@ -782,6 +782,10 @@ for target in "${targets[@]}" "${removing[@]}"; do
   fi
   renamed_targets+=("$target")
 done
+# SELinux: give the renamed files the policy's labels, not their temporary files'.
+if command -v restorecon >/dev/null 2>&1 && ! restorecon -F -- "${targets[@]}" 2>"$tmp_dir/restorecon.out"; then
+  log "restorecon failed; the files keep their labels: $(head -c 300 -- "$tmp_dir/restorecon.out")"
+fi
 files_written=("${targets[@]}")
 removed_note=${removing[*]:+; removed ${removing[*]}}
 
