@@ -13,14 +13,17 @@ export type DeploymentStatus =
   | 'NoTargets'
   | 'Cancelled';
 
-export const terminalStatuses: ReadonlySet<DeploymentStatus> = new Set([
+/** The statuses a job ends in (the outcomes the metrics count). */
+export const terminalStatusList = [
   'Succeeded',
   'PartiallyFailed',
   'Failed',
   'TimedOut',
   'NoTargets',
   'Cancelled',
-]);
+] as const satisfies readonly DeploymentStatus[];
+
+export const terminalStatuses: ReadonlySet<DeploymentStatus> = new Set(terminalStatusList);
 
 export function isTerminal(status: DeploymentStatus): boolean {
   return terminalStatuses.has(status);

@@ -2,22 +2,17 @@
  * Every metric the service emits, in one place: the Prometheus name and labels (/metrics), and
  * the CloudWatch name, unit and dimensions (Embedded Metric Format). The stack's dashboard and
  * alarms (infra/lib/dashboard.ts, infra/lib/alarms.ts) are built from this module, so the names
- * the service writes and the names the stack reads cannot drift. Plain data, no imports: infra
- * imports it as it is.
+ * the service writes and the names the stack reads cannot drift. Plain data; its one import is
+ * the domain's list of terminal statuses (no runtime imports of its own), so infra imports it
+ * as it is.
  */
+import { terminalStatusList } from '../domain/deployment.ts';
 
 /** The CloudWatch namespace (METRICS_NAMESPACE's default; the stack sets the same). */
 export const metricsNamespace = 'AcmCertExport';
 
-/** The deployment outcomes counted (DeploymentStatus's terminal ones). */
-export const deploymentOutcomes = [
-  'Succeeded',
-  'PartiallyFailed',
-  'Failed',
-  'TimedOut',
-  'NoTargets',
-  'Cancelled',
-] as const;
+/** The deployment outcomes counted: DeploymentStatus's terminal ones. */
+export const deploymentOutcomes = terminalStatusList;
 export type DeploymentOutcome = (typeof deploymentOutcomes)[number];
 
 export function isDeploymentOutcome(status: string): status is DeploymentOutcome {

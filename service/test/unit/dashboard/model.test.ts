@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../../local/paths.ts';
 import { displaySerial, shortId } from '../../../src/cli/display.ts';
+import { terminalStatusList } from '../../../src/domain/deployment.ts';
 
 interface Event {
   at: string;
@@ -12,6 +13,7 @@ interface Event {
 }
 /** The page's model (plain JavaScript the browser loads as it is). */
 interface Model {
+  isTerminal(status: string): boolean;
   expiry(days: number | null): { text: string; level: string; label: string };
   statusLevel(status: string | undefined): string;
   convergedText(s: { converged: number; total: number } | undefined): {
@@ -33,6 +35,13 @@ const model = (await import(
 )) as Model;
 
 describe('the dashboard page’s model', () => {
+  it('ends a job on the statuses the service ends it on (its own copy of the list)', () => {
+    for (const status of terminalStatusList) expect(model.isTerminal(status), status).toBe(true);
+    for (const status of ['Queued', 'Exporting', 'Dispatching', 'Running']) {
+      expect(model.isTerminal(status), status).toBe(false);
+    }
+  });
+
   it.each([
     [null, 'not exported yet', 'unknown'],
     [-1, 'expired 1 day ago', 'expired'],
