@@ -13,6 +13,8 @@ import {
   type PluginState,
   setInvocationStatus,
 } from './command-state.ts';
+import type { ContainerEngine } from './container-engine.ts';
+import { runScriptInContainer } from './container-script.ts';
 import { type CommandDocument, defaultStepTimeoutSeconds } from './document.ts';
 import { instantSummary } from './instant-summary.ts';
 import { passesEnvVarParameters } from './managed-nodes.ts';
@@ -32,6 +34,15 @@ export interface CommandRunnerContext {
   readonly region: string;
   /** The reload commands every server allows (each server's allow-list and recorders). */
   readonly reloadCommands: readonly ReloadCommand[];
+  /**
+   * Where the scripts of servers that are containers (tag `standin:container`) run, and their
+   * environment there (the AWS endpoint as the containers reach it, credentials, region, PATH).
+   * Undefined: no container engine configured; such a server's invocation fails, saying so.
+   */
+  readonly containers?: {
+    readonly engine: ContainerEngine;
+    readonly env: Readonly<Record<string, string>>;
+  };
   /** Aborted when the server stops: everything running is cancelled. */
   readonly shutdown: AbortSignal;
   readonly log: (line: string) => void;
@@ -127,24 +138,30 @@ export function startCommand(
     }
   };
 
-  const runSteps = async (invocation: InvocationState, signal: AbortSignal) => {
+  /** The environment every server's script gets, wherever it runs. */
+  const serverEnv = (invocation: InvocationState) => ({
+    AWS_SSM_INSTANCE_ID: invocation.instanceId,
+    AWS_SSM_REGION_NAME: context.region,
+    // Agents before 3.3.2746.0 do not know interpolationType ENV_VAR: no SSM_* variable.
+    ...(passesEnvVarParameters(invocation.agentVersion)
+      ? parameterEnvironment(document, values)
+      : {}),
+    // The server's own AWS calls (the script's GetSecretValue) name it in their User-Agent, so
+    // that the test bed evaluates them against the servers' policy (local/iam).
+    ...(context.nameServers
+      ? { AWS_SDK_UA_APP_ID: `acm-cert-export-server.${invocation.instanceId}` }
+      : {}),
+  });
+
+  /** A step's script on this machine, under the server's root, with recorders for reloads. */
+  const localStep = async (invocation: InvocationState) => {
     const root = serverRoot(context.stateDir, invocation.instanceId);
     const agentDir = join(context.stateDir, 'agent', invocation.instanceId);
     const env = {
       ...context.baseEnv,
       HOME: join(agentDir, 'home'),
-      AWS_SSM_INSTANCE_ID: invocation.instanceId,
-      AWS_SSM_REGION_NAME: context.region,
-      // Agents before 3.3.2746.0 do not know interpolationType ENV_VAR: no SSM_* variable.
-      ...(passesEnvVarParameters(invocation.agentVersion)
-        ? parameterEnvironment(document, values)
-        : {}),
+      ...serverEnv(invocation),
       ACM_CERT_EXPORT_ROOT: `${root}/`,
-      // The server's own AWS calls (the script's GetSecretValue) name it in their User-Agent, so
-      // that the test bed evaluates them against the servers' policy (local/iam).
-      ...(context.nameServers
-        ? { AWS_SDK_UA_APP_ID: `acm-cert-export-server.${invocation.instanceId}` }
-        : {}),
     };
     await mkdir(root, { recursive: true });
     await prepareServerRoot(root, {
@@ -153,22 +170,67 @@ export function startCommand(
       slowReloadMs: timing.slowReloadMs,
     });
     await mkdir(env.HOME, { recursive: true });
+    return (stepName: string, scriptText: string, timeoutMs: number, signal: AbortSignal) =>
+      runScript({
+        scriptText,
+        scriptFile: join(agentDir, 'orchestration', command.commandId, stepName, '_script.sh'),
+        cwd: join(agentDir, 'orchestration', command.commandId, stepName),
+        env,
+        timeoutMs,
+        killGraceMs: timing.killGraceMs,
+        signal,
+      });
+  };
+
+  /**
+   * A step's script inside the server's container, as root with real paths: the container's own
+   * allow-list and reload commands (no recorder, no fake root).
+   */
+  const containerStep = (invocation: InvocationState, container: string) => {
+    const containers = context.containers;
+    const env = { ...containers?.env, HOME: '/root', ...serverEnv(invocation) };
+    const agentDir = `/var/lib/amazon/ssm/${invocation.instanceId}/document/orchestration`;
+    return async (
+      stepName: string,
+      scriptText: string,
+      timeoutMs: number,
+      signal: AbortSignal,
+    ): Promise<ScriptOutcome> => {
+      if (containers === undefined) {
+        return {
+          kind: 'exited',
+          exitCode: 1,
+          stdout: '',
+          stderr: `stand-in: this server is container ${container} (standin:container) but the stand-in has no container engine (DOCKER_HOST)\n`,
+        };
+      }
+      return runScriptInContainer({
+        engine: containers.engine,
+        container,
+        scriptText,
+        scriptDir: `${agentDir}/${command.commandId}/${stepName}`,
+        env,
+        timeoutMs,
+        killGraceMs: timing.killGraceMs,
+        signal,
+      });
+    };
+  };
+
+  const runSteps = async (invocation: InvocationState, signal: AbortSignal) => {
+    const runStep =
+      invocation.container === undefined
+        ? await localStep(invocation)
+        : containerStep(invocation, invocation.container);
     for (const [index, step] of document.steps.entries()) {
       const plugin = invocation.plugins[index] as PluginState;
       plugin.status = 'InProgress';
       plugin.statusDetails = 'InProgress';
       plugin.startedAt = new Date();
       const timeoutMs = stepTimeoutMs(context, step.timeoutSeconds, values);
+      const scriptText = interpolate(step.runCommand.join('\n'), values);
       const outcome = await runBehaviour(invocation, signal, timeoutMs, values, () =>
-        runScript({
-          scriptText: interpolate(step.runCommand.join('\n'), values),
-          scriptFile: join(agentDir, 'orchestration', command.commandId, step.name, '_script.sh'),
-          cwd: join(agentDir, 'orchestration', command.commandId, step.name),
-          env,
-          timeoutMs,
-          killGraceMs: timing.killGraceMs,
-          signal,
-        }),
+        runStep(step.name, scriptText, timeoutMs, signal),
       );
       if (!finishPlugin(plugin, outcome)) break;
     }

@@ -49,6 +49,8 @@ export interface InvocationState {
   readonly reload: ReloadBehaviour;
   /** Tag `standin:run-ms`: how long an `instant` server takes to answer. */
   readonly runMs: number;
+  /** Tag `standin:container`: the container the script runs in (none: on this machine). */
+  readonly container?: string;
   status: InvocationStatus;
   statusDetails: string;
   readonly plugins: PluginState[];

@@ -10,7 +10,8 @@
  * Stopped or Terminated"; aws/amazon-ssm-agent#407).
  *
  * Tags set how a stand-in server behaves: `standin:behaviour`, `standin:agent-version`,
- * `standin:agent-registers-after-ms` and `standin:reload`. A malformed value of the last three
+ * `standin:agent-registers-after-ms`, `standin:reload`, `standin:run-ms` and `standin:container`
+ * (the server is a container: container-script.ts). A malformed value of the last five
  * is refused with a ValidationException naming the instance and the tag, so that a typo in a
  * test never silently selects the default. On a hybrid node the same tags (set on the node with
  * AddTagsToResource, or by its activation) override what its agent said when it registered.
@@ -24,6 +25,7 @@ export const standInTags = {
   registersAfterMs: 'standin:agent-registers-after-ms',
   reload: 'standin:reload',
   runMs: 'standin:run-ms',
+  container: 'standin:container',
 } as const;
 
 /** `standin:behaviour` values; anything else (or no tag) is `normal`. */
@@ -70,6 +72,12 @@ export interface ManagedNode {
    * takes time without costing this machine any work: the benchmarks' 3-s and 120-s servers).
    */
   readonly runMs: number;
+  /**
+   * Tag `standin:container`: the server is this container (named as its engine names it), and
+   * its scripts run inside it as root with real paths (container-script.ts); without the tag
+   * they run on this machine under the server's root directory.
+   */
+  readonly container?: string;
   readonly tags: ReadonlyMap<string, string>;
   /** Hybrid (`mi-…`) nodes only. */
   readonly hybrid?: HybridRegistration;
@@ -160,6 +168,17 @@ function reloadOf(
   return reload;
 }
 
+/** A container's name or id as engines accept it (Docker's rule). */
+const containerNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
+function containerOf(instanceId: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!containerNamePattern.test(value)) {
+    throw badTag(instanceId, standInTags.container, value, 'a container name such as web-1');
+  }
+  return value;
+}
+
 /** A `standin:behaviour` value; anything else (or none) is `fallback`, as on EC2 instances. */
 function behaviourOf(value: string | undefined, fallback: Behaviour = 'normal'): Behaviour {
   return behaviours.find((b) => b === value) ?? fallback;
@@ -189,6 +208,11 @@ export interface HybridServer {
   readonly registration: HybridRegistration;
 }
 
+function optionalContainer(instanceId: string, tags: ReadonlyMap<string, string>) {
+  const container = containerOf(instanceId, tags.get(standInTags.container));
+  return container === undefined ? {} : { container };
+}
+
 /**
  * The managed node a registered hybrid server is: what its agent registered with, overridden by
  * the `standin:*` tags of the node (malformed ones refused as on EC2 instances).
@@ -209,6 +233,7 @@ export function hybridManagedNodeOf(
     agentVersion: agentVersionOf(id, tags.get(standInTags.agentVersion), server.agentVersion),
     reload: reloadOf(id, tags.get(standInTags.reload), server.reload),
     runMs: milliseconds(id, standInTags.runMs, tags.get(standInTags.runMs), 0),
+    ...optionalContainer(id, tags),
     tags: new Map(tags),
     hybrid: server.registration,
   };
@@ -238,6 +263,7 @@ export function managedNodeOf(instance: Instance, registrationMs: number): Manag
     agentVersion: agentVersionOf(instanceId, tags.get(standInTags.agentVersion)),
     reload: reloadOf(instanceId, tags.get(standInTags.reload)),
     runMs: milliseconds(instanceId, standInTags.runMs, tags.get(standInTags.runMs), 0),
+    ...optionalContainer(instanceId, tags),
     tags,
   };
 }

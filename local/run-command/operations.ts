@@ -186,6 +186,7 @@ const sendCommand: Operation = async (input, context) => {
     agentVersion: instance.agentVersion,
     reload: instance.reload,
     runMs: instance.runMs,
+    ...(instance.container === undefined ? {} : { container: instance.container }),
     status: 'Pending',
     statusDetails: 'Pending',
     plugins: document.steps.map((step) => ({

@@ -19,6 +19,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { repoRoot } from '../paths.ts';
 import type { RunningCommand } from './command-runner.ts';
 import { CommandStore } from './command-state.ts';
+import { ContainerEngine, engineSocket } from './container-engine.ts';
+import { shimDir } from './container-script.ts';
 import { forwardToMoto } from './forward-to-moto.ts';
 import { HybridFleet } from './hybrid-nodes.ts';
 import { type OperationContext, operations } from './operations.ts';
@@ -68,6 +70,17 @@ export interface RunCommandServerOptions {
    * local run, the worker tests); off by default, for scripts reading secrets a test made.
    */
   nameServers?: boolean;
+  /**
+   * The container engine that runs the scripts of servers that are containers (tag
+   * `standin:container`): its Docker Engine API socket, as DOCKER_HOST writes it
+   * (`unix:///run/docker.sock`) or a path. Without it such servers' invocations fail, saying so.
+   */
+  containerEngine?: string;
+  /**
+   * moto's base URL as the server containers reach it (default `motoEndpoint`: the same with
+   * host networking, or on the compose network where both use its service name).
+   */
+  containerMotoEndpoint?: string;
   /** Receives one line per notable event; silent when omitted. */
   log?: (line: string) => void;
 }
@@ -104,6 +117,20 @@ function scriptBaseEnv(options: RunCommandServerOptions, region: string): Record
   };
 }
 
+/** What a server container's scripts get: its own PATH and HOME, the emulator and its region. */
+function containerBaseEnv(endpoint: string, region: string): Record<string, string> {
+  return {
+    // The bed's aws shim first (container-script.ts): Debian's CLI ignores AWS_ENDPOINT_URL.
+    PATH: `${shimDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    LANG: 'C.UTF-8',
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: emulatorCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulatorCredentials.secretAccessKey,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+  };
+}
+
 export async function startRunCommandServer(
   options: RunCommandServerOptions,
 ): Promise<RunCommandServer> {
@@ -126,6 +153,14 @@ export async function startRunCommandServer(
     baseEnv: scriptBaseEnv(options, region),
     region,
     reloadCommands,
+    ...(options.containerEngine === undefined
+      ? {}
+      : {
+          containers: {
+            engine: new ContainerEngine(engineSocket(options.containerEngine)),
+            env: containerBaseEnv(options.containerMotoEndpoint ?? options.motoEndpoint, region),
+          },
+        }),
     nameServers: options.nameServers ?? false,
     now: options.clock ?? Date.now,
     shutdown: shutdown.signal,

@@ -50,7 +50,7 @@ export interface StandIn {
 /** Server options a test may set besides the timing. */
 export type StandInOptions = Pick<
   RunCommandServerOptions,
-  'clock' | 'reloadCommands' | 'nameServers'
+  'clock' | 'reloadCommands' | 'nameServers' | 'containerEngine'
 >;
 
 export async function aStandIn(

@@ -48,11 +48,13 @@ describe('an EC2 instance as a managed node', () => {
         'standin:reload': 'fail',
         'standin:behaviour': 'unreachable',
         'standin:run-ms': '3000',
+        'standin:container': 'web-1',
       }),
       90_000,
     );
     expect(node).toMatchObject({
       runMs: 3000,
+      container: 'web-1',
       registeredAt: launchedAt,
       agentVersion: '3.2.1241.0',
       reload: 'fail',
@@ -60,6 +62,8 @@ describe('an EC2 instance as a managed node', () => {
     });
     expect(pingStatus(node)).toBe('ConnectionLost');
     expect(pingStatus(managedNodeOf(anInstance(), 0))).toBe('Online');
+    // Without the tag its scripts run on this machine, under its server root.
+    expect(managedNodeOf(anInstance(), 0).container).toBeUndefined();
   });
 
   it('is a target only while its instance runs and once its agent has registered', () => {
@@ -81,6 +85,8 @@ describe('an EC2 instance as a managed node', () => {
     ['standin:agent-version', '3.3', /a version such as/],
     ['standin:reload', 'explode', /fail or slow/],
     ['standin:run-ms', '3s', /whole number of milliseconds/],
+    ['standin:container', 'web 1', /a container name such as web-1/],
+    ['standin:container', '-web', /a container name such as web-1/],
   ])('refuses %s=%j with a ValidationException naming the instance', (tag, value, message) => {
     const make = () => managedNodeOf(anInstance({ [tag]: value }), 0);
     expect(make).toThrow(message);

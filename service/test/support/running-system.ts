@@ -26,6 +26,11 @@ export interface SystemOptions {
    * Run Command stand-in (`proxy` and `ssmProxy`).
    */
   readonly countRequests?: boolean;
+  /**
+   * The container engine (DOCKER_HOST form) that runs the scripts of stand-in servers that are
+   * containers (tag `standin:container`).
+   */
+  readonly containerEngine?: string;
 }
 
 /**
@@ -36,7 +41,10 @@ export interface SystemOptions {
 export async function aRunningSystem(options: SystemOptions = {}) {
   const moto = inject('motoEndpoint');
   // Its servers name themselves: their reads of the service's secrets are evaluated (ABAC).
-  const standIn: StandIn = await aStandIn(options.timing, { nameServers: true });
+  const standIn: StandIn = await aStandIn(options.timing, {
+    nameServers: true,
+    ...(options.containerEngine === undefined ? {} : { containerEngine: options.containerEngine }),
+  });
   const needsProxy =
     options.throttleShare !== undefined ||
     options.exportRatePerSecond !== undefined ||
