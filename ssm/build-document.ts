@@ -48,25 +48,22 @@ export const documentParameterNames = [
 export type DocumentParameterName = (typeof documentParameterNames)[number];
 
 const descriptions: Record<DocumentParameterName, string> = {
-  CertName:
-    'File name stem of the installed files (<CertName>-fullchain.pem, -chain.pem, -privkey.pem).',
-  Certificate: 'Base64 of the PEM certificate returned by ACM ExportCertificate.',
-  CertificateChain:
-    'Base64 of the PEM chain returned by ACM ExportCertificate (without the certificate).',
+  CertName: 'Name stem of the installed files.',
+  Certificate: 'Base64 of the PEM certificate.',
+  CertificateChain: 'Base64 of the PEM chain, without the certificate.',
   SecretId:
-    'ARN or name (under acm-passphrase/) of the Secrets Manager secret holding the encrypted private key and its passphrase. The key is never a parameter: Run Command keeps parameters in its history.',
-  SecretVersionId: 'Version id of the secret written for this export.',
-  CertDir: 'Absolute directory for the certificate files.',
-  KeyDir: 'Absolute directory for the decrypted private key.',
-  Owner: 'Owner of the installed files.',
-  Group: 'Group of the installed files.',
-  KeyMode: 'Octal mode of the private key file: 600, 640, 400 or 440.',
+    'Secret (ARN, or name under acm-passphrase/) holding the encrypted key and its passphrase.',
+  SecretVersionId: 'Version id of the secret for this export.',
+  CertDir: 'Directory of the certificate files.',
+  KeyDir: 'Directory of the key.',
+  Owner: 'Owner of the files.',
+  Group: 'Group of the files.',
+  KeyMode: 'Mode of the key: 600, 640, 400 or 440.',
   ReloadCommand:
-    "Command run after the files are replaced: an absolute path and arguments, split on spaces and never run by a shell; it must be a line of the server's allow-list /etc/acm-cert-export/reload-commands. The files are rolled back when it fails. Empty: no reload.",
-  Force: 'true: replace the installed certificate even when it is newer, or identical.',
-  Formats:
-    'Extra files, installed like the key: combined (<CertName>-combined.pem), pkcs12 or pkcs12-legacy (<CertName>.p12, password from the secret). Others are removed.',
-  Mode: 'Install (default): install the certificate, repairing drifted files. Verify: check the installed files against Certificate and CertificateChain; reads no secret, changes nothing, exits 0 (outcome verified or drift).',
+    'Absolute path and arguments, run without a shell after the files are replaced if it is a line of /etc/acm-cert-export/reload-commands; a failure rolls back. Empty: no reload.',
+  Force: 'true: replace even a newer or identical certificate.',
+  Formats: 'Extra files: combined, pkcs12 or pkcs12-legacy. Others are removed.',
+  Mode: 'Install, or Verify: only check the installed files.',
 };
 
 /** The install script's text. */
@@ -75,26 +72,67 @@ export function readInstallScript(): string {
 }
 
 /**
- * The script as the document carries it: without its comment lines and blank lines (the
+ * The script as the document carries it: without its comments, blank lines and indentation (the
  * committed script keeps them). SSM refuses a command whose document and parameters exceed
- * 64 KB, and the certificate and chain parameters can take 20 KB of it. The shebang and
- * shellcheck directives stay. The script has no here-documents, so no line starting with `#`
- * is data.
+ * 64 KB, and the certificate and chain parameters can take 20 KB of it. The shebang stays
+ * (shellcheck directives only matter to the linter). The script has no here-documents, so a line
+ * is data only when it starts inside a quoted word that spans lines (the python3 reader's
+ * program): such a line, and one continuing a line that ends with a backslash right after a
+ * word, is carried as it is. A unit test proves the result with bash itself: both texts, parsed
+ * as one function body, print the same.
  */
 export function documentScript(script: string): string {
   if (/<<-?\s*['"]?\w+/.test(script)) {
     throw new Error(`${scriptPath} has a here-document: comment stripping is not safe`);
   }
-  return script
-    .split('\n')
-    .filter((line, i) => {
-      const trimmed = line.trim();
-      if (trimmed === '') return false;
-      if (!trimmed.startsWith('#')) return true;
-      return i === 0 || trimmed.startsWith('# shellcheck');
+  const lines = script.split('\n');
+  const shapes = lineShapes(lines);
+  return lines
+    .flatMap((line, i) => {
+      const { verbatim, code } = shapes[i] as LineShape;
+      if (verbatim) return [line];
+      const trimmed = (i === 0 ? line : code).trim();
+      return trimmed === '' ? [] : [trimmed];
     })
     .join('\n')
     .concat('\n');
+}
+
+interface LineShape {
+  /** The line starts inside a quoted word ('…', "…", $'…') or continues the line before it. */
+  readonly verbatim: boolean;
+  /** The line without its comment (a `#` starting a word outside quotes, to the end). */
+  readonly code: string;
+}
+
+/** A shell quote tracker for this script's text (no here-documents). */
+function lineShapes(lines: readonly string[]): LineShape[] {
+  let quote: "'" | '"' | "$'" | '' = '';
+  let continued = false;
+  return lines.map((line) => {
+    const verbatim = quote !== '' || continued;
+    continued = false;
+    let code = line;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (quote === "'") {
+        if (c === "'") quote = '';
+      } else if (c === '\\') {
+        // A blank before the backslash separates words: the next line's indentation does not.
+        if (i === line.length - 1 && quote === '' && !/\s/.test(line[i - 1] ?? ''))
+          continued = true;
+        i++;
+      } else if (quote !== '') {
+        if (c === (quote === '"' ? '"' : "'")) quote = '';
+      } else if (c === "'" || c === '"') {
+        quote = line[i - 1] === '$' && c === "'" ? "$'" : c;
+      } else if (c === '#' && (i === 0 || /[\s;&|()]/.test(line[i - 1] ?? ''))) {
+        code = line.slice(0, i);
+        break;
+      }
+    }
+    return { verbatim, code };
+  });
 }
 
 /** Reads `readonly <KIND>_<name>='<value>'` from the script. */
@@ -127,7 +165,7 @@ export function buildDocumentObject(): Record<string, unknown> {
   return {
     schemaVersion: '2.2',
     description:
-      'Installs a certificate exported from AWS Certificate Manager: reads the encrypted key and its passphrase from Secrets Manager, checks key, validity and chain, refuses downgrades, replaces the files atomically, runs an allow-listed reload and rolls back on failure; Mode=Verify only checks the installed files. Prints a JSON summary as the last line of output. Needs SSM Agent 3.3.2746.0 or later. See docs/target-install.md.',
+      'Installs a certificate exported from ACM, its key read from Secrets Manager; Mode=Verify checks the installed files. Last output line: a JSON summary. Needs SSM Agent 3.3.2746.0+. See docs/target-install.md.',
     parameters: Object.fromEntries(
       documentParameterNames.map((name) => [name, parameter(script, name)]),
     ),

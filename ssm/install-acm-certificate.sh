@@ -24,7 +24,7 @@
 # stand-in servers also set
 #   ACM_CERT_EXPORT_ROOT  a directory every path is placed under, the reload command's executable
 #                         and the reload allow-list included (never set on AWS)
-#   AWS_ENDPOINT_URL      read by the AWS CLI itself
+#   AWS_ENDPOINT_URL      read by the AWS CLI itself (and by the python3 reader below)
 #
 # Exit codes (the last line of stdout is always one JSON summary object, see below):
 #   0  installed, or the same certificate was already installed (outcome "unchanged", no reload);
@@ -53,8 +53,8 @@
 # The secret version holds the passphrase and the encrypted key (the format is in
 # docs/target-install.md); neither is ever a command parameter, since Run Command keeps parameters
 # in its history. Neither appears in a process's arguments or environment, nor in any output: the
-# AWS CLI writes the secret to a file in a private temporary directory, and openssl reads the
-# passphrase with -passin file:.
+# AWS CLI (or, without it, the python3 reader below) writes the secret to a file in a private
+# temporary directory, and openssl reads the passphrase with -passin file:.
 
 # The SSM agent runs the script with `sh`: re-run it under bash when it is not already.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -110,7 +110,7 @@ files_written=()
 problems=()         # Mode=Verify: the problem codes found, in the order checked
 run_mode=''         # Install | Verify, once the parameters are read
 
-tmp_dir=''
+tmp=''
 temp_files=()       # temporary and backup files in the target directories
 renamed_targets=()  # targets already replaced, in order
 declare -A backup_of=()
@@ -167,6 +167,14 @@ finish() {
 
 bad_parameter() { finish 10 bad-parameters "$1"; }
 validation_failed() { finish 12 validation-failed "$1"; }
+install_failed() { finish 15 install-failed "$1"; }
+# unreadable WHAT: the secret version is not readable, or not what the script needs.
+unreadable() { finish 11 secret-unreadable "the secret $secret_id version $secret_version $1"; }
+# rollback_failed WHAT: the previous files are not all back; their backups are kept.
+rollback_failed() {
+  keep_backups=true
+  finish 16 rollback-failed "$1 and the previous files could not all be restored; the previous files are kept next to them as ${TEMP_PREFIX}*.previous.*"
+}
 
 # shellcheck disable=SC2329 # invoked by the EXIT trap
 cleanup() {
@@ -187,7 +195,7 @@ cleanup() {
     fi
     rm -f -- "$f"
   done
-  if [ -n "$tmp_dir" ]; then rm -rf -- "$tmp_dir"; fi
+  if [ -n "$tmp" ]; then rm -rf -- "$tmp"; fi
   exit "$code"
 }
 
@@ -215,27 +223,27 @@ on_signal() {
     installing | reloading)
       if rollback; then
         files_written=()
-        finish 15 install-failed "interrupted by SIG$signal; the previous files were restored"
+        install_failed "interrupted by SIG$signal; the previous files were restored"
       fi
-      keep_backups=true
-      finish 16 rollback-failed "interrupted by SIG$signal and the previous files could not all be restored; the previous files are kept next to them as ${TEMP_PREFIX}*.previous.*"
+      rollback_failed "interrupted by SIG$signal"
       ;;
     installed) finish 0 installed "certificate $serial installed as $cert_name (SIG$signal received at the end)" ;;
-    *) finish 15 install-failed "interrupted by SIG$signal before anything was changed" ;;
+    *) install_failed "interrupted by SIG$signal before anything was changed" ;;
   esac
 }
 
 trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+for sig in INT TERM HUP; do
+  # shellcheck disable=SC2064 # the signal's name is fixed when the trap is set
+  trap "on_signal $sig" "$sig"
+done
 
 # ---- parameters ---------------------------------------------------------------------------
 
 # An agent older than MIN_AGENT_VERSION ignores interpolationType ENV_VAR and sets no SSM_*
 # variable at all, not even for parameters with a default: say so rather than "bad parameters".
 if ! compgen -e | grep -q '^SSM_'; then
-  finish 17 agent-too-old "no SSM_* parameter reached the script: the SSM Agent on this server is older than $MIN_AGENT_VERSION, which documents with ENV_VAR parameters need; update the agent (or, run by hand, set the SSM_<Name> variables)"
+  finish 17 agent-too-old "no SSM_* parameter reached the script: the SSM Agent is older than $MIN_AGENT_VERSION, which ENV_VAR parameters need; update it (by hand: set SSM_<Name> variables)"
 fi
 
 cert_name=${SSM_CertName-}
@@ -256,9 +264,7 @@ root=${ACM_CERT_EXPORT_ROOT-}
 
 # require NAME VALUE PATTERN: the value must match the document's allowedPattern.
 require() {
-  if ! [[ $2 =~ $3 ]]; then
-    bad_parameter "parameter $1 is missing or does not match its allowed pattern $3"
-  fi
+  [[ $2 =~ $3 ]] || bad_parameter "parameter $1 is missing or does not match its allowed pattern $3"
 }
 
 # A directory parameter: absolute, no "." or ".." segment.
@@ -324,11 +330,12 @@ if [ "${#reload_argv[@]}" -gt 0 ] && [ "$run_mode" = Install ]; then
   # change. Anyone allowed to deploy could otherwise run any command as root here.
   allow_list=$root$RELOAD_ALLOW_LIST
   wanted="${reload_argv[*]}"
+  not_allowed() { finish 18 reload-not-allowed "reload command \"$wanted\" refused: $1"; }
   if [ ! -f "$allow_list" ]; then
-    finish 18 reload-not-allowed "reload command \"$wanted\" refused: this server has no allow-list $RELOAD_ALLOW_LIST (one allowed command per line)"
+    not_allowed "this server has no allow-list $RELOAD_ALLOW_LIST (one allowed command per line)"
   fi
   if [ "$(id -u)" -eq 0 ] && { [ "$(stat -c '%u' -- "$allow_list")" != 0 ] || [ -n "$(find "$allow_list" -maxdepth 0 -perm /022)" ]; }; then
-    finish 18 reload-not-allowed "reload command \"$wanted\" refused: $RELOAD_ALLOW_LIST must be owned by root and writable by root only"
+    not_allowed "$RELOAD_ALLOW_LIST must be owned by root and writable by root only"
   fi
   allowed=false
   while IFS= read -r line || [ -n "$line" ]; do
@@ -337,12 +344,12 @@ if [ "${#reload_argv[@]}" -gt 0 ] && [ "$run_mode" = Install ]; then
     if [ "${#words[@]}" -gt 0 ] && [ "${words[*]}" = "$wanted" ]; then allowed=true; fi
   done <"$allow_list"
   if [ "$allowed" != true ]; then
-    finish 18 reload-not-allowed "reload command \"$wanted\" refused: it is not a line of $RELOAD_ALLOW_LIST on this server"
+    not_allowed "it is not a line of $RELOAD_ALLOW_LIST on this server"
   fi
   # Under a stand-in root the executable lives there too: nothing of the host is ever run.
   reload_exec=$root${reload_argv[0]}
   if [ ! -x "$reload_exec" ] || [ -d "$reload_exec" ]; then
-    finish 18 reload-not-allowed "reload command \"$wanted\" refused: ${reload_argv[0]} is not an executable file on this server"
+    not_allowed "${reload_argv[0]} is not an executable file on this server"
   fi
 fi
 
@@ -358,7 +365,7 @@ else
 fi
 
 for tool in openssl base64 date mktemp; do
-  command -v "$tool" >/dev/null 2>&1 || finish 15 install-failed "required tool $tool is not installed"
+  command -v "$tool" >/dev/null 2>&1 || install_failed "required tool $tool is not installed"
 done
 
 # ---- private working directory ------------------------------------------------------------
@@ -366,11 +373,11 @@ done
 tmp_base=${TMPDIR:-/tmp}
 if [ -n "$root" ]; then
   tmp_base=$root/tmp
-  mkdir -p -- "$tmp_base" || finish 15 install-failed "cannot create $tmp_base"
+  mkdir -p -- "$tmp_base" || install_failed "cannot create $tmp_base"
 fi
-tmp_dir=$(mktemp -d -- "$tmp_base/acm-cert-install.XXXXXXXX") ||
-  finish 15 install-failed "cannot create a private temporary directory in $tmp_base"
-chmod 700 -- "$tmp_dir" || finish 15 install-failed "cannot make $tmp_dir private"
+tmp=$(mktemp -d -- "$tmp_base/acm-cert-install.XXXXXXXX") ||
+  install_failed "cannot create a private temporary directory in $tmp_base"
+chmod 700 -- "$tmp" || install_failed "cannot make $tmp private"
 
 # decode NAME BASE64 FILE: decodes a base64 parameter; bad base64 is a bad parameter.
 decode() {
@@ -384,13 +391,13 @@ count_blocks() {
   grep -c -- "^-----BEGIN $2-----" "$1" || true
 }
 
-decode Certificate "$cert_b64" "$tmp_dir/cert.pem"
-decode CertificateChain "$chain_b64" "$tmp_dir/chain.pem"
-[ "$(count_blocks "$tmp_dir/cert.pem" CERTIFICATE)" -eq 1 ] ||
+decode Certificate "$cert_b64" "$tmp/cert.pem"
+decode CertificateChain "$chain_b64" "$tmp/chain.pem"
+[ "$(count_blocks "$tmp/cert.pem" CERTIFICATE)" -eq 1 ] ||
   bad_parameter "parameter Certificate must hold exactly one PEM certificate"
-[ "$(count_blocks "$tmp_dir/chain.pem" CERTIFICATE)" -ge 1 ] ||
+[ "$(count_blocks "$tmp/chain.pem" CERTIFICATE)" -ge 1 ] ||
   bad_parameter "parameter CertificateChain must hold at least one PEM certificate"
-if grep -q -- 'PRIVATE KEY-----' "$tmp_dir/cert.pem" "$tmp_dir/chain.pem"; then
+if grep -q -- 'PRIVATE KEY-----' "$tmp/cert.pem" "$tmp/chain.pem"; then
   bad_parameter "parameters Certificate and CertificateChain must not hold a private key"
 fi
 
@@ -418,7 +425,7 @@ cert_facts() {
   [ -n "$facts_start" ] && [ -n "$facts_end" ] && [ -n "$facts_sha256" ]
 }
 
-cert_facts "$tmp_dir/cert.pem" || validation_failed "the certificate cannot be parsed"
+cert_facts "$tmp/cert.pem" || validation_failed "the certificate cannot be parsed"
 new_start=$facts_start
 new_end=$facts_end
 new_sha256=$facts_sha256
@@ -455,8 +462,8 @@ for t in "${stale[@]}"; do
   if [ -L "$t" ] || [ -f "$t" ]; then removing+=("$t"); fi
 done
 
-cat -- "$tmp_dir/cert.pem" "$tmp_dir/chain.pem" >"$tmp_dir/fullchain.pem" ||
-  finish 15 install-failed "cannot assemble the full chain"
+cat -- "$tmp/cert.pem" "$tmp/chain.pem" >"$tmp/fullchain.pem" ||
+  install_failed "cannot assemble the full chain"
 
 # ---- Mode=Verify: compare the installed files with the certificate passed; change nothing ----
 
@@ -470,7 +477,7 @@ problem() {
 # verify_installed: reads the installed files (never the secret) and finishes with "verified" or
 # "drift", exit 0. Writes nothing but the private temporary directory.
 verify_installed() {
-  local t k rel than start want=$serial want_start=$not_before pub=$tmp_dir/installed.pub
+  local t k rel than start want=$serial want_start=$not_before pub=$tmp/installed.pub
   serial='' not_before='' not_after='' sha256=''
   files_written=("${targets[@]}")
   # An install holds this lock while it replaces the files: wait for it, not for ever.
@@ -508,14 +515,14 @@ verify_installed() {
       if [ "$start" -gt "$new_start_epoch" ]; then rel=newer than='newer than'; fi
       if [ "$serial" != "$want" ]; then
         problem "serial-$rel" "the installed certificate $serial (NotBefore $not_before) is $than $want ($want_start)"
-      elif ! cmp -s -- "$tmp_dir/fullchain.pem" "$fullchain_path"; then
+      elif ! cmp -s -- "$tmp/fullchain.pem" "$fullchain_path"; then
         problem cert-differs "$fullchain_path holds $serial but not the expected certificate and chain"
       fi
     else
       problem unreadable "$fullchain_path is not a certificate"
     fi
   fi
-  if [ -f "$chain_path" ] && [ -r "$chain_path" ] && ! cmp -s -- "$tmp_dir/chain.pem" "$chain_path"; then
+  if [ -f "$chain_path" ] && [ -r "$chain_path" ] && ! cmp -s -- "$tmp/chain.pem" "$chain_path"; then
     problem chain-differs "$chain_path is not the expected chain"
   fi
   if [ -f "$key_path" ] && [ -r "$key_path" ]; then
@@ -523,18 +530,18 @@ verify_installed() {
     rel=installed
     if [ ! -s "$pub" ]; then
       rel=expected
-      openssl x509 -in "$tmp_dir/cert.pem" -noout -pubkey >"$pub"
+      openssl x509 -in "$tmp/cert.pem" -noout -pubkey >"$pub"
     fi
-    if ! openssl pkey -in "$key_path" -passin pass: -pubout -out "$tmp_dir/key.pub" 2>/dev/null; then
+    if ! openssl pkey -in "$key_path" -passin pass: -pubout -out "$tmp/key.pub" 2>/dev/null; then
       problem unreadable "$key_path is not an unencrypted private key"
-    elif ! cmp -s -- "$tmp_dir/key.pub" "$pub"; then
+    elif ! cmp -s -- "$tmp/key.pub" "$pub"; then
       problem key-mismatch "$key_path does not match the $rel certificate"
     fi
   fi
   # The combined file: exactly the expected full chain followed by the installed key. The
   # PKCS#12 file needs its password, from the secret: only its presence, mode and owner count.
   if [ "$want_combined" = true ] && [ -f "$combined_path" ] && [ -r "$key_path" ] &&
-    ! cat -- "$tmp_dir/fullchain.pem" "$key_path" | cmp -s - "$combined_path"; then
+    ! cat -- "$tmp/fullchain.pem" "$key_path" | cmp -s - "$combined_path"; then
     problem combined-differs "$combined_path is not the full chain and the installed key"
   fi
   for t in "${removing[@]}"; do problem format-extra "$t is not asked for"; done
@@ -555,53 +562,154 @@ region=${AWS_REGION:-${AWS_DEFAULT_REGION:-${AWS_SSM_REGION_NAME:-}}}
 if [[ $secret_id == arn:* ]]; then
   IFS=: read -r _ _ _ region _ <<<"$secret_id"
 fi
-aws_args=(secretsmanager get-secret-value --secret-id "$secret_id" --version-id "$secret_version"
-  --query SecretString --output text)
-if [ -n "$region" ]; then aws_args+=(--region "$region"); fi
+# Without the AWS CLI, python3's standard library reads the secret version (Python 3.6 or later,
+# no other module): it signs GetSecretValue with SigV4 itself and writes the SecretString to
+# stdout, as the CLI does, or one line naming what failed to stderr. Arguments: secret id,
+# version id, region, stand-in root. Credentials, in this order: the environment
+# (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); the shared credentials file
+# ($AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile $AWS_PROFILE or default: where
+# SSM Agent puts a hybrid node's credentials by default); then on a hybrid node (an
+# AWS_SSM_INSTANCE_ID starting with mi-) the agent's own store /var/lib/amazon/ssm/credentials,
+# else EC2 instance metadata (IMDSv2, 2-second timeouts; AWS_EC2_METADATA_DISABLED and
+# AWS_EC2_METADATA_SERVICE_ENDPOINT as the CLI reads them). Endpoint:
+# AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL or the region's. AWS_SDK_UA_APP_ID is put
+# in the User-Agent as app/<id>, as the CLI does. Throttling, 5xx replies and connection errors
+# are tried 3 times with a random backoff, as the CLI's standard retry mode does. An AWS error
+# is said as "<type>: <message>", nothing else of the reply. The program is indented by one
+# space and has no comment or blank line: build-document.ts carries a quoted word as it is.
+read_secret_py='import os,sys,json,hmac,hashlib,random,time,configparser,urllib.request as U,urllib.error as E
+from urllib.parse import urlsplit
+sid,ver,region,root=sys.argv[1:5]
+env=os.environ.get
+tried=[]
+def fail(m):
+ sys.stderr.write(m+"\n");sys.exit(1)
+def why(x):
+ return str(getattr(x,"reason",x)) or type(x).__name__
+def ini(name,path,prof):
+ name+=" "+path+": "
+ p=configparser.RawConfigParser()
+ try:
+  with open(path,encoding="utf-8") as f:p.read_file(f)
+ except FileNotFoundError:return tried.append(name+"none")
+ except Exception as x:return tried.append(name+"unreadable ("+type(x).__name__+")")
+ s=p[prof] if p.has_section(prof) else {}
+ k=[s.get("aws_"+n) for n in ("access_key_id","secret_access_key","session_token")]
+ if k[0] and k[1]:return k
+ tried.append(name+"no keys in ["+prof+"]")
+def imds():
+ if env("AWS_EC2_METADATA_DISABLED","").lower()=="true":return tried.append("IMDS: disabled")
+ base=(env("AWS_EC2_METADATA_SERVICE_ENDPOINT") or "http://169.254.169.254").rstrip("/")
+ o=U.build_opener(U.ProxyHandler({}))
+ def get(p,h,m="GET"):
+  return o.open(U.Request(base+"/latest/"+p,headers=h,method=m),timeout=2).read().decode()
+ h={}
+ try:
+  try:h["X-aws-ec2-metadata-token"]=get("api/token",{"X-aws-ec2-metadata-token-ttl-seconds":"300"},"PUT")
+  except E.HTTPError as x:
+   if x.code not in(403,404,405):raise
+  p="meta-data/iam/security-credentials/"
+  r=get(p,h).split()
+  if not r:return tried.append("IMDS: no role attached")
+  c=json.loads(get(p+r[0],h))
+  return c["AccessKeyId"],c["SecretAccessKey"],c.get("Token")
+ except E.HTTPError as x:tried.append("IMDS: no role attached" if x.code==404 else "IMDS: HTTP %d"%x.code)
+ except (ValueError,KeyError):tried.append("IMDS: unexpected reply")
+ except Exception as x:tried.append("IMDS "+base+": not reachable ("+why(x)+")")
+cr=[env("AWS_"+n) for n in ("ACCESS_KEY_ID","SECRET_ACCESS_KEY","SESSION_TOKEN")]
+if not(cr[0] and cr[1]):cr=tried.append("env: no AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+cr=cr or ini("credentials file",env("AWS_SHARED_CREDENTIALS_FILE") or os.path.expanduser("~/.aws/credentials"),env("AWS_PROFILE") or "default")
+if not cr:cr=ini("SSM Agent store",root+"/var/lib/amazon/ssm/credentials","default") if env("AWS_SSM_INSTANCE_ID","").startswith("mi-") else imds()
+if not cr:fail("no AWS credentials found: "+"; ".join(tried))
+if not region:fail("no region: set AWS_REGION")
+ak,sk,tok=cr
+ep=env("AWS_ENDPOINT_URL_SECRETS_MANAGER") or env("AWS_ENDPOINT_URL") or "https://secretsmanager."+region+".amazonaws.com"+(".cn"*region.startswith("cn-"))
+u=urlsplit(ep)
+body=json.dumps({"SecretId":sid,"VersionId":ver}).encode()
+a=env("AWS_SDK_UA_APP_ID")
+def mac(k,m):
+ return hmac.new(k,m.encode(),hashlib.sha256)
+def sha(b):
+ return hashlib.sha256(b).hexdigest()
+def call():
+ t=time.strftime("%Y%m%dT%H%M%SZ",time.gmtime())
+ h={"content-type":"application/x-amz-json-1.1","host":u.netloc,"x-amz-date":t,"x-amz-target":"secretsmanager.GetSecretValue"}
+ if tok:h["x-amz-security-token"]=tok
+ n=";".join(sorted(h))
+ scope=t[:8]+"/"+region+"/secretsmanager/aws4_request"
+ k=("AWS4"+sk).encode()
+ for m in scope.split("/"):k=mac(k,m).digest()
+ req="POST\n"+(u.path or "/")+"\n\n"+"".join(x+":"+h[x]+"\n" for x in sorted(h))+"\n"+n+"\n"+sha(body)
+ h["authorization"]="AWS4-HMAC-SHA256 Credential="+ak+"/"+scope+", SignedHeaders="+n+", Signature="+mac(k,"AWS4-HMAC-SHA256\n"+t+"\n"+scope+"\n"+sha(req.encode())).hexdigest()
+ h["user-agent"]="acm-cert-export python/3"+(" app/"+a if a else "")
+ return U.urlopen(U.Request(ep,body,h),timeout=60).read()
+for i in range(3):
+ time.sleep(random.random()*2**i*(i>0))
+ try:
+  r=json.loads(call().decode())
+  if "SecretString" not in r:fail("the secret version has no SecretString")
+  sys.stdout.buffer.write((r["SecretString"]+"\n").encode());sys.exit(0)
+ except E.HTTPError as x:
+  try:j=json.loads(x.read().decode())
+  except Exception:j={}
+  ty=str(j.get("__type") or x.headers.get("x-amzn-ErrorType") or "HTTP %d"%x.code).split("#")[-1].split(":")[0]
+  m=ty+": "+str(j.get("message") or j.get("Message") or "HTTP %d"%x.code)
+  if x.code<500 and x.code!=429 and "Throttl" not in ty:fail(m)
+ except ValueError:m="the reply is not JSON"
+ except Exception as x:m="cannot reach "+ep+": "+why(x)
+fail(m+" (3 attempts)")'
 
-command -v aws >/dev/null 2>&1 || finish 11 secret-unreadable "the AWS CLI (aws) is not installed"
-if ! AWS_PAGER='' aws "${aws_args[@]}" >"$tmp_dir/secret" 2>"$tmp_dir/aws.err"; then
-  reason=$(grep -m 1 -o 'An error occurred.*' "$tmp_dir/aws.err" | cut -c 1-300)
-  [ -n "$reason" ] || reason=$(head -n 1 "$tmp_dir/aws.err" | cut -c 1-300)
-  finish 11 secret-unreadable "cannot read the secret $secret_id version $secret_version: ${reason:-aws exited with an error}"
+if command -v aws >/dev/null 2>&1; then
+  AWS_PAGER='' aws secretsmanager get-secret-value --secret-id "$secret_id" --version-id "$secret_version" \
+    --query SecretString --output text ${region:+--region "$region"} >"$tmp/secret" 2>"$tmp/aws.err"
+elif command -v python3 >/dev/null 2>&1; then
+  python3 -I -c "$read_secret_py" "$secret_id" "$secret_version" "$region" "$root" >"$tmp/secret" 2>"$tmp/aws.err"
+else
+  finish 11 secret-unreadable "neither the AWS CLI (aws) nor python3 is installed: the secret needs one of them (see docs/target-install.md)"
+fi
+# shellcheck disable=SC2181 # the status of whichever reader ran
+if [ $? -ne 0 ]; then
+  reason=$(grep -m 1 -o 'An error occurred.*' "$tmp/aws.err" | cut -c 1-500)
+  [ -n "$reason" ] || reason=$(head -n 1 "$tmp/aws.err" | cut -c 1-500)
+  unreadable "cannot be read: ${reason:-the reader exited with an error}"
 fi
 # Line 1 names the format, line 2 is "passphrase: <passphrase>", then the PEM blocks ACM
 # exported: the encrypted key first.
-if [ "$(head -n 1 -- "$tmp_dir/secret" | tr -d '\r')" != "$SECRET_FORMAT" ]; then
-  rm -f -- "$tmp_dir/secret"
-  finish 11 secret-unreadable "the secret $secret_id version $secret_version is not an acm-cert-export secret ($SECRET_FORMAT)"
+if [ "$(head -n 1 -- "$tmp/secret" | tr -d '\r')" != "$SECRET_FORMAT" ]; then
+  rm -f -- "$tmp/secret"
+  unreadable "is not an acm-cert-export secret ($SECRET_FORMAT)"
 fi
-sed -n '2s/^passphrase: //p' -- "$tmp_dir/secret" | tr -d '\r\n' >"$tmp_dir/passphrase"
+sed -n '2s/^passphrase: //p' -- "$tmp/secret" | tr -d '\r\n' >"$tmp/passphrase"
 awk '/^-----BEGIN ENCRYPTED PRIVATE KEY-----/ { inside = 1 } inside { print } /^-----END ENCRYPTED PRIVATE KEY-----/ { exit }' \
-  "$tmp_dir/secret" >"$tmp_dir/key.enc.pem"
+  "$tmp/secret" >"$tmp/key.enc.pem"
 # The PKCS#12 password: a line of its own, the same for every version of the mapping's secret
 # (a keystore password in a Java server's configuration survives renewals).
 if [ -n "$p12_profile" ]; then
-  sed -n 's/^pkcs12-password: //p' -- "$tmp_dir/secret" | head -n 1 | tr -d '\r\n' >"$tmp_dir/p12-password"
-  [ -s "$tmp_dir/p12-password" ] ||
-    finish 11 secret-unreadable "the secret $secret_id version $secret_version has no pkcs12-password line ($p12_profile needs one)"
+  sed -n 's/^pkcs12-password: //p' -- "$tmp/secret" | head -n 1 | tr -d '\r\n' >"$tmp/p12-password"
+  [ -s "$tmp/p12-password" ] ||
+    unreadable "has no pkcs12-password line ($p12_profile needs one)"
 fi
-rm -f -- "$tmp_dir/secret"
-if [ ! -s "$tmp_dir/passphrase" ]; then
-  finish 11 secret-unreadable "the secret $secret_id version $secret_version holds no passphrase"
+rm -f -- "$tmp/secret"
+if [ ! -s "$tmp/passphrase" ]; then
+  unreadable "holds no passphrase"
 fi
-[ "$(count_blocks "$tmp_dir/key.enc.pem" 'ENCRYPTED PRIVATE KEY')" -eq 1 ] ||
-  finish 11 secret-unreadable "the secret $secret_id version $secret_version holds no PEM ENCRYPTED PRIVATE KEY (PKCS#8)"
+[ "$(count_blocks "$tmp/key.enc.pem" 'ENCRYPTED PRIVATE KEY')" -eq 1 ] ||
+  unreadable "holds no PEM ENCRYPTED PRIVATE KEY (PKCS#8)"
 
 # ---- validation ---------------------------------------------------------------------------
 
-if ! openssl pkey -in "$tmp_dir/key.enc.pem" -passin "file:$tmp_dir/passphrase" \
-  -out "$tmp_dir/key.pem" 2>/dev/null; then
-  rm -f -- "$tmp_dir/passphrase"
+if ! openssl pkey -in "$tmp/key.enc.pem" -passin "file:$tmp/passphrase" \
+  -out "$tmp/key.pem" 2>/dev/null; then
+  rm -f -- "$tmp/passphrase"
   validation_failed "the private key cannot be decrypted with the passphrase (wrong passphrase or damaged key)"
 fi
-rm -f -- "$tmp_dir/passphrase"
+rm -f -- "$tmp/passphrase"
 
-openssl pkey -in "$tmp_dir/key.pem" -pubout -out "$tmp_dir/key.pub" 2>/dev/null ||
+openssl pkey -in "$tmp/key.pem" -pubout -out "$tmp/key.pub" 2>/dev/null ||
   validation_failed "cannot derive the public key from the private key"
-openssl x509 -in "$tmp_dir/cert.pem" -noout -pubkey >"$tmp_dir/cert.pub" 2>/dev/null ||
+openssl x509 -in "$tmp/cert.pem" -noout -pubkey >"$tmp/cert.pub" 2>/dev/null ||
   validation_failed "cannot read the certificate's public key"
-cmp -s -- "$tmp_dir/key.pub" "$tmp_dir/cert.pub" ||
+cmp -s -- "$tmp/key.pub" "$tmp/cert.pub" ||
   validation_failed "the private key does not match the certificate"
 
 now=$(date -u '+%s')
@@ -614,19 +722,19 @@ fi
 
 # Every chain element must parse and none may be the certificate itself (it would make the
 # chain check below trivially true).
-awk -v dir="$tmp_dir" '/^-----BEGIN CERTIFICATE-----/ { n++ } n { print > (dir "/chain-" n ".pem") }' \
-  "$tmp_dir/chain.pem" || validation_failed "cannot split the chain"
-for element in "$tmp_dir"/chain-*.pem; do
+awk -v dir="$tmp" '/^-----BEGIN CERTIFICATE-----/ { n++ } n { print > (dir "/chain-" n ".pem") }' \
+  "$tmp/chain.pem" || validation_failed "cannot split the chain"
+for element in "$tmp"/chain-*.pem; do
   cert_facts "$element" || validation_failed "a certificate in the chain cannot be parsed"
   if [ "$facts_sha256" = "$new_sha256" ]; then
     validation_failed "the chain contains the certificate itself"
   fi
 done
 # Trust anchors: the chain only, not the system store (OpenSSL 3 also has a default store).
-verify_args=(-no-CApath -partial_chain -CAfile "$tmp_dir/chain.pem")
+verify_args=(-no-CApath -partial_chain -CAfile "$tmp/chain.pem")
 if openssl verify -help 2>&1 | grep -q -- '-no-CAstore'; then verify_args+=(-no-CAstore); fi
-if ! openssl verify "${verify_args[@]}" "$tmp_dir/cert.pem" >"$tmp_dir/verify.out" 2>&1; then
-  reason=$(grep -m 1 -o 'error [0-9]* at [0-9]* depth lookup: .*' "$tmp_dir/verify.out" | cut -c 1-200)
+if ! openssl verify "${verify_args[@]}" "$tmp/cert.pem" >"$tmp/verify.out" 2>&1; then
+  reason=$(grep -m 1 -o 'error [0-9]* at [0-9]* depth lookup: .*' "$tmp/verify.out" | cut -c 1-200)
   validation_failed "the chain does not verify the certificate${reason:+ ($reason)}"
 fi
 
@@ -635,31 +743,31 @@ fi
 # Missing directories: the certificate directory readable by all, the key directory private.
 if [ ! -d "$cert_dir_path" ]; then
   (umask 022 && mkdir -p -- "$cert_dir_path") ||
-    finish 15 install-failed "cannot create the certificate directory $cert_dir_path"
+    install_failed "cannot create the certificate directory $cert_dir_path"
 fi
 if [ ! -d "$key_dir_path" ]; then
   (umask 077 && mkdir -p -- "$key_dir_path") ||
-    finish 15 install-failed "cannot create the key directory $key_dir_path"
+    install_failed "cannot create the key directory $key_dir_path"
 fi
 
 # One install per key directory at a time (flock on the directory itself leaves no file).
 if command -v flock >/dev/null 2>&1; then
-  exec {lock_fd}<"$key_dir_path" || finish 15 install-failed "cannot open $key_dir_path"
-  flock -w 120 "$lock_fd" || finish 15 install-failed "another install into $key_dir_path is still running"
+  exec {lock_fd}<"$key_dir_path" || install_failed "cannot open $key_dir_path"
+  flock -w 120 "$lock_fd" || install_failed "another install into $key_dir_path is still running"
 fi
 
 
 declare -A source_of=(
-  [$fullchain_path]=$tmp_dir/fullchain.pem
-  [$chain_path]=$tmp_dir/chain.pem
-  [$key_path]=$tmp_dir/key.pem
-  [$combined_path]=$tmp_dir/combined.pem
-  [$p12_path]=$tmp_dir/bundle.p12
+  [$fullchain_path]=$tmp/fullchain.pem
+  [$chain_path]=$tmp/chain.pem
+  [$key_path]=$tmp/key.pem
+  [$combined_path]=$tmp/combined.pem
+  [$p12_path]=$tmp/bundle.p12
 )
 
 # HAProxy's crt: the full chain (certificate first), then the key.
-if [ "$want_combined" = true ] && ! cat -- "$tmp_dir/fullchain.pem" "$tmp_dir/key.pem" >"$tmp_dir/combined.pem"; then
-  finish 15 install-failed "cannot assemble the combined file"
+if [ "$want_combined" = true ] && ! cat -- "$tmp/fullchain.pem" "$tmp/key.pem" >"$tmp/combined.pem"; then
+  install_failed "cannot assemble the combined file"
 fi
 
 # PKCS#12 algorithms, named explicitly so that OpenSSL 1.1 and 3 write the same thing:
@@ -668,10 +776,10 @@ fi
 p12_mac=sha1 p12_alg=PBE-SHA1-3DES
 if [ "$p12_profile" = pkcs12 ]; then p12_mac=sha256 p12_alg=AES-256-CBC; fi
 if [ -n "$p12_profile" ] && ! openssl pkcs12 -export -keypbe $p12_alg -certpbe $p12_alg \
-  -macalg $p12_mac -name "$cert_name" -inkey "$tmp_dir/key.pem" -in "$tmp_dir/cert.pem" \
-  -certfile "$tmp_dir/chain.pem" -passout "file:$tmp_dir/p12-password" -out "$tmp_dir/bundle.p12" 2>"$tmp_dir/p12.err"; then
-  log "$(head -c 300 -- "$tmp_dir/p12.err")"
-  finish 15 install-failed "cannot write the PKCS#12 file"
+  -macalg $p12_mac -name "$cert_name" -inkey "$tmp/key.pem" -in "$tmp/cert.pem" \
+  -certfile "$tmp/chain.pem" -passout "file:$tmp/p12-password" -out "$tmp/bundle.p12" 2>"$tmp/p12.err"; then
+  log "$(head -c 300 -- "$tmp/p12.err")"
+  install_failed "cannot write the PKCS#12 file"
 fi
 
 # certs FILE: the lines of FILE's certificates, sorted (the same certificates in any order).
@@ -681,18 +789,18 @@ certs() { awk '/^-----BEGIN CERT/,/^-----END CERT/' "$1" | sort; }
 # certificate and chain under this friendly name, with the profile's MAC. (It is never byte for
 # byte the same: every export has a fresh salt.)
 p12_as_wanted() {
-  local o=$tmp_dir/p12.pem r
-  openssl pkcs12 -in "$1" -passin "file:$tmp_dir/p12-password" -info -nodes -out "$o" 2>"$o.info" &&
+  local o=$tmp/p12.pem r
+  openssl pkcs12 -in "$1" -passin "file:$tmp/p12-password" -info -nodes -out "$o" 2>"$o.info" &&
     grep -Eq "^MAC: ?$p12_mac\b" "$o.info" && grep -Fqx "    friendlyName: $cert_name" "$o" &&
-    openssl pkey -in "$o" -pubout 2>/dev/null | cmp -s - "$tmp_dir/cert.pub" &&
-    [ "$(certs "$o")" = "$(certs "$tmp_dir/fullchain.pem")" ]
+    openssl pkey -in "$o" -pubout 2>/dev/null | cmp -s - "$tmp/cert.pub" &&
+    [ "$(certs "$o")" = "$(certs "$tmp/fullchain.pem")" ]
   r=$?
   rm -f -- "$o"
   return $r
 }
 
 for target in "${targets[@]}"; do
-  if [ -d "$target" ]; then finish 15 install-failed "$target is a directory"; fi
+  if [ -d "$target" ]; then install_failed "$target is a directory"; fi
 done
 
 # installed_as_wanted TARGET: the file already has the wanted bytes, mode and owner.
@@ -758,12 +866,12 @@ keep_previous() {
 }
 
 for target in "${targets[@]}"; do
-  stage "$target" || finish 15 install-failed "cannot write a temporary file next to $target"
+  stage "$target" || install_failed "cannot write a temporary file next to $target"
 done
 for target in "${targets[@]}" "${removing[@]}"; do
-  keep_previous "$target" || finish 15 install-failed "cannot keep a copy of the installed $target"
+  keep_previous "$target" || install_failed "cannot keep a copy of the installed $target"
 done
-rm -f -- "$tmp_dir/key.pem" "$tmp_dir/combined.pem"
+rm -f -- "$tmp/key.pem" "$tmp/combined.pem"
 
 # put TARGET: renames its new file over it, or removes it (a format no longer asked for; its
 # backup restores it on a rollback).
@@ -775,16 +883,15 @@ phase=installing
 for target in "${targets[@]}" "${removing[@]}"; do
   if ! put "$target"; then
     if rollback; then
-      finish 15 install-failed "cannot replace $target; the previous files were restored"
+      install_failed "cannot replace $target; the previous files were restored"
     fi
-    keep_backups=true
-    finish 16 rollback-failed "cannot replace $target, and the previous files could not all be restored; the previous files are kept next to them as ${TEMP_PREFIX}*.previous.*"
+    rollback_failed "cannot replace $target,"
   fi
   renamed_targets+=("$target")
 done
 # SELinux: give the renamed files the policy's labels, not their temporary files'.
-if command -v restorecon >/dev/null 2>&1 && ! restorecon -F -- "${targets[@]}" 2>"$tmp_dir/restorecon.out"; then
-  log "restorecon failed; the files keep their labels: $(head -c 300 -- "$tmp_dir/restorecon.out")"
+if command -v restorecon >/dev/null 2>&1 && ! restorecon -F -- "${targets[@]}" 2>"$tmp/restorecon.out"; then
+  log "restorecon failed; the files keep their labels: $(head -c 300 -- "$tmp/restorecon.out")"
 fi
 files_written=("${targets[@]}")
 removed_note=${removing[*]:+; removed ${removing[*]}}
@@ -796,17 +903,16 @@ if [ "${#reload_argv[@]}" -gt 0 ]; then
   if ! (
     if [ -n "$lock_fd" ]; then exec {lock_fd}<&-; fi
     cd / && "$reload_exec" "${reload_argv[@]:1}"
-  ) </dev/null >"$tmp_dir/reload.out" 2>&1; then
-    head -c 2000 -- "$tmp_dir/reload.out" >&2
+  ) </dev/null >"$tmp/reload.out" 2>&1; then
+    head -c 2000 -- "$tmp/reload.out" >&2
     files_written=()
     if rollback; then
       finish 14 reload-failed-rolled-back "the reload command failed; the previous files were restored byte for byte"
     fi
     files_written=("${targets[@]}")
-    keep_backups=true
-    finish 16 rollback-failed "the reload command failed and the previous files could not all be restored; the previous files are kept next to them as ${TEMP_PREFIX}*.previous.*"
+    rollback_failed "the reload command failed"
   fi
-  head -c 2000 -- "$tmp_dir/reload.out" >&2
+  head -c 2000 -- "$tmp/reload.out" >&2
   reloaded=true
 fi
 

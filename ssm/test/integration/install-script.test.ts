@@ -4,10 +4,10 @@ import { chmod, chown, copyFile, mkdir, readFile, stat, writeFile } from 'node:f
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptPath } from '../../build-document.ts';
 import { aScriptFixture, filesUnder, type ScriptFixture } from '../support/fixture.ts';
 import {
   aReloadCommand,
+  carriedScriptPath,
   exportSecretText,
   installParameters,
   readReloads,
@@ -367,7 +367,7 @@ describe('an unprivileged run (a local stand-in server not run as root)', () => 
       await writeFile(join(bin, 'aws'), `#!/bin/sh\ncat '${join(bin, 'secret.txt')}'\n`, {
         mode: 0o755,
       });
-      await copyFile(scriptPath, join(bin, 'install.sh'));
+      await copyFile(await carriedScriptPath(), join(bin, 'install.sh'));
       await chmod(join(bin, 'install.sh'), 0o755);
       await chmod(fx.dir, 0o755);
       const root = await fx.newRoot();

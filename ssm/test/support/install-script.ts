@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { appendFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
-import { repoRoot } from '../../../local/paths.ts';
+import { repoRoot, stateDir } from '../../../local/paths.ts';
 import type { ReloadBehaviour } from '../../../local/run-command/managed-nodes.ts';
 import {
   recorderScript,
@@ -13,7 +13,7 @@ import {
 } from '../../../local/run-command/server-root.ts';
 import { SecretValue } from '../../../service/src/domain/secret-value.ts';
 import { encodeExportSecret } from '../../../service/src/worker/export-secret.ts';
-import { scriptPath } from '../../build-document.ts';
+import { documentScript, readInstallScript } from '../../build-document.ts';
 import type { TestLeaf } from './pki.ts';
 
 /** The JSON object the script prints as its last line. */
@@ -117,15 +117,39 @@ function lastLine(text: string): string {
   return text.trimEnd().split('\n').at(-1) ?? '';
 }
 
+let carried: Promise<string> | undefined;
+
 /**
- * Runs ssm/install-acm-certificate.sh with bash in its own process group, as the agent would.
- * `onStart` gets the child (e.g. to watch processes or send a signal).
+ * The script exactly as the document carries it (documentScript of ssm/install-acm-certificate.sh,
+ * comments and indentation stripped), written once under .state/ssm/ by its hash: every test
+ * that runs the script proves the text the servers get.
  */
-export function runInstallScript(
+export function carriedScriptPath(): Promise<string> {
+  carried ??= (async () => {
+    const text = documentScript(readInstallScript());
+    const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+    const dir = join(stateDir, 'ssm');
+    const path = join(dir, `install-acm-certificate.${hash}.sh`);
+    await mkdir(dir, { recursive: true });
+    const temp = `${path}.${process.pid}.tmp`;
+    await writeFile(temp, text, { mode: 0o644 });
+    await rename(temp, path);
+    return path;
+  })();
+  return carried;
+}
+
+/**
+ * Runs the install script as the document carries it (carriedScriptPath) with bash in its own
+ * process group, as the agent would. `onStart` gets the child (e.g. to watch processes or send a
+ * signal).
+ */
+export async function runInstallScript(
   env: Record<string, string>,
   onStart?: (child: ChildProcess) => void,
 ): Promise<InstallRun> {
-  const child = spawn('bash', [scriptPath], { env, detached: true, stdio: 'pipe' });
+  const script = await carriedScriptPath();
+  const child = spawn('bash', [script], { env, detached: true, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -38,15 +39,56 @@ describe('the Install-ACMCertificate document', () => {
     expect(readInstallScript()).not.toContain('{{');
   });
 
-  it('carries the script without its comments, every command line kept in order', () => {
+  it('carries the script without its comments, blank lines and indentation, every command kept in order', () => {
     const script = readInstallScript();
     const carried = documentScript(script);
     expect(carried.length).toBeLessThan(script.length * 0.8);
-    const commands = script.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-    expect(carried.split('\n').filter((l) => !l.trim().startsWith('#') && l !== '')).toEqual(
-      commands,
-    );
     expect(carried.startsWith('#!/usr/bin/env bash\n')).toBe(true);
+    // Outside the python3 reader's program (one quoted word, carried as it is): no comment, no
+    // blank line, no indentation, and every other line of the script, trimmed, in order.
+    const [before = '', program = '', after = ''] = carried.split(/(read_secret_py='[^']*')/);
+    expect(program.split('\n').length).toBeGreaterThan(40);
+    expect(script).toContain(program);
+    const outside = (text: string) => text.split('\n').slice(0, -1);
+    const lines = [...outside(before).slice(1), ...outside(after).slice(1)];
+    for (const line of lines) expect(line).toMatch(/^[^\s#]/);
+    const [scriptBefore = '', , scriptAfter = ''] = script.split(/(read_secret_py='[^']*')/);
+    const commands = (text: string) =>
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#'));
+    const scriptLines = [...commands(scriptBefore), ...commands(scriptAfter)];
+    expect(lines.filter((l) => l !== '')).toHaveLength(scriptLines.length);
+    scriptLines.forEach((line, i) => {
+      // The same line, or the same without its trailing comment.
+      const kept = lines[i] ?? '';
+      expect(
+        line === kept || (line.startsWith(kept) && /^\s+#/.test(line.slice(kept.length))),
+        line,
+      ).toBe(true);
+    });
+  });
+
+  it('carries a script that bash parses exactly as the committed one', () => {
+    // bash reprints a function body from its parse tree (declare -f): comments, blank lines and
+    // indentation are gone, quoted words kept as they are. The same reprint for both texts
+    // proves that the carried script is the same program.
+    const reprint = (text: string) =>
+      execFileSync(
+        'bash',
+        ['-c', 'eval "__carried() {\n$1\n}" && declare -f __carried', '_', text],
+        {
+          encoding: 'utf8',
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+    const script = readInstallScript();
+    const carried = documentScript(script);
+    expect(carried).not.toBe(script);
+    expect(reprint(carried)).toBe(reprint(script));
+    // The check tells programs apart: one changed indentation inside the program is seen.
+    expect(reprint(carried.replace('\ncr=[env', '\n cr=[env'))).not.toBe(reprint(script));
   });
 
   it('declares every parameter as a String with a pattern, passed only as an environment variable', () => {
