@@ -5,7 +5,9 @@
  * servers) and the IAM user `demo` whose access key signs the demo CLI's requests.
  * Idempotent: a second run reuses the certificate and the instances and rotates the key.
  *
- * `node local/seed.ts [--state-dir DIR]` with AWS_ENDPOINT_URL pointing at moto. Writes
+ * `node local/seed.ts [--state-dir DIR] [--server-containers NAME1,NAME2]` with AWS_ENDPOINT_URL
+ * pointing at moto (`--server-containers`: the demo servers that are containers, in order; an
+ * empty name leaves that one a directory of this machine). Writes
  * DIR/demo.json (what was seeded) and DIR/demo-user.env (the demo user's credentials).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,12 @@ import {
   RequestCertificateCommand,
 } from '@aws-sdk/client-acm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   CreateAccessKeyCommand,
@@ -39,6 +46,8 @@ import { provision } from './provision.ts';
 import { demoTarget, demoUserName } from './stack-env.ts';
 
 export const demoDomain = 'demo.acm-cert-export.test';
+/** What the demo deployment reloads where its servers are containers running nginx. */
+export const nginxReloadCommand = '/usr/sbin/nginx -s reload';
 /** Marks the seeded instances, so a second run finds them. */
 const seedTag = 'acm-cert-export:demo-server';
 
@@ -64,6 +73,25 @@ async function demoCertificate(acm: ACMClient): Promise<string> {
     await sleep(100);
   }
   throw new Error(`${arn} was not issued: start moto with MOTO_ACM_VALIDATION_WAIT=0`);
+}
+
+/**
+ * Tags the demo servers that are containers (`standin:container=<name>`, in order: the first
+ * name for server 1…; an empty name leaves that server on this machine): the Run Command
+ * stand-in then runs their scripts inside those containers (local/run-command/container-script.ts).
+ */
+async function tagServerContainers(
+  ec2: EC2Client,
+  instanceIds: readonly string[],
+  containers: readonly string[],
+): Promise<void> {
+  for (const [index, name] of containers.entries()) {
+    const id = instanceIds[index];
+    if (name === '' || id === undefined) continue;
+    await ec2.send(
+      new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'standin:container', Value: name }] }),
+    );
+  }
 }
 
 async function demoServers(ec2: EC2Client): Promise<string[]> {
@@ -136,8 +164,13 @@ export interface SeedResult {
   readonly demoUser: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
+export interface SeedOptions {
+  /** Containers the demo servers are, in order (see tagServerContainers); none by default. */
+  readonly serverContainers?: readonly string[];
+}
+
 /** Provisions and seeds the emulator that `config` points at. */
-export async function seed(config: AwsConfig): Promise<SeedResult> {
+export async function seed(config: AwsConfig, options: SeedOptions = {}): Promise<SeedResult> {
   const clients = {
     dynamodb: new DynamoDBClient(clientOptions(config, 'dynamodb')),
     sqs: new SQSClient(clientOptions(config, 'sqs')),
@@ -155,6 +188,7 @@ export async function seed(config: AwsConfig): Promise<SeedResult> {
       demoServers(clients.ec2),
       demoUser(clients.iam),
     ]);
+    await tagServerContainers(clients.ec2, instanceIds, options.serverContainers ?? []);
     return { certificateArn, instanceIds, queueUrl: provisioned.queueUrl, demoUser: user };
   } finally {
     for (const client of Object.values(clients)) client.destroy();
@@ -162,12 +196,21 @@ export async function seed(config: AwsConfig): Promise<SeedResult> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { 'state-dir': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { 'state-dir': { type: 'string' }, 'server-containers': { type: 'string' } },
+  });
   const dir = values['state-dir'] ?? defaultStateDir;
-  const result = await seed(readAwsConfig(process.env));
+  const serverContainers = values['server-containers']?.split(',') ?? [];
+  const result = await seed(readAwsConfig(process.env), { serverContainers });
   mkdirSync(dir, { recursive: true });
   const { demoUser: user, ...seeded } = result;
-  writeFileSync(join(dir, 'demo.json'), `${JSON.stringify(seeded, null, 2)}\n`);
+  // Servers that are containers run a real nginx: the demo deployment reloads it.
+  const containers = serverContainers.flatMap((container, i) =>
+    container === '' ? [] : [{ instanceId: seeded.instanceIds[i], container }],
+  );
+  const demo =
+    containers.length > 0 ? { ...seeded, reloadCommand: nginxReloadCommand, containers } : seeded;
+  writeFileSync(join(dir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
   writeFileSync(
     join(dir, 'demo-user.env'),
     `# The demo caller (IAM user ${demoUserName} in the emulator): source this before the CLI.\nAWS_ACCESS_KEY_ID=${user.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${user.secretAccessKey}\n`,

@@ -22,6 +22,9 @@ const demo = JSON.parse(readFileSync(demoFile, 'utf8')) as {
   motoEndpoint?: string;
   certificateArn: string;
   instanceIds: string[];
+  /** Set where the demo servers are containers running nginx (bash local/up.sh --servers containers). */
+  reloadCommand?: string;
+  nginx?: { instanceId: string; container: string; port: number }[];
 };
 const user = Object.fromEntries(
   readFileSync(join(dir, 'demo-user.env'), 'utf8')
@@ -51,6 +54,7 @@ const args = [
   '--target',
   `${demoTarget.key}=${demoTarget.value}`,
   '--wait',
+  ...(demo.reloadCommand === undefined ? [] : ['--reload-command', demo.reloadCommand]),
 ];
 console.log(`$ acm-cert-export ${args.slice(1).join(' ')}`);
 const run = spawnSync(process.execPath, args, { cwd: repoRoot, env, stdio: 'inherit' });
@@ -68,5 +72,19 @@ for (const id of demo.instanceIds) {
     const mode = (statSync(file).mode & 0o777).toString(8);
     console.log(`  ${mode}  ${relative(repoRoot, file)}`);
   }
+}
+for (const { instanceId, container, port } of demo.nginx ?? []) {
+  console.log(`  ${instanceId} is container ${container}: its files are in its /etc/ssl/`);
+  const served = spawnSync(
+    'sh',
+    [
+      '-c',
+      'openssl s_client -connect "127.0.0.1:$1" </dev/null 2>/dev/null | openssl x509 -noout -serial -subject',
+      'sh',
+      String(port),
+    ],
+    { encoding: 'utf8' },
+  );
+  console.log(`  nginx on 127.0.0.1:${port} serves: ${served.stdout.trim().replace(/\n/g, ', ')}`);
 }
 process.exit(run.status ?? 1);

@@ -14,6 +14,11 @@ export interface LocalRunOptions {
   /** The service's API port on 127.0.0.1: `--port`, else `PORT`, else 8080. */
   readonly port: number;
   readonly stateDir: string;
+  /**
+   * `--servers local` (default): the two demo servers are directories of this machine;
+   * `--servers containers`: containers of the bookworm server image running nginx.
+   */
+  readonly servers: 'local' | 'containers';
 }
 
 export class UsageError extends Error {}
@@ -27,13 +32,18 @@ export function localRunOptions(
     options: {
       port: { type: 'string', default: env.PORT?.trim() || '8080' },
       'state-dir': { type: 'string', default: join(stateRoot, 'local') },
+      servers: { type: 'string', default: 'local' },
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(`--port must be a TCP port, got "${values.port}"`);
   }
-  return { port, stateDir: values['state-dir'] ?? join(stateRoot, 'local') };
+  const servers = values.servers;
+  if (servers !== 'local' && servers !== 'containers') {
+    throw new UsageError(`--servers must be local or containers, got "${servers}"`);
+  }
+  return { port, stateDir: values['state-dir'] ?? join(stateRoot, 'local'), servers };
 }
 
 /** The file in the state directory naming the local run that uses it. */
@@ -74,7 +84,9 @@ function otherRun(stateDir: string): { pid: number; command?: string } | undefin
 }
 
 /** Why the local run must not start, or undefined when it may. */
-export async function whyNotStart(options: LocalRunOptions): Promise<string | undefined> {
+export async function whyNotStart(
+  options: Pick<LocalRunOptions, 'port' | 'stateDir'>,
+): Promise<string | undefined> {
   const { port, stateDir } = options;
   if (!(await portIsFree(port, '127.0.0.1'))) {
     const holder = describeHolder(portHolder(port));

@@ -14,13 +14,14 @@ import { recordedEndpoint } from '../iam/bed-hooks.ts';
 import { startMoto } from '../moto/moto-server.ts';
 import { repoRoot } from '../paths.ts';
 import { startRunCommandServer } from '../run-command/run-command-server.ts';
-import { seed } from '../seed.ts';
+import { nginxReloadCommand, seed } from '../seed.ts';
 import {
   demoTarget,
   emulatorClientEnvironment,
   localServiceEnvironment,
   useEmulatorCredentials,
 } from '../stack-env.ts';
+import { type DemoServerContainers, startDemoServerContainers } from './demo-server-containers.ts';
 import { type LocalRunOptions, localRunOptions, pidFile, whyNotStart } from './local-run-guard.ts';
 
 let options: LocalRunOptions;
@@ -30,7 +31,7 @@ try {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(2);
 }
-const { port, stateDir: dir } = options;
+const { port, stateDir: dir, servers } = options;
 // Before anything is touched: a second local run on the same port or state stops here.
 const busy = await whyNotStart(options);
 if (busy !== undefined) {
@@ -65,16 +66,31 @@ try {
   stops.push(() => moto.stop());
   console.log(`emulator (moto)      ${moto.endpoint}`);
 
+  // --servers containers: the demo servers are containers running nginx (on the host's network:
+  // they reach moto on loopback), and the stand-in runs their scripts inside them.
+  let containers: DemoServerContainers | undefined;
+  if (servers === 'containers') {
+    console.log('demo servers         containers of the bookworm server image (nginx)…');
+    containers = await startDemoServerContainers(dir, port);
+    stops.push(() => (containers as DemoServerContainers).stop());
+    for (const { name, port: tls } of containers.servers) {
+      console.log(`                     ${name}: nginx TLS on 127.0.0.1:${tls}`);
+    }
+  }
+
   // Its servers name themselves: their reads of the demo's secret are evaluated (ABAC) in tests.
   const standIn = await startRunCommandServer({
     motoEndpoint: moto.endpoint,
     stateDir: dir,
     nameServers: true,
+    ...(containers === undefined ? {} : { containerEngine: containers.dockerHost }),
   });
   stops.push(() => standIn.stop());
   console.log(`Run Command stand-in ${standIn.endpoint}`);
 
-  const seeded = await seed(readAwsConfig(emulatorClientEnvironment(moto.endpoint)));
+  const seeded = await seed(readAwsConfig(emulatorClientEnvironment(moto.endpoint)), {
+    serverContainers: containers?.servers.map((server) => server.name) ?? [],
+  });
   const userEnv = join(dir, 'demo-user.env');
   writeFileSync(
     userEnv,
@@ -90,6 +106,17 @@ try {
     instanceIds: seeded.instanceIds,
     queueUrl: seeded.queueUrl,
     stateDir: dir,
+    ...(containers === undefined
+      ? {}
+      : {
+          // The demo deployment reloads the containers' nginx (local/dev/demo.ts).
+          reloadCommand: nginxReloadCommand,
+          nginx: containers.servers.map((server, i) => ({
+            instanceId: seeded.instanceIds[i],
+            container: server.name,
+            port: server.port,
+          })),
+        }),
   };
   writeFileSync(join(dir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
   console.log(`seeded               certificate ${seeded.certificateArn}`);
@@ -167,9 +194,23 @@ or by hand, as the demo IAM user:
 
   set -a; . ${userEnv}; set +a
   export AWS_REGION=us-east-1 AWS_ENDPOINT_URL=${moto.endpoint} ACM_CERT_EXPORT_URL=${apiUrl}
-  npm run cli -- deploy --cert-arn ${seeded.certificateArn} --name demo --target ${demoTarget.key}=${demoTarget.value} --wait
+  npm run cli -- deploy --cert-arn ${seeded.certificateArn} --name demo --target ${demoTarget.key}=${demoTarget.value} --wait${containers === undefined ? '' : ` --reload-command '${nginxReloadCommand}'`}
 
-The installed files appear under ${join(dir, 'servers')}/<instance-id>/etc/ssl/.
+${
+  containers === undefined
+    ? `The installed files appear under ${join(dir, 'servers')}/<instance-id>/etc/ssl/.`
+    : `The servers are containers running nginx; watch them serve the demo certificate after the deploy
+(a self-signed placeholder, CN placeholder.demo, before it):
+
+${containers.servers
+  .map(
+    (server) =>
+      `  openssl s_client -connect 127.0.0.1:${server.port} </dev/null 2>/dev/null | openssl x509 -noout -serial -subject`,
+  )
+  .join('\n')}
+
+The installed files are in the containers' /etc/ssl/ (${containers.servers.map((server) => server.name).join(', ')}).`
+}
 Ctrl-C stops everything.`);
 } catch (error) {
   console.error(`local run failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pidFile, whyNotStart } from '../../dev/local-run-guard.ts';
+import { localRunOptions, pidFile, whyNotStart } from '../../dev/local-run-guard.ts';
 import {
   describeHolder,
   listeningInodes,
@@ -176,6 +176,16 @@ describe('a state directory another local run uses', () => {
       writeFileSync(pidFile(dir), `${process.ppid}\n`); // alive, but not a local run
       expect(await whyNotStart({ port: free, stateDir: dir })).toBeUndefined();
     }
+  });
+});
+
+describe('the local run options', () => {
+  it('put the demo servers on this machine unless --servers containers is given', () => {
+    expect(localRunOptions([], {}).servers).toBe('local');
+    expect(localRunOptions(['--servers', 'containers'], {}).servers).toBe('containers');
+    expect(() => localRunOptions(['--servers', 'docker'], {})).toThrow(
+      '--servers must be local or containers, got "docker"',
+    );
   });
 });
 
