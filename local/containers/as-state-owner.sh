@@ -12,7 +12,14 @@ if [ "$(id -u)" = 0 ] && [ -d "$state" ]; then
   if [ "$owner" != 0 ]; then
     # A home the user may write (root's is not readable to it); the AWS CLI looks there.
     export HOME=/tmp
-    exec setpriv --reuid="$owner" --regid="$group" --clear-groups -- "$@"
+    # The container engine's socket, where one is mounted (docker-compose.nginx.yml): the user
+    # keeps the socket's group (Docker's: docker), so the stand-in can reach its server containers.
+    groups=(--clear-groups)
+    socket=/var/run/docker.sock
+    if [ -S "$socket" ] && [ "$(stat -c %g "$socket")" != 0 ]; then
+      groups=(--groups "$(stat -c %g "$socket")")
+    fi
+    exec setpriv --reuid="$owner" --regid="$group" "${groups[@]}" -- "$@"
   fi
 fi
 exec "$@"

@@ -9,7 +9,10 @@
 #     stack comes up (healthchecks run by this script: no systemd here), the README's deploy
 #     command installs the demo certificate through the containerized API, the files appear
 #     where the README says, readable by that user; `docker compose down` leaves no container
-#     and no file that is not that user's.
+#     and no file that is not that user's. The stack runs with docker-compose.nginx.yml too
+#     (COMPOSE_FILE, as README.md's "Watch nginx pick up the demo certificate" says): one demo
+#     server is a Debian container running nginx, which serves its placeholder certificate on
+#     127.0.0.1:8443 before the deploy and the demo certificate after it (openssl s_client).
 #  3. The service image run as the ECS task runs it (image user, read-only root filesystem, /tmp
 #     a volume, the stack's environment from local/stack-env.ts) against the emulator: healthy
 #     by its own HEALTHCHECK, labelled with package.json's version (compose's VERSION build
@@ -39,6 +42,8 @@ reason="$(bash "$here/engine.sh")" || {
 readonly project=acm-cert-export-e2e # the copy's directory name: compose's project name
 readonly owner_uid=41011 owner_gid=41011
 readonly ecs_name=acm-cert-export-e2e-ecs-task
+readonly nginx_port=8443 # docker-compose.nginx.yml's web server, on loopback
+readonly server_label=org.acm-cert-export.server-recipe # local/servers/images.sh's images
 readonly stop_timeout=30 # the ECS task's stopTimeout (infra/lib/container-service.ts)
 started=$SECONDS
 
@@ -85,9 +90,21 @@ trap 'exit 130' INT TERM
 if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then
   fail "127.0.0.1:8080 is in use (a running local run or compose stack?): the stack publishes the API there"
 fi
+if (exec 3<>/dev/tcp/127.0.0.1/$nginx_port) 2>/dev/null; then
+  fail "127.0.0.1:$nginx_port is in use (a local run with --servers containers?): docker-compose.nginx.yml publishes nginx there"
+fi
 
 step "base images (stand-ins, cached)"
 bash "$here/base-images.sh"
+# The web server's debian:bookworm-slim: local/servers/images.sh's bookworm image (cached; its
+# Debian, with nginx already installed) stands in for it, as base-images.sh's do for the others;
+# a real image of that name (no label of ours) is used as it is.
+server_image="$(bash "$ROOT/local/servers/images.sh" bookworm | tail -n 1)"
+debian_image=docker.io/library/debian:bookworm-slim
+if ! podman image exists "$debian_image" ||
+  [ -n "$(podman image inspect --format "{{index .Labels \"$server_label\"}}" "$debian_image" | sed 's/<no value>//')" ]; then
+  podman tag "$server_image" "$debian_image"
+fi
 
 # The checkout as a fresh clone would have it (tracked and new files), owned by a non-root user.
 git ls-files -z --cached --others --exclude-standard | tar --null -T - -c | tar -C "$work" --one-top-level="$project" -x
@@ -106,10 +123,16 @@ chmod +x "$work/bin/docker"
 # and podman's own build writes OCI images, which drop the Dockerfile's HEALTHCHECK.
 export PATH="$work/bin:$PATH" DOCKER_HOST="unix://$work/podman.sock" \
   COMPOSE_DOCKER_CLI_BUILD=0 COMPOSE_INTERACTIVE_NO_CLI=1
+# README.md's nginx section: both files for every `docker compose` line, the engine's socket for
+# the stand-in (which runs as the checkout's owner and keeps the socket's group).
+export COMPOSE_FILE=docker-compose.yml:docker-compose.nginx.yml DOCKER_SOCKET="$work/podman.sock"
 podman system service --time=0 "$DOCKER_HOST" >"$work/podman-service.log" 2>&1 &
 service_pid=$!
 for _ in $(seq 100); do [ -S "$work/podman.sock" ] && break; sleep 0.1; done
 [ -S "$work/podman.sock" ] || fail "podman system service did not create its socket"
+# The checkout's owner may use the engine (as a Docker user in the docker group may).
+chgrp "$owner_gid" "$work/podman.sock"
+chmod 0660 "$work/podman.sock"
 
 # README.md's compose commands, as written there.
 readme_line() {
@@ -149,7 +172,13 @@ until [ -n "$(container service)" ] && [ "$(health "$(container service)")" = he
 done
 seed_exit="$(podman inspect --format '{{.State.ExitCode}}' "$(container seed)")"
 [ "$seed_exit" = 0 ] || fail "the seeding step exited $seed_exit"
-step "stack up, service healthy; every target built (compose built service, standin, moto)"
+step "stack up, service healthy; every target built (compose built service, standin, moto, web)"
+served_subject() {
+  openssl s_client -connect "127.0.0.1:$nginx_port" </dev/null 2>/dev/null | openssl x509 -noout -serial -subject 2>/dev/null || true
+}
+before="$(served_subject)"
+grep -q 'CN = placeholder.demo' <<<"$before" ||
+  fail "nginx (docker-compose.nginx.yml) does not serve its placeholder on 127.0.0.1:$nginx_port before the deploy: '$before'"
 # VERSION only labels the service stage; given here too, podman does not warn that it is missing.
 version="$(node -p 'require(process.argv[1]).version' "$copy/package.json")"
 podman build --pull=never --format docker --quiet --target deps --build-arg "VERSION=$version" \
@@ -169,7 +198,10 @@ grep -q 'installed on 2 of 2 servers' "$work/deploy.log" || {
 # The files, where README.md says, readable by the checkout's owner (read as that user).
 mapfile -t instances < <(node -p 'require(process.argv[1]).instanceIds.join("\n")' "$copy/.state/demo.json")
 [ "${#instances[@]}" = 2 ] || fail "demo.json names ${#instances[@]} servers, expected 2"
+web_instance="$(node -p 'require(process.argv[1]).containers?.[0]?.instanceId ?? ""' "$copy/.state/demo.json")"
+[ -n "$web_instance" ] || fail "demo.json names no server container (docker-compose.nginx.yml's seed step)"
 for id in "${instances[@]}"; do
+  [ "$id" != "$web_instance" ] || continue # its files are in the web container, checked below
   ssl="$copy/.state/servers/$id/etc/ssl"
   for file in certs/demo-fullchain.pem certs/demo-chain.pem private/demo-privkey.pem; do
     setpriv --reuid="$owner_uid" --regid="$owner_gid" --clear-groups -- head -c 64 "$ssl/$file" >/dev/null ||
@@ -179,6 +211,15 @@ for id in "${instances[@]}"; do
     fail "$ssl/certs/demo-fullchain.pem is not the demo certificate"
 done
 step "demo certificate installed on ${instances[*]}, files readable by uid $owner_uid"
+# The web server: the script ran inside it and `nginx -s reload` made nginx serve the new files.
+local_instance=""
+for id in "${instances[@]}"; do [ "$id" = "$web_instance" ] || local_instance="$id"; done
+deployed="$(openssl x509 -noout -serial -in "$copy/.state/servers/$local_instance/etc/ssl/certs/demo-fullchain.pem")"
+after="$(served_subject)"
+if ! grep -q "^$deployed\$" <<<"$after" || ! grep -q 'CN = demo.acm-cert-export.test' <<<"$after"; then
+  fail "nginx on 127.0.0.1:$nginx_port serves '$after' after the deploy, not the demo certificate ($deployed)"
+fi
+step "nginx in the web container ($web_instance) serves the demo certificate after the deploy: $deployed (before: the placeholder)"
 
 # The service image as ECS runs it, beside the stack: a second task on the compose network.
 # shellcheck disable=SC2016 # JavaScript, not shell

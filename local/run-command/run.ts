@@ -1,7 +1,9 @@
 /**
  * Runs the Run Command stand-in for manual use and for the local run:
  * `node local/run-command/run.ts --moto http://127.0.0.1:5000 [--port 5001] [--host 127.0.0.1]
- * [--state-dir DIR] [--agent-registration-ms MS]`.
+ * [--state-dir DIR] [--agent-registration-ms MS] [--container-engine unix:///PATH]`.
+ * `--container-engine` (default: DOCKER_HOST, if set): the Docker Engine API socket through
+ * which servers tagged `standin:container=<name>` run their scripts inside that container.
  * Prints the endpoint; Ctrl-C or SIGTERM cancels running scripts and stops it.
  */
 
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     'state-dir': { type: 'string' },
     region: { type: 'string' },
     'agent-registration-ms': { type: 'string' },
+    'container-engine': { type: 'string' },
   },
 });
 const motoEndpoint = values.moto ?? process.env.AWS_ENDPOINT_URL;
@@ -42,6 +45,7 @@ if (
   process.exit(2);
 }
 const stateDir = values['state-dir'] ?? join(defaultStateDir, 'run-command');
+const containerEngine = values['container-engine'] ?? (process.env.DOCKER_HOST || undefined);
 const server = await startRunCommandServer({
   motoEndpoint,
   stateDir,
@@ -49,12 +53,18 @@ const server = await startRunCommandServer({
   ...(values.host === undefined ? {} : { host: values.host }),
   ...(values.region === undefined ? {} : { region: values.region }),
   ...(agentRegistrationMs === undefined ? {} : { timing: { agentRegistrationMs } }),
+  ...(containerEngine === undefined ? {} : { containerEngine }),
   log: (line) => console.log(line),
 });
 console.log(
   `Run Command stand-in listening on ${values.host ?? '127.0.0.1'}:${new URL(server.endpoint).port}, reached here at ${server.endpoint} (moto ${motoEndpoint})`,
 );
 console.log(`  stand-in servers live under ${join(stateDir, 'servers')}`);
+if (containerEngine !== undefined) {
+  console.log(
+    `  servers tagged standin:container run their scripts there (engine ${containerEngine})`,
+  );
+}
 console.log(`  export AWS_ENDPOINT_URL_SSM=${server.endpoint}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

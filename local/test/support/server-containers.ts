@@ -58,7 +58,9 @@ export async function startContainer(
 }
 
 export async function removeContainer(cli: string, name: string): Promise<void> {
-  await run(cli, ['rm', '--force', '--time', '0', name]).catch(() => undefined);
+  // kill, then rm: at once with podman and Docker alike (`rm --time` is podman's only).
+  await run(cli, ['kill', name]).catch(() => undefined);
+  await run(cli, ['rm', '--force', name]).catch(() => undefined);
 }
 
 /** `sh -c script` in the container as root; its stdout (throws when it fails). */

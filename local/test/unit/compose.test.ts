@@ -156,3 +156,39 @@ describe('docker-compose.yml', () => {
     }
   });
 });
+
+describe('docker-compose.nginx.yml (the demo lands in a real nginx)', () => {
+  const override = parse(readFileSync(join(repoRoot, 'docker-compose.nginx.yml'), 'utf8')) as {
+    services: Record<string, ComposeService & { container_name?: string; volumes?: string[] }>;
+  };
+  const web = override.services.web;
+
+  it('is valid against the compose-spec schema', () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(composeSchema());
+    expect(validate(override), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it('adds a web server the seeding step tags as a demo server and the stand-in reaches through the engine', () => {
+    expect(Object.keys(override.services).sort()).toEqual(['run-command', 'seed', 'web']);
+    expect(web?.container_name).toBeDefined();
+    // The base file's commands, each with only its one addition: they cannot drift apart.
+    expect(override.services.seed?.command).toEqual([
+      ...(services.seed?.command ?? []),
+      '--server-containers',
+      web?.container_name,
+    ]);
+    expect(override.services['run-command']?.command).toEqual([
+      ...(services['run-command']?.command ?? []),
+      '--container-engine',
+      'unix:///var/run/docker.sock',
+    ]);
+    expect(override.services['run-command']?.volumes).toEqual(
+      expect.arrayContaining([`\${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock`]),
+    );
+    // nginx on loopback only, with the script that sets it up mounted from the checkout.
+    expect(web?.ports).toEqual(['127.0.0.1:8443:8443']);
+    const [mount] = web?.volumes ?? [];
+    expect(existsSync(join(repoRoot, (mount ?? '').split(':')[0] ?? ''))).toBe(true);
+    expect(web?.command?.[1]).toBe((mount ?? '').split(':')[1]);
+  });
+});
