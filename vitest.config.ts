@@ -20,6 +20,9 @@ export default defineConfig({
           include: ['{service,ssm,local,infra,bench}/test/unit/**/*.test.ts'],
           env: testEnv,
           testTimeout: 20_000,
+          // Projects run in this order (vitest runs a project with one worker, as on a 2-core
+          // machine, after all others unless it has an order).
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -33,6 +36,23 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          // Before the distribution matrix, so that its images, which bash local/test.sh builds
+          // in the background, are ready when it starts.
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          // The install script on Debian 11, 12 and 13 in podman containers (local/servers/):
+          // its own emulator, one file per release, run side by side; one line when skipped.
+          name: 'servers',
+          include: ['local/servers/test/**/*.test.ts'],
+          env: testEnv,
+          globalSetup: ['local/servers/test/support/global-setup.ts'],
+          maxWorkers: 3,
+          sequence: { groupOrder: 3 },
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
     ],
