@@ -93,11 +93,10 @@ export async function startDemoServerContainers(
     port,
   }));
   const remove = async () => {
-    for (const { name } of servers) {
-      // kill, then rm: at once with podman and Docker alike (`rm --time` is podman's only).
-      await run(engine.cli, ['kill', name]).catch(() => undefined);
-      await run(engine.cli, ['rm', '--force', name]).catch(() => undefined);
-    }
+    // kill, then rm: at once with podman and Docker alike (`rm --time` is podman's only).
+    const names = servers.map((server) => server.name);
+    await run(engine.cli, ['kill', ...names]).catch(() => undefined);
+    await run(engine.cli, ['rm', '--force', ...names]).catch(() => undefined);
   };
   try {
     await remove();
