@@ -4,7 +4,9 @@
  * DescribeInstanceInformation itself, running each command's script for real on local stand-in
  * servers (one directory per managed node under `<stateDir>/servers/`: an EC2 instance once its
  * agent has registered, or an on-premises `mi-…` node registered with a hybrid activation, whose
- * operations it answers too: hybrid-operations.ts), and forwards every other call to moto.
+ * operations it answers too: hybrid-operations.ts) or, for a node tagged
+ * `standin:container=<name>`, inside that container through the engine's API
+ * (container-script.ts), and forwards every other call to moto.
  *
  * Point the production SSM client at it with AWS_ENDPOINT_URL_SSM=<endpoint>.
  */
