@@ -10,34 +10,22 @@ import { promisify } from 'node:util';
 /**
  * Secrets Manager's public endpoint as a server reaches it, in front of the emulator: HTTPS on
  * port 443 of a loopback address of its own, for the host name
- * `secretsmanager.<region>.amazonaws.com`, with a certificate of a test CA that the containers
- * trust (their system store: `trustIn`). A container that maps that name to `address` (podman
- * `--add-host`) then reads the secret exactly as on a real server: no endpoint setting, which
- * Debian 11's and 12's AWS CLIs (1.19, 2.9) would ignore anyway (AWS_ENDPOINT_URL came with
- * botocore 1.31 / CLI 2.13), certificate and host name verified.
- *
- * Each request is forwarded to moto as it came and recorded: the operation and the access key
- * id it was signed with, and whether it carried a session token (never a signature or a body).
+ * `secretsmanager.<region>.amazonaws.com`, with a certificate of a test CA of its own that the
+ * server trusts. A container that maps that name to `address` (podman `--add-host`) reads the
+ * secret exactly as a real server does: no endpoint setting (which Debian 11's and 12's AWS
+ * CLIs, 1.19 and 2.9, would ignore: AWS_ENDPOINT_URL came with botocore 1.31 and CLI 2.13), the
+ * certificate and the host name verified. Each request goes on unchanged to `upstream` (the
+ * SigV4-checking front of ssm/test/support/sigv4-front.ts, which records it).
  */
 
 const exec = promisify(execFile);
-
-export interface FrontRequest {
-  /** X-Amz-Target, e.g. `secretsmanager.GetSecretValue`. */
-  readonly target: string;
-  /** The access key id of the SigV4 credential scope. */
-  readonly accessKeyId: string;
-  readonly region: string;
-  readonly sessionToken: boolean;
-}
 
 export interface AwsFront {
   /** The loopback address the name resolves to in the containers. */
   readonly address: string;
   readonly hostName: string;
-  /** The test CA's certificate (PEM): what the containers add to their trust store. */
+  /** The test CA's certificate (PEM): what the server adds to its trust store. */
   readonly caCertificate: string;
-  readonly requests: FrontRequest[];
   stop(): Promise<void>;
 }
 
@@ -121,31 +109,18 @@ async function certificates(dir: string, hostName: string) {
   };
 }
 
-function recorded(headers: Record<string, string | string[] | undefined>): FrontRequest {
-  const authorization = String(headers.authorization ?? '');
-  const scope = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\//.exec(authorization);
-  return {
-    target: String(headers['x-amz-target'] ?? ''),
-    accessKeyId: scope?.[1] ?? '',
-    region: scope?.[2] ?? '',
-    sessionToken: headers['x-amz-security-token'] !== undefined,
-  };
-}
-
-export async function startAwsFront(motoEndpoint: string, region = 'us-east-1'): Promise<AwsFront> {
+export async function startAwsFront(upstream: string, region = 'us-east-1'): Promise<AwsFront> {
   const hostName = `secretsmanager.${region}.amazonaws.com`;
   const dir = await mkdtemp(join(tmpdir(), 'acm-aws-front-'));
   const material = await certificates(dir, hostName).finally(() =>
     rm(dir, { recursive: true, force: true }),
   );
-  const moto = new URL(motoEndpoint);
-  const requests: FrontRequest[] = [];
+  const target = new URL(upstream);
   const server: Server = createServer({ key: material.key, cert: material.cert }, (req, res) => {
-    requests.push(recorded(req.headers));
-    const upstream = httpRequest(
+    const forward = httpRequest(
       {
-        host: moto.hostname,
-        port: moto.port,
+        host: target.hostname,
+        port: target.port,
         method: req.method,
         path: req.url,
         headers: req.headers,
@@ -155,10 +130,11 @@ export async function startAwsFront(motoEndpoint: string, region = 'us-east-1'):
         answer.pipe(res);
       },
     );
-    upstream.once('error', (error) => {
-      res.writeHead(502).end(`front: ${error.message}`);
+    forward.once('error', (error) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(`front: ${error.message}`);
     });
-    req.pipe(upstream);
+    req.pipe(forward);
   });
   // 443 on an address of 127/8 of its own: the CLI has no port setting either.
   let address = '';
@@ -181,7 +157,6 @@ export async function startAwsFront(motoEndpoint: string, region = 'us-east-1'):
     address,
     hostName,
     caCertificate: material.ca,
-    requests,
     stop: () =>
       new Promise<void>((resolveClose) => {
         server.closeAllConnections();

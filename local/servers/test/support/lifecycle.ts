@@ -12,6 +12,7 @@ import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testClients } from '../../../../service/test/support/aws.ts';
 import { documentScript, readInstallScript } from '../../../../ssm/build-document.ts';
+import { type ImdsStandIn, startImdsStandIn } from '../../../../ssm/test/support/imds-stand-in.ts';
 import {
   anExportSecret,
   type ExportSecretRef,
@@ -27,12 +28,16 @@ import {
   type TestLeaf,
 } from '../../../../ssm/test/support/pki.ts';
 import {
+  type KnownCredentials,
+  type SigV4Front,
+  startSigV4Front,
+} from '../../../../ssm/test/support/sigv4-front.ts';
+import {
   recorderScript,
   reloadAllowListPath,
   reloadLogPath,
 } from '../../../run-command/server-root.ts';
 import { type AwsFront, startAwsFront } from './aws-front.ts';
-import { type Imds, startImds } from './imds.ts';
 import { type Codename, ServerContainer, serverImage } from './server-container.ts';
 
 /**
@@ -43,8 +48,10 @@ import { type Codename, ServerContainer, serverImage } from './server-container.
  * EC2 instance metadata, IMDSv2, or from the agent's store of an `mi-` node). The script is the
  * text the SSM document carries, run as the agent runs it (`sh -c _script.sh` in the command's
  * orchestration directory) with the agent's variables (AWS_SSM_INSTANCE_ID,
- * AWS_SSM_REGION_NAME) and the parameters as SSM_*; no AWS setting at all: the containers
- * resolve Secrets Manager's public name to the HTTPS front (aws-front.ts), whose CA they trust.
+ * AWS_SSM_REGION_NAME) and the parameters as SSM_*; no AWS setting at all: each container
+ * resolves Secrets Manager's public name to its own HTTPS front (aws-front.ts), whose CA it
+ * trusts, and that front hands each request to a front that checks its SigV4 signature against
+ * that server's credentials (ssm/test/support/sigv4-front.ts) before the emulator answers.
  */
 
 export interface Distribution {
@@ -68,19 +75,13 @@ const key = '/etc/ssl/private/web-privkey.pem';
 const files = [fullchain, chain, key];
 const dirs = ['/etc/ssl/certs', '/etc/ssl/private'];
 
-interface Credentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
-
-const someCredentials = (prefix: string, session: boolean): Credentials => ({
+const someCredentials = (prefix: string, session: boolean): KnownCredentials => ({
   accessKeyId: `${prefix}${randomBytes(8).toString('hex').toUpperCase()}`,
   secretAccessKey: randomBytes(30).toString('base64'),
   ...(session ? { sessionToken: randomBytes(60).toString('base64') } : {}),
 });
 
-const sharedCredentialsFile = (c: Credentials) =>
+const sharedCredentialsFile = (c: KnownCredentials) =>
   [
     '[default]',
     `aws_access_key_id = ${c.accessKeyId}`,
@@ -93,8 +94,10 @@ const sharedCredentialsFile = (c: Credentials) =>
 interface Server {
   readonly container: ServerContainer;
   readonly instanceId: string;
-  readonly credentials: Credentials;
-  readonly imds?: Imds;
+  readonly credentials: KnownCredentials;
+  /** Where its requests are checked and recorded. */
+  readonly sigv4: SigV4Front;
+  readonly imds?: ImdsStandIn;
 }
 
 interface Run {
@@ -112,9 +115,9 @@ export function describeDistribution(d: Distribution): void {
     let ca: TestCa;
     let passphrase: string;
     let secret: ExportSecretRef;
-    let front: AwsFront;
-    let imds: Imds | undefined;
+    /** Everything started, stopped in afterAll (containers first). */
     const containers: ServerContainer[] = [];
+    const servicesStarted: { stop(): Promise<void> }[] = [];
     const servers: Record<'cli' | 'noCli', Server | undefined> = {
       cli: undefined,
       noCli: undefined,
@@ -135,8 +138,19 @@ export function describeDistribution(d: Distribution): void {
     const leafBorn = (daysAgo: number) =>
       aLeaf(ca, { passphrase, notBefore: new Date(Date.now() - days(daysAgo)) });
 
-    /** A container of the release, prepared as every server of the matrix is. */
-    async function aServer(image: string, suffix: string): Promise<ServerContainer> {
+    /**
+     * A container of the release, prepared as every server of the matrix is, with its own
+     * fronts: HTTPS for Secrets Manager's name, then the SigV4 check of `credentials`.
+     */
+    async function aServer(
+      image: string,
+      suffix: string,
+      credentials: KnownCredentials,
+    ): Promise<{ container: ServerContainer; sigv4: SigV4Front }> {
+      const sigv4 = await startSigV4Front({ target: inject('motoEndpoint'), credentials });
+      servicesStarted.push(sigv4);
+      const front: AwsFront = await startAwsFront(sigv4.endpoint, region);
+      servicesStarted.push(front);
       const container = await ServerContainer.start(image, `${d.codename}-${suffix}`, [
         '--add-host',
         `${front.hostName}:${front.address}`,
@@ -152,7 +166,7 @@ export function describeDistribution(d: Distribution): void {
       await container.writeFile(reloadAllowListPath, `${reloadOk}\n${reloadFail}\n`, 0o644);
       await container.writeFile(reloadOk, recorderScript('/', reloadOk, 'record', 0), 0o755);
       await container.writeFile(reloadFail, recorderScript('/', reloadFail, 'fail', 0), 0o755);
-      return container;
+      return { container, sigv4 };
     }
 
     beforeAll(async () => {
@@ -162,49 +176,48 @@ export function describeDistribution(d: Distribution): void {
       ca = await aTestCa(join(dir, 'ca'));
       passphrase = `pass ${randomBytes(8).toString('hex')} #!`;
       secret = await anExportSecret(secretsManager, 'no export yet');
-      front = await startAwsFront(inject('motoEndpoint'), region);
 
       const cliCredentials = someCredentials('AKIA', false);
       const noCliCredentials = someCredentials('ASIA', true);
       const [cli, noCli] = await Promise.all([
-        aServer(image, 'aws-cli'),
-        aServer(image, 'no-cli').then(async (c) => {
-          await c.sh('dpkg --purge awscli >/dev/null');
-          return c;
+        aServer(image, 'aws-cli', cliCredentials),
+        aServer(image, 'no-cli', noCliCredentials).then(async (server) => {
+          await server.container.sh('dpkg --purge awscli >/dev/null');
+          return server;
         }),
       ]);
-      await cli.writeFile('/root/.aws/credentials', sharedCredentialsFile(cliCredentials), 0o600);
+      await cli.container.writeFile(
+        '/root/.aws/credentials',
+        sharedCredentialsFile(cliCredentials),
+        0o600,
+      );
       // AWS CLI v2 trusts only the CA bundle it carries (Debian's too), not the system's: the
       // front's CA is named as a server behind a TLS-inspecting proxy names that proxy's.
-      await cli.writeFile(
+      await cli.container.writeFile(
         '/root/.aws/config',
         '[default]\nca_bundle = /etc/ssl/certs/ca-certificates.crt\n',
         0o644,
       );
-      servers.cli = {
-        container: cli,
-        instanceId: 'mi-0a1b2c3d4e5f60718',
-        credentials: cliCredentials,
-      };
+      servers.cli = { ...cli, instanceId: 'mi-0a1b2c3d4e5f60718', credentials: cliCredentials };
       if (d.withoutCli === 'hybrid') {
-        await noCli.writeFile(
+        await noCli.container.writeFile(
           '/var/lib/amazon/ssm/credentials',
           sharedCredentialsFile(noCliCredentials),
           0o600,
         );
         servers.noCli = {
-          container: noCli,
+          ...noCli,
           instanceId: 'mi-0f1e2d3c4b5a69788',
           credentials: noCliCredentials,
         };
       } else {
-        imds = await startImds({
-          credentials: noCliCredentials as Required<Credentials>,
-          instanceId: 'i-0123456789abcdef0',
-          region,
+        const imds = await startImdsStandIn({
+          name: 'web-server-role',
+          credentials: noCliCredentials,
         });
+        servicesStarted.push(imds);
         servers.noCli = {
-          container: noCli,
+          ...noCli,
           instanceId: 'i-0123456789abcdef0',
           credentials: noCliCredentials,
           imds,
@@ -214,8 +227,7 @@ export function describeDistribution(d: Distribution): void {
 
     afterAll(async () => {
       await Promise.all(containers.map((c) => c.remove()));
-      await front?.stop();
-      await imds?.stop();
+      await Promise.all(servicesStarted.map((service) => service.stop()));
       if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     });
 
@@ -309,7 +321,6 @@ export function describeDistribution(d: Distribution): void {
 
         it('first install: the three files with their modes and owner, the secret read with the server credentials', async () => {
           const s = server();
-          const requestsBefore = front.requests.length;
           newer = await leafBorn(2);
           const out = await install(newer);
           expect(out.code, out.stderr).toBe(0);
@@ -322,23 +333,21 @@ export function describeDistribution(d: Distribution): void {
             '/etc/ssl/certs': 'root:root 755',
             '/etc/ssl/private': privateDir,
           });
-          // Read through Secrets Manager's public name, signed with this server's credentials.
-          const reads = front.requests.slice(requestsBefore);
-          expect(reads).toEqual([
+          // Read once, through Secrets Manager's public name, signed (as AWS checks it) with
+          // this server's own credentials.
+          expect(s.sigv4.requests).toMatchObject([
             {
               target: 'secretsmanager.GetSecretValue',
               accessKeyId: s.credentials.accessKeyId,
-              region,
-              sessionToken: s.credentials.sessionToken !== undefined,
+              sessionToken: s.credentials.sessionToken,
+              signatureValid: true,
+              answer: 'forwarded',
             },
           ]);
           if (s.imds !== undefined) {
-            expect(s.imds.requests[0]).toEqual({
-              method: 'PUT',
-              path: '/latest/api/token',
-              token: 'none',
-            });
-            expect(s.imds.requests.slice(1).every((r) => r.token === 'valid')).toBe(true);
+            expect(s.imds.requests[0]).toEqual({ line: 'PUT /latest/api/token', token: false });
+            expect(s.imds.requests.length).toBeGreaterThan(1);
+            expect(s.imds.requests.slice(1).every((r) => r.token)).toBe(true);
           }
         });
 
@@ -406,7 +415,7 @@ export function describeDistribution(d: Distribution): void {
             { secretId: secret.secretId, versionId: randomUUID() },
             options,
           );
-          const requestsBefore = front.requests.length;
+          const reads = server().sigv4.requests.length;
           const ok = await run(params);
           expect(ok.code, ok.stderr).toBe(0);
           expect(ok.summary).toMatchObject({ outcome: 'verified', problems: [] });
@@ -416,7 +425,7 @@ export function describeDistribution(d: Distribution): void {
           expect(drift.code, drift.stderr).toBe(0);
           expect(drift.summary.outcome).toBe('drift');
           expect(drift.summary.problems).toEqual(['key-mode', 'chain-differs']);
-          expect(front.requests.length).toBe(requestsBefore);
+          expect(server().sigv4.requests.length).toBe(reads);
         });
       });
     }
