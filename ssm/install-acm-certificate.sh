@@ -264,7 +264,7 @@ root=${ACM_CERT_EXPORT_ROOT-}
 
 # require NAME VALUE PATTERN: the value must match the document's allowedPattern.
 require() {
-  [[ $2 =~ $3 ]] || bad_parameter "parameter $1 is missing or does not match its allowed pattern $3"
+  [[ $2 =~ $3 ]] || bad_parameter "parameter $1 is missing or does not match $3"
 }
 
 # A directory parameter: absolute, no "." or ".." segment.
@@ -361,11 +361,11 @@ if [ "$(id -u)" -eq 0 ]; then
   getent passwd "$owner" >/dev/null || bad_parameter "owner $owner does not exist on this server"
   getent group "$group" >/dev/null || bad_parameter "group $group does not exist on this server"
 else
-  log "not running as root: files keep the current user as owner (Owner/Group not applied)"
+  log "not running as root: files keep the current user as owner"
 fi
 
 for tool in openssl base64 date mktemp; do
-  command -v "$tool" >/dev/null 2>&1 || install_failed "required tool $tool is not installed"
+  command -v "$tool" &>/dev/null || install_failed "required tool $tool is not installed"
 done
 
 # ---- private working directory ------------------------------------------------------------
@@ -438,10 +438,8 @@ new_end_epoch=$(epoch_of "$new_end") || validation_failed "cannot read the certi
 
 # ---- the files --------------------------------------------------------------------------------
 
-cert_dir_path=$root$cert_dir
-key_dir_path=$root$key_dir
-cert_dir_path=${cert_dir_path%/}
-key_dir_path=${key_dir_path%/}
+cert_dir_path=$root${cert_dir%/}
+key_dir_path=$root${key_dir%/}
 fullchain_path=$cert_dir_path/$cert_name-fullchain.pem
 chain_path=$cert_dir_path/$cert_name-chain.pem
 key_path=$key_dir_path/$cert_name-privkey.pem
@@ -481,7 +479,7 @@ verify_installed() {
   serial='' not_before='' not_after='' sha256=''
   files_written=("${targets[@]}")
   # An install holds this lock while it replaces the files: wait for it, not for ever.
-  if command -v flock >/dev/null 2>&1 && [ -d "$key_dir_path" ] && exec {lock_fd}<"$key_dir_path"; then
+  if command -v flock &>/dev/null && [ -d "$key_dir_path" ] && exec {lock_fd}<"$key_dir_path"; then
     flock -s -w 120 "$lock_fd" || log "an install into $key_dir_path still runs: checking the files as they are"
   fi
   for t in "${targets[@]}"; do
@@ -563,7 +561,7 @@ if [[ $secret_id == arn:* ]]; then
   IFS=: read -r _ _ _ region _ <<<"$secret_id"
 fi
 # Without the AWS CLI, python3's standard library reads the secret version (Python 3.6 or later,
-# no other module): it signs GetSecretValue with SigV4 itself and writes the SecretString to
+# no other module; RHEL 8's platform-python where there is no python3): it signs GetSecretValue with SigV4 itself and writes the SecretString to
 # stdout, as the CLI does, or one line naming what failed to stderr. Arguments: secret id,
 # version id, region, stand-in root. Credentials, in this order: the environment
 # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); the shared credentials file
@@ -575,9 +573,11 @@ fi
 # AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL or the region's. AWS_SDK_UA_APP_ID is put
 # in the User-Agent as app/<id>, as the CLI does. Throttling, 5xx replies and connection errors
 # are tried 3 times with a random backoff, as the CLI's standard retry mode does. An AWS error
-# is said as "<type>: <message>", nothing else of the reply. The program is indented by one
+# is said as "<type>: <message>", nothing else of the reply; anything unforeseen as the
+# exception's type (and a missing module's name), never its text. The program is indented by one
 # space and has no comment or blank line: build-document.ts carries a quoted word as it is.
-read_secret_py='import os,sys,json,hmac,hashlib,random,time,configparser,urllib.request as U,urllib.error as E
+reader_py='import sys;sys.excepthook=lambda t,v,b:sys.stderr.write("python3: %s %s\n"%(t.__name__,getattr(v,"name","")or""))
+import os,json,hmac,hashlib,random,time,configparser,urllib.request as U,urllib.error as E
 from urllib.parse import urlsplit
 sid,ver,region,root=sys.argv[1:5]
 env=os.environ.get
@@ -647,23 +647,24 @@ for i in range(3):
  time.sleep(random.random()*2**i*(i>0))
  try:
   r=json.loads(call().decode())
-  if "SecretString" not in r:fail("the secret version has no SecretString")
+  if "SecretString" not in r:fail("no SecretString")
   sys.stdout.buffer.write((r["SecretString"]+"\n").encode());sys.exit(0)
  except E.HTTPError as x:
   try:j=json.loads(x.read().decode())
   except Exception:j={}
-  ty=str(j.get("__type") or x.headers.get("x-amzn-ErrorType") or "HTTP %d"%x.code).split("#")[-1].split(":")[0]
-  m=ty+": "+str(j.get("message") or j.get("Message") or "HTTP %d"%x.code)
+  c="HTTP %d"%x.code
+  ty=str(j.get("__type") or x.headers.get("x-amzn-ErrorType") or c).split("#")[-1].split(":")[0]
+  m=ty+": "+str(j.get("message") or j.get("Message") or c)
   if x.code<500 and x.code!=429 and "Throttl" not in ty:fail(m)
  except ValueError:m="the reply is not JSON"
  except Exception as x:m="cannot reach "+ep+": "+why(x)
 fail(m+" (3 attempts)")'
 
-if command -v aws >/dev/null 2>&1; then
+if command -v aws &>/dev/null; then
   AWS_PAGER='' aws secretsmanager get-secret-value --secret-id "$secret_id" --version-id "$secret_version" \
     --query SecretString --output text ${region:+--region "$region"} >"$tmp/secret" 2>"$tmp/aws.err"
-elif command -v python3 >/dev/null 2>&1; then
-  python3 -I -c "$read_secret_py" "$secret_id" "$secret_version" "$region" "$root" >"$tmp/secret" 2>"$tmp/aws.err"
+elif py=$(command -v python3 || command -v "$root/usr/libexec/platform-python"); then
+  "$py" -I -c "$reader_py" "$secret_id" "$secret_version" "$region" "$root" >"$tmp/secret" 2>"$tmp/aws.err"
 else
   finish 11 secret-unreadable "neither the AWS CLI (aws) nor python3 is installed: the secret needs one of them (see docs/target-install.md)"
 fi
@@ -751,7 +752,7 @@ if [ ! -d "$key_dir_path" ]; then
 fi
 
 # One install per key directory at a time (flock on the directory itself leaves no file).
-if command -v flock >/dev/null 2>&1; then
+if command -v flock &>/dev/null; then
   exec {lock_fd}<"$key_dir_path" || install_failed "cannot open $key_dir_path"
   flock -w 120 "$lock_fd" || install_failed "another install into $key_dir_path is still running"
 fi
@@ -890,7 +891,7 @@ for target in "${targets[@]}" "${removing[@]}"; do
   renamed_targets+=("$target")
 done
 # SELinux: give the renamed files the policy's labels, not their temporary files'.
-if command -v restorecon >/dev/null 2>&1 && ! restorecon -F -- "${targets[@]}" 2>"$tmp/restorecon.out"; then
+if command -v restorecon &>/dev/null && ! restorecon -F -- "${targets[@]}" 2>"$tmp/restorecon.out"; then
   log "restorecon failed; the files keep their labels: $(head -c 300 -- "$tmp/restorecon.out")"
 fi
 files_written=("${targets[@]}")

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkFile } from '../../../local/iam/bed-hooks.ts';
@@ -209,6 +209,18 @@ describe('a server without the AWS CLI, with python3', () => {
     expect(server.front.requests[0]?.userAgent).toMatch(/python\/3/);
   });
 
+  it('uses RHEL 8’s platform-python where there is no python3', async () => {
+    const credentials = someCredentials(false);
+    const server = await aServer(credentials, { bin: bareBin });
+    await aCredentialsFile(join(server.root, '.aws', 'credentials'), { default: credentials });
+    // Under the stand-in root, as every program the script runs besides its tools.
+    const platformPython = join(server.root, 'usr/libexec/platform-python');
+    await mkdir(dirname(platformPython), { recursive: true });
+    await symlink(py36 ?? systemPython(), platformPython);
+    const run = await runInstallScript(server.env);
+    expectInstalled(run, server);
+  });
+
   it('retries throttling and 5xx replies, then installs', async () => {
     const credentials = someCredentials(false);
     const throttled: ErrorReply[] = [
@@ -280,6 +292,25 @@ describe('what the outcome names when the secret cannot be read', () => {
     expect(run.code).toBe(11);
     expect(run.summary.message).toContain(
       `SSM Agent store ${server.root}/var/lib/amazon/ssm/credentials: none`,
+    );
+  });
+
+  it('names a module a minimal python3 lacks, not a traceback', async () => {
+    // python3 as python3-minimal packages can be: configparser missing.
+    const bin = await aToolsPath();
+    cleanups.push(() => rm(bin, { recursive: true, force: true }));
+    const program =
+      'import sys;sys.modules["configparser"]=None;exec(compile(sys.argv.pop(1),"<string>","exec"))';
+    await writeFile(
+      join(bin, 'python3'),
+      `#!/bin/sh\nshift 2\nexec ${systemPython()} -I -c '${program}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const server = await aServer(someCredentials(false), { bin });
+    const run = await runInstallScript(server.env);
+    expect(run.code).toBe(11);
+    expect(run.summary.message).toMatch(
+      /cannot be read: python3: ModuleNotFoundError configparser$/,
     );
   });
 

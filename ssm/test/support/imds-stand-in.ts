@@ -15,12 +15,13 @@ export interface ImdsStandIn {
  * EC2 instance metadata as an instance that requires IMDSv2 serves it: a token from
  * `PUT /latest/api/token` (with a TTL header), and every GET without a valid token refused with
  * 401. With a role, `/latest/meta-data/iam/security-credentials/` lists it and
- * `…/<role>` serves its credentials; without one, both answer 404, as EC2 does.
+ * `…/<role>` serves its credentials; without one, both answer 404, as EC2 does. `delayMs`: each
+ * answer comes that late (a client that is watched while it waits).
  */
-export async function startImdsStandIn(role?: {
-  name: string;
-  credentials: KnownCredentials;
-}): Promise<ImdsStandIn> {
+export async function startImdsStandIn(
+  role?: { name: string; credentials: KnownCredentials },
+  options: { delayMs?: number } = {},
+): Promise<ImdsStandIn> {
   const tokens = new Set<string>();
   const requests: ImdsStandIn['requests'] = [];
   const base = '/latest/meta-data/iam/security-credentials/';
@@ -63,7 +64,7 @@ export async function startImdsStandIn(role?: {
 
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', () => handle(req, res));
+    req.on('end', () => setTimeout(() => handle(req, res), options.delayMs ?? 0));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

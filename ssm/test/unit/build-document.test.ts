@@ -46,13 +46,13 @@ describe('the Install-ACMCertificate document', () => {
     expect(carried.startsWith('#!/usr/bin/env bash\n')).toBe(true);
     // Outside the python3 reader's program (one quoted word, carried as it is): no comment, no
     // blank line, no indentation, and every other line of the script, trimmed, in order.
-    const [before = '', program = '', after = ''] = carried.split(/(read_secret_py='[^']*')/);
+    const [before = '', program = '', after = ''] = carried.split(/(reader_py='[^']*')/);
     expect(program.split('\n').length).toBeGreaterThan(40);
     expect(script).toContain(program);
     const outside = (text: string) => text.split('\n').slice(0, -1);
     const lines = [...outside(before).slice(1), ...outside(after).slice(1)];
     for (const line of lines) expect(line).toMatch(/^[^\s#]/);
-    const [scriptBefore = '', , scriptAfter = ''] = script.split(/(read_secret_py='[^']*')/);
+    const [scriptBefore = '', , scriptAfter = ''] = script.split(/(reader_py='[^']*')/);
     const commands = (text: string) =>
       text
         .split('\n')
