@@ -70,19 +70,54 @@ describe('the Install-ACMCertificate document', () => {
     });
   });
 
+  // bash reprints a function body from its parse tree (declare -f): comments, blank lines and
+  // indentation are gone, quoted words kept as they are. The same reprint for two texts proves
+  // that they are the same program.
+  const reprint = (text: string) =>
+    execFileSync('bash', ['-c', 'eval "__carried() {\n$1\n}" && declare -f __carried', '_', text], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+
+  it('keeps what is data: lines inside quoted words, a line continuing a word, # inside words', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, not a template
+    const hashes = 'printf "%s" "${#x}" \'#\' $# "${y%%#*}"';
+    const text = [
+      '#!/usr/bin/env bash',
+      '# a comment',
+      '  a=1   # a trailing comment',
+      "  b='first",
+      '  # data, not a comment',
+      "    last'",
+      '  c="p # q" \\',
+      '    d',
+      '  e=word\\',
+      '    continued',
+      `  ${hashes}`,
+      '',
+      'f() { echo "$1"; }',
+      '',
+    ].join('\n');
+    expect(documentScript(text)).toBe(
+      [
+        '#!/usr/bin/env bash',
+        'a=1',
+        "b='first",
+        '  # data, not a comment',
+        "    last'",
+        'c="p # q" \\',
+        'd',
+        'e=word\\',
+        '    continued',
+        hashes,
+        'f() { echo "$1"; }',
+        '',
+      ].join('\n'),
+    );
+    expect(reprint(documentScript(text))).toBe(reprint(text));
+  });
+
   it('carries a script that bash parses exactly as the committed one', () => {
-    // bash reprints a function body from its parse tree (declare -f): comments, blank lines and
-    // indentation are gone, quoted words kept as they are. The same reprint for both texts
-    // proves that the carried script is the same program.
-    const reprint = (text: string) =>
-      execFileSync(
-        'bash',
-        ['-c', 'eval "__carried() {\n$1\n}" && declare -f __carried', '_', text],
-        {
-          encoding: 'utf8',
-          maxBuffer: 16 * 1024 * 1024,
-        },
-      );
     const script = readInstallScript();
     const carried = documentScript(script);
     expect(carried).not.toBe(script);
