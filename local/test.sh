@@ -22,7 +22,8 @@ servers_log="$ROOT/.state/servers/images.log"
 servers_pid=""
 stop_servers_build() {
   if [ -n "$servers_pid" ] && kill -0 "$servers_pid" 2>/dev/null; then
-    kill -TERM -- "-$servers_pid" 2>/dev/null || true
+    # Its group; or itself, when it has not yet made the group (setsid not yet run).
+    kill -TERM -- "-$servers_pid" 2>/dev/null || kill -TERM "$servers_pid" 2>/dev/null || true
   fi
 }
 if [ "$#" -eq 0 ] && [ "${ACM_CERT_EXPORT_SERVERS_TEST:-}" != skip ] &&
@@ -36,7 +37,8 @@ fi
 
 status=0
 npm run check -- "$@" || status=$?
-if [ -n "$servers_pid" ]; then
+# A check that failed before the matrix ran leaves the build running: the EXIT trap stops it.
+if [ -n "$servers_pid" ] && { [ "$status" = 0 ] || ! kill -0 "$servers_pid" 2>/dev/null; }; then
   servers_status=0
   wait "$servers_pid" || servers_status=$?
   if [ "$servers_status" != 0 ]; then
