@@ -19,7 +19,7 @@ source "$here/../toolchain.sh"
 
 readonly label=org.acm-cert-export.server-recipe
 readonly repository=localhost/acm-cert-export/server
-readonly lock_dir=/run/lock
+readonly lock_dir=/tmp # always there (/run/lock is not, in every container)
 
 # packages CODENAME: what the image of CODENAME carries beyond minbase.
 packages() {
