@@ -5,13 +5,14 @@ import {
   randomUUID,
   X509Certificate,
 } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testClients } from '../../../../service/test/support/aws.ts';
 import { documentScript, readInstallScript } from '../../../../ssm/build-document.ts';
+import { expectCombinedOf, expectP12Of } from '../../../../ssm/test/support/formats.ts';
 import { type ImdsStandIn, startImdsStandIn } from '../../../../ssm/test/support/imds-stand-in.ts';
 import {
   anExportSecret,
@@ -72,6 +73,8 @@ const reloadFail = '/usr/local/sbin/acm-test-reload-fail';
 const fullchain = '/etc/ssl/certs/web-fullchain.pem';
 const chain = '/etc/ssl/certs/web-chain.pem';
 const key = '/etc/ssl/private/web-privkey.pem';
+const combined = '/etc/ssl/private/web-combined.pem';
+const p12 = '/etc/ssl/private/web.p12';
 const files = [fullchain, chain, key];
 const dirs = ['/etc/ssl/certs', '/etc/ssl/private'];
 
@@ -124,11 +127,12 @@ export function describeDistribution(d: Distribution): void {
     };
     let secretsManager: SecretsManagerClient;
 
-    async function secretFor(leaf: TestLeaf): Promise<ExportSecretRef> {
+    /** A new version of the secret for `leaf` (with a PKCS#12 password line when given one). */
+    async function secretFor(leaf: TestLeaf, pkcs12Password?: string): Promise<ExportSecretRef> {
       const out = await secretsManager.send(
         new PutSecretValueCommand({
           SecretId: secret.secretId,
-          SecretString: exportSecretText(leaf, passphrase),
+          SecretString: exportSecretText(leaf, passphrase, pkcs12Password),
         }),
       );
       if (out.VersionId === undefined) throw new Error('no secret version');
@@ -426,6 +430,72 @@ export function describeDistribution(d: Distribution): void {
           expect(drift.summary.outcome).toBe('drift');
           expect(drift.summary.problems).toEqual(['key-mode', 'chain-differs']);
           expect(server().sigv4.requests.length).toBe(reads);
+        });
+
+        it("Formats combined,pkcs12: the key's owner and mode, written by this release's openssl", async () => {
+          const c = server().container;
+          const password = `p12 ${randomBytes(9).toString('base64')}`;
+          const options = {
+            Owner: 'www-data',
+            Group: 'www-data',
+            KeyMode: '640',
+            Formats: 'combined,pkcs12',
+          };
+          const out = await run(
+            installParameters(newest, await secretFor(newest, password), options),
+          );
+          expect(out.code, out.stderr).toBe(0);
+          expect(out.summary).toMatchObject({
+            outcome: 'installed',
+            files: [...files, combined, p12],
+          });
+          // The drift of the step before is repaired too.
+          expect(await c.stat([...files, combined, p12, ...dirs])).toEqual({
+            [fullchain]: 'www-data:www-data 644',
+            [chain]: 'www-data:www-data 644',
+            [key]: 'www-data:www-data 640',
+            [combined]: 'www-data:www-data 640',
+            [p12]: 'www-data:www-data 640',
+            '/etc/ssl/certs': 'root:root 755',
+            '/etc/ssl/private': privateDir,
+          });
+          await expectInstalled(newest);
+          // Copied here: checked with the project's checks (openssl on this machine) and opened
+          // with the release's own openssl; the password in a file, as a server keeps it.
+          const copy = await mkdtemp(join(dir, 'formats-'));
+          try {
+            const passwordFile = join(copy, 'p12.pass');
+            await writeFile(passwordFile, password, { mode: 0o600 });
+            await c.writeFile('/root/web.p12.pass', password, 0o600);
+            const opened = await c.exec([
+              'openssl',
+              'pkcs12',
+              '-in',
+              p12,
+              '-passin',
+              'file:/root/web.p12.pass',
+              '-noout',
+            ]);
+            expect(opened.code, opened.stderr).toBe(0);
+            const p12Base64 = await c.sh('base64 -w0 -- "$1"', [p12]);
+            await writeFile(join(copy, 'web.p12'), Buffer.from(p12Base64, 'base64'));
+            await writeFile(join(copy, 'web-combined.pem'), await c.sh('cat -- "$1"', [combined]));
+            await expectP12Of(join(copy, 'web.p12'), passwordFile, newest, 'modern');
+            await expectCombinedOf(join(copy, 'web-combined.pem'), newest);
+          } finally {
+            await rm(copy, { recursive: true, force: true });
+          }
+          const verified = await run(
+            installParameters(
+              newest,
+              { secretId: secret.secretId, versionId: randomUUID() },
+              {
+                ...options,
+                Mode: 'Verify',
+              },
+            ),
+          );
+          expect(verified.summary).toMatchObject({ outcome: 'verified', problems: [] });
         });
       });
     }
