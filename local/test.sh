@@ -29,8 +29,9 @@ stop_servers_build() {
 if [ "$#" -eq 0 ] && [ "${ACM_CERT_EXPORT_SERVERS_TEST:-}" != skip ] &&
   bash "$here/containers/engine.sh" >/dev/null 2>&1; then
   mkdir -p "$(dirname "$servers_log")"
-  # Its own process group (setsid), so that an interrupted run stops debootstrap too.
-  setsid bash "$here/servers/images.sh" >"$servers_log" 2>&1 </dev/null &
+  # Its own process group (setsid), so that an interrupted run stops debootstrap too. Bookworm
+  # first: the integration project's nginx tests (served-by-nginx, run-command-containers) use it.
+  setsid bash "$here/servers/images.sh" bookworm bullseye trixie >"$servers_log" 2>&1 </dev/null &
   servers_pid=$!
   trap stop_servers_build EXIT
 fi
