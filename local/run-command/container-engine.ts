@@ -159,8 +159,9 @@ export class ContainerEngine {
       if (state.Running !== true && typeof state.ExitCode === 'number') {
         return { exitCode: state.ExitCode, ...output };
       }
-      if (attempt >= 100) {
-        throw new EngineError(0, `exec in ${run.container}: no exit code 10 s after its end`);
+      // Generous: a loaded machine's engine can take seconds to record it.
+      if (attempt >= 300) {
+        throw new EngineError(0, `exec in ${run.container}: no exit code 30 s after its end`);
       }
       await new Promise((resolveWait) => setTimeout(resolveWait, 100));
     }
