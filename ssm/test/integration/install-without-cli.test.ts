@@ -117,6 +117,8 @@ describe('a server without the AWS CLI, with python3', () => {
     const found = execFileSync(join(pythonBin, 'bash'), ['-c', 'command -v aws || true'], {
       env: { PATH: pythonBin },
       encoding: 'utf8',
+      // stdin not a pipe, or bash reads ~/.bashrc (it does when stdin is a socket).
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     expect(found).toBe('');
   });

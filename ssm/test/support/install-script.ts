@@ -149,7 +149,9 @@ export async function runInstallScript(
   onStart?: (child: ChildProcess) => void,
 ): Promise<InstallRun> {
   const script = await carriedScriptPath();
-  const child = spawn('bash', [script], { env, detached: true, stdio: 'pipe' });
+  // stdin not a pipe: bash reads ~/.bashrc when its stdin is a socket (Node's pipes are), as if
+  // started by sshd, and a machine's .bashrc would then change the script's PATH.
+  const child = spawn('bash', [script], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

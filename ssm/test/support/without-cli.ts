@@ -45,6 +45,8 @@ function systemTool(name: string): string {
   const found = execFileSync('bash', ['-c', `command -v ${name}`], {
     env: { PATH: systemPath },
     encoding: 'utf8',
+    // stdin not a pipe, or bash reads ~/.bashrc (it does when stdin is a socket).
+    stdio: ['ignore', 'pipe', 'pipe'],
   }).trim();
   if (!found.startsWith('/')) throw new Error(`${name} is not installed on this machine`);
   return found;
