@@ -20,6 +20,9 @@ export default defineConfig({
           include: ['{service,ssm,local,infra,bench}/test/unit/**/*.test.ts'],
           env: testEnv,
           testTimeout: 20_000,
+          // Two files at a time even on a 2-core machine (vitest's default there is one):
+          // measured 127 s → 95 s for this project on 2 cores.
+          maxWorkers: 2,
           // Projects run in this order (vitest runs a project with one worker, as on a 2-core
           // machine, after all others unless it has an order).
           sequence: { groupOrder: 1 },
