@@ -45,8 +45,8 @@ export interface CommandWatcherOptions<M> {
   resume(message: M, handled: () => void): Promise<void>;
   /** Keeps the message invisible for `seconds` more (ChangeMessageVisibility). */
   extend(message: M, seconds: number): Promise<void>;
-  /** Hands the message back to the queue at once (the process is stopping). */
-  handBack(message: M): Promise<void>;
+  /** Hands the messages back to the queue at once (the process is stopping); never rejects. */
+  handBack(messages: readonly M[]): Promise<void>;
 }
 
 /** What a look found: whether the command ended, and how far it got (compared, not read). */
@@ -102,8 +102,17 @@ export interface CommandWatcher<M> {
   /** Commands followed now. */
   readonly size: number;
   start(): void;
-  /** Stops looking and hands every message back to the queue, for another worker to go on. */
+  /**
+   * Stops looking and hands every message back to the queue, for another worker to go on: at
+   * once those not in a call, the others as soon as their call (a look, an extension) returns
+   * (none is resumed any more). Resolves once that is done and the resumes in progress ended.
+   */
   stop(): Promise<void>;
+  /**
+   * The stop's grace is over: takes the messages not handed back yet (their call still runs)
+   * for the caller to hand back; the watcher forgets them.
+   */
+  abandon(): M[];
 }
 
 /**
@@ -150,6 +159,8 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
   }
 
   function resume(entry: Entry<M>): void {
+    // Stopping: the entry stays, to be handed back once its look returns.
+    if (stopped) return;
     entries.delete(entry.id);
     run(entry, () =>
       options.resume(entry.watch.message, () => settle(entry)).finally(() => settle(entry)),
@@ -212,7 +223,7 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
     add(watch) {
       if (stopped) {
         // A job resumed while the process stops, still running: back to the queue at once.
-        const back = options.handBack(watch.message).catch(() => {});
+        const back = options.handBack([watch.message]).catch(() => {});
         working.add(back);
         return;
       }
@@ -250,14 +261,25 @@ export function createCommandWatcher<M>(options: CommandWatcherOptions<M>): Comm
     async stop() {
       stopped = true;
       clearInterval(timer);
+      // Those not in a call go back now; an extension in flight must land before its hand-back.
+      const handBack = async (held: Entry<M>[]) => {
+        for (const e of held) {
+          entries.delete(e.id);
+          settle(e);
+        }
+        if (held.length === 0) return;
+        await options.handBack(held.map((e) => e.watch.message)).catch(() => {});
+        logger.info({ commands: held.length }, 'stopping: running jobs handed back to the queue');
+      };
+      const now = handBack([...entries.values()].filter((e) => !e.busy));
       await Promise.allSettled([...working]);
+      await Promise.all([now, handBack([...entries.values()])]);
+    },
+    abandon() {
       const held = [...entries.values()];
       entries.clear();
       for (const e of held) settle(e);
-      await Promise.allSettled(held.map((e) => options.handBack(e.watch.message)));
-      if (held.length > 0) {
-        logger.info({ commands: held.length }, 'stopping: running jobs handed back to the queue');
-      }
+      return held.map((e) => e.watch.message);
     },
   };
 }

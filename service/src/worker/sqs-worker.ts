@@ -11,6 +11,7 @@ import type { Metrics } from '../ports/metrics.ts';
 import { type CommandWatcher, createCommandWatcher, type Look } from './command-watcher.ts';
 import type { CommandWait, HandlerOutcome, MessageContext } from './handler-outcome.ts';
 import { batchingDeleter } from './message-deleter.ts';
+import { releaseMessages } from './message-releaser.ts';
 import { failureBackoffSeconds } from './outcome-policy.ts';
 import { ReceiveBackoff } from './receive-backoff.ts';
 import type { ScaleInGuard } from './scale-in-guard.ts';
@@ -62,12 +63,20 @@ export interface SqsWorker {
   /** Jobs whose running command this worker follows. */
   readonly watching: number;
   /**
-   * Stops receiving: ends inline waits, lets the long polls in flight finish and hands back at
-   * once (visibility 0) any message they bring, waits for in-flight handlers; all within
-   * `graceMs`.
+   * Stops receiving: ends inline waits, hands back at once (visibility 0) the jobs waiting for
+   * their commands, lets the long polls in flight finish and hands back any message they bring,
+   * waits for in-flight handlers; all within `graceMs`. Then every message whose handler has not
+   * returned is handed back too (its job resumes from its record elsewhere; one whose outcome is
+   * being applied — deleted, dead-lettered — is left to finish): the caller exits next.
    */
   stop(graceMs: number): Promise<void>;
 }
+
+/** Where a message this worker holds is: its outcome being applied is never handed back. */
+type Holding = 'starting' | 'handling' | 'applying';
+
+/** After the grace, the hand-back of what is left gets this long before the process goes on. */
+const releaseBoundMs = 3000;
 
 /** Thrown before a receive once the worker is stopping: no new long poll may start. */
 class Stopping extends Error {
@@ -90,6 +99,10 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   /** Until when each watched message is surely invisible (sqs-consumer's heartbeat, our extensions). */
   const visibleUntil = new WeakMap<Message, number>();
   const deleter = batchingDeleter(sqs, options.queueUrl);
+  /** The messages in a consumer's handler or resumed from the watcher, and where each is. */
+  const holding = new Map<Message, Holding>();
+  /** Handed back after the grace: another worker may hold them now; nothing more is applied. */
+  const released = new WeakSet<Message>();
   const watcher: CommandWatcher<Message> | undefined =
     options.watch === undefined ? undefined : createWatcher(options.watch);
 
@@ -109,11 +122,11 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
         await changeVisibility(message, seconds);
         visibleUntil.set(message, now() + seconds * 1000);
       },
-      handBack: async (message) => {
+      handBack: async (messages) => {
         try {
-          await handBack(message);
+          await releaseMessages(sqs, options.queueUrl, messages, logger);
         } finally {
-          options.guard?.leave();
+          for (const _ of messages) options.guard?.leave();
         }
       },
     });
@@ -136,6 +149,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   async function resumeWatched(message: Message, handled: () => void): Promise<void> {
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
     const messageId = message.MessageId ?? 'unknown';
+    holding.set(message, 'handling');
     try {
       const outcome = await options.handle({
         messageId,
@@ -144,15 +158,19 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
         signal: stopping.signal,
       });
       handled();
+      if (released.has(message)) return;
+      holding.set(message, 'applying');
       await apply(message, outcome);
     } catch (error) {
       logger.error({ err: error, messageId, receiveCount }, 'resumed message handling failed');
+      if (released.has(message)) return;
       try {
         await changeVisibility(message, failureBackoffSeconds(receiveCount));
       } catch {
         // visibility stays as it is: SQS redelivers after the timeout
       }
     } finally {
+      holding.delete(message);
       options.guard?.leave();
     }
   }
@@ -179,6 +197,9 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
           await watchCommand(message, outcome.watch);
           return undefined;
         }
+        // Waiting for its command while the process stops: the delay was the look's spacing,
+        // not a wait the job needs; another worker follows the command from now.
+        if (outcome.watch !== undefined && stopping.signal.aborted) return handBack(message);
         await withRetry(() =>
           sqs.send(
             new ChangeMessageVisibilityCommand({
@@ -247,6 +268,7 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
   async function handleMessage(message: Message): Promise<Message | undefined> {
     if (stopping.signal.aborted) return handBack(message);
     inFlight++;
+    holding.set(message, 'starting');
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
     const messageId = message.MessageId ?? 'unknown';
     // Lag is the first receive's: a later one waited out a delay the worker chose.
@@ -257,6 +279,11 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
     try {
       // Protected before the job's first step: a scale-in now would cut the step short.
       await options.guard?.enter();
+      // Stopped while the protection was asked for: the job is not started here.
+      if (stopping.signal.aborted) {
+        return released.has(message) ? undefined : await handBack(message);
+      }
+      holding.set(message, 'handling');
       const outcome = await options.handle({
         messageId,
         receiveCount,
@@ -264,11 +291,15 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
         signal: stopping.signal,
       });
       if (outcome.kind !== 'ack') logger.debug({ messageId, outcome }, 'message handled');
+      // Handed back at the end of the grace: another worker has the job (from its record).
+      if (released.has(message)) return undefined;
+      holding.set(message, 'applying');
       return await apply(message, outcome);
     } catch (error) {
       // A bug or an outage the handler could not record: back off on the receive count and let
       // SQS redeliver; the queue's maxReceiveCount is the backstop.
       logger.error({ err: error, messageId, receiveCount }, 'message handling failed');
+      if (released.has(message)) return undefined;
       try {
         await apply(message, {
           kind: 'later',
@@ -280,10 +311,39 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
       }
       return undefined;
     } finally {
+      holding.delete(message);
       options.guard?.leave();
       inFlight--;
       if (inFlight === 0) idle?.();
     }
+  }
+
+  /**
+   * The grace is over: every message held whose handler has not returned goes back to the queue
+   * now (within `releaseBoundMs`), not when its visibility timeout ends. Its job is safe to pick
+   * up elsewhere from its record at any point of a step, as after a crash; a message whose
+   * outcome is being applied is left to that.
+   */
+  async function releaseUnfinished(): Promise<number> {
+    const unfinished = [...holding]
+      .filter(([message, where]) => where !== 'applying' && !released.has(message))
+      .map(([message]) => message);
+    const left = [...unfinished, ...(watcher?.abandon() ?? [])];
+    if (left.length === 0) return 0;
+    for (const m of left) released.add(m);
+    let timer: NodeJS.Timeout | undefined;
+    const handedBack = await Promise.race([
+      releaseMessages(sqs, options.queueUrl, left, logger),
+      new Promise<number>((resolve) => {
+        timer = setTimeout(() => resolve(0), releaseBoundMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    logger.info(
+      { messages: left.length, handedBack },
+      'stopping: the grace is over; unfinished messages handed back to the queue',
+    );
+    return handedBack;
   }
 
   const consumers = Array.from({ length: options.concurrency }, () =>
@@ -370,8 +430,9 @@ export function createSqsWorker(options: SqsWorkerOptions): SqsWorker {
         }),
       ]);
       clearTimeout(timer);
+      const handedBack = await releaseUnfinished();
       const polling = consumers.filter((c) => c.status.isPolling).length;
-      logger.info({ inFlight, polling }, 'worker stopped');
+      logger.info({ inFlight, polling, handedBack }, 'worker stopped');
     },
   };
 }

@@ -51,8 +51,8 @@ function aWatcher(
     extend: async (message, seconds) => {
       calls.extended.push([message, seconds]);
     },
-    handBack: async (message) => {
-      calls.handedBack.push(message);
+    handBack: async (messages) => {
+      calls.handedBack.push(...messages);
     },
   });
   watcher.start();
@@ -214,6 +214,81 @@ describe('the command watcher', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(calls.handedBack).toContain('message-c3');
     expect(calls.looks).toEqual([]);
+    expect(watcher.size).toBe(0);
+  });
+
+  it('when stopping, hands back at once those not in a call, in one go; one whose look is in flight once it returns, never resumed', async () => {
+    const handedBack: string[][] = [];
+    const resumed: string[] = [];
+    let lookDone: (() => void) | undefined;
+    const watcher = createCommandWatcher<string>({
+      now: () => Date.now(),
+      logger: createLogger('silent'),
+      lookIntervalMs: 5000,
+      recordCheckMs: 600_000,
+      visibilitySeconds: 60,
+      parallel: 4,
+      tickMs: 100,
+      // c1's look is slow and finds the command ended; the others' looks are not due.
+      look: (commandId) =>
+        new Promise((resolve) => {
+          lookDone = () => resolve({ ended: commandId === 'c1', progress: '1/1' });
+        }),
+      lookEnded: async () => ({ ended: false, progress: '0/0' }),
+      needsAttention: async () => false,
+      resume: async (message, handled) => {
+        resumed.push(message);
+        handled();
+      },
+      extend: async () => {},
+      handBack: async (messages) => {
+        handedBack.push([...messages]);
+      },
+    });
+    watcher.start();
+    watcher.add(aWatch('c1', { firstLookAt: Date.now() }));
+    watcher.add(aWatch('c2'));
+    watcher.add(aWatch('c3'));
+    await vi.advanceTimersByTimeAsync(150);
+    expect(lookDone).toBeDefined();
+    const stopped = watcher.stop();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(handedBack).toEqual([['message-c2', 'message-c3']]);
+    lookDone?.();
+    await stopped;
+    expect(handedBack).toEqual([['message-c2', 'message-c3'], ['message-c1']]);
+    expect(resumed).toEqual([]);
+    expect(watcher.size).toBe(0);
+  });
+
+  it('gives up the messages not handed back yet when the grace is over', async () => {
+    const handedBack: string[] = [];
+    const watcher = createCommandWatcher<string>({
+      now: () => Date.now(),
+      logger: createLogger('silent'),
+      lookIntervalMs: 5000,
+      recordCheckMs: 600_000,
+      visibilitySeconds: 60,
+      parallel: 4,
+      tickMs: 100,
+      // The look never returns (a hung call).
+      look: () => new Promise(() => {}),
+      lookEnded: async () => ({ ended: false, progress: '0/0' }),
+      needsAttention: async () => false,
+      resume: async () => {},
+      extend: async () => {},
+      handBack: async (messages) => {
+        handedBack.push(...messages);
+      },
+    });
+    watcher.start();
+    watcher.add(aWatch('c1', { firstLookAt: Date.now() }));
+    await vi.advanceTimersByTimeAsync(150);
+    void watcher.stop();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(handedBack).toEqual([]);
+    expect(watcher.abandon()).toEqual(['message-c1']);
+    expect(watcher.abandon()).toEqual([]);
     expect(watcher.size).toBe(0);
   });
 });

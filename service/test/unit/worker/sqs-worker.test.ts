@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/logging/logger.ts';
-import type { MessageContext } from '../../../src/worker/handler-outcome.ts';
+import type { HandlerOutcome, MessageContext } from '../../../src/worker/handler-outcome.ts';
 import { ReceiveBackoff } from '../../../src/worker/receive-backoff.ts';
 import type { ScaleInGuard } from '../../../src/worker/scale-in-guard.ts';
-import { createSqsWorker } from '../../../src/worker/sqs-worker.ts';
+import { createSqsWorker, type SqsWorkerOptions } from '../../../src/worker/sqs-worker.ts';
 
 interface Call {
   readonly name: string;
@@ -20,11 +20,13 @@ class ScriptedSqs {
     new Promise((resolve) => {
       this.pending.push(resolve);
     });
+  /** Answers other calls (default: at once, empty). */
+  answer: (name: string) => Promise<unknown> = async () => ({});
 
   async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
     this.calls.push({ name: command.constructor.name, input: command.input });
     if (command.constructor.name === 'ReceiveMessageCommand') return this.receive();
-    return {};
+    return this.answer(command.constructor.name);
   }
 
   named(name: string): Call[] {
@@ -44,9 +46,10 @@ function logCapture() {
 
 function aWorker(
   sqs: ScriptedSqs,
-  handle: (ctx: MessageContext) => Promise<never>,
+  handle: (ctx: MessageContext) => Promise<HandlerOutcome>,
   concurrency = 1,
   backoff = new ReceiveBackoff({ initialMs: 5, maxMs: 40 }),
+  extra: Partial<SqsWorkerOptions> = {},
 ) {
   const { lines, logger } = logCapture();
   const worker = createSqsWorker({
@@ -59,6 +62,7 @@ function aWorker(
     logger,
     handle,
     backoff,
+    ...extra,
   });
   return { worker, lines };
 }
@@ -95,6 +99,149 @@ describe('stopping the worker', () => {
     // No new long poll starts once stopping.
     expect(sqs.named('ReceiveMessageCommand')).toHaveLength(1);
     expect(lines.map((l) => l.msg)).toContain('stopping: message handed back to the queue');
+  });
+});
+
+/** A message as SQS hands it over. */
+const aMessage = (n: number) => ({
+  MessageId: `m-${n}`,
+  ReceiptHandle: `rh-${n}`,
+  Body: '{}',
+  Attributes: { ApproximateReceiveCount: '1' },
+});
+
+/** A handler each call of which waits until the test ends it with an outcome. */
+function heldHandlers() {
+  const ends: ((outcome: HandlerOutcome) => void)[] = [];
+  const started: string[] = [];
+  return {
+    ends,
+    started,
+    handle: (ctx: MessageContext) =>
+      new Promise<HandlerOutcome>((resolve) => {
+        started.push(ctx.messageId);
+        ends.push(resolve);
+      }),
+  };
+}
+
+const visibilityChanges = (sqs: ScriptedSqs) =>
+  sqs
+    .named('ChangeMessageVisibilityCommand')
+    .map((c) => [c.input.ReceiptHandle, c.input.VisibilityTimeout]);
+
+describe('stopping the worker with messages not finished', () => {
+  it('hands back, when the grace ends, the messages whose handlers still run, in one batch; applies nothing of theirs later', async () => {
+    const sqs = new ScriptedSqs();
+    const held = heldHandlers();
+    const { worker, lines } = aWorker(sqs, held.handle, 3);
+    worker.start();
+    await until(() => sqs.pending.length === 3, 'three long polls');
+    for (const [i, deliver] of sqs.pending.splice(0).entries())
+      deliver({ Messages: [aMessage(i)] });
+    await until(() => held.started.length === 3, 'three handlers running');
+
+    await worker.stop(50);
+    const batches = sqs.named('ChangeMessageVisibilityBatchCommand');
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.input.Entries).toEqual(
+      expect.arrayContaining(
+        ['rh-0', 'rh-1', 'rh-2'].map((rh) =>
+          expect.objectContaining({ ReceiptHandle: rh, VisibilityTimeout: 0 }),
+        ),
+      ),
+    );
+    expect(lines.map((l) => l.msg)).toContain(
+      'stopping: the grace is over; unfinished messages handed back to the queue',
+    );
+    // The handlers end after all: another worker may hold the messages now, nothing is applied.
+    held.ends[0]?.({ kind: 'ack' });
+    held.ends[1]?.({ kind: 'later', delaySeconds: 30, why: 'test' });
+    held.ends[2]?.({ kind: 'dead-letter', reason: 'test' });
+    await sleep(30);
+    expect(sqs.named('DeleteMessageCommand')).toEqual([]);
+    expect(sqs.named('DeleteMessageBatchCommand')).toEqual([]);
+    expect(sqs.named('SendMessageCommand')).toEqual([]);
+    expect(visibilityChanges(sqs)).toEqual([]);
+  });
+
+  it('never hands back a message whose outcome is being applied', async () => {
+    const sqs = new ScriptedSqs();
+    let deleted: ((v: unknown) => void) | undefined;
+    sqs.answer = async (name) =>
+      name === 'DeleteMessageCommand'
+        ? new Promise((resolve) => {
+            deleted = resolve;
+          })
+        : {};
+    const { worker } = aWorker(sqs, async () => ({ kind: 'ack' }));
+    worker.start();
+    await until(() => sqs.pending.length === 1, 'a long poll');
+    sqs.pending[0]?.({ Messages: [aMessage(1)] });
+    await until(() => deleted !== undefined, 'the delete in flight');
+
+    await worker.stop(50);
+    expect(visibilityChanges(sqs)).toEqual([]);
+    expect(sqs.named('ChangeMessageVisibilityBatchCommand')).toEqual([]);
+    deleted?.({});
+  });
+
+  it('does not start a job whose message came while the task was being protected: hands it back', async () => {
+    const sqs = new ScriptedSqs();
+    let protect: (() => void) | undefined;
+    const guard: ScaleInGuard = {
+      enter: () =>
+        new Promise<void>((resolve) => {
+          protect = resolve;
+        }),
+      leave: () => {},
+      close: () => {},
+    };
+    const held = heldHandlers();
+    const { worker } = aWorker(sqs, held.handle, 1, undefined, { guard });
+    worker.start();
+    await until(() => sqs.pending.length === 1, 'a long poll');
+    sqs.pending[0]?.({ Messages: [aMessage(1)] });
+    await until(() => protect !== undefined, 'the protection asked for');
+    const stopped = worker.stop(5000);
+    protect?.();
+    await stopped;
+    expect(held.started).toEqual([]);
+    expect(visibilityChanges(sqs)).toEqual([['rh-1', 0]]);
+  });
+
+  it('hands back at once a job that says it waits for its command while stopping, not after its delay', async () => {
+    const sqs = new ScriptedSqs();
+    const held = heldHandlers();
+    const watch = {
+      lookIntervalMs: 5000,
+      recordCheckMs: 15_000,
+      look: async () => ({ ended: false, progress: '0/0' }),
+      lookEnded: async () => ({ ended: false, progress: '0/0' }),
+      needsAttention: async () => false,
+    };
+    const { worker } = aWorker(sqs, held.handle, 1, undefined, { watch });
+    worker.start();
+    await until(() => sqs.pending.length === 1, 'a long poll');
+    sqs.pending[0]?.({ Messages: [aMessage(1)] });
+    await until(() => held.started.length === 1, 'the handler running');
+    const stopped = worker.stop(5000);
+    // The poll step's delay (30 s) is the spacing of a worker without a watcher.
+    held.ends[0]?.({
+      kind: 'later',
+      delaySeconds: 30,
+      why: 'command running',
+      watch: {
+        commandId: 'c-1',
+        jobId: 'job-1',
+        deadline: Date.now() + 3_600_000,
+        firstLookAt: Date.now() + 5000,
+        sentAt: Date.now(),
+      },
+    });
+    await stopped;
+    expect(visibilityChanges(sqs)).toEqual([['rh-1', 0]]);
+    expect(worker.watching).toBe(0);
   });
 });
 
