@@ -463,7 +463,7 @@ export const settings = catalog({
     max: 120,
     unit: 'seconds',
     description:
-      'How long a stopping process waits for the steps in flight (ECS’s stopTimeout is 30 s by default).',
+      'How long a stopping process waits for the steps in flight (ECS’s stopTimeout is 30 s by default); then it hands the messages of the steps not finished back to the queue (up to 3 s more) and exits.',
   },
 
   // Tables and secrets.
