@@ -1,18 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   startTaskProtectionStandIn,
   type TaskProtectionStandIn,
 } from '../../../../local/ecs-agent/task-protection-stand-in.ts';
-import { repoRoot } from '../../../../local/paths.ts';
 import { anExportableCertificate } from '../../support/builders/certificates.ts';
 import { anInstance } from '../../support/builders/instances.ts';
 import { aRunningSystem, type RunningSystem } from '../../support/running-system.ts';
 import { enqueue, finished } from './helpers.ts';
+import {
+  commandsFor,
+  exitCode,
+  logged,
+  startWorkerProcess,
+  type WorkerProcess,
+} from './worker-processes.ts';
 
 /**
  * A stopping worker hands back at once every message it holds and has not finished, so that
@@ -29,43 +33,14 @@ const visibilitySeconds = 300;
 const pickupBoundMs = 60_000;
 
 /** A worker as its own process (the real entry point, API off), messages invisible 300 s. */
-function workerProcess(env: Record<string, string> = {}): ChildProcess & { output: string[] } {
-  const child = spawn(process.execPath, ['service/src/main.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      ...system.env,
-      API_ENABLED: 'false',
-      WORKER_VISIBILITY_TIMEOUT_SECONDS: String(visibilitySeconds),
-      LOG_LEVEL: 'debug',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ChildProcess & { output: string[] };
-  child.output = [];
-  child.stdout?.on('data', (b: Buffer) => child.output.push(String(b)));
-  child.stderr?.on('data', (b: Buffer) => child.output.push(String(b)));
+function workerProcess(env: Record<string, string> = {}): WorkerProcess {
+  const child = startWorkerProcess(system, {
+    WORKER_VISIBILITY_TIMEOUT_SECONDS: String(visibilitySeconds),
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
   started.push(child);
   return child;
-}
-
-async function logged(child: { output: string[] }, text: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!child.output.join('').includes(text)) {
-    if (Date.now() > deadline) throw new Error(`never logged ${text}:\n${child.output.join('')}`);
-    await sleep(20);
-  }
-}
-
-async function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const [code] = await once(child, 'exit');
-  return code as number | null;
-}
-
-async function commandsFor(jobId: string) {
-  const out = await system.standIn.ssm.send(new ListCommandsCommand({}));
-  return (out.Commands ?? []).filter((c) => c.Comment?.endsWith(jobId));
 }
 
 async function inFlight(): Promise<number> {
@@ -132,7 +107,7 @@ describe('a worker stopped on SIGTERM', () => {
     const d = await finished(system, 'it-handback-held', pickupBoundMs);
     expect(d.status, d.reason).toBe('Succeeded');
     expect(Date.now() - stoppedAt).toBeLessThan(pickupBoundMs);
-    expect(await commandsFor('it-handback-held')).toHaveLength(1);
+    expect(await commandsFor(system, 'it-handback-held')).toHaveLength(1);
     next.kill('SIGTERM');
     expect(await exitCode(next)).toBe(0);
   }, 150_000);
@@ -154,7 +129,7 @@ describe('a worker stopped on SIGTERM', () => {
     expect(d.status, d.reason).toBe('Succeeded');
     expect(Date.now() - stoppedAt).toBeLessThan(pickupBoundMs);
     expect(d.attempts).toBeGreaterThanOrEqual(2);
-    expect(await commandsFor('it-handback-watch')).toHaveLength(1);
+    expect(await commandsFor(system, 'it-handback-watch')).toHaveLength(1);
     next.kill('SIGTERM');
     expect(await exitCode(next)).toBe(0);
   }, 150_000);

@@ -6,7 +6,6 @@ import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startAwsProxy } from '../../../../local/aws-proxy/aws-proxy.ts';
 import {
@@ -18,28 +17,25 @@ import { anExportableCertificate } from '../../support/builders/certificates.ts'
 import { anInstance } from '../../support/builders/instances.ts';
 import { aRunningSystem, type RunningSystem } from '../../support/running-system.ts';
 import { enqueue, finished } from './helpers.ts';
+import {
+  commandsFor,
+  exitCode,
+  logged,
+  startWorkerProcess,
+  type WorkerProcess,
+} from './worker-processes.ts';
 
 let system: RunningSystem;
 let arn: string;
 const started: ChildProcess[] = [];
 
 /** A worker as its own process: the real entry point, API off. */
-function workerProcess(env: Record<string, string> = {}): ChildProcess & { output: string[] } {
-  const child = spawn(process.execPath, ['service/src/main.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      ...system.env,
-      API_ENABLED: 'false',
-      WORKER_VISIBILITY_TIMEOUT_SECONDS: '10',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ChildProcess & { output: string[] };
-  child.output = [];
-  child.stdout?.on('data', (b: Buffer) => child.output.push(String(b)));
-  child.stderr?.on('data', (b: Buffer) => child.output.push(String(b)));
+function workerProcess(env: Record<string, string> = {}): WorkerProcess {
+  const child = startWorkerProcess(system, {
+    WORKER_VISIBILITY_TIMEOUT_SECONDS: '10',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
   started.push(child);
   return child;
 }
@@ -51,27 +47,6 @@ async function statusReaches(jobId: string, status: string, timeoutMs = 30_000):
     await sleep(50);
   }
   throw new Error(`${jobId} never reached ${status}`);
-}
-
-/** Waits until the process has written `text`. */
-async function logged(child: { output: string[] }, text: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!child.output.join('').includes(text)) {
-    if (Date.now() > deadline) throw new Error(`never logged ${text}:\n${child.output.join('')}`);
-    await sleep(20);
-  }
-}
-
-/** The exit code, also when the process exited already (a late `once` would wait forever). */
-async function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const [code] = await once(child, 'exit');
-  return code as number | null;
-}
-
-async function commandsFor(jobId: string) {
-  const out = await system.standIn.ssm.send(new ListCommandsCommand({}));
-  return (out.Commands ?? []).filter((c) => c.Comment?.endsWith(jobId));
 }
 
 beforeAll(async () => {
@@ -109,7 +84,7 @@ describe('a worker process', () => {
     const d = await finished(system, 'it-crash-0001', 60_000);
     expect(d.status, d.reason).toBe('Succeeded');
     expect(d.attempts).toBeGreaterThanOrEqual(2);
-    expect(await commandsFor('it-crash-0001')).toHaveLength(1);
+    expect(await commandsFor(system, 'it-crash-0001')).toHaveLength(1);
     second.kill('SIGTERM');
     const [code] = await once(second, 'exit');
     expect(code).toBe(0);
@@ -130,7 +105,7 @@ describe('a worker process', () => {
     const next = workerProcess();
     const d = await finished(system, 'it-sigterm-01', 60_000);
     expect(d.status, d.reason).toBe('Succeeded');
-    expect(await commandsFor('it-sigterm-01')).toHaveLength(1);
+    expect(await commandsFor(system, 'it-sigterm-01')).toHaveLength(1);
     next.kill('SIGTERM');
     await once(next, 'exit');
   });
@@ -213,7 +188,7 @@ describe('a worker process', () => {
     const next = workerProcess();
     const d = await finished(system, 'it-handback-1', 60_000);
     expect(d.status, d.reason).toBe('Succeeded');
-    expect(await commandsFor('it-handback-1')).toHaveLength(1);
+    expect(await commandsFor(system, 'it-handback-1')).toHaveLength(1);
     next.kill('SIGTERM');
     await once(next, 'exit');
   });
@@ -309,7 +284,7 @@ describe('a worker process on ECS (the agent endpoint stand-in on loopback)', ()
     const d = await finished(system, 'it-protect-kill', 60_000);
     expect(d.status, d.reason).toBe('Succeeded');
     expect(d.attempts).toBeGreaterThanOrEqual(2);
-    expect(await commandsFor('it-protect-kill')).toHaveLength(1);
+    expect(await commandsFor(system, 'it-protect-kill')).toHaveLength(1);
     expect(requestsOf('task-next').map((r) => r.enabled)[0]).toBe(true);
     second.kill('SIGTERM');
     expect(await exitCode(second)).toBe(0);
