@@ -1,0 +1,203 @@
+/**
+ * Whether a process's resources stayed flat after warm-up (issue 16 point 4): a pure function of
+ * the samples `resources.ts` took.
+ *
+ * The rule, per process life (a name and a pid: a process restarted under the same name is a new
+ * life with its own warm-up) and per resource (VmRSS in MB, open file descriptors):
+ * - warm-up: the samples of a life's first `afterMs` (from its first sample), or of the first
+ *   `fraction` of its sampled span, are not judged;
+ * - baseline: the median of the first `baselineSamples` samples after warm-up (a median, so one
+ *   sample taken during a burst does not set it);
+ * - allowed: baseline + max(tolerance × baseline, slack), tolerance 10 % by default; the absolute
+ *   slack matters for small counts: a process with 30 descriptors has 10 % = 3, fewer than the
+ *   sockets one burst of concurrent requests opens and closes, so fds get 5 by default (RSS 0 MB);
+ * - within: EVERY sample after warm-up is ≤ allowed (the maximum, not an average: a leak that is
+ *   given back at the end still fails);
+ * - a life with fewer than `minSamplesAfterWarmUp` samples after warm-up is not judged (counted
+ *   and reported, never passed silently); the verdict passes when at least one life was judged and
+ *   every judged life stayed within, for both resources.
+ * Beside the max, `end` (the median of the last `baselineSamples` samples) tells a spike (max
+ * high, end back at the baseline) from a trend (end near the max).
+ */
+
+/** One reading of one process. `at` is the sampler's clock in ms. */
+export interface ResourceSample {
+  readonly process: string;
+  readonly pid: number;
+  readonly at: number;
+  readonly rssMb: number;
+  readonly fds: number;
+}
+
+/** Warm-up: a time from each life's first sample, or a fraction (0–1) of each life's span. */
+export type WarmUp = { readonly afterMs: number } | { readonly fraction: number };
+
+export interface VerdictOptions {
+  readonly warmUp: WarmUp;
+  /** Samples after warm-up whose median is the baseline, and whose last ones give `end`; 5. */
+  readonly baselineSamples?: number;
+  /** Allowed growth over the baseline, as a fraction; 0.10. */
+  readonly tolerance?: number;
+  /** Absolute growth always allowed, in MB for RSS; 0. */
+  readonly rssSlackMb?: number;
+  /** Absolute growth always allowed, in descriptors; 5. */
+  readonly fdSlack?: number;
+  /** A life with fewer samples after warm-up is not judged; 2 × baselineSamples. */
+  readonly minSamplesAfterWarmUp?: number;
+}
+
+export type Resource = 'rss' | 'fds';
+
+export interface ResourceCheck {
+  readonly resource: Resource;
+  readonly unit: 'MB' | 'fds';
+  readonly baseline: number;
+  readonly allowed: number;
+  readonly max: number;
+  /** When the max was sampled, ms after the life's first sample. */
+  readonly maxAfterMs: number;
+  readonly end: number;
+  /** (max − baseline) / baseline, in %. */
+  readonly growthPercent: number;
+  readonly endGrowthPercent: number;
+  readonly within: boolean;
+}
+
+export interface LifeVerdict {
+  readonly process: string;
+  readonly pid: number;
+  /** From the life's first sample to its last, ms. */
+  readonly spanMs: number;
+  readonly warmUpMs: number;
+  readonly samplesAfterWarmUp: number;
+  /** Absent when the life was too short to judge (`reason` says why). */
+  readonly checks?: readonly ResourceCheck[];
+  readonly reason?: string;
+}
+
+export interface ResourceVerdict {
+  readonly passed: boolean;
+  readonly lives: readonly LifeVerdict[];
+  readonly judged: number;
+  readonly notJudged: number;
+  /** The checks that failed, one per life and resource. */
+  readonly grew: readonly (ResourceCheck & { readonly process: string; readonly pid: number })[];
+}
+
+/** The verdict over every life in `samples` (in any order). */
+export function resourceVerdict(
+  samples: readonly ResourceSample[],
+  options: VerdictOptions,
+): ResourceVerdict {
+  const k = options.baselineSamples ?? 5;
+  const minAfter = options.minSamplesAfterWarmUp ?? 2 * k;
+  if (!Number.isInteger(k) || k < 1) throw new Error('baselineSamples must be an integer ≥ 1');
+  if (minAfter < k) throw new Error('minSamplesAfterWarmUp must be at least baselineSamples');
+  if (
+    'fraction' in options.warmUp &&
+    !(options.warmUp.fraction >= 0 && options.warmUp.fraction < 1)
+  ) {
+    throw new Error('a warm-up fraction is in [0, 1)');
+  }
+  if ('afterMs' in options.warmUp && !(options.warmUp.afterMs >= 0)) {
+    throw new Error('a warm-up time is ≥ 0 ms');
+  }
+  const lives = new Map<string, ResourceSample[]>();
+  for (const s of samples) {
+    const key = `${s.process}\u0000${s.pid}`;
+    const life = lives.get(key) ?? [];
+    life.push(s);
+    lives.set(key, life);
+  }
+  const verdicts: LifeVerdict[] = [];
+  for (const life of lives.values()) {
+    life.sort((a, b) => a.at - b.at);
+    const first = life[0] as ResourceSample;
+    const spanMs = (life.at(-1)?.at ?? first.at) - first.at;
+    const warmUpMs =
+      'afterMs' in options.warmUp ? options.warmUp.afterMs : options.warmUp.fraction * spanMs;
+    const after = life.filter((s) => s.at - first.at >= warmUpMs);
+    const base = { process: first.process, pid: first.pid, spanMs, warmUpMs };
+    if (after.length < minAfter) {
+      verdicts.push({
+        ...base,
+        samplesAfterWarmUp: after.length,
+        reason: `${after.length} samples after warm-up, fewer than the ${minAfter} needed`,
+      });
+      continue;
+    }
+    const check = (resource: Resource): ResourceCheck => {
+      const value = (s: ResourceSample) => (resource === 'rss' ? s.rssMb : s.fds);
+      const slack = resource === 'rss' ? (options.rssSlackMb ?? 0) : (options.fdSlack ?? 5);
+      const tolerance = options.tolerance ?? 0.1;
+      const baseline = median(after.slice(0, k).map(value));
+      const allowed = baseline + Math.max(tolerance * baseline, slack);
+      let top = after[0] as ResourceSample;
+      for (const s of after) if (value(s) > value(top)) top = s;
+      const max = value(top);
+      const end = median(after.slice(-k).map(value));
+      const percent = (x: number) => (baseline === 0 ? 0 : ((x - baseline) / baseline) * 100);
+      return {
+        resource,
+        unit: resource === 'rss' ? 'MB' : 'fds',
+        baseline,
+        allowed,
+        max,
+        maxAfterMs: top.at - first.at,
+        end,
+        growthPercent: percent(max),
+        endGrowthPercent: percent(end),
+        within: max <= allowed,
+      };
+    };
+    verdicts.push({
+      ...base,
+      samplesAfterWarmUp: after.length,
+      checks: [check('rss'), check('fds')],
+    });
+  }
+  const judged = verdicts.filter((v) => v.checks !== undefined);
+  const grew = judged.flatMap((v) =>
+    (v.checks ?? [])
+      .filter((c) => !c.within)
+      .map((c) => ({ ...c, process: v.process, pid: v.pid })),
+  );
+  return {
+    passed: judged.length > 0 && grew.length === 0,
+    lives: verdicts,
+    judged: judged.length,
+    notJudged: verdicts.length - judged.length,
+    grew,
+  };
+}
+
+/** One line per judged life and resource, one per life not judged: for the soak's summary. */
+export function verdictLines(verdict: ResourceVerdict): string[] {
+  const lines: string[] = [];
+  const n = (x: number, unit: string) => (unit === 'MB' ? `${x.toFixed(1)} MB` : `${x} fds`);
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
+  for (const life of verdict.lives) {
+    const who = `${life.process} (pid ${life.pid}, ${Math.round(life.spanMs / 1000)} s, ${life.samplesAfterWarmUp} samples after ${Math.round(life.warmUpMs / 1000)} s warm-up)`;
+    if (life.checks === undefined) {
+      lines.push(`resources ${who}: not judged: ${life.reason}`);
+      continue;
+    }
+    for (const c of life.checks) {
+      lines.push(
+        `${c.resource} ${who}: baseline ${n(c.baseline, c.unit)}, max ${n(c.max, c.unit)} (${pct(c.growthPercent)}) at ${Math.round(c.maxAfterMs / 1000)} s, end ${n(c.end, c.unit)} (${pct(c.endGrowthPercent)}), allowed ≤ ${n(Math.round(c.allowed * 10) / 10, c.unit)}: ${c.within ? 'within' : 'GREW'}`,
+      );
+    }
+  }
+  lines.push(
+    `resources: ${verdict.passed ? 'flat' : 'NOT flat'}: ${verdict.judged} lives judged, ${verdict.grew.length} checks over their limit, ${verdict.notJudged} lives too short to judge`,
+  );
+  return lines;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1
+    ? (s[mid] as number)
+    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
