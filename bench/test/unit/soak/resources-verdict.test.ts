@@ -68,12 +68,12 @@ describe('resourceVerdict', () => {
   describe('file descriptors', () => {
     it('allows a few descriptors over a small count (the absolute slack), not a leak', () => {
       const rss = flat(40, 100);
-      const fds = [...flat(10, 20), ...flat(10, 30), 35, 33, ...flat(18, 31)];
+      const fds = [...flat(10, 20), ...flat(10, 30), 46, 33, ...flat(18, 31)];
       const v = resourceVerdict(life('worker-1', 3, rss, fds), warmUp10s);
       expect(v.passed).toBe(true);
       const fdCheck = v.lives[0]?.checks?.find((c) => c.resource === 'fds');
-      // 10 % of 30 is 3; the slack of 5 is larger: up to 35.
-      expect(fdCheck).toMatchObject({ baseline: 30, allowed: 35, max: 35, within: true });
+      // 10 % of 30 is 3; the slack of 16 is larger: up to 46.
+      expect(fdCheck).toMatchObject({ baseline: 30, allowed: 46, max: 46, within: true });
     });
 
     it('fails descriptors that keep growing (one more a second)', () => {
@@ -82,7 +82,7 @@ describe('resourceVerdict', () => {
       const v = resourceVerdict(life('worker-1', 3, rss, fds), warmUp10s);
       expect(v.passed).toBe(false);
       expect(v.grew).toEqual([
-        expect.objectContaining({ resource: 'fds', baseline: 42, allowed: 47, max: 69 }),
+        expect.objectContaining({ resource: 'fds', baseline: 42, allowed: 58, max: 69 }),
       ]);
     });
 
@@ -96,7 +96,8 @@ describe('resourceVerdict', () => {
     it('takes the slack and the tolerance from the options', () => {
       const fds = [...flat(10, 30), ...flat(20, 30), 40, ...flat(9, 30)];
       const samples = life('api', 1, flat(40, 100), fds);
-      expect(resourceVerdict(samples, warmUp10s).passed).toBe(false);
+      expect(resourceVerdict(samples, warmUp10s).passed).toBe(true);
+      expect(resourceVerdict(samples, { ...warmUp10s, fdSlack: 5 }).passed).toBe(false);
       expect(resourceVerdict(samples, { ...warmUp10s, fdSlack: 10 }).passed).toBe(true);
       expect(resourceVerdict(samples, { ...warmUp10s, fdSlack: 0, tolerance: 0.34 }).passed).toBe(
         true,
@@ -163,7 +164,7 @@ describe('verdictLines', () => {
     );
     expect(verdictLines(v)).toEqual([
       'rss worker-1 (pid 7, 39 s, 30 samples after 10 s warm-up): baseline 202.0 MB, max 229.0 MB (+13.4 %) at 39 s, end 227.0 MB (+12.4 %), allowed ≤ 222.2 MB: GREW',
-      'fds worker-1 (pid 7, 39 s, 30 samples after 10 s warm-up): baseline 30 fds, max 30 fds (+0.0 %) at 10 s, end 30 fds (+0.0 %), allowed ≤ 35 fds: within',
+      'fds worker-1 (pid 7, 39 s, 30 samples after 10 s warm-up): baseline 30 fds, max 30 fds (+0.0 %) at 10 s, end 30 fds (+0.0 %), allowed ≤ 46 fds: within',
       'resources worker-2 (pid 8, 2 s, 0 samples after 10 s warm-up): not judged: 0 samples after warm-up, fewer than the 10 needed',
       'resources: NOT flat: 1 lives judged, 1 checks over their limit, 1 lives too short to judge',
     ]);
