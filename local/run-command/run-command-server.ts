@@ -12,8 +12,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -94,6 +95,19 @@ export interface RunCommandServer {
   stop(): Promise<void>;
 }
 
+/** The stand-in as started: its API can also be restarted (the soak's fault). */
+export interface StartedRunCommandServer extends RunCommandServer {
+  /**
+   * A blip of the API, as when Run Command's endpoint fails for a while: closes the listener and
+   * destroys every open connection at once (requests in flight get no answer), refuses
+   * connections for `downMs`, then listens again on the same address and port (settling then).
+   * Commands, invocations, scripts, timers and status-change events carry on throughout.
+   */
+  restartApi(options: { downMs: number }): Promise<void>;
+  /** How many times the API was restarted. */
+  readonly apiRestarts: number;
+}
+
 /** Credentials moto accepts; the stand-in servers' "instance role". */
 const emulatorCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
@@ -135,7 +149,7 @@ function containerBaseEnv(endpoint: string, region: string): Record<string, stri
 
 export async function startRunCommandServer(
   options: RunCommandServerOptions,
-): Promise<RunCommandServer> {
+): Promise<StartedRunCommandServer> {
   const region = options.region ?? 'us-east-1';
   // Checked before anything starts: a bad command is a configuration error, said at once.
   const reloadCommands = parseReloadCommands(options.reloadCommands ?? defaultReloadCommands);
@@ -206,13 +220,49 @@ export async function startRunCommandServer(
       else res.destroy();
     });
   });
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolveListen());
+  // Every connection, idle or not: a restart of the API drops them all.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
+  const host = options.host ?? '127.0.0.1';
+  const listen = (port: number) =>
+    new Promise<void>((resolveListen, reject) => {
+      const failed = (error: Error) => reject(error);
+      server.once('error', failed);
+      server.listen(port, host, () => {
+        server.off('error', failed);
+        resolveListen();
+      });
+    });
+  await listen(options.port ?? 0);
   const { port } = server.address() as AddressInfo;
 
   let stopping: Promise<void> | undefined;
+  let apiRestarts = 0;
+  const restartApi = async ({ downMs }: { downMs: number }) => {
+    apiRestarts += 1;
+    context.log(`API restarting: down for ${downMs} ms`);
+    // Closed before the first await: a connection made once this returns is refused.
+    const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+    await sleep(downMs);
+    // The port was free a moment ago; another process may take it meanwhile (rare on loopback):
+    // try again for a while rather than move.
+    for (let attempt = 1; ; attempt++) {
+      if (stopping !== undefined) return;
+      try {
+        await listen(port);
+        context.log('API listening again');
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 50) throw error;
+        await sleep(100);
+      }
+    }
+  };
   const stop = () => {
     stopping ??= (async () => {
       shutdown.abort();
@@ -228,5 +278,12 @@ export async function startRunCommandServer(
     })();
     return stopping;
   };
-  return { endpoint: `http://127.0.0.1:${port}`, stop };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop,
+    restartApi,
+    get apiRestarts() {
+      return apiRestarts;
+    },
+  };
 }
