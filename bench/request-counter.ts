@@ -150,6 +150,20 @@ export function dynamoCallsOf(operation: string, body: string, output: unknown):
   }
 }
 
+/**
+ * How many SQS messages an answered request deleted: one for DeleteMessage, the entries that
+ * succeeded for DeleteMessageBatch (the worker deletes a job's message and Run Command's event
+ * in one batch), none for anything else.
+ */
+export function messagesDeletedBy(operation: string, output: unknown): number {
+  if (operation === 'AmazonSQS.DeleteMessage' || operation === 'Query:DeleteMessage') return 1;
+  if (operation === 'AmazonSQS.DeleteMessageBatch' || operation === 'Query:DeleteMessageBatch') {
+    const successful = (output as { Successful?: unknown[] } | undefined)?.Successful;
+    return Array.isArray(successful) ? successful.length : 0;
+  }
+  return 0;
+}
+
 export interface RequestCounter {
   /** Requests answered (not throttled), by operation. */
   readonly counts: Map<string, number>;
@@ -163,6 +177,8 @@ export interface RequestCounter {
     readonly throttled: Map<string, number>;
   };
   readonly plugin: ClientPlugin;
+  /** SQS messages deleted since the last reset (messagesDeletedBy), by answered requests. */
+  messagesDeleted(): number;
   /** Forgets everything counted so far; requests already on their way are not counted. */
   reset(): void;
 }
@@ -176,6 +192,7 @@ export function createRequestCounter(name = 'benchRequestCounter'): RequestCount
   const dynamo: DynamoCall[] = [];
   const lifetime = { counts: new Map<string, number>(), throttled: new Map<string, number>() };
   let epoch = 0;
+  let deleted = 0;
   const middleware =
     (next: Next) =>
     async (args: { request?: unknown }): Promise<{ output?: unknown }> => {
@@ -190,6 +207,7 @@ export function createRequestCounter(name = 'benchRequestCounter'): RequestCount
         if (sentIn === epoch && operation.startsWith('DynamoDB_')) {
           dynamo.push(...dynamoCallsOf(operation, bodyText(request.body), result.output));
         }
+        if (sentIn === epoch) deleted += messagesDeletedBy(operation, result.output);
         return result;
       } catch (error) {
         if (isThrottling(error)) {
@@ -213,8 +231,10 @@ export function createRequestCounter(name = 'benchRequestCounter'): RequestCount
         (stack as StackLike).add(middleware, { step: 'finalizeRequest', priority: 'low', name });
       },
     },
+    messagesDeleted: () => deleted,
     reset() {
       epoch++;
+      deleted = 0;
       counts.clear();
       throttled.clear();
       dynamo.length = 0;

@@ -212,9 +212,9 @@ export async function runDeployments(
   for (const id of ids) done.push(await waitTerminal(bed, id, options.timeoutMs ?? 600_000, 200));
   const last = Math.max(...done.map((d) => Date.parse(d.finishedAt ?? '')));
   // Each message leaves the queue once its outcome is recorded (the job's, and any other a job
-  // brings, such as Run Command's status event): wait for at least one delete per job, then
-  // until no delete came for 1.5 s.
-  const deletes = () => counter.counts.get('AmazonSQS.DeleteMessage') ?? 0;
+  // brings, such as Run Command's status event): wait for at least one message deleted per job
+  // (the worker deletes in batches: entries, not requests), then until no delete came for 1.5 s.
+  const deletes = () => counter.messagesDeleted();
   const deadline = Date.now() + 30_000;
   let quietMs = 0;
   while (Date.now() < deadline && (deletes() < count || quietMs < 1500)) {

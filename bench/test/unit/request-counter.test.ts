@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { withTarget } from '../../figures.ts';
 import { realAccountEnvironment, realAccountSettings } from '../../real-account.ts';
-import { dynamoCallsOf, operationOf, updatedAttributes } from '../../request-counter.ts';
+import {
+  createRequestCounter,
+  dynamoCallsOf,
+  messagesDeletedBy,
+  operationOf,
+  updatedAttributes,
+} from '../../request-counter.ts';
 
 describe('request counter', () => {
   it('names operations as the counting proxy does', () => {
@@ -42,6 +48,33 @@ describe('request counter', () => {
       { Count: 3 },
     );
     expect(query).toEqual([{ kind: 'query', table: 'S', items: 3, consistent: true }]);
+  });
+
+  it('counts the messages deleted: one a DeleteMessage, the successful entries of a batch', async () => {
+    expect(messagesDeletedBy('AmazonSQS.DeleteMessage', {})).toBe(1);
+    expect(
+      messagesDeletedBy('AmazonSQS.DeleteMessageBatch', {
+        Successful: [{ Id: '0' }, { Id: '1' }],
+        Failed: [{ Id: '2' }],
+      }),
+    ).toBe(2);
+    expect(messagesDeletedBy('AmazonSQS.ReceiveMessage', { Messages: [{}] })).toBe(0);
+
+    // Through the plugin's middleware, as the clients run it; reset() starts again at zero.
+    const counter = createRequestCounter();
+    let middleware:
+      | ((
+          next: (args: { request?: unknown }) => Promise<{ output?: unknown }>,
+        ) => (args: { request?: unknown }) => Promise<{ output?: unknown }>)
+      | undefined;
+    counter.plugin.applyToStack({ add: (m: typeof middleware) => (middleware = m) } as never);
+    const send = (target: string, output: unknown) =>
+      middleware?.(async () => ({ output }))({ request: { headers: { 'x-amz-target': target } } });
+    await send('AmazonSQS.DeleteMessageBatch', { Successful: [{ Id: '0' }, { Id: '1' }] });
+    await send('AmazonSQS.DeleteMessage', {});
+    expect(counter.messagesDeleted()).toBe(3);
+    counter.reset();
+    expect(counter.messagesDeleted()).toBe(0);
   });
 });
 
