@@ -21,7 +21,12 @@ import { passesEnvVarParameters } from './managed-nodes.ts';
 import { interpolate, parameterEnvironment } from './parameters.ts';
 import { concurrencyLimit } from './rate-control.ts';
 import { runScript, type ScriptOutcome, wait } from './script-process.ts';
-import { prepareServerRoot, type ReloadCommand, serverRoot } from './server-root.ts';
+import {
+  prepareServerRoot,
+  type ReloadCommand,
+  recordInstantInstall,
+  serverRoot,
+} from './server-root.ts';
 import type { RunCommandTiming } from './timing.ts';
 
 export interface CommandRunnerContext {
@@ -275,6 +280,11 @@ export function startCommand(
         // `standin:run-ms` (0 by default).
         const early = invocation.runMs > 0 ? await idle(invocation.runMs) : undefined;
         if (early !== undefined) return early;
+        // What the install leaves on the server: the certificate's full chain (not for Verify;
+        // one file, no process), so that a check of what the fleet holds sees it.
+        if (invocation.container === undefined) {
+          await recordInstantInstall(serverRoot(context.stateDir, invocation.instanceId), values);
+        }
         return { kind: 'exited', exitCode: 0, stdout: instantSummary(values), stderr: '' };
       }
       case 'slow': {

@@ -2,8 +2,9 @@
  * The summary a stand-in server with `standin:behaviour=instant` prints: what the install script
  * would print had it installed the certificate it was sent (or, with Mode=Verify, found it
  * installed as wanted), without running it. Benchmarks of thousands of servers then measure the
- * orchestration, not openssl, and the per-server state they leave is what a real fleet's would
- * be (the serial each server holds), so a sweep after them finds the fleet converged.
+ * orchestration, not openssl; what the install leaves on the server (the certificate's full
+ * chain: server-root.ts `recordInstantInstall`) is what a real fleet's would hold, so a check of
+ * the fleet after them (`readHeldSerial`) finds it converged.
  */
 import { X509Certificate } from 'node:crypto';
 

@@ -7,7 +7,7 @@
  * `<root>/var/log/acm-cert-export/reloads.log` and exits 0 (tag `standin:reload=fail`: exits 1;
  * `slow`: runs `slowReloadMs` first). Files a test placed itself are never overwritten.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -107,7 +107,7 @@ async function readIfPresent(path: string): Promise<string | undefined> {
 }
 
 /** Writes a file atomically (two commands may prepare the same server at once). */
-async function replace(path: string, content: string, mode: number): Promise<void> {
+async function replace(path: string, content: string | Buffer, mode: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${randomUUID()}.tmp`;
   await writeFile(temporary, content, { mode });
@@ -185,4 +185,81 @@ export async function readReloadLog(stateDir: string, instanceId: string) {
       }
       return parsed;
     });
+}
+
+/** The document's default CertDir: where the install script puts the certificate files. */
+export const defaultCertDir = '/etc/ssl/certs';
+
+/** As the document's allowedPattern, and without `..` (the script refuses it too). */
+const certNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const certDirPattern = /^\/[A-Za-z0-9._/-]*$/;
+
+/** The full chain of `certName` on a server: `<root><certDir>/<certName>-fullchain.pem`. */
+export function fullchainPath(root: string, certName: string, certDir = defaultCertDir): string {
+  if (!certNamePattern.test(certName) || certName.includes('..')) {
+    throw new Error(`not a certificate name: ${JSON.stringify(certName)}`);
+  }
+  if (!certDirPattern.test(certDir) || certDir.split('/').includes('..')) {
+    throw new Error(`not a certificate directory: ${JSON.stringify(certDir)}`);
+  }
+  return join(root, certDir, `${certName}-fullchain.pem`);
+}
+
+/** A PEM file's content as the install script's `decode` leaves it: ending with a newline. */
+function pemFromBase64(base64: string): Buffer {
+  const pem = Buffer.from(base64, 'base64');
+  return pem.length > 0 && pem[pem.length - 1] !== 0x0a
+    ? Buffer.concat([pem, Buffer.from('\n')])
+    : pem;
+}
+
+/**
+ * What an install by a `standin:behaviour=instant` server leaves (it runs no script): the full
+ * chain the script would write, `<root><CertDir>/<CertName>-fullchain.pem`, the certificate it
+ * was sent then its chain, so that the server holds the certificate as a real one would. Never a
+ * key (the parameters carry none: the script reads it from the job's secret, which an instant
+ * server does not). Nothing for Mode=Verify, which changes nothing, nor for parameters the
+ * script would refuse (a document without them, a name or directory outside its patterns, a
+ * Certificate that is not one). True when written.
+ */
+export async function recordInstantInstall(
+  root: string,
+  values: Readonly<Record<string, readonly string[]>>,
+): Promise<boolean> {
+  if (values.Mode?.[0] === 'Verify') return false;
+  const certName = values.CertName?.[0];
+  const certificate = values.Certificate?.[0];
+  const chain = values.CertificateChain?.[0];
+  if (certName === undefined || certificate === undefined || chain === undefined) return false;
+  let path: string;
+  try {
+    path = fullchainPath(root, certName, values.CertDir?.[0] ?? defaultCertDir);
+    new X509Certificate(pemFromBase64(certificate));
+  } catch {
+    return false;
+  }
+  await replace(path, Buffer.concat([pemFromBase64(certificate), pemFromBase64(chain)]), 0o644);
+  return true;
+}
+
+/**
+ * The serial of the certificate a stand-in server holds for `certName` (in `certDir`, default
+ * `/etc/ssl/certs`): the first certificate of its full chain, as `openssl x509 -serial` prints
+ * it (upper-case hexadecimal, no colons); undefined when it holds none (or not a certificate).
+ * The same for a server that ran the real script and for an instant one.
+ */
+export async function readHeldSerial(
+  stateDir: string,
+  instanceId: string,
+  cert: { readonly certName: string; readonly certDir?: string },
+): Promise<string | undefined> {
+  const path = fullchainPath(serverRoot(stateDir, instanceId), cert.certName, cert.certDir);
+  const text = await readIfPresent(path);
+  const first = text?.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/)?.[0];
+  if (first === undefined) return undefined;
+  try {
+    return new X509Certificate(first).serialNumber.toUpperCase();
+  } catch {
+    return undefined;
+  }
 }

@@ -1,3 +1,6 @@
+import { X509Certificate } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   CancelCommandCommand,
   type Command,
@@ -18,6 +21,7 @@ import {
   installParameters,
 } from '../../../ssm/test/support/install-script.ts';
 import { aLeaf, type TestLeaf } from '../../../ssm/test/support/pki.ts';
+import { readHeldSerial } from '../../run-command/server-root.ts';
 import { aStandIn, createInstallDocument, pollUntil, type StandIn } from '../support/stand-in.ts';
 
 const { ec2 } = testClients();
@@ -93,6 +97,9 @@ async function invocations(
   return out.CommandInvocations ?? [];
 }
 
+/** The leaf's serial as `openssl x509 -serial` prints it. */
+const leafSerial = () => new X509Certificate(leaf.certificate).serialNumber.toUpperCase();
+
 const byInstance = (list: CommandInvocation[]) =>
   Object.fromEntries(list.map((i) => [i.InstanceId, [i.Status, i.StatusDetails]]));
 
@@ -127,6 +134,9 @@ describe('Run Command stand-in: what AWS reports', () => {
       [healthy]: ['Success', 'Success'],
       [failing]: ['Failed', 'Failed'],
     });
+    // The real script's install, read as the soak reads every server's.
+    expect(await readHeldSerial(standIn.stateDir, healthy, { certName: 'web' })).toBe(leafSerial());
+    expect(await readHeldSerial(standIn.stateDir, failing, { certName: 'web' })).toBeUndefined();
     const failed = await standIn.ssm.send(
       new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: failing }),
     );
@@ -205,6 +215,40 @@ describe('Run Command stand-in: what AWS reports', () => {
       (list) => terminal.includes(list[0]?.Status ?? ''),
     );
     expect(byInstance(seen.at(-1) ?? [])).toEqual({ [instant]: ['Success', 'Success'] });
+    // It holds what a real install leaves: the full chain of the certificate it was sent.
+    expect(await readHeldSerial(standIn.stateDir, instant, { certName: 'web' })).toBe(leafSerial());
+    const fullchain = await readFile(
+      join(standIn.rootOf(instant), 'etc/ssl/certs/web-fullchain.pem'),
+      'utf8',
+    );
+    expect(fullchain).toBe(`${leaf.certificate.trimEnd()}\n${leaf.chain.trimEnd()}\n`);
+    expect(await readdir(join(standIn.rootOf(instant), 'etc/ssl'))).toEqual(['certs']);
+  });
+
+  it('leaves nothing on an instant server for Mode=Verify, nor on a failing one', async () => {
+    const verifying = await anInstance(ec2, {
+      tags: { fleet: 'instant-verify', 'standin:behaviour': 'instant' },
+    });
+    const failing = await anInstance(ec2, {
+      tags: { fleet: 'instant-verify', 'standin:behaviour': 'fail' },
+    });
+    const commandId = await send('instant-verify', {
+      Parameters: parameters({ Mode: 'Verify', CertName: 'checked' }),
+    });
+    const seen = await pollUntil(
+      () => invocations(commandId),
+      (found) => found.length === 2 && found.every((i) => terminal.includes(i.Status ?? '')),
+    );
+    const list = seen.at(-1) ?? [];
+    expect(byInstance(list)).toEqual({
+      [verifying]: ['Success', 'Success'],
+      [failing]: ['Failed', 'Failed'],
+    });
+    const summary = list.find((i) => i.InstanceId === verifying)?.CommandPlugins?.[0]?.Output;
+    expect(JSON.parse(summary ?? '{}')).toMatchObject({ outcome: 'verified' });
+    for (const id of [verifying, failing]) {
+      expect(await readHeldSerial(standIn.stateDir, id, { certName: 'checked' })).toBeUndefined();
+    }
   });
 
   it('cancels invocations still waiting to be sent', async () => {

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +10,9 @@ import {
   defaultReloadCommands,
   parseReloadCommands,
   prepareServerRoot,
+  readHeldSerial,
   readReloadLog,
+  recordInstantInstall,
   serverRoot,
 } from '../../run-command/server-root.ts';
 
@@ -134,5 +138,58 @@ describe('a recorder', () => {
     await expect(readReloadLog(stateDir, 'i-0123456789abcdef0')).rejects.toThrow(
       /line 1 is not a reload record/,
     );
+  });
+});
+
+describe('what an instant server leaves, and the serial a server holds', () => {
+  const fixture = (name: string) =>
+    readFileSync(
+      new URL(`../../../service/test/support/fixtures/${name}`, import.meta.url),
+      'utf8',
+    );
+  const certificate = fixture('cert-a.pem');
+  const chain = fixture('cert-b.pem');
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const sent = (overrides: Record<string, string> = {}) =>
+    Object.fromEntries(
+      Object.entries({
+        CertName: 'web',
+        Certificate: b64(certificate),
+        CertificateChain: b64(chain),
+        CertDir: '/etc/ssl/certs',
+        ...overrides,
+      }).map(([name, value]) => [name, [value]]),
+    );
+  const id = 'i-0123456789abcdef0';
+  const serial = new X509Certificate(certificate).serialNumber.toUpperCase();
+
+  it('writes the full chain where the script would, and reads its serial back', async () => {
+    expect(await readHeldSerial(stateDir, id, { certName: 'web' })).toBeUndefined();
+    expect(await recordInstantInstall(root, sent())).toBe(true);
+    expect(await readFile(join(root, 'etc/ssl/certs/web-fullchain.pem'), 'utf8')).toBe(
+      `${certificate.trimEnd()}\n${chain.trimEnd()}\n`,
+    );
+    expect(await readHeldSerial(stateDir, id, { certName: 'web' })).toBe(serial);
+    expect(await readHeldSerial(stateDir, id, { certName: 'api' })).toBeUndefined();
+  });
+
+  it('honours CertDir, and writes nothing for Verify or parameters the script refuses', async () => {
+    expect(await recordInstantInstall(root, sent({ CertDir: '/srv/tls' }))).toBe(true);
+    expect(await readHeldSerial(stateDir, id, { certName: 'web', certDir: '/srv/tls' })).toBe(
+      serial,
+    );
+    expect(await readHeldSerial(stateDir, id, { certName: 'web' })).toBeUndefined();
+    expect(await recordInstantInstall(root, sent({ Mode: 'Verify' }))).toBe(false);
+    expect(await recordInstantInstall(root, sent({ CertName: '..' }))).toBe(false);
+    expect(await recordInstantInstall(root, sent({ CertDir: '/etc/../../x' }))).toBe(false);
+    expect(await recordInstantInstall(root, sent({ Certificate: b64('not a cert') }))).toBe(false);
+    expect(await recordInstantInstall(root, { Message: ['hello'] })).toBe(false);
+    expect(await readHeldSerial(stateDir, id, { certName: 'web' })).toBeUndefined();
+  });
+
+  it('reads no serial from a file that holds no certificate', async () => {
+    await mkdir(join(root, 'etc/ssl/certs'), { recursive: true });
+    await writeFile(join(root, 'etc/ssl/certs/web-fullchain.pem'), 'garbage\n');
+    expect(await readHeldSerial(stateDir, id, { certName: 'web' })).toBeUndefined();
   });
 });
