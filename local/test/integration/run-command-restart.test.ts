@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -140,12 +141,32 @@ describe('restartApi', () => {
     expect([detail['command-id'], detail.status]).toEqual([commandId, 'Success']);
   });
 
+  it('drops a request in flight with no answer', async () => {
+    // A request whose body has not all arrived: the stand-in is still reading it.
+    const { hostname, port } = new URL(server.endpoint);
+    const socket = connect(Number(port), hostname);
+    await new Promise<void>((resolveConnect) => socket.once('connect', () => resolveConnect()));
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<void>((resolveClose) => socket.once('close', () => resolveClose()));
+    socket.on('error', () => {});
+    socket.write(
+      'POST / HTTP/1.1\r\nHost: stand-in\r\nX-Amz-Target: AmazonSSM.ListCommands\r\n' +
+        'Content-Type: application/x-amz-json-1.1\r\nContent-Length: 100\r\n\r\n{',
+    );
+    const before = server.apiRestarts;
+    await server.restartApi({ downMs: 100 });
+    await closed;
+    expect(Buffer.concat(received).toString()).toBe('');
+    expect(server.apiRestarts).toBe(before + 1);
+  });
+
   it('drops open connections: a kept-alive client reconnects once the API is back', async () => {
     // The client above keeps its connection alive; it was destroyed with the listener.
     await ssm.send(new ListCommandsCommand({}));
     await server.restartApi({ downMs: 200 });
     const out = await ssm.send(new ListCommandsCommand({}));
     expect(out.Commands?.length).toBe(1);
-    expect(server.apiRestarts).toBe(2);
+    expect(server.apiRestarts).toBe(3);
   });
 });
