@@ -23,8 +23,13 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Deployment } from '../../service/src/domain/deployment.ts';
 import { commandsPerJob, jobOutcomes } from './invariants-jobs.ts';
-import { noSecretInLogs } from './invariants-logs.ts';
-import type { AcceptedJob, CommandLedger, InvariantLine } from './invariants-model.ts';
+import { collectSecrets, noSecretInLogs, type SecretHarvest } from './invariants-logs.ts';
+import {
+  type AcceptedJob,
+  type CommandLedger,
+  type InvariantLine,
+  invariantLine,
+} from './invariants-model.ts';
 import {
   collectCommands,
   mergeLedgers,
@@ -84,8 +89,12 @@ export interface SoakRecord {
   readonly accepted: readonly AcceptedJob[];
   /** Every process's log file (pino JSON lines; any text works). */
   readonly logFiles: readonly string[];
-  /** The run's secrets, as `collectSecrets` gathered them (`harvest.values`). */
-  readonly secrets: Iterable<string>;
+  /**
+   * The run's secrets, as `collectSecrets` gathered them during the run (`newSecretHarvest()`);
+   * the check collects once more, and fails when a version was never read (it was scheduled for
+   * deletion first: its secrets could not be looked for).
+   */
+  readonly secrets: SecretHarvest;
   /** `collectCommands` taken before each restart of the stand-in, oldest first. */
   readonly commandSnapshots?: readonly CommandLedger[];
   /** ExportCertificate requests the bed's counting proxy saw (`counts`), when known. */
@@ -169,7 +178,20 @@ export async function checkInvariants(
         byJobId,
       );
     }),
-    await guarded(n7, () => noSecretInLogs(record.logFiles, record.secrets)),
+    await guarded(n7, async () => {
+      await collectSecrets(bed, record.secrets);
+      const uncollected = (await readSecretVersions(clients.secrets, prefix)).flatMap((s) =>
+        s.versionIds
+          .filter((v) => !record.secrets.versionsRead.has(`${s.name} ${v}`))
+          .map(() => s.name),
+      );
+      const line = await noSecretInLogs(record.logFiles, record.secrets.values);
+      if (uncollected.length === 0) return line;
+      return invariantLine(line.name, line.count, [
+        `${uncollected.length} secret versions never collected (${[...new Set(uncollected)].slice(0, 2).join(', ')})`,
+        ...(line.holds ? [] : [line.detail]),
+      ]);
+    }),
     await guarded(n8, async () => {
       const table = await readMappingTable(clients.dynamodb, tables.mappingTable);
       const mappings = await withAcmSerials(clients.acm, table.mappings);

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -88,7 +88,7 @@ async function check(): Promise<Map<string, InvariantLine>> {
   const record: SoakRecord = {
     accepted: ['inv-ok-1', 'inv-mixed-1', 'inv-none-1'].map((jobId) => ({ jobId, via: 'queue' })),
     logFiles: [logFile],
-    secrets: harvest.values,
+    secrets: harvest,
   };
   const lines = await checkInvariants(bed, record);
   expect(lines).toHaveLength(8);
@@ -186,6 +186,14 @@ describe('the soak invariants on the bed', () => {
     await system.clients.secretsManager.send(
       new PutSecretValueCommand({ SecretId: secretName, SecretString: 'stray' }),
     );
+    // 7 too: a version made and scheduled for deletion before anything collected it.
+    const mixedSecret = exportSecretName('acm-passphrase/', aJob('x', 'inv-mixed'));
+    await system.clients.secretsManager.send(
+      new PutSecretValueCommand({ SecretId: mixedSecret, SecretString: 'never read' }),
+    );
+    await system.clients.secretsManager.send(
+      new DeleteSecretCommand({ SecretId: mixedSecret, RecoveryWindowInDays: 7 }),
+    );
     // 6: a dead letter that says nothing.
     await system.clients.sqs.send(
       new SendMessageCommand({
@@ -212,9 +220,14 @@ describe('the soak invariants on the bed', () => {
     expect(failed('2')).toBe('2 commands with "acm-cert-export job inv-ok-1"');
     expect(failed('3')).toBe('1 delayed');
     expect(failed('4')).toContain('locked by inv-lock-1 until 2099-01-01T00:00:00.000Z');
-    expect(failed('5')).toMatch(new RegExp(`^${secretName}: 1 of 2 versions are no job's export`));
+    expect(failed('5')).toContain(`${secretName}: 1 of 2 versions are no job's export`);
+    expect(failed('5')).toContain(`${mixedSecret}: 1 of 2 versions are no job's export`);
     expect(failed('6')).toMatch(/: no reason and no record$/);
-    expect(failed('7')).toMatch(/^worker\.log line \d+: a secret or key fragment$/);
+    expect(failed('7')).toMatch(
+      new RegExp(
+        `^1 secret versions never collected \\(${mixedSecret}\\); worker\\.log line \\d+: a secret or key fragment$`,
+      ),
+    );
     expect(failed('7')).not.toContain(passphrase);
     expect(failed('8')).toBe(
       `${servers.ok[1]} holds no env=inv-ok web (${arn.split('/').pop()?.slice(0, 8)})`,
