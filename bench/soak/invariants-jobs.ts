@@ -138,18 +138,14 @@ export function recordProblems(
         problems.push(`${id} NoTargets but its command reached ${invs.length} servers`);
       break;
     case 'PartiallyFailed':
-      if (!invs.some(isSuccess) || bad.length === 0)
+      if (!invs.some(isSuccess) || invs.every(isSuccess))
         problems.push(
           `${id} PartiallyFailed but ${invs.filter(isSuccess).length} of ${invs.length} servers succeeded`,
         );
       break;
     case 'Failed':
     case 'TimedOut':
-      if (
-        invs.length > 0 &&
-        invs.every((i) => terminalInvocation.has(i.status)) &&
-        bad.length === 0
-      )
+      if (invs.length > 0 && invs.every(isSuccess))
         problems.push(`${id} ${d.status} but every server it reached succeeded`);
       break;
     default:

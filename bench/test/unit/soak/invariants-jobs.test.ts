@@ -135,6 +135,29 @@ describe('invariant 1: every job reached an outcome matching its servers', () =>
     expect(line.detail).toContain('j2: command c-j2 carries its comment but is not recorded');
   });
 
+  it('fails on a partial failure where all or none succeeded, and on NoTargets that reached servers', () => {
+    const line = jobOutcomes(
+      [
+        record('j1', { status: 'PartiallyFailed', reason: 'installed on 1 of 2 servers' }),
+        record('j2', { status: 'PartiallyFailed', reason: 'failed: i-1 Failed; i-2 Failed' }),
+        record('j3', { status: 'NoTargets', reason: 'no managed node carries the tag' }),
+      ],
+      new Map([
+        ['j1', items(ok)],
+        ['j2', items({ 'i-1': 'Failed', 'i-2': 'Failed' })],
+      ]),
+      ledgerOf(
+        command('j1', ok),
+        command('j2', { 'i-1': 'Failed', 'i-2': 'Failed' }),
+        command('j3', { 'i-1': 'Success' }),
+      ),
+      [],
+    );
+    expect(line.detail).toBe(
+      'j1 PartiallyFailed but 2 of 2 servers succeeded; j2 PartiallyFailed but 0 of 2 servers succeeded; j3 NoTargets but its command reached 1 servers',
+    );
+  });
+
   it('fails on a record without a reason, a success without a command, an unknown command', () => {
     const line = jobOutcomes(
       [
