@@ -21,7 +21,14 @@ export interface MappingRef {
 }
 
 /** How the soak made a job it was answered with. */
-export type AcceptedVia = 'api' | 'queue' | 'renewal' | 'instance' | 'reconcile' | 'other';
+export type AcceptedVia =
+  | 'api'
+  | 'export-cert'
+  | 'queue'
+  | 'renewal'
+  | 'instance'
+  | 'reconcile'
+  | 'other';
 
 /** A job id the soak was given (API answer, its own jobId on the queue, a queue MessageId's job). */
 export interface AcceptedJob {
