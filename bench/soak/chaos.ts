@@ -1,0 +1,119 @@
+/**
+ * The soak's process faults, each a Poisson process with its own mean interval: a worker
+ * process killed outright (SIGKILL, as when the OOM killer or a lost host ends a task) and
+ * started again a few seconds later; a worker stopped (SIGTERM, as ECS stops a task at scale-in
+ * or a deployment) and started again once it exited; the Run Command stand-in's API restarted.
+ * The first worker and the API process are never signalled.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FaultOptions } from './options.ts';
+import type { Random } from './random.ts';
+import type { ServiceProcesses } from './service-processes.ts';
+import type { SoakBed } from './soak-bed.ts';
+
+export interface ChaosRecord {
+  kills: number;
+  terms: number;
+  standInRestarts: number;
+  /** A SIGTERM'd worker that did not exit 0, or a process that exited without being signalled. */
+  readonly anomalies: string[];
+}
+
+export class Chaos {
+  readonly record: ChaosRecord = { kills: 0, terms: 0, standInRestarts: 0, anomalies: [] };
+  private stopping = false;
+  private readonly loops: Promise<void>[] = [];
+  /** Processes a fault has taken down and not yet started again. */
+  private readonly down = new Set<string>();
+
+  private readonly bed: SoakBed;
+  private readonly processes: ServiceProcesses;
+  private readonly random: Random;
+  private readonly faults: FaultOptions;
+  private readonly log: (line: string) => void;
+
+  constructor(
+    bed: SoakBed,
+    processes: ServiceProcesses,
+    random: Random,
+    faults: FaultOptions,
+    log: (line: string) => void,
+  ) {
+    this.bed = bed;
+    this.processes = processes;
+    this.random = random;
+    this.faults = faults;
+    this.log = log;
+  }
+
+  start(): void {
+    const { killEvery, termEvery, standInRestartEvery } = this.faults;
+    if (killEvery > 0) this.loops.push(this.every(killEvery, () => this.kill()));
+    if (termEvery > 0) this.loops.push(this.every(termEvery, () => this.term()));
+    if (standInRestartEvery > 0) {
+      this.loops.push(this.every(standInRestartEvery, () => this.restartStandIn()));
+    }
+  }
+
+  /** Stops making faults and waits until every process a fault took down runs again. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.loops);
+  }
+
+  private async every(meanSeconds: number, fault: () => Promise<void>): Promise<void> {
+    for (;;) {
+      const wait = this.random.exponential(meanSeconds * 1000);
+      const until = Date.now() + wait;
+      while (!this.stopping && Date.now() < until) await sleep(Math.min(500, until - Date.now()));
+      if (this.stopping) return;
+      try {
+        await fault();
+      } catch (error) {
+        this.record.anomalies.push(`fault failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private victim() {
+    const candidates = this.processes.signallable().filter((p) => !this.down.has(p.name));
+    return candidates.length === 0 ? undefined : this.random.pick(candidates);
+  }
+
+  private async kill(): Promise<void> {
+    const p = this.victim();
+    if (p === undefined) return;
+    this.down.add(p.name);
+    try {
+      this.log(`SIGKILL ${p.name}`);
+      await this.processes.signal(p, 'SIGKILL');
+      this.record.kills++;
+      await sleep(this.random.int(1000, 5000));
+      this.processes.restart(p);
+    } finally {
+      this.down.delete(p.name);
+    }
+  }
+
+  private async term(): Promise<void> {
+    const p = this.victim();
+    if (p === undefined) return;
+    this.down.add(p.name);
+    try {
+      this.log(`SIGTERM ${p.name}`);
+      const code = await this.processes.signal(p, 'SIGTERM');
+      this.record.terms++;
+      if (code !== 0) this.record.anomalies.push(`${p.name} exited ${code} after SIGTERM`);
+      this.processes.restart(p);
+    } finally {
+      this.down.delete(p.name);
+    }
+  }
+
+  private async restartStandIn(): Promise<void> {
+    const downMs = this.random.int(1000, 5000);
+    this.log(`restarting the Run Command stand-in's API (${downMs} ms down)`);
+    await this.bed.standIn.restartApi({ downMs });
+    this.record.standInRestarts++;
+  }
+}
