@@ -73,12 +73,13 @@ afterAll(async () => {
 
 async function drained(timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  // Quiet for 2 s: Run Command's status-change events can land after the jobs they end.
   let quiet = 0;
-  while (quiet < 2) {
+  while (quiet < 5) {
     const d = await readQueueDepth(system.clients.sqs, system.provisioned.queueUrl);
     quiet = d.visible + d.notVisible + d.delayed === 0 ? quiet + 1 : 0;
     if (Date.now() > deadline) throw new Error(`queue not drained: ${JSON.stringify(d)}`);
-    await sleep(300);
+    await sleep(500);
   }
 }
 
@@ -218,7 +219,8 @@ describe('the soak invariants on the bed', () => {
     };
     expect(failed('1')).toContain('inv-stuck-1 left Running');
     expect(failed('2')).toBe('2 commands with "acm-cert-export job inv-ok-1"');
-    expect(failed('3')).toBe('1 delayed');
+    // (The extra command's status-change event may be on the queue too.)
+    expect(failed('3')).toMatch(/(^|; )1 delayed$/);
     expect(failed('4')).toContain('locked by inv-lock-1 until 2099-01-01T00:00:00.000Z');
     expect(failed('5')).toContain(`${secretName}: 1 of 2 versions are no job's export`);
     expect(failed('5')).toContain(`${mixedSecret}: 1 of 2 versions are no job's export`);
