@@ -12,7 +12,10 @@
  *   [--malloc-arena-max N] [--snapshots] [--sources]` — one JSON line per sample, then the
  * comparison. `--sources` runs `node service/src/main.ts` (the TypeScript sources) instead of
  * the bundle; `--gc-at-end-only` forces no GC before the last sample (the heap as V8 leaves it);
- * `--node-flag F` (repeatable) adds a Node flag to the service's command.
+ * `--node-flag F` (repeatable) adds a Node flag to the service's command. Each sample after a
+ * round carries the round's pace: its wall time, the service's CPU time per deployment
+ * (/proc/<pid>/stat) and its garbage collections (a PerformanceObserver of `gc` entries installed
+ * through the inspector; their durations are wall time, inflated by a loaded machine).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -29,7 +32,7 @@ import { buildService } from '../service/build.ts';
 import { type Deployment, isTerminal } from '../service/src/domain/deployment.ts';
 import { addServers, type BenchSystem, startBenchSystem } from './bench-system.ts';
 import { byConstructor, type HeapSnapshot } from './heap-snapshot.ts';
-import { imageCommand, residentMb } from './process-bench.ts';
+import { cpuMs, imageCommand, residentMb } from './process-bench.ts';
 import { round } from './stats.ts';
 
 /** A Chrome DevTools protocol session on the service's inspector (Node's global WebSocket). */
@@ -84,6 +87,38 @@ async function inspector(url: string) {
       chunks.length = 0;
       await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
       return JSON.parse(chunks.join('')) as HeapSnapshot;
+    },
+    /**
+     * Starts counting the process's garbage collections (a PerformanceObserver of `gc` entries:
+     * the main thread's pauses, by kind) into a global that `gcTotals` reads.
+     */
+    async countGc(): Promise<void> {
+      await call('Runtime.evaluate', {
+        expression: `globalThis.__benchGc = { count: 0, ms: 0, scavenges: 0, scavengeMs: 0 };
+          new (process.getBuiltinModule('perf_hooks').PerformanceObserver)((list) => {
+            for (const e of list.getEntries()) {
+              globalThis.__benchGc.count += 1; globalThis.__benchGc.ms += e.duration;
+              if (e.detail?.kind === 1) { globalThis.__benchGc.scavenges += 1; globalThis.__benchGc.scavengeMs += e.duration; }
+            }
+          }).observe({ entryTypes: ['gc'] }); 0`,
+      });
+    },
+    async gcTotals(): Promise<{
+      count: number;
+      ms: number;
+      scavenges: number;
+      scavengeMs: number;
+    }> {
+      const r = (await call('Runtime.evaluate', {
+        expression: 'JSON.stringify(globalThis.__benchGc)',
+        returnByValue: true,
+      })) as { result: { value: string } };
+      return JSON.parse(r.result.value) as {
+        count: number;
+        ms: number;
+        scavenges: number;
+        scavengeMs: number;
+      };
     },
     close: () => ws.close(),
   };
@@ -233,7 +268,14 @@ async function main() {
     child = started.child;
     const pid = child.pid ?? 0;
     const session = await inspector(started.inspectorUrl);
-    const sample = async (label: string, deployments: number, failed: number, end = false) => {
+    await session.countGc();
+    const sample = async (
+      label: string,
+      deployments: number,
+      failed: number,
+      end = false,
+      pace?: { seconds: number; cpuMs: number; count: number; gcMs: number; gcs: number },
+    ) => {
       const rssBeforeGc = residentMb(pid);
       const before = await session.usage(false);
       const u = await session.usage(end || !values['gc-at-end-only']);
@@ -252,6 +294,16 @@ async function main() {
         heap_total_mb: mb(u.heapTotal),
         external_mb: mb(u.external),
         array_buffers_mb: mb(u.arrayBuffers),
+        ...(pace === undefined
+          ? {}
+          : {
+              round_seconds: round(pace.seconds, 1),
+              deployments_per_second: round(pace.count / pace.seconds, 2),
+              round_cpu_ms: round(pace.cpuMs, 0),
+              cpu_ms_per_deployment: round(pace.cpuMs / pace.count, 1),
+              round_gc_count: pace.gcs,
+              gc_ms_per_deployment: round(pace.gcMs / pace.count, 2),
+            }),
         malloc_arena_max: values['malloc-arena-max'] ?? 'unset',
         forced_gc: end || !values['gc-at-end-only'],
         node_flags: values['node-flag'].join(' '),
@@ -272,10 +324,21 @@ async function main() {
         { length: perRound },
         (_, i) => `mem-${r}-${String(i).padStart(4, '0')}`,
       );
+      const t0 = performance.now();
+      const cpu0 = cpuMs(pid);
+      const gc0 = await session.gcTotals();
       const failed = await deployRound(system, ids, target);
+      const gc1 = await session.gcTotals();
+      const pace = {
+        seconds: (performance.now() - t0) / 1000,
+        cpuMs: cpuMs(pid) - cpu0,
+        count: perRound,
+        gcMs: gc1.ms - gc0.ms,
+        gcs: gc1.count - gc0.count,
+      };
       done += perRound;
       await sleep(idleMs);
-      await sample(`after round ${r}`, done, failed);
+      await sample(`after round ${r}`, done, failed, false, pace);
       if (values.snapshots && (r === 1 || r === rounds)) {
         const counts = byConstructor(await session.snapshot());
         if (r === 1) first = counts;

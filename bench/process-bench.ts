@@ -125,6 +125,8 @@ export interface ProcessBenchOptions {
   readonly rssSamples: number;
   /** Build the service image with podman and print its size (about a minute, more from scratch). */
   readonly image: boolean;
+  /** Node flags put after the CMD's `node` (to measure a flag before it goes into the CMD). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /**
@@ -141,7 +143,9 @@ export async function measureProcess(system: BenchSystem, options: ProcessBenchO
   // node_modules to fall back on), and apart from the checkout's dist/.
   const app = mkdtempSync(join(tmpdir(), 'acm-cert-export-process-'));
   await buildService(join(app, 'dist'));
-  const { argv, env: imageEnv } = imageCommand(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
+  const image = imageCommand(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
+  const { env: imageEnv } = image;
+  const argv = [...image.argv.slice(0, 1), ...(options.nodeFlags ?? []), ...image.argv.slice(1)];
   const port = await freeLoopbackPort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -251,17 +255,29 @@ async function imageSize(build: boolean) {
   };
 }
 
-/** `node bench/process-bench.ts [--image]`: these figures alone, on a bed of their own. */
+/**
+ * `node bench/process-bench.ts [--image] [--starts 5] [--node-flag F]…`: these figures alone, on
+ * a bed of their own; `--node-flag` adds a Node flag to the CMD's (repeatable).
+ */
 if (import.meta.main) {
+  const { parseArgs } = await import('node:util');
+  const { values } = parseArgs({
+    options: {
+      image: { type: 'boolean', default: false },
+      starts: { type: 'string', default: '5' },
+      'node-flag': { type: 'string', multiple: true, default: [] },
+    },
+  });
   const { startBenchSystem } = await import('./bench-system.ts');
   const { emit } = await import('./figures.ts');
   const system = await startBenchSystem({});
   try {
     const figures = await measureProcess(system, {
-      starts: 5,
+      starts: Number(values.starts),
       idleSeconds: 10,
       rssSamples: 5,
-      image: process.argv.includes('--image'),
+      image: values.image,
+      nodeFlags: values['node-flag'],
     });
     emit(...figures);
   } finally {
