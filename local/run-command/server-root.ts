@@ -245,7 +245,8 @@ export async function recordInstantInstall(
 /**
  * The serial of the certificate a stand-in server holds for `certName` (in `certDir`, default
  * `/etc/ssl/certs`): the first certificate of its full chain, as `openssl x509 -serial` prints
- * it (upper-case hexadecimal, no colons); undefined when it holds none (or not a certificate).
+ * it (upper-case hexadecimal, no colons); undefined when it holds none (or not a certificate, or
+ * the name or directory is one the script refuses).
  * The same for a server that ran the real script and for an instant one.
  */
 export async function readHeldSerial(
@@ -253,7 +254,13 @@ export async function readHeldSerial(
   instanceId: string,
   cert: { readonly certName: string; readonly certDir?: string },
 ): Promise<string | undefined> {
-  const path = fullchainPath(serverRoot(stateDir, instanceId), cert.certName, cert.certDir);
+  let path: string;
+  try {
+    path = fullchainPath(serverRoot(stateDir, instanceId), cert.certName, cert.certDir);
+  } catch {
+    // A name or directory the script refuses: no server can hold it.
+    return undefined;
+  }
   const text = await readIfPresent(path);
   const first = text?.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/)?.[0];
   if (first === undefined) return undefined;

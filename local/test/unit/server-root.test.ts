@@ -184,6 +184,7 @@ describe('what an instant server leaves, and the serial a server holds', () => {
     expect(await recordInstantInstall(root, sent({ CertDir: '/etc/../../x' }))).toBe(false);
     expect(await recordInstantInstall(root, sent({ Certificate: b64('not a cert') }))).toBe(false);
     expect(await recordInstantInstall(root, { Message: ['hello'] })).toBe(false);
+    expect(await readHeldSerial(stateDir, id, { certName: '..', certDir: '/' })).toBeUndefined();
     expect(await readHeldSerial(stateDir, id, { certName: 'web' })).toBeUndefined();
   });
 
