@@ -20,6 +20,21 @@ export {
   type WarmUp,
 } from './resources-verdict.ts';
 
+/**
+ * Node flags that give a process on any machine the V8 heap the service has in the stack's
+ * default task (1 GB, `memoryMiB`): Node 24 sizes V8's heap from the memory it may use, and in a
+ * container limited to 1 GB (podman `--memory 1g`, the image's Node) it picks a 512-MB old
+ * generation and 16-MB semi-spaces (heap limit 560 MB = 512 + 3 × 16; with these flags on this
+ * 24-GB machine, the same 560 MB), where on this machine it picks 64-MB semi-spaces whose
+ * garbage swings RSS between 150 and 260 MB. A soak that judges RSS runs the service with these
+ * (before the CMD's own flags), so that it measures the service as the task runs it.
+ * docs/benchmarks.md, Memory over many deployments, has the runs.
+ */
+export const taskHeapFlags: readonly string[] = [
+  '--max-old-space-size=512',
+  '--max-semi-space-size=16',
+];
+
 /** What one reading of a process gives. */
 export interface ProcessResources {
   readonly rssMb: number;

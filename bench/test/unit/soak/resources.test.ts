@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import {
   processStartTicks,
   ResourceSampler,
   readProcessResources,
+  taskHeapFlags,
 } from '../../../soak/resources.ts';
 
 /** A directory laid out like /proc for one pid: status with VmRSS, stat with a start time, fds. */
@@ -124,5 +125,16 @@ describe('ResourceSampler', () => {
     const sampler = new ResourceSampler({ intervalMs: 1000 });
     expect(() => sampler.watch('x', 0)).toThrow('not a pid');
     expect(() => new ResourceSampler({ intervalMs: 0 })).toThrow();
+  });
+});
+
+describe('taskHeapFlags', () => {
+  it('give the heap limit Node picked in a 1-GB container: 560 MB (docs/benchmarks.md)', () => {
+    const limit = execFileSync(process.execPath, [
+      ...taskHeapFlags,
+      '-p',
+      'require("node:v8").getHeapStatistics().heap_size_limit / 1048576',
+    ]);
+    expect(Number(String(limit).trim())).toBe(560);
   });
 });
