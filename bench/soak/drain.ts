@@ -28,20 +28,9 @@ export async function unsettled(bed: SoakBed): Promise<Unsettled> {
     }),
   );
   const messages = Object.values(Attributes).reduce((a, v) => a + Number(v ?? 0), 0);
-  let unfinishedJobs = 0;
-  for await (const page of paginateScan(
-    { client: bed.clients.dynamodb },
-    {
-      TableName: bed.provisioned.names.deploymentsTable,
-      ProjectionExpression: '#s',
-      ExpressionAttributeNames: { '#s': 'Status' },
-    },
-  )) {
-    for (const item of page.Items ?? []) {
-      const status = item.Status as string | undefined;
-      if (status !== undefined && !terminalStatuses.has(status as never)) unfinishedJobs++;
-    }
-  }
+  const unfinishedJobs = Object.entries(await jobStatuses(bed))
+    .filter(([status]) => !terminalStatuses.has(status as never))
+    .reduce((a, [, n]) => a + n, 0);
   return { messages, unfinishedJobs };
 }
 
@@ -68,4 +57,23 @@ export async function drain(
     await sleep(3000);
   }
   return { settled: false, ms: Date.now() - start, last };
+}
+
+/** How many deployment records end in each status. */
+export async function jobStatuses(bed: SoakBed): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for await (const page of paginateScan(
+    { client: bed.clients.dynamodb },
+    {
+      TableName: bed.provisioned.names.deploymentsTable,
+      ProjectionExpression: '#s',
+      ExpressionAttributeNames: { '#s': 'Status' },
+    },
+  )) {
+    for (const item of page.Items ?? []) {
+      const status = item.Status as string | undefined;
+      if (status !== undefined) counts[status] = (counts[status] ?? 0) + 1;
+    }
+  }
+  return counts;
 }

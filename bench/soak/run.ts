@@ -14,13 +14,86 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freeLoopbackPort } from '../../local/moto/moto-server.ts';
 import { repoRoot } from '../../local/paths.ts';
 import { buildService } from '../../service/build.ts';
-import { Chaos } from './chaos.ts';
-import { drain } from './drain.ts';
+import { Chaos, type ChaosRecord } from './chaos.ts';
+import { drain, jobStatuses } from './drain.ts';
+import { checkInvariants, collectSecrets, newSecretHarvest } from './invariants.ts';
 import { parseSoakOptions, type SoakOptions } from './options.ts';
 import { seededRandom } from './random.ts';
+import { ResourceSampler, type ResourceVerdict, resourceVerdict } from './resources.ts';
 import { ServiceProcesses } from './service-processes.ts';
-import { startSoakBed } from './soak-bed.ts';
+import { faultsOff, type SoakBed, startSoakBed } from './soak-bed.ts';
+import { type Check, formatSummary, passed, type SoakSummary } from './summary.ts';
 import { Traffic } from './traffic.ts';
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/** How often each process's RSS and descriptors are read. */
+const resourceIntervalMs = 2000;
+
+/**
+ * Warm-up: the first third of each process's life, at least a minute: the young generation
+ * grows to its size over the first few hundred deployments (docs/benchmarks.md).
+ */
+function resourceVerdictOptions(minutes: number) {
+  return { warmUp: { afterMs: Math.max(60_000, (minutes * 60_000) / 3) } };
+}
+
+function resourceChecks(verdict: ResourceVerdict): Check[] {
+  const checks: Check[] = [];
+  for (const life of verdict.lives) {
+    if (life.checks === undefined) continue;
+    for (const c of life.checks) {
+      checks.push({
+        kind: 'resources',
+        name: `${life.process} (pid ${life.pid}) ${c.resource === 'rss' ? 'RSS' : 'open descriptors'} within 10 % after warm-up`,
+        holds: c.within,
+        count: life.samplesAfterWarmUp,
+        detail: `baseline ${round(c.baseline)} ${c.unit}, max ${round(c.max)} (${c.growthPercent >= 0 ? '+' : ''}${round(c.growthPercent)} %), end ${round(c.end)}, allowed ${round(c.allowed)}`,
+      });
+    }
+  }
+  checks.push({
+    kind: 'resources',
+    name: 'process lives judged',
+    holds: verdict.judged > 0,
+    count: verdict.judged + verdict.notJudged,
+    detail: `${verdict.judged} judged; ${verdict.notJudged} too short to judge (killed or stopped by the faults)`,
+  });
+  return checks;
+}
+
+function anomalyCheck(name: string, anomalies: readonly string[], count: number): Check {
+  return {
+    kind: 'run',
+    name,
+    holds: anomalies.length === 0,
+    count,
+    detail:
+      anomalies.length === 0
+        ? ''
+        : `${anomalies.slice(0, 5).join('; ')}${anomalies.length > 5 ? `; and ${anomalies.length - 5} more` : ''}`,
+  };
+}
+
+/** Every fault the run injected, by kind: the proxies' counts, the process faults, bad servers. */
+function faultCounts(bed: SoakBed, chaos: ChaosRecord): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [label, proxy] of [
+    ['AWS', bed.aws],
+    ['SSM', bed.ssmProxy],
+  ] as const) {
+    for (const [kind, n] of proxy.faultTotals) counts[`${label} ${kind}`] = n;
+  }
+  counts['worker SIGKILL'] = chaos.kills;
+  counts['worker SIGTERM'] = chaos.terms;
+  counts['stand-in API restart'] = chaos.standInRestarts;
+  for (const s of bed.servers) {
+    if (s.behaviour === 'fail' || s.behaviour === 'hang' || s.behaviour === 'unreachable') {
+      counts[`server ${s.behaviour}`] = (counts[`server ${s.behaviour}`] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
 
 async function main(): Promise<number> {
   let options: SoakOptions;
@@ -65,39 +138,111 @@ async function main(): Promise<number> {
     env: { ...bed.serviceEnv, LOG_LEVEL: options.logLevel },
   });
   let exitCode = 1;
+  const harvest = newSecretHarvest();
+  const invariantBed = {
+    clients: bed.clients,
+    provisioned: bed.provisioned,
+    standInStateDir: bed.standInStateDir,
+  };
+  const sampler = new ResourceSampler({ intervalMs: resourceIntervalMs });
   try {
     await processes.startApi();
     for (let i = 1; i <= options.workers; i++) processes.startWorker(i, i === 1);
-    const traffic = new Traffic(bed, random, apiPort, options.duplicates, async () => {});
+    const watchAll = () => {
+      for (const p of processes.all)
+        if (p.running && p.child.pid) sampler.watch(p.name, p.child.pid);
+    };
+    watchAll();
+    sampler.start();
+    processes.onStart = watchAll;
+    const traffic = new Traffic(bed, random, apiPort, options.duplicates, () =>
+      collectSecrets(invariantBed, harvest),
+    );
     const chaos = new Chaos(bed, processes, random, options.faults, log);
     chaos.start();
+    // The passphrases as they are made, for the no-secret-in-logs check: a secret scheduled for
+    // deletion (stop-managing) refuses reads afterwards.
+    const harvesting = setInterval(() => {
+      collectSecrets(invariantBed, harvest).catch((error: unknown) =>
+        log(`collecting secrets: ${(error as Error).message}`),
+      );
+    }, 15_000);
     log('traffic and faults on');
-    await traffic.run(options.rate, Date.now() + options.minutes * 60_000);
+    const trafficStart = Date.now();
+    try {
+      await traffic.run(options.rate, trafficStart + options.minutes * 60_000);
+    } finally {
+      clearInterval(harvesting);
+    }
     log('traffic done; faults off; draining');
     await chaos.stop();
+    faultsOff(bed);
     const drained = await drain(bed, options.drainMinutes * 60_000, log);
     log(
       drained.settled
         ? `settled in ${Math.round(drained.ms / 1000)} s`
         : `not settled after ${Math.round(drained.ms / 1000)} s: ${drained.last.messages} messages, ${drained.last.unfinishedJobs} jobs`,
     );
+    sampler.stop();
     await processes.stopAll();
-    const summary = {
+    standInLog.end();
+    log('checking');
+    const invariants = await checkInvariants(invariantBed, {
+      accepted: traffic.record.accepted,
+      logFiles: [...processes.logFiles, join(logDir, 'run-command-stand-in.log')],
+      secrets: harvest,
+      exportCalls: bed.aws.counts.get('CertificateManager.ExportCertificate') ?? 0,
+    });
+    const verdict = resourceVerdict(sampler.samples, resourceVerdictOptions(options.minutes));
+    const checks: Check[] = [
+      ...invariants.map((line) => ({ kind: 'invariant' as const, ...line })),
+      ...resourceChecks(verdict),
+      {
+        kind: 'run',
+        name: 'settled: queue empty and every job terminal after the traffic',
+        holds: drained.settled,
+        count: 1,
+        detail: drained.settled
+          ? `${Math.round(drained.ms / 1000)} s`
+          : `${drained.last.messages} messages, ${drained.last.unfinishedJobs} jobs left after ${Math.round(drained.ms / 1000)} s`,
+      },
+      anomalyCheck('no process exited by itself', processes.crashes, processes.all.length),
+      anomalyCheck(
+        'every answer one the service should give',
+        traffic.record.anomalies,
+        [...traffic.record.answers.values()].reduce((a, n) => a + n, 0),
+      ),
+      anomalyCheck(
+        'every fault delivered and every stopped worker exited 0',
+        chaos.record.anomalies,
+        chaos.record.kills + chaos.record.terms + chaos.record.standInRestarts,
+      ),
+    ];
+    const summary: SoakSummary = {
       seed: options.seed,
       minutes: options.minutes,
+      rate: options.rate,
+      workers: options.workers,
+      settled: drained.settled,
+      drainedSeconds: Math.round(drained.ms / 1000),
+      totalSeconds: Math.round((Date.now() - started) / 1000),
       traffic: Object.fromEntries(traffic.record.sent),
       duplicated: Object.fromEntries(traffic.record.duplicated),
       answers: Object.fromEntries(traffic.record.answers),
-      accepted: traffic.record.accepted.length,
-      anomalies: [...traffic.record.anomalies, ...chaos.record.anomalies, ...processes.crashes],
-      chaos: chaos.record,
-      proxy: { throttled: Object.fromEntries(bed.aws.throttled) },
-      drained,
+      faults: faultCounts(bed, chaos.record),
+      jobs: await jobStatuses(bed),
+      checks,
     };
-    writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    exitCode = drained.settled && summary.anomalies.length === 0 ? 0 : 1;
+    const text = formatSummary(summary);
+    writeFileSync(
+      join(out, 'summary.json'),
+      `${JSON.stringify({ ...summary, resources: verdict }, null, 2)}\n`,
+    );
+    writeFileSync(join(out, 'summary.txt'), text);
+    process.stdout.write(text);
+    exitCode = passed(summary) ? 0 : 1;
   } finally {
+    sampler.stop();
     await processes.stopAll().catch(() => undefined);
     await bed.stop().catch(() => undefined);
     standInLog.end();

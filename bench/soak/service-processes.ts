@@ -43,6 +43,8 @@ export interface ServiceProcessesOptions {
 export class ServiceProcesses {
   readonly all: ServiceProcess[] = [];
   readonly logFiles: string[] = [];
+  /** Called after a process starts again (the resource sampler watches its new pid). */
+  onStart: () => void = () => {};
   /** Processes that exited without being signalled (a crash): each one fails the run. */
   readonly crashes: string[] = [];
   private readonly argv: string[];
@@ -94,6 +96,7 @@ export class ServiceProcesses {
     p.running = true;
     p.expectingExit = false;
     this.watchExit(p, next.child);
+    this.onStart();
   }
 
   /** Sends `signal` and waits for the exit (SIGKILL after 60 s if a SIGTERM is not obeyed). */

@@ -76,10 +76,12 @@ export const soakPrincipal = `arn:aws:iam::${emulatorAccount}:user/${soakUser}`;
 const instantRunMs = { min: 500, max: 4000 };
 
 /**
- * The stand-in's delivery and execution timeouts, shortened from SSM's (600 s and the
- * document's 3,600 s) so that unreachable and hanging servers end within the drain.
+ * The stand-in's delivery and execution timeouts, shortened from SSM's (the command's
+ * TimeoutSeconds, 600 s, and the document's 3,600 s) so that unreachable and hanging servers end
+ * within the drain. Delivery stays long enough for every server of a grown target, one after
+ * another at MaxConcurrency 10 %, to start before it: a shorter one fails good servers (seen).
  */
-export const standInTimeouts = { deliveryTimeoutMs: 10_000, executionTimeoutMs: 12_000 };
+export const standInTimeouts = { deliveryTimeoutMs: 60_000, executionTimeoutMs: 15_000 };
 
 /**
  * How often each target is chosen, relative to the others (1 when not listed): a job on a target
@@ -108,9 +110,10 @@ export async function startSoakBed(options: {
     rates: [{ operation: 'CertificateManager.ExportCertificate', perSecond: 5 }],
     faults: proxyFaults(faults),
   });
+  const standInStateDir = join(options.stateDir, 'run-command');
   const standIn = await startRunCommandServer({
     motoEndpoint: moto.endpoint,
-    stateDir: join(options.stateDir, 'run-command'),
+    stateDir: standInStateDir,
     timing: standInTimeouts,
     log: (line) => options.log(`stand-in: ${line}`),
   });
@@ -159,6 +162,7 @@ export async function startSoakBed(options: {
     aws,
     ssmProxy,
     standIn,
+    standInStateDir,
     clients,
     provisioned,
     certificates,

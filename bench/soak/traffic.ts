@@ -12,6 +12,7 @@ import { RenewCertificateCommand } from '@aws-sdk/client-acm';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { emulatorAccount, emulatorRegion } from '../../local/stack-env.ts';
 import { createAuthToken } from '../../service/src/auth/token-client.ts';
+import type { AcceptedJob as InvariantJob, MappingRef } from './invariants-model.ts';
 import type { Random } from './random.ts';
 import { fleet, growingTargets, type SoakBed, targetWeights } from './soak-bed.ts';
 
@@ -29,24 +30,16 @@ export const weights: Readonly<Record<Operation, number>> = {
   'deploy-api': 3,
   'deploy-export-cert': 1,
   'deploy-queue': 2,
-  renewal: 0.3,
+  renewal: 0.15,
   'instance-start': 0.5,
   'stop-managing': 0.3,
   read: 2.5,
 };
 
-export interface Mapping {
-  readonly certificateArn: string;
-  readonly certName: string;
-  readonly target: { readonly key: string; readonly value: string };
-}
+export type Mapping = MappingRef;
 
-export interface AcceptedJob {
-  readonly jobId: string;
-  readonly via: 'api' | 'export-cert' | 'queue';
-  readonly mapping: Mapping;
-  readonly at: number;
-}
+/** A job the service accepted, for the checks (invariants-model.ts) and when it was accepted. */
+export type AcceptedJob = InvariantJob & { readonly mapping: MappingRef; readonly at: number };
 
 export interface TrafficRecord {
   /** Operations started, by kind. */
