@@ -75,6 +75,23 @@ export function isRetryable(error: unknown): boolean {
   );
 }
 
+const throttleNames = /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/;
+
+/**
+ * Whether a failed call may have been carried out although no answer said so: a network error
+ * (the connection dropped, possibly after the service acted), a timeout or a 5xx. A throttle or
+ * another 4xx is the service refusing before acting (EC2 answers its throttle with a 503), and a
+ * TerminalError is such a refusal classified. For a call that is not idempotent (SendCommand has
+ * no client token) a retry after such a failure must first look whether the call took effect.
+ */
+export function mayHaveActed(error: unknown): boolean {
+  if (error instanceof TerminalError) return false;
+  if (throttleNames.test(awsErrorName(error) ?? '')) return false;
+  const status = awsHttpStatus(error);
+  if (status !== undefined) return status >= 500;
+  return true;
+}
+
 export interface RetryOptions {
   /** Extra attempts after the SDK's own retries are exhausted. */
   readonly retries?: number;

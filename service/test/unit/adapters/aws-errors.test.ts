@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classify, isRetryable, withRetry } from '../../../src/adapters/aws-errors.ts';
+import {
+  classify,
+  isRetryable,
+  mayHaveActed,
+  withRetry,
+} from '../../../src/adapters/aws-errors.ts';
 import { TerminalError } from '../../../src/domain/errors.ts';
 
 const sdkError = (name: string, status: number) =>
@@ -46,6 +51,29 @@ describe('failure classification', () => {
     });
     const throttled = sdkError('ThrottlingException', 400);
     expect(classify(throttled, {}, describe)).toBe(throttled);
+  });
+});
+
+describe('whether a failed call may have been carried out', () => {
+  it.each([
+    ['ThrottlingException', 400, false],
+    ['TooManyRequestsException', 429, false],
+    ['RequestLimitExceeded', 503, false],
+    ['ValidationException', 400, false],
+    ['InternalFailure', 500, true],
+    ['ServiceUnavailable', 503, true],
+    ['SomethingNew', 502, true],
+  ])('%s (HTTP %i): %s', (name, status, acted) => {
+    expect(mayHaveActed(sdkError(name, status))).toBe(acted);
+  });
+
+  it('may have, after a dropped connection or a timeout (no answer); not after a refusal', () => {
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    expect(mayHaveActed(reset)).toBe(true);
+    expect(mayHaveActed(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))).toBe(
+      true,
+    );
+    expect(mayHaveActed(new TerminalError('InvalidParameters', 'refused'))).toBe(false);
   });
 });
 
