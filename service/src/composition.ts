@@ -122,7 +122,11 @@ export function buildPorts(
         import('./adapters/ssm-command-runner.ts'),
         clients.jobClients(),
       ]);
-      return new SsmCommandRunner(aws.ssm);
+      return new SsmCommandRunner(aws.ssm, {
+        client: aws.ssmSendCommand,
+        attempts: config.aws.maxAttempts,
+        clock,
+      });
     }),
     instances: lazyPort<InstanceDirectory>(async () => {
       const [{ Ec2InstanceDirectory }, aws] = await Promise.all([

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CancelCommandCommand,
   type Command,
@@ -6,10 +7,13 @@ import {
   ListCommandInvocationsCommand,
   ListCommandsCommand,
   SendCommandCommand,
+  type SendCommandCommandInput,
+  type SendCommandCommandOutput,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { TerminalError } from '../domain/errors.ts';
 import type { TargetTag } from '../domain/target.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import type {
   CommandProgress,
   CommandRunner,
@@ -18,7 +22,7 @@ import type {
   ProgressOptions,
   SendCommandInput,
 } from '../ports/command-runner.ts';
-import { classify, withRetry } from './aws-errors.ts';
+import { classify, isRetryable, mayHaveActed, withRetry } from './aws-errors.ts';
 
 /** Command statuses after which no invocation changes any more. */
 const endedStatuses = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
@@ -38,42 +42,113 @@ const terminal = {
   InvalidInstanceId: 'InvalidTarget',
 };
 
+export interface SendOptions {
+  /**
+   * The client SendCommand goes through, built with maxAttempts 1: SendCommand has no
+   * idempotency token, so the SDK must never resend it (see `send`).
+   */
+  readonly client: SSMClient;
+  /** Attempts at sending one command, the first included (AWS_MAX_ATTEMPTS). */
+  readonly attempts: number;
+  readonly clock?: Clock;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** 0..1, for the jitter of the backoff after a throttle. */
+  readonly random?: () => number;
+  /**
+   * The waits before each look for a command that a failed attempt may have sent: a command
+   * just sent can take a moment to be listed (eventual consistency), so it is looked for more
+   * than once before the attempt counts as not sent.
+   */
+  readonly lookDelaysMs?: readonly number[];
+}
+
+/** Looked for at once, then 1, 2 and 4 s later: 7 s in all before sending again. */
+const defaultLookDelaysMs = [0, 1_000, 2_000, 4_000];
+/**
+ * How far before the first attempt a command is looked for: the command's RequestedDateTime is
+ * Run Command's clock, and SigV4 accepts requests signed up to 5 minutes off it.
+ */
+const clockSkewMs = 5 * 60_000;
+const throttleBackoff = { minMs: 250, maxMs: 10_000 };
+
 /** SSM Run Command through the SDK (AWS, or the local stand-in through its endpoint). */
 export class SsmCommandRunner implements CommandRunner {
   readonly #ssm: SSMClient;
+  readonly #send: Required<SendOptions>;
 
-  constructor(ssm: SSMClient) {
+  /**
+   * `ssm` for every call but SendCommand (retried by the SDK and `withRetry`); SendCommand goes
+   * through `send.client`, which does not retry.
+   */
+  constructor(ssm: SSMClient, send: SendOptions) {
     this.#ssm = ssm;
+    this.#send = {
+      clock: systemClock,
+      sleep: (ms) => sleep(ms),
+      random: Math.random,
+      lookDelaysMs: defaultLookDelaysMs,
+      ...send,
+    };
   }
 
+  /**
+   * Sends the command, never twice. SendCommand has no idempotency token: an attempt whose
+   * answer was lost (dropped connection, timeout, 5xx) may have been carried out, so before any
+   * further attempt the command is looked for by its comment (unique to the job's phase) and
+   * returned when found. A throttle or another refusal (4xx) was not carried out: sent again
+   * after a backoff. After the last attempt the error is thrown (retryable unless classified
+   * terminal); the dispatch step then looks for the command again before its next send.
+   */
   async send(input: SendCommandInput): Promise<{ commandId: string }> {
-    const out = await withRetry(async () => {
-      try {
-        return await this.#ssm.send(
-          new SendCommandCommand({
-            DocumentName: input.documentName,
-            ...(input.documentVersion === undefined
-              ? {}
-              : { DocumentVersion: input.documentVersion }),
-            ...(input.instanceIds === undefined
-              ? { Targets: [{ Key: `tag:${input.target.key}`, Values: [input.target.value] }] }
-              : { InstanceIds: [...input.instanceIds] }),
-            Parameters: Object.fromEntries(
-              Object.entries(input.parameters).map(([k, v]) => [k, [v]]),
-            ),
-            Comment: input.comment,
-            MaxConcurrency: input.maxConcurrency,
-            MaxErrors: input.maxErrors,
-            TimeoutSeconds: input.timeoutSeconds,
+    const { client, attempts, clock, random } = this.#send;
+    const invokedAfter = new Date(clock.now().getTime() - clockSkewMs);
+    const request: SendCommandCommandInput = {
+      DocumentName: input.documentName,
+      ...(input.documentVersion === undefined ? {} : { DocumentVersion: input.documentVersion }),
+      ...(input.instanceIds === undefined
+        ? { Targets: [{ Key: `tag:${input.target.key}`, Values: [input.target.value] }] }
+        : { InstanceIds: [...input.instanceIds] }),
+      Parameters: Object.fromEntries(Object.entries(input.parameters).map(([k, v]) => [k, [v]])),
+      Comment: input.comment,
+      MaxConcurrency: input.maxConcurrency,
+      MaxErrors: input.maxErrors,
+      TimeoutSeconds: input.timeoutSeconds,
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      const result: { out: SendCommandCommandOutput } | { failure: unknown } = await client
+        .send(new SendCommandCommand(request))
+        .then(
+          (out) => ({ out }),
+          (error: unknown) => ({
+            failure: classify(error, terminal, (n) => `SSM ${n} sending ${input.documentName}`),
           }),
         );
-      } catch (error) {
-        throw classify(error, terminal, (name) => `SSM ${name} sending ${input.documentName}`);
+      if ('out' in result) {
+        const commandId = result.out.Command?.CommandId;
+        if (commandId === undefined) throw new Error('SendCommand returned no command id');
+        return { commandId };
       }
-    });
-    const commandId = out.Command?.CommandId;
-    if (commandId === undefined) throw new Error('SendCommand returned no command id');
-    return { commandId };
+      const { failure } = result;
+      if (!isRetryable(failure)) throw failure;
+      if (mayHaveActed(failure)) {
+        const found = await this.#sentBefore(input, invokedAfter);
+        if (found !== undefined) return { commandId: found };
+      } else if (attempt < attempts) {
+        const ceiling = Math.min(throttleBackoff.maxMs, throttleBackoff.minMs * 2 ** (attempt - 1));
+        await this.#send.sleep(ceiling * (0.5 + random() / 2));
+      }
+      if (attempt >= attempts) throw failure;
+    }
+  }
+
+  /** The command a failed attempt sent, looked for more than once (eventual consistency). */
+  async #sentBefore(input: SendCommandInput, invokedAfter: Date): Promise<string | undefined> {
+    for (const delay of this.#send.lookDelaysMs) {
+      if (delay > 0) await this.#send.sleep(delay);
+      const found = await this.findByComment(input.documentName, input.comment, invokedAfter);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   async findByComment(

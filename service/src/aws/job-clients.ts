@@ -14,6 +14,12 @@ export interface JobClients {
   readonly acm: ACMClient;
   readonly secretsManager: SecretsManagerClient;
   readonly ssm: SSMClient;
+  /**
+   * SSM with no retry by the SDK (maxAttempts 1), for SendCommand only: it has no idempotency
+   * token, so a resend after a lost answer would run the install twice. The adapter decides each
+   * resend itself, after looking for the command (adapters/ssm-command-runner.ts, send).
+   */
+  readonly ssmSendCommand: SSMClient;
   /** The notifications' topic (the worker's expiry check). */
   readonly sns: SNSClient;
   readonly ec2: EC2Client;
@@ -35,6 +41,7 @@ export function createJobClients(
     acm: withPlugins(new ACMClient(options('acm')), plugins),
     secretsManager: withPlugins(new SecretsManagerClient(options('secretsManager')), plugins),
     ssm: withPlugins(new SSMClient(options('ssm')), plugins),
+    ssmSendCommand: withPlugins(new SSMClient({ ...options('ssm'), maxAttempts: 1 }), plugins),
     sns: withPlugins(new SNSClient(options('sns')), plugins),
     ec2: withPlugins(new EC2Client(options('ec2')), plugins),
   };
