@@ -12,18 +12,20 @@
  *   [--malloc-arena-max N] [--snapshots] [--sources]` — one JSON line per sample, then the
  * comparison. `--sources` runs `node service/src/main.ts` (the TypeScript sources) instead of
  * the bundle; `--gc-at-end-only` forces no GC before the last sample (the heap as V8 leaves it);
- * `--node-flag F` (repeatable) adds a Node flag to the service's command. Each sample after a
+ * `--node-flag F` (repeatable) adds a Node flag to the service's command; `--podman-image NAME
+ * [--podman-memory 1g]` runs the image's own Node and bundle in a container with that memory limit
+ * (on the host's network, where the bed listens), as a task of that size has it. Each sample after a
  * round carries the round's pace: its wall time, the service's CPU time per deployment
  * (/proc/<pid>/stat) and its garbage collections (a PerformanceObserver of `gc` entries installed
  * through the inspector; their durations are wall time, inflated by a loaded machine).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { freeLoopbackPort } from '../local/moto/moto-server.ts';
@@ -34,6 +36,8 @@ import { addServers, type BenchSystem, startBenchSystem } from './bench-system.t
 import { byConstructor, type HeapSnapshot } from './heap-snapshot.ts';
 import { cpuMs, imageCommand, residentMb } from './process-bench.ts';
 import { round } from './stats.ts';
+
+const run = promisify(execFile);
 
 /** A Chrome DevTools protocol session on the service's inspector (Node's global WebSocket). */
 async function inspector(url: string) {
@@ -72,15 +76,22 @@ async function inspector(url: string) {
      * process.memoryUsage() in bytes, after a full GC with `gc`, and the size of V8's new (young
      * generation) and old spaces.
      */
-    async usage(gc: boolean): Promise<NodeJS.MemoryUsage & { spaces: Record<string, number> }> {
+    async usage(
+      gc: boolean,
+    ): Promise<NodeJS.MemoryUsage & { heapLimit: number; spaces: Record<string, number> }> {
       if (gc) await call('HeapProfiler.collectGarbage');
       const r = (await call('Runtime.evaluate', {
-        expression: `JSON.stringify({...process.memoryUsage(), spaces: Object.fromEntries(
+        expression: `JSON.stringify({...process.memoryUsage(),
+          heapLimit: process.getBuiltinModule('v8').getHeapStatistics().heap_size_limit,
+          spaces: Object.fromEntries(
           process.getBuiltinModule('v8').getHeapSpaceStatistics()
             .map((s) => [s.space_name, s.space_size]))})`,
         returnByValue: true,
       })) as { result: { value: string } };
-      return JSON.parse(r.result.value) as NodeJS.MemoryUsage & { spaces: Record<string, number> };
+      return JSON.parse(r.result.value) as NodeJS.MemoryUsage & {
+        heapLimit: number;
+        spaces: Record<string, number>;
+      };
     },
     /** A heap snapshot (forces a GC first), parsed. */
     async snapshot(): Promise<HeapSnapshot> {
@@ -137,24 +148,48 @@ async function startService(
   mallocArenaMax: string | undefined,
   sources: boolean,
   nodeFlags: readonly string[],
-): Promise<{ child: ChildProcess; inspectorUrl: string }> {
+  container: Container | undefined,
+): Promise<{ child: ChildProcess; inspectorUrl: string; pid: number }> {
   const { argv, env: imageEnv } = imageCommand(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
   // The bundle as the image runs it, or (`--sources`) the TypeScript sources as `npm start` does.
   const args = sources ? ['service/src/main.ts'] : argv.slice(1);
   const port = await freeLoopbackPort();
-  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', ...nodeFlags, ...args], {
-    cwd: sources ? repoRoot : app,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      ...imageEnv,
-      ...system.serviceEnv,
-      LOG_LEVEL: 'info',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ...(mallocArenaMax === undefined ? {} : { MALLOC_ARENA_MAX: mallocArenaMax }),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const env = {
+    ...imageEnv,
+    ...system.serviceEnv,
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ...(mallocArenaMax === undefined ? {} : { MALLOC_ARENA_MAX: mallocArenaMax }),
+  };
+  const nodeArgs = ['--inspect=127.0.0.1:0', ...nodeFlags, ...args];
+  // In a container: the image's own Node and bundle (its WORKDIR /app), on the host's network
+  // (the bed listens on loopback), with a memory limit: Node sizes V8's heap from it.
+  const child =
+    container === undefined
+      ? spawn(process.execPath, nodeArgs, {
+          cwd: sources ? repoRoot : app,
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      : spawn(
+          'podman',
+          [
+            'run',
+            '--rm',
+            '--name',
+            container.name,
+            '--network',
+            'host',
+            '--memory',
+            container.memory,
+            ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+            container.image,
+            'node',
+            ...nodeArgs,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
   let stderr = '';
   const inspectorUrl = await new Promise<string>((resolve, reject) => {
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -176,7 +211,16 @@ async function startService(
     if (Date.now() > deadline) throw new Error(`/readyz did not answer 200 in 60 s: ${stderr}`);
     await sleep(100);
   }
-  return { child, inspectorUrl };
+  if (container === undefined) return { child, inspectorUrl, pid: child.pid ?? 0 };
+  const inspected = await run('podman', ['inspect', '--format', '{{.State.Pid}}', container.name]);
+  return { child, inspectorUrl, pid: Number(inspected.stdout.trim()) };
+}
+
+/** `--podman-image` and `--podman-memory`: the service in a container of its own. */
+interface Container {
+  readonly image: string;
+  readonly memory: string;
+  readonly name: string;
 }
 
 /** Queues `ids` as deploy jobs (one new mapping each) and waits until every record is terminal. */
@@ -246,8 +290,18 @@ async function main() {
       sources: { type: 'boolean', default: false },
       'gc-at-end-only': { type: 'boolean', default: false },
       'node-flag': { type: 'string', multiple: true, default: [] },
+      'podman-image': { type: 'string' },
+      'podman-memory': { type: 'string', default: '1g' },
     },
   });
+  const container =
+    values['podman-image'] === undefined
+      ? undefined
+      : {
+          image: values['podman-image'],
+          memory: values['podman-memory'],
+          name: `acm-cert-export-memory-${process.pid}`,
+        };
   const rounds = Number(values.rounds);
   const perRound = Number(values['per-round']);
   const idleMs = Number(values['idle-seconds']) * 1000;
@@ -257,16 +311,17 @@ async function main() {
   try {
     const target = 'bench-memory';
     await addServers(system.clients.ec2, target, 1, 'instant');
-    if (!values.sources) await buildService(join(app, 'dist'));
+    if (!values.sources && container === undefined) await buildService(join(app, 'dist'));
     const started = await startService(
       app,
       system,
       values['malloc-arena-max'],
       values.sources,
       values['node-flag'],
+      container,
     );
     child = started.child;
-    const pid = child.pid ?? 0;
+    const pid = started.pid;
     const session = await inspector(started.inspectorUrl);
     await session.countGc();
     const sample = async (
@@ -307,7 +362,12 @@ async function main() {
         malloc_arena_max: values['malloc-arena-max'] ?? 'unset',
         forced_gc: end || !values['gc-at-end-only'],
         node_flags: values['node-flag'].join(' '),
-        process: values.sources ? 'node service/src/main.ts' : "the bundle (the image's CMD)",
+        process: values.sources
+          ? 'node service/src/main.ts'
+          : container !== undefined
+            ? `the image ${container.image} in podman --memory ${container.memory}`
+            : "the bundle (the image's CMD)",
+        heap_size_limit_mb: mb(u.heapLimit),
         load_1m: round(loadavg()[0] ?? 0, 2),
         cpus: cpus().length,
       };
@@ -370,6 +430,9 @@ async function main() {
     }
     session.close();
   } finally {
+    if (container !== undefined) {
+      await run('podman', ['rm', '--force', '--time', '0', container.name]).catch(() => undefined);
+    }
     if (child !== undefined && child.exitCode === null) {
       const exited = once(child, 'exit');
       child.kill('SIGKILL');
