@@ -175,7 +175,8 @@ export const settings = catalog({
     min: 1,
     max: 20,
     readBy: both,
-    description: 'Attempts per AWS call, the first included.',
+    description:
+      'Attempts per AWS call, the first included (SendCommand: made by the service, each resend after looking for the command an attempt may have sent).',
     stack: 'the waker: `2`',
   },
   AWS_RETRY_MODE: choice({
