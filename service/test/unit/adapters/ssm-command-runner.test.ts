@@ -198,11 +198,18 @@ describe('sending a command, never twice', () => {
     expect(bed.commands).toHaveLength(0);
   });
 
-  it('after its last attempt may have gone through, looks once more before throwing', async () => {
-    const bed = aRunCommand(['drop-before', 'drop-after'], { listedFromLook: 2 });
-    const { runner } = aRunner(bed, 2);
-    expect(await runner.send(input)).toEqual({ commandId: 'cmd-1' });
-    expect(bed.commands).toHaveLength(1);
+  it('looks after its last attempt too when that one may have gone through; throws if not found', async () => {
+    const taken = aRunCommand(['drop-before', 'drop-after'], { listedFromLook: 2 });
+    expect(await aRunner(taken, 2).runner.send(input)).toEqual({ commandId: 'cmd-1' });
+    expect(taken.commands).toHaveLength(1);
+
+    const lost = aRunCommand(['drop-before', 'drop-before']);
+    await expect(aRunner(lost, 2).runner.send(input)).rejects.toMatchObject({
+      code: 'ECONNRESET',
+    });
+    expect(lost.sendAttempts).toHaveLength(2);
+    expect(lost.listFilters).toHaveLength(8);
+    expect(lost.commands).toHaveLength(0);
   });
 
   it('finds a command stamped by a Run Command clock behind the service, of this document only', async () => {
