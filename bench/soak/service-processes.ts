@@ -1,6 +1,8 @@
 /**
  * The service's processes during a soak: the production bundle started as the image's CMD
- * starts it (bench/process-bench.ts `imageCommand`), one API process and several worker
+ * starts it (bench/process-bench.ts `imageCommand`) with the V8 heap Node picks in the stack's
+ * 1-GB task (`taskHeapFlags`: on this 24-GB machine it would pick a young generation four times
+ * the task's), one API process and several worker
  * processes, each writing its JSON log lines to a file of its own (one per start, so a killed
  * process's last lines are kept). Worker processes can be killed (SIGKILL) or stopped
  * (SIGTERM) and started again; the first worker and the API are never signalled during the
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../../local/paths.ts';
 import { imageCommand } from '../process-bench.ts';
+import { taskHeapFlags } from './resources.ts';
 
 export type Role = 'api' | 'worker';
 
@@ -145,18 +148,23 @@ export class ServiceProcesses {
     const log = createWriteStream(logFile, { flags: 'a' });
     this.streams.add(log);
     this.logFiles.push(logFile);
-    const child = spawn(command === 'node' ? process.execPath : command, args, {
-      cwd: this.options.app,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        ...this.imageEnv,
-        ...this.options.env,
-        ...(role === 'api'
-          ? { WORKER_ENABLED: 'false', HOST: '127.0.0.1', PORT: String(this.options.apiPort) }
-          : { API_ENABLED: 'false' }),
+    // The 1-GB task's heap (resources.ts): what Node picks in the task, not on this machine.
+    const child = spawn(
+      command === 'node' ? process.execPath : command,
+      [...taskHeapFlags, ...args],
+      {
+        cwd: this.options.app,
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          ...this.imageEnv,
+          ...this.options.env,
+          ...(role === 'api'
+            ? { WORKER_ENABLED: 'false', HOST: '127.0.0.1', PORT: String(this.options.apiPort) }
+            : { API_ENABLED: 'false' }),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     const p: ServiceProcess = {

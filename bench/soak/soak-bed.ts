@@ -47,9 +47,12 @@ export interface SoakServer {
 
 /**
  * The servers of each target at the start. Most answer after a while (`instant`: 0.5–4 s, no
- * work for this machine); `soak-real` runs the real install script; each of the last three
- * targets holds one server that fails, hangs or cannot be reached among good ones, so that
- * SSM's MaxErrors (10 %: one on these targets) lets the good ones install.
+ * work for this machine); `soak-real` runs the real install script; `soak-fail` and `soak-hang`
+ * each hold one server that fails or hangs among good ones, so that SSM's MaxErrors (10 %: one
+ * on these targets) lets the good ones install. The unreachable server is alone on its target:
+ * at MaxConcurrency 10 % (one server at a time on a small target) a server never reached holds
+ * the only slot until the delivery timeout, and every server after it times out undelivered too
+ * (as Run Command's rate control does; docs/reliability.md).
  */
 export const fleet: Readonly<Record<string, readonly ServerBehaviour[]>> = {
   'soak-a': ['instant', 'instant', 'instant'],
@@ -60,7 +63,7 @@ export const fleet: Readonly<Record<string, readonly ServerBehaviour[]>> = {
   'soak-real': ['real', 'real'],
   'soak-fail': ['instant', 'instant', 'instant', 'fail'],
   'soak-hang': ['instant', 'instant', 'instant', 'hang'],
-  'soak-unreachable': ['instant', 'instant', 'instant', 'unreachable'],
+  'soak-unreachable': ['unreachable'],
 };
 
 /** Targets where new servers start during the run (instant ones). */
@@ -92,7 +95,7 @@ export const targetWeights: Readonly<Record<string, number>> = {
   'soak-real': 0.6,
   'soak-fail': 0.4,
   'soak-hang': 0.4,
-  'soak-unreachable': 0.4,
+  'soak-unreachable': 0.3,
 };
 
 export async function startSoakBed(options: {
