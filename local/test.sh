@@ -2,10 +2,12 @@
 # Runs every check: lint (Biome, shellcheck), type-check, unit and integration tests, the
 # distribution matrix (the install script on Debian 11, 12 and 13 in containers, local/servers/;
 # its images are built in the background meanwhile), then the end-to-end container test
-# (local/containers/test.sh: the image and `docker compose up`, built and run). Each of the two
-# container tests says in one line why when it is skipped. Sets up first when needed (fast when
-# nothing changed). Extra arguments go to vitest, and then the container test and the background
-# build are left out.
+# (local/containers/test.sh: the image and `docker compose up`, built and run), and a 3-minute
+# soak with every fault on (bench/soak/, docs/reliability.md), run in the background from the
+# start and checked at the end. Each of the two container tests says in one line why when it is
+# skipped. Sets up first when needed (fast when nothing changed). Extra arguments go to vitest,
+# and then the container test, the soak and the background build are left out
+# (ACM_CERT_EXPORT_SOAK=skip leaves the soak out alone).
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 bash "$here/setup.sh"
@@ -20,12 +22,18 @@ cd "$ROOT"
 # one line why it is skipped (local/servers/test/support/global-setup.ts).
 servers_log="$ROOT/.state/servers/images.log"
 servers_pid=""
-stop_servers_build() {
-  if [ -n "$servers_pid" ] && kill -0 "$servers_pid" 2>/dev/null; then
+soak_pid=""
+stop_group() {
+  if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
     # Its group; or itself, when it has not yet made the group (setsid not yet run).
-    kill -TERM -- "-$servers_pid" 2>/dev/null || kill -TERM "$servers_pid" 2>/dev/null || true
+    kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || true
   fi
 }
+stop_background() {
+  stop_group "$servers_pid"
+  stop_group "$soak_pid"
+}
+trap stop_background EXIT
 if [ "$#" -eq 0 ] && [ "${ACM_CERT_EXPORT_SERVERS_TEST:-}" != skip ] &&
   bash "$here/containers/engine.sh" >/dev/null 2>&1; then
   mkdir -p "$(dirname "$servers_log")"
@@ -33,7 +41,17 @@ if [ "$#" -eq 0 ] && [ "${ACM_CERT_EXPORT_SERVERS_TEST:-}" != skip ] &&
   # first: the integration project's nginx tests (served-by-nginx, run-command-containers) use it.
   setsid bash "$here/servers/images.sh" bookworm bullseye trixie >"$servers_log" 2>&1 </dev/null &
   servers_pid=$!
-  trap stop_servers_build EXIT
+fi
+
+# The soak: the service's processes under mixed traffic with every fault on for 3 minutes, then
+# a drain and its checks (bench/soak/run.ts). It mostly waits on its servers, so it runs beside
+# the rest from the start, in its own process group; its result is checked at the end.
+soak_dir="$ROOT/.state/soak/ci"
+if [ "$#" -eq 0 ] && [ "${ACM_CERT_EXPORT_SOAK:-}" != skip ]; then
+  rm -rf "$soak_dir"
+  mkdir -p "$soak_dir"
+  setsid node bench/soak/run.ts --minutes 3 --out "$soak_dir" >"$soak_dir/output.log" 2>&1 </dev/null &
+  soak_pid=$!
 fi
 
 status=0
@@ -53,4 +71,17 @@ if [ "$#" -gt 0 ]; then
   echo "container test skipped: vitest arguments given (bash local/containers/test.sh runs it alone)"
 else
   bash "$here/containers/test.sh"
+fi
+if [ -n "$soak_pid" ]; then
+  soak_status=0
+  wait "$soak_pid" || soak_status=$?
+  if [ -f "$soak_dir/summary.txt" ]; then
+    cat "$soak_dir/summary.txt"
+  else
+    tail -n 20 "$soak_dir/output.log"
+  fi
+  if [ "$soak_status" != 0 ]; then
+    echo "soak: failed (exit $soak_status); its logs and summary are in $soak_dir" >&2
+    exit 1
+  fi
 fi

@@ -65,7 +65,9 @@ export class Chaos {
     for (;;) {
       const wait = this.random.exponential(meanSeconds * 1000);
       const until = Date.now() + wait;
-      while (!this.stopping && Date.now() < until) await sleep(Math.min(500, until - Date.now()));
+      while (!this.stopping && Date.now() < until) {
+        await sleep(Math.max(1, Math.min(500, until - Date.now())));
+      }
       if (this.stopping) return;
       try {
         await fault();
