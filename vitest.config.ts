@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const testEnv = {
   AWS_REGION: 'us-east-1',
@@ -9,6 +9,26 @@ const testEnv = {
   AWS_EC2_METADATA_DISABLED: 'true',
   LOG_LEVEL: 'silent',
 };
+
+/** The integration projects' common settings: one bed for both (moto-global-setup.ts). */
+const integration = {
+  include: ['{service,ssm,local,bench}/test/integration/**/*.test.ts'],
+  env: testEnv,
+  globalSetup: ['service/test/support/moto-global-setup.ts'],
+  setupFiles: ['service/test/support/moto-per-file.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+};
+
+/**
+ * Integration files that run alone, with no other file beside them: worker processes started,
+ * stopped and killed under bounds (a job handed back within 2 s, a stop within the grace) that
+ * a CPU-heavy file beside them made miss on a loaded machine.
+ */
+const integrationAlone = [
+  'service/test/integration/worker/worker-process.test.ts',
+  'service/test/integration/worker/shutdown-handback.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -31,17 +51,24 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{service,ssm,local,bench}/test/integration/**/*.test.ts'],
-          env: testEnv,
-          // One moto for the run (global setup), reset before each file: files run one at a time.
-          globalSetup: ['service/test/support/moto-global-setup.ts'],
-          setupFiles: ['service/test/support/moto-per-file.ts'],
-          fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          ...integration,
+          exclude: [...configDefaults.exclude, ...integrationAlone],
+          // Two files at a time, each in its own lane (service/test/support/bed-lane.ts): its own
+          // moto, reset before each file, behind the one IAM recorder (global setup).
+          maxWorkers: 2,
           // Before the distribution matrix, so that its images, which bash local/test.sh builds
           // in the background, are ready when it starts.
           sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          // The files that run alone, after the others, on the same bed (lane 1).
+          name: 'integration-alone',
+          ...integration,
+          include: integrationAlone,
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
       {
@@ -53,7 +80,7 @@ export default defineConfig({
           env: testEnv,
           globalSetup: ['local/servers/test/support/global-setup.ts'],
           maxWorkers: 3,
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 4 },
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },

@@ -9,8 +9,9 @@ import {
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAwsConfig, testClients } from '../../../service/test/support/aws.ts';
+import { iamRecorder, motoEndpoint } from '../../../service/test/support/bed-lane.ts';
 import { anInstance } from '../../../service/test/support/builders/instances.ts';
 import { checkFile } from '../../iam/bed-hooks.ts';
 import { repoRoot } from '../../paths.ts';
@@ -46,7 +47,7 @@ beforeAll(async () => {
   }
   stateDir = await mkdtemp(join(tmpdir(), 'iam-server-reads-'));
   server = await startRunCommandServer({
-    motoEndpoint: inject('motoEndpoint'),
+    motoEndpoint: motoEndpoint(),
     stateDir,
     scriptEnv: { AWS_SDK_UA_APP_ID: `acm-cert-export-server.${instanceId}` },
   });
@@ -99,7 +100,7 @@ describe('a stand-in server reading passphrases', () => {
     // The emulator answers both reads: only the evaluation says which one AWS would refuse.
     expect(await finished(sent.Command?.CommandId ?? '')).toBe('Success');
     // Checked here, so that the expected refusal does not fail the file afterwards.
-    const { report, evaluated } = await checkFile(inject('iamRecorder'), file);
+    const { report, evaluated } = await checkFile(iamRecorder(), file);
     expect(evaluated).toBe(2);
     expect(report).toContain(`server ${instanceId} (role tags {"env":"dev"})`);
     expect(report).toMatch(
@@ -122,7 +123,7 @@ describe('a hybrid node reading passphrases', () => {
         new SendCommandCommand({ DocumentName: document, InstanceIds: [node] }),
       );
       expect(await finished(sent.Command?.CommandId ?? '', standIn.ssm)).toBe('Success');
-      const { report, evaluated } = await checkFile(inject('iamRecorder'), file);
+      const { report, evaluated } = await checkFile(iamRecorder(), file);
       expect(evaluated).toBe(2);
       expect(report).toMatch(
         new RegExp(

@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendCommandCommand } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAwsConfig, testClients } from '../../../service/test/support/aws.ts';
+import { motoEndpoint } from '../../../service/test/support/bed-lane.ts';
 import { anInstance } from '../../../service/test/support/builders/instances.ts';
 import { documentName } from '../../../ssm/build-document.ts';
 import { aScriptFixture, type ScriptFixture } from '../../../ssm/test/support/fixture.ts';
@@ -44,7 +45,7 @@ describe('node local/run-command/run.ts', () => {
       [
         join(repoRoot, 'local/run-command/run.ts'),
         '--moto',
-        inject('motoEndpoint'),
+        motoEndpoint(),
         '--state-dir',
         stateDir,
       ],

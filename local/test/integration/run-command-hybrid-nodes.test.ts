@@ -25,8 +25,9 @@ import {
   SendCommandCommand,
   type SendCommandCommandInput,
 } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClients } from '../../../service/test/support/aws.ts';
+import { iamRecorder } from '../../../service/test/support/bed-lane.ts';
 import { anInstance, instances } from '../../../service/test/support/builders/instances.ts';
 import { documentName } from '../../../ssm/build-document.ts';
 import { aScriptFixture, type ScriptFixture } from '../../../ssm/test/support/fixture.ts';
@@ -282,7 +283,7 @@ describe('an on-premises server from activation to deregistration', () => {
       ).toBe(leaf.certificate + leaf.chain);
     }
     // Both reads were evaluated (one each) and neither would be refused on AWS.
-    expect(await checkFile(inject('iamRecorder'), file)).toEqual({ evaluated: 2 });
+    expect(await checkFile(iamRecorder(), file)).toEqual({ evaluated: 2 });
 
     // Without the tag the node is no longer listed nor targeted by it.
     await standIn.ssm.send(

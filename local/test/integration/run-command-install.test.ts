@@ -10,8 +10,9 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClients } from '../../../service/test/support/aws.ts';
+import { motoEndpoint } from '../../../service/test/support/bed-lane.ts';
 import { anInstance } from '../../../service/test/support/builders/instances.ts';
 import { documentName, stepName } from '../../../ssm/build-document.ts';
 import { aScriptFixture, type ScriptFixture } from '../../../ssm/test/support/fixture.ts';
@@ -51,7 +52,7 @@ afterAll(async () => {
 describe('the Run Command stand-in with the production SSM client', () => {
   it('forwards document calls to moto unchanged', async () => {
     const viaStandIn = await standIn.ssm.send(new DescribeDocumentCommand({ Name: documentName }));
-    const moto = new SSMClient({ region: 'us-east-1', endpoint: inject('motoEndpoint') });
+    const moto = new SSMClient({ region: 'us-east-1', endpoint: motoEndpoint() });
     const direct = await moto.send(new MotoDescribe({ Name: documentName }));
     moto.destroy();
     expect(viaStandIn.Document?.Name).toBe(documentName);

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { DescribeCertificateCommand, ExportCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jobQueue } from '../../../infra/lib/resource-definitions.ts';
 import { clientOptions } from '../../../service/src/aws/clients.ts';
 import { testAwsConfig, testClients } from '../../../service/test/support/aws.ts';
+import { motoEndpoint } from '../../../service/test/support/bed-lane.ts';
 import { repoRoot } from '../../paths.ts';
 import { demoDomain, seed } from '../../seed.ts';
 import { demoPrincipal, emulatorQueueUrl } from '../../stack-env.ts';
@@ -42,7 +43,7 @@ describe('seeding the emulator for the demo', () => {
     expect((await sts.send(new GetCallerIdentityCommand({}))).Arn).toBe(demoPrincipal);
 
     // The queue URL compose and the local run write down without asking moto.
-    expect(first.queueUrl).toBe(emulatorQueueUrl(inject('motoEndpoint'), jobQueue.defaultName));
+    expect(first.queueUrl).toBe(emulatorQueueUrl(motoEndpoint(), jobQueue.defaultName));
 
     const second = await seed(config);
     expect(second.certificateArn).toBe(first.certificateArn);
@@ -58,7 +59,7 @@ describe('seeding the emulator for the demo', () => {
       env: {
         PATH: process.env.PATH ?? '',
         AWS_REGION: 'us-east-1',
-        AWS_ENDPOINT_URL: inject('motoEndpoint'),
+        AWS_ENDPOINT_URL: motoEndpoint(),
         AWS_ACCESS_KEY_ID: 'testing',
         AWS_SECRET_ACCESS_KEY: 'testing',
       },

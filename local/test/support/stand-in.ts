@@ -10,8 +10,8 @@ import {
   ListCommandsCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { inject } from 'vitest';
 import { testAwsConfig, testClients } from '../../../service/test/support/aws.ts';
+import { motoEndpoint } from '../../../service/test/support/bed-lane.ts';
 import { buildDocument, documentName } from '../../../ssm/build-document.ts';
 import { recordedEndpoint } from '../../iam/bed-hooks.ts';
 import {
@@ -59,7 +59,7 @@ export async function aStandIn(
 ): Promise<StandIn> {
   const stateDir = await mkdtemp(join(tmpdir(), 'run-command-test-'));
   const started = await startRunCommandServer({
-    motoEndpoint: inject('motoEndpoint'),
+    motoEndpoint: motoEndpoint(),
     stateDir,
     timing: { ...testTiming, ...timing },
     // Off unless asked (the default): the stand-in's own tests install from secrets they made

@@ -9,15 +9,15 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { inject } from 'vitest';
 import { clientOptions } from '../../src/aws/clients.ts';
 import { type AwsConfig, readAwsConfig } from '../../src/config/aws-config.ts';
+import { motoEndpoint } from './bed-lane.ts';
 
 /** AWS settings of the test run: the emulator started by the global setup. */
 export function testAwsConfig(overrides: Record<string, string> = {}): AwsConfig {
   return readAwsConfig({
     AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: inject('motoEndpoint'),
+    AWS_ENDPOINT_URL: motoEndpoint(),
     AWS_MAX_ATTEMPTS: '3',
     ...overrides,
   });

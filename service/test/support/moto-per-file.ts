@@ -1,15 +1,17 @@
 import { relative } from 'node:path';
-import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { checkFile, recorderControlVariable, startFile } from '../../../local/iam/bed-hooks.ts';
 import { resetMoto } from '../../../local/moto/moto-server.ts';
 import { repoRoot } from '../../../local/paths.ts';
+import { iamRecorder, motoEndpoint } from './bed-lane.ts';
 
-// Every integration test file starts on an empty emulator and reaches it through the standard
-// variable, exactly as the service does in a deployment that points at a custom endpoint. The
-// endpoint is the IAM recorder's front: the service's requests are evaluated against the stack's
-// policies, and processes the file spawns inherit the recorder's address.
-const endpoint = inject('motoEndpoint');
-const recorder = inject('iamRecorder');
+// Every integration test file starts on an empty emulator (its lane's: files running at the same
+// time each have their own, bed-lane.ts) and reaches it through the standard variable, exactly as
+// the service does in a deployment that points at a custom endpoint. The endpoint is the IAM
+// recorder's front: the service's requests are evaluated against the stack's policies, and
+// processes the file spawns inherit the recorder's address.
+const endpoint = motoEndpoint();
+const recorder = iamRecorder();
 process.env.AWS_ENDPOINT_URL = endpoint;
 process.env[recorderControlVariable] = recorder;
 

@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import { inject } from 'vitest';
 import { type AwsProxy, startAwsProxy } from '../../../local/aws-proxy/aws-proxy.ts';
 import { type Provisioned, provision } from '../../../local/provision.ts';
 import type { RunCommandTiming } from '../../../local/run-command/timing.ts';
@@ -10,6 +9,7 @@ import { createLogger } from '../../src/logging/logger.ts';
 import type { SqsWorker } from '../../src/worker/sqs-worker.ts';
 import { startWorker } from '../../src/worker/start-worker.ts';
 import { testAwsConfig, testClients } from './aws.ts';
+import { motoEndpoint } from './bed-lane.ts';
 
 export interface SystemOptions {
   /** Throttle this share of the service's JSON-protocol AWS calls (SQS receive excluded). */
@@ -39,7 +39,7 @@ export interface SystemOptions {
  * optionally behind a proxy that counts and throttles AWS calls.
  */
 export async function aRunningSystem(options: SystemOptions = {}) {
-  const moto = inject('motoEndpoint');
+  const moto = motoEndpoint();
   // Its servers name themselves: their reads of the service's secrets are evaluated (ABAC).
   const standIn: StandIn = await aStandIn(options.timing, {
     nameServers: true,

@@ -1,6 +1,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../../service/test/support/bed-lane.ts';
 import { aScriptFixture, type ScriptFixture } from '../support/fixture.ts';
 import { startImdsStandIn } from '../support/imds-stand-in.ts';
 import {
@@ -54,6 +55,9 @@ describe('the passphrase and the PKCS#12 password stay secret', () => {
           if (secrets.some((x) => p.args.includes(x) || p.env.includes(x))) {
             leaks.push(`${p.pid}: ${p.args.replaceAll('\0', ' ')}`);
           }
+          // Seen only in this script's processes (its server root in their environment): other
+          // test files run the script at the same time.
+          if (!p.env.includes(root)) continue;
           if (p.args.includes('secretsmanager')) seen.add('aws secretsmanager');
           if (p.args.startsWith('openssl')) seen.add(p.args.split('\0').slice(0, 2).join(' '));
           if (p.args.startsWith('stand-in-slow-reload')) seen.add('reload');
@@ -95,7 +99,7 @@ describe('the passphrase and the PKCS#12 password stay secret', () => {
     const credentials = someCredentials(true);
     // Slow metadata keeps the python3 reader running long enough for the watch to see it.
     const imds = await startImdsStandIn({ name: 'web', credentials }, { delayMs: 300 });
-    const front = await startSigV4Front({ target: inject('motoEndpoint'), credentials });
+    const front = await startSigV4Front({ target: motoEndpoint(), credentials });
     const bin = await aToolsPath(systemPython());
     const keyLine = (pem: string) => pem.split('\n')[2] ?? '';
     const secrets = [
@@ -117,6 +121,7 @@ describe('the passphrase and the PKCS#12 password stay secret', () => {
           if (secrets.some((x) => p.args.includes(x) || p.env.includes(x))) {
             leaks.push(`${p.pid}: ${p.args.replaceAll('\0', ' ').slice(0, 200)}`);
           }
+          if (!p.env.includes(root)) continue;
           // Run by the path `command -v python3` found.
           if (/^(\S*\/)?python3\0/.test(p.args) && p.args.includes('GetSecretValue')) {
             seen.add('python3');

@@ -3,10 +3,11 @@ import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFile } from '../../../local/iam/bed-hooks.ts';
 import { repoRoot } from '../../../local/paths.ts';
 import { testClients } from '../../../service/test/support/aws.ts';
+import { iamRecorder, motoEndpoint } from '../../../service/test/support/bed-lane.ts';
 import { anInstance } from '../../../service/test/support/builders/instances.ts';
 import { aScriptFixture, type ScriptFixture } from '../support/fixture.ts';
 import { startImdsStandIn } from '../support/imds-stand-in.ts';
@@ -75,7 +76,7 @@ async function aServer(
   options: { bin?: string; answer?: (n: number) => ErrorReply | undefined } = {},
 ): Promise<Server> {
   const front = await startSigV4Front({
-    target: inject('motoEndpoint'),
+    target: motoEndpoint(),
     credentials,
     ...(options.answer === undefined ? {} : { answer: options.answer }),
   });
@@ -387,7 +388,7 @@ describe('the servers’ policy on the test bed (local/iam)', () => {
       // The emulator answers: only the evaluation says that AWS would refuse this read.
       const run = await runInstallScript(env);
       expect(run.code, run.summary.message).toBe(0);
-      const { report, evaluated } = await checkFile(inject('iamRecorder'), file);
+      const { report, evaluated } = await checkFile(iamRecorder(), file);
       expect(evaluated, path).toBe(1);
       reports.push(report ?? '');
     }

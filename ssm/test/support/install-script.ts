@@ -3,7 +3,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { inject } from 'vitest';
 import { repoRoot, stateDir } from '../../../local/paths.ts';
 import type { ReloadBehaviour } from '../../../local/run-command/managed-nodes.ts';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../../../local/run-command/server-root.ts';
 import { SecretValue } from '../../../service/src/domain/secret-value.ts';
 import { encodeExportSecret } from '../../../service/src/worker/export-secret.ts';
+import { motoEndpoint } from '../../../service/test/support/bed-lane.ts';
 import { documentScript, readInstallScript } from '../../build-document.ts';
 import type { TestLeaf } from './pki.ts';
 
@@ -102,7 +102,7 @@ export function scriptEnvironment(root: string, parameters: Record<string, strin
   const env: Record<string, string> = {
     PATH: `${join(repoRoot, '.venv', 'bin')}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
     HOME: root,
-    AWS_ENDPOINT_URL: inject('motoEndpoint'),
+    AWS_ENDPOINT_URL: motoEndpoint(),
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_DEFAULT_REGION: 'us-east-1',

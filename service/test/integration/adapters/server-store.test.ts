@@ -11,6 +11,9 @@ const c = testClients();
 const servers = new DynamoDbServerStore(c.dynamodb, 'CertDeploymentServers');
 const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/99999999-2222-3333-4444-555555555555';
 const key = { target: { key: 'env', value: 'fleet' }, certificateArn: arn, certName: 'web' };
+// Thousands of items through moto are CPU work: on a loaded 2-core machine, beside another test
+// file, these take several times their unloaded seconds. A time limit, not a speed assertion.
+const bigFleetTimeoutMs = 180_000;
 const ids = (n: number, prefix = 'i-') =>
   Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(17, '0')}`);
 
@@ -69,42 +72,46 @@ describe('the per-server store on DynamoDB', () => {
     expect(job.Item?.ExpiresAt).toBe(Math.floor(Date.parse('2027-03-01T00:00:00Z') / 1000));
   });
 
-  it('records a job to 1,100 servers as one item each (BatchWriteItem by 25) and pages them back', async () => {
-    const all = ids(1100);
-    const expiresAt = new Date('2027-03-01T00:00:00Z');
-    await servers.recordJobResults(
-      'job-fleet-0001',
-      all.map((id) => result(id, 'Success', '0a')),
-      expiresAt,
-    );
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const page = await servers.listJobResults('job-fleet-0001', 400, cursor);
-      seen.push(...page.items.map((s) => s.instanceId));
-      cursor = page.cursor;
-      pages++;
-    } while (cursor !== undefined);
-    expect(seen).toEqual(all);
-    expect(pages).toBe(3);
-    // Each item is small and carries the TTL of the record it belongs to.
-    const item = await c.dynamodb.send(
-      new GetCommand({
-        TableName: 'CertDeploymentServers',
-        Key: { Owner: jobOwner('job-fleet-0001'), InstanceId: all[0] },
-      }),
-    );
-    expect(item.Item?.ExpiresAt).toBe(expiresAt.getTime() / 1000);
-    expect(JSON.stringify(item.Item).length).toBeLessThan(1024);
-    // A second write of the same results (a finish retried after a crash) changes nothing.
-    await servers.recordJobResults(
-      'job-fleet-0001',
-      all.slice(0, 30).map((id) => result(id, 'Success', '0a')),
-      expiresAt,
-    );
-    expect((await servers.listJobResults('job-fleet-0001', 1000)).items).toHaveLength(1000);
-  });
+  it(
+    'records a job to 1,100 servers as one item each (BatchWriteItem by 25) and pages them back',
+    async () => {
+      const all = ids(1100);
+      const expiresAt = new Date('2027-03-01T00:00:00Z');
+      await servers.recordJobResults(
+        'job-fleet-0001',
+        all.map((id) => result(id, 'Success', '0a')),
+        expiresAt,
+      );
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await servers.listJobResults('job-fleet-0001', 400, cursor);
+        seen.push(...page.items.map((s) => s.instanceId));
+        cursor = page.cursor;
+        pages++;
+      } while (cursor !== undefined);
+      expect(seen).toEqual(all);
+      expect(pages).toBe(3);
+      // Each item is small and carries the TTL of the record it belongs to.
+      const item = await c.dynamodb.send(
+        new GetCommand({
+          TableName: 'CertDeploymentServers',
+          Key: { Owner: jobOwner('job-fleet-0001'), InstanceId: all[0] },
+        }),
+      );
+      expect(item.Item?.ExpiresAt).toBe(expiresAt.getTime() / 1000);
+      expect(JSON.stringify(item.Item).length).toBeLessThan(1024);
+      // A second write of the same results (a finish retried after a crash) changes nothing.
+      await servers.recordJobResults(
+        'job-fleet-0001',
+        all.slice(0, 30).map((id) => result(id, 'Success', '0a')),
+        expiresAt,
+      );
+      expect((await servers.listJobResults('job-fleet-0001', 1000)).items).toHaveLength(1000);
+    },
+    bigFleetTimeoutMs,
+  );
 
   it('keeps what each server of a mapping holds: a failure keeps the serial it had', async () => {
     const [a, b, m] = ['i-0aaaaaaaaaaaaaaa1', 'i-0bbbbbbbbbbbbbbb2', 'mi-0ccccccccccccccc3'];
@@ -139,25 +146,29 @@ describe('the per-server store on DynamoDB', () => {
     expect(await servers.installed(key)).toEqual([]);
   });
 
-  it('walks every page of a mapping with thousands of servers, and forgets them all', async () => {
-    const many = ids(3000, 'mi-');
-    const big = { ...key, certName: 'big' };
-    await servers.recordInstalled(
-      big,
-      many.map((instanceId) => ({
-        instanceId,
-        serial: '0b',
-        lastStatus: 'Success',
-        lastJobId: 'job-big',
-        updatedAt: '2026-11-30T00:00:00.000Z',
-      })),
-    );
-    expect((await servers.installed(big)).map((s) => s.instanceId)).toEqual(many);
-    // Another mapping of the same tag is another partition.
-    expect(await servers.installed({ ...key, certName: 'other' })).toEqual([]);
-    await servers.forgetMapping(big);
-    expect(await servers.installed(big)).toEqual([]);
-  });
+  it(
+    'walks every page of a mapping with thousands of servers, and forgets them all',
+    async () => {
+      const many = ids(3000, 'mi-');
+      const big = { ...key, certName: 'big' };
+      await servers.recordInstalled(
+        big,
+        many.map((instanceId) => ({
+          instanceId,
+          serial: '0b',
+          lastStatus: 'Success',
+          lastJobId: 'job-big',
+          updatedAt: '2026-11-30T00:00:00.000Z',
+        })),
+      );
+      expect((await servers.installed(big)).map((s) => s.instanceId)).toEqual(many);
+      // Another mapping of the same tag is another partition.
+      expect(await servers.installed({ ...key, certName: 'other' })).toEqual([]);
+      await servers.forgetMapping(big);
+      expect(await servers.installed(big)).toEqual([]);
+    },
+    bigFleetTimeoutMs,
+  );
 
   it('refuses a cursor it did not return', async () => {
     await expect(servers.listJobResults('job-fleet-0001', 10, 'bm90LWEta2V5')).rejects.toThrow(

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Provisioned, provision } from '../../../../local/provision.ts';
 import { buildApp } from '../../../src/api/app.ts';
 import { createAuthToken } from '../../../src/auth/token-client.ts';
@@ -13,6 +13,7 @@ import { SecretValue } from '../../../src/domain/secret-value.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { parseMessage } from '../../../src/messages/parse-message.ts';
 import { testClients } from '../../support/aws.ts';
+import { motoEndpoint } from '../../support/bed-lane.ts';
 import { anIamUser, type IamUser } from '../../support/builders/iam-users.ts';
 import { aDeployment, aMapping, certArn, v1Body } from '../../unit/api/support/harness.ts';
 
@@ -21,7 +22,7 @@ import { aDeployment, aMapping, certArn, v1Body } from '../../unit/api/support/h
  * against the emulator: what the API writes is what the worker reads.
  */
 
-const endpoint = inject('motoEndpoint');
+const endpoint = motoEndpoint();
 const clients = testClients();
 let provisioned: Provisioned;
 let config: Config;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stsAuthenticator } from '../../../src/auth/sts-authenticator.ts';
 import { encodeToken } from '../../../src/auth/token.ts';
 import {
@@ -14,6 +14,7 @@ import { clientOptions } from '../../../src/aws/clients.ts';
 import type { PrincipalRule } from '../../../src/config/config.ts';
 import { systemClock } from '../../../src/ports/clock.ts';
 import { testClients } from '../../support/aws.ts';
+import { motoEndpoint } from '../../support/bed-lane.ts';
 import { anIamUser, type IamUser } from '../../support/builders/iam-users.ts';
 import { certArn, type TestApi, testApi, v1Body } from '../../unit/api/support/harness.ts';
 
@@ -24,7 +25,7 @@ import { certArn, type TestApi, testApi, v1Body } from '../../unit/api/support/h
  * first with the default credentials; auth checking is switched off again at the end.
  */
 
-const endpoint = inject('motoEndpoint');
+const endpoint = motoEndpoint();
 const audience = 'acm-cert-export';
 const account = '123456789012';
 

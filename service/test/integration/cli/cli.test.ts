@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stsAuthenticator } from '../../../src/auth/sts-authenticator.ts';
 import { parseMessage } from '../../../src/messages/parse-message.ts';
 import { systemClock } from '../../../src/ports/clock.ts';
 import { testClients } from '../../support/aws.ts';
+import { motoEndpoint } from '../../support/bed-lane.ts';
 import { anIamUser, type IamUser } from '../../support/builders/iam-users.ts';
 import { aMapping, certArn, type TestApi, testApi } from '../../unit/api/support/harness.ts';
 
@@ -20,7 +21,7 @@ import { aMapping, certArn, type TestApi, testApi } from '../../unit/api/support
  * run through the worker to files on the stand-in servers lives with the worker's tests.
  */
 
-const endpoint = inject('motoEndpoint');
+const endpoint = motoEndpoint();
 const main = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 const account = '123456789012';
 

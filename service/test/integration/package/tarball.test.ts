@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stsAuthenticator } from '../../../src/auth/sts-authenticator.ts';
 import { parseMessage } from '../../../src/messages/parse-message.ts';
 import { systemClock } from '../../../src/ports/clock.ts';
 import { testClients } from '../../support/aws.ts';
+import { motoEndpoint } from '../../support/bed-lane.ts';
 import { anIamUser, type IamUser } from '../../support/builders/iam-users.ts';
 import { canBootstrapNode22, node22BinDir } from '../../support/node22.ts';
 import { aMapping, certArn, type TestApi, testApi } from '../../unit/api/support/harness.ts';
@@ -30,7 +31,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   version: string;
   bin: Record<string, string>;
 };
-const endpoint = inject('motoEndpoint');
+const endpoint = motoEndpoint();
 const minutes = 60_000;
 
 interface Run {
