@@ -95,7 +95,7 @@ export const targetWeights: Readonly<Record<string, number>> = {
   'soak-real': 0.6,
   'soak-fail': 0.4,
   'soak-hang': 0.4,
-  'soak-unreachable': 0.3,
+  'soak-unreachable': 0.15,
 };
 
 export async function startSoakBed(options: {
