@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole suite (npm run check: lint, type-check, unit and integration tests) with
-# CPU-bound processes beside it, as on a busy CI machine, and exits with the suite's status.
+# Runs the whole suite (npm run check: lint, type-check, unit and integration tests) and, beside
+# it as local/test.sh runs it, the 3-minute soak with every fault on (bench/soak/), with
+# CPU-bound processes beside them, as on a busy CI machine, and exits with their status.
 #
 #   bash local/test-loaded.sh [--load N] [--repeat N] [-- <vitest arguments>]
 #
@@ -8,7 +9,8 @@
 #                0 runs the suite alone, timed the same way)
 #   --repeat N   run the suite N times under the same load, stopping at the first failing round
 #                (default 1)
-#   -- ARGS      passed to vitest (npm run check -- -- ARGS), e.g. a file to repeat
+#   -- ARGS      passed to vitest (npm run check -- -- ARGS), e.g. a file to repeat; the soak
+#                is then left out
 #
 # The load processes are started by this script and stopped by it however the run ends
 # (success, failure, Ctrl-C, SIGTERM, SIGHUP); each also stops by itself within about a
@@ -100,6 +102,25 @@ stop_group() {
   kill -KILL -- "-$group" 2>/dev/null || true
 }
 
+# The suite and, beside it from its start, the test command's soak (local/test.sh): 3 minutes of
+# traffic with every fault on, then its drain and checks; its summary printed at the end. Its
+# output is in .state/soak/loaded/.
+run_suite_with_soak() {
+  local soak_dir="$ROOT/.state/soak/loaded" soak_pid suite_status=0 soak_status=0
+  rm -rf "$soak_dir"
+  mkdir -p "$soak_dir"
+  node bench/soak/run.ts --minutes 3 --out "$soak_dir" >"$soak_dir/output.log" 2>&1 &
+  soak_pid="$!"
+  npm run check || suite_status=$?
+  wait "$soak_pid" || soak_status=$?
+  if [ -f "$soak_dir/summary.txt" ]; then cat "$soak_dir/summary.txt"; else tail -n 20 "$soak_dir/output.log"; fi
+  if [ "$soak_status" -ne 0 ]; then
+    echo "test-loaded: the soak failed (exit $soak_status); its logs and summary are in $soak_dir" >&2
+    [ "$suite_status" -ne 0 ] || suite_status=1
+  fi
+  return "$suite_status"
+}
+
 # Beside the suite: stops it if this script is gone without having stopped it (SIGKILL), and
 # ends with the suite.
 watch_suite() {
@@ -188,12 +209,16 @@ main() {
   status=0
   durations=()
   for ((round = 1; round <= repeat; round++)); do
-    echo "test-loaded: round $round/$repeat: npm run check${vitest_args[0]+ -- -- ${vitest_args[*]}}"
+    echo "test-loaded: round $round/$repeat: npm run check${vitest_args[0]+ -- -- ${vitest_args[*]}}${vitest_args[0]-, and the soak}"
     cpu_before="$(load_cpu_seconds)"
     started="$(date +%s)"
     set -m
-    # check runs `npm run test` last: the second -- takes the arguments past npm to vitest.
-    npm run check ${vitest_args[0]+-- -- "${vitest_args[@]}"} </dev/null &
+    if [ "${#vitest_args[@]}" -eq 0 ]; then
+      run_suite_with_soak </dev/null &
+    else
+      # check runs `npm run test` last: the second -- takes the arguments past npm to vitest.
+      npm run check -- -- "${vitest_args[@]}" </dev/null &
+    fi
     suite_pid="$!"
     set +m
     watch_suite "$$" "$suite_pid" &
