@@ -209,7 +209,8 @@ main() {
   status=0
   durations=()
   for ((round = 1; round <= repeat; round++)); do
-    echo "test-loaded: round $round/$repeat: npm run check${vitest_args[0]+ -- -- ${vitest_args[*]}}${vitest_args[0]-, and the soak}"
+    if [ "${#vitest_args[@]}" -eq 0 ]; then what="npm run check, and the soak"; else what="npm run check -- -- ${vitest_args[*]}"; fi
+    echo "test-loaded: round $round/$repeat: $what"
     cpu_before="$(load_cpu_seconds)"
     started="$(date +%s)"
     set -m
