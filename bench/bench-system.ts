@@ -11,6 +11,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -42,22 +44,8 @@ export async function startBenchSystem(
   const standIn = await startRunCommandServer({ motoEndpoint: moto.endpoint, stateDir });
   const ssmProxy = await startAwsProxy({ target: standIn.endpoint });
   // Set-up and observation go straight to moto / the stand-in: they are not the service's calls.
-  const direct = readAwsConfig({
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_ENDPOINT_URL_SSM: standIn.endpoint,
-  });
-  const dynamodbRaw = new DynamoDBClient(clientOptions(direct, 'dynamodb'));
-  const clients = {
-    acm: new ACMClient(clientOptions(direct, 'acm')),
-    dynamodbRaw,
-    dynamodb: DynamoDBDocumentClient.from(dynamodbRaw),
-    sqs: new SQSClient(clientOptions(direct, 'sqs')),
-    ssm: new SSMClient(clientOptions(direct, 'ssm')),
-    ec2: new EC2Client(clientOptions(direct, 'ec2')),
-    iam: new IAMClient(clientOptions(direct, 'iam')),
-    eventbridge: new EventBridgeClient(clientOptions(direct, 'eventbridge')),
-  };
+  const clients = directClients(moto.endpoint, standIn.endpoint);
+  const { dynamodbRaw } = clients;
   const provisioned = await provision({
     dynamodb: dynamodbRaw,
     sqs: clients.sqs,
@@ -121,6 +109,31 @@ export async function startBenchSystem(
 }
 
 export type BenchSystem = Awaited<ReturnType<typeof startBenchSystem>>;
+
+/**
+ * SDK clients straight to moto and the Run Command stand-in (no counting or fault proxy): for a
+ * bed's set-up and for reading what the service did.
+ */
+export function directClients(motoEndpoint: string, standInEndpoint: string) {
+  const direct = readAwsConfig({
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: motoEndpoint,
+    AWS_ENDPOINT_URL_SSM: standInEndpoint,
+  });
+  const dynamodbRaw = new DynamoDBClient(clientOptions(direct, 'dynamodb'));
+  return {
+    acm: new ACMClient(clientOptions(direct, 'acm')),
+    dynamodbRaw,
+    dynamodb: DynamoDBDocumentClient.from(dynamodbRaw),
+    sqs: new SQSClient(clientOptions(direct, 'sqs')),
+    ssm: new SSMClient(clientOptions(direct, 'ssm')),
+    ec2: new EC2Client(clientOptions(direct, 'ec2')),
+    iam: new IAMClient(clientOptions(direct, 'iam')),
+    eventbridge: new EventBridgeClient(clientOptions(direct, 'eventbridge')),
+    secrets: new SecretsManagerClient(clientOptions(direct, 'secretsManager')),
+    sns: new SNSClient(clientOptions(direct, 'sns')),
+  };
+}
 
 /**
  * Starts `count` stand-in servers tagged env=`value` (and `standin:behaviour`), 100 to a

@@ -14,7 +14,10 @@ import type { Deployment, ServerResult } from '../../service/src/domain/deployme
 import { isTerminal } from '../../service/src/domain/deployment.ts';
 import { phaseComment } from '../../service/src/worker/canary.ts';
 import { commandComment } from '../../service/src/worker/job-ids.ts';
-import { neverAttempted } from '../../service/src/worker/outcome-policy.ts';
+import {
+  neverAttempted,
+  terminalInvocationStatuses,
+} from '../../service/src/worker/outcome-policy.ts';
 import {
   type AcceptedJob,
   type CommandLedger,
@@ -23,17 +26,6 @@ import {
   invariantLine,
   type LedgerCommand,
 } from './invariants-model.ts';
-
-const terminalInvocation = new Set([
-  'Success',
-  'Failed',
-  'TimedOut',
-  'Cancelled',
-  'Undeliverable',
-  'Terminated',
-  'InvalidPlatform',
-  'AccessDenied',
-]);
 
 /** A failure reason lists the first ten failing servers and counts the rest (outcome-policy.ts). */
 const namedAtMost = 10;
@@ -185,7 +177,7 @@ export function recordProblems(
 }
 
 function ended(c: LedgerCommand): boolean {
-  return c.invocations.every((i) => terminalInvocation.has(i.status));
+  return c.invocations.every((i) => terminalInvocationStatuses.has(i.status));
 }
 
 /** The command a record names, when the ledger holds it with the job's comment. */

@@ -9,19 +9,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ACMClient,
+  type ACMClient,
   DescribeCertificateCommand,
   RequestCertificateCommand,
 } from '@aws-sdk/client-acm';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import { type AwsFaults, type AwsProxy, startAwsProxy } from '../../local/aws-proxy/aws-proxy.ts';
 import { startMoto } from '../../local/moto/moto-server.ts';
 import { provision } from '../../local/provision.ts';
@@ -31,8 +24,7 @@ import {
   localServiceEnvironment,
   useEmulatorCredentials,
 } from '../../local/stack-env.ts';
-import { clientOptions } from '../../service/src/aws/clients.ts';
-import { readAwsConfig } from '../../service/src/config/aws-config.ts';
+import { directClients } from '../bench-system.ts';
 import type { FaultOptions } from './options.ts';
 import type { Random } from './random.ts';
 
@@ -124,24 +116,8 @@ export async function startSoakBed(options: {
     target: standIn.endpoint,
     faults: proxyFaults(faults),
   });
-  const direct = readAwsConfig({
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_ENDPOINT_URL_SSM: standIn.endpoint,
-  });
-  const dynamodbRaw = new DynamoDBClient(clientOptions(direct, 'dynamodb'));
-  const clients = {
-    acm: new ACMClient(clientOptions(direct, 'acm')),
-    dynamodbRaw,
-    dynamodb: DynamoDBDocumentClient.from(dynamodbRaw),
-    sqs: new SQSClient(clientOptions(direct, 'sqs')),
-    ssm: new SSMClient(clientOptions(direct, 'ssm')),
-    ec2: new EC2Client(clientOptions(direct, 'ec2')),
-    iam: new IAMClient(clientOptions(direct, 'iam')),
-    eventbridge: new EventBridgeClient(clientOptions(direct, 'eventbridge')),
-    secrets: new SecretsManagerClient(clientOptions(direct, 'secretsManager')),
-    sns: new SNSClient(clientOptions(direct, 'sns')),
-  };
+  const clients = directClients(moto.endpoint, standIn.endpoint);
+  const { dynamodbRaw } = clients;
   const provisioned = await provision({
     dynamodb: dynamodbRaw,
     sqs: clients.sqs,

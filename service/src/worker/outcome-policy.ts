@@ -4,7 +4,8 @@ import { displaySerial } from '../domain/serial.ts';
 import type { CommandProgress } from '../ports/command-runner.ts';
 
 const terminalCommandStatuses = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
-const terminalInvocationStatuses = new Set([
+/** Run Command's invocation statuses after which nothing changes. */
+export const terminalInvocationStatuses: ReadonlySet<string> = new Set([
   'Success',
   'Failed',
   'TimedOut',
