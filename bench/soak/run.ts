@@ -137,6 +137,22 @@ async function main(): Promise<number> {
     apiPort,
     env: { ...bed.serviceEnv, LOG_LEVEL: options.logLevel },
   });
+  // Interrupted (Ctrl-C, SIGTERM from CI or local/test.sh): the service's processes and the bed
+  // go with it, killed at once, rather than being left polling an emulator that is gone.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the service's processes and the bed`);
+      processes.killAll();
+      bed
+        .stop()
+        .catch(() => undefined)
+        .finally(() => process.exit(code));
+    });
+  }
   let exitCode = 1;
   const harvest = newSecretHarvest();
   const invariantBed = {

@@ -117,6 +117,15 @@ export class ServiceProcesses {
     }
   }
 
+  /** Kills every running process at once (the soak itself was interrupted). */
+  killAll(): void {
+    for (const p of this.all) {
+      if (!p.running) continue;
+      p.expectingExit = true;
+      p.child.kill('SIGKILL');
+    }
+  }
+
   /** Stops every process with SIGTERM (as ECS stops a task) and closes the log files. */
   async stopAll(): Promise<void> {
     await Promise.all(this.all.filter((p) => p.running).map((p) => this.signal(p, 'SIGTERM')));

@@ -23,7 +23,8 @@ export type Operation =
   | 'renewal'
   | 'instance-start'
   | 'stop-managing'
-  | 'read';
+  | 'read'
+  | 'invalid-message';
 
 /** Relative weights of the operations. */
 export const weights: Readonly<Record<Operation, number>> = {
@@ -34,7 +35,42 @@ export const weights: Readonly<Record<Operation, number>> = {
   'instance-start': 0.5,
   'stop-managing': 0.3,
   read: 2.5,
+  'invalid-message': 0.1,
 };
+
+/**
+ * Messages the worker must refuse, each to the dead-letter queue with its reason (a bad input
+ * loses nothing and says why): what a misspelt pipeline or a stray producer puts on the queue.
+ */
+const invalidMessages = [
+  (arn: string) => ({
+    type: 'deploy',
+    version: 1,
+    certificateArn: arn,
+    certName: '../etc',
+    target: { key: 'env', value: 'soak-a' },
+  }),
+  (arn: string) => ({
+    type: 'deploy',
+    version: 1,
+    certificateArn: arn,
+    certName: 'shop',
+    target: { key: 'role', value: 'web' },
+  }),
+  (arn: string) => ({
+    type: 'deploy',
+    version: 9,
+    certificateArn: arn,
+    certName: 'shop',
+    target: { key: 'env', value: 'soak-a' },
+  }),
+  () => ({
+    CertificateArn: 'not-an-arn',
+    CertName: 'shop',
+    TargetTagKey: 'env',
+    TargetTagValue: 'soak-a',
+  }),
+];
 
 export type Mapping = MappingRef;
 
@@ -166,6 +202,8 @@ export class Traffic {
         return this.stopManaging();
       case 'read':
         return this.read();
+      case 'invalid-message':
+        return this.sendInvalid(twice);
     }
   }
 
@@ -377,6 +415,19 @@ export class Traffic {
     const path = `/v1/certificates/${encodeURIComponent(mapping.certificateArn)}/targets/${encodeURIComponent(mapping.target.key)}/${encodeURIComponent(mapping.target.value)}/${encodeURIComponent(mapping.certName)}`;
     const { status } = await this.call('stop-managing', 'DELETE', path);
     if (status >= 200 && status < 300) this.record.stopped.push({ mapping, at: Date.now() });
+  }
+
+  /** A message the worker must refuse (to the dead-letter queue, with its reason). */
+  private async sendInvalid(twice: boolean) {
+    const body = JSON.stringify(
+      this.random.pick(invalidMessages)(this.random.pick(this.bed.certificates)),
+    );
+    for (let i = 0; i < (twice ? 2 : 1); i++) {
+      await this.bed.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: this.bed.provisioned.queueUrl, MessageBody: body }),
+      );
+      bump(this.record.answers, 'invalid-message sent');
+    }
   }
 
   /** A caller following its deployments and looking at what is managed. */
