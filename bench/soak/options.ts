@@ -36,7 +36,7 @@ export interface SoakOptions {
 export const usage = `npm run soak -- --minutes N [options]
 
   --minutes N             how long traffic and faults run (0.5 to 600; required)
-  --rate R                traffic operations per second (default 1.5)
+  --rate R                traffic operations per second (default 1)
   --duplicates S          share of operations sent twice (default 0.2)
   --workers N             worker processes, 2 to 8 (default 3; one is never signalled)
   --seed N                the choices of traffic and faults (default: from the clock; printed)
@@ -116,7 +116,7 @@ export function parseSoakOptions(args: readonly string[], now = Date.now()): Soa
   }
   return {
     minutes: number(v, 'minutes', 0, 0.5, 600),
-    rate: number(v, 'rate', 1.5, 0.1, 50),
+    rate: number(v, 'rate', 1, 0.1, 50),
     duplicates: number(v, 'duplicates', 0.2, 0, 1),
     workers: number(v, 'workers', 3, 2, 8, true),
     seed: number(v, 'seed', now % 2 ** 31, 0, 2 ** 31 - 1, true),

@@ -13,7 +13,7 @@ import {
   DescribeCertificateCommand,
   RequestCertificateCommand,
 } from '@aws-sdk/client-acm';
-import { RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import { type AwsFaults, type AwsProxy, startAwsProxy } from '../../local/aws-proxy/aws-proxy.ts';
 import { startMoto } from '../../local/moto/moto-server.ts';
@@ -35,6 +35,8 @@ export interface SoakServer {
   readonly instanceId: string;
   readonly target: string;
   readonly behaviour: ServerBehaviour;
+  /** False once terminated. */
+  running: boolean;
 }
 
 /**
@@ -60,6 +62,14 @@ export const fleet: Readonly<Record<string, readonly ServerBehaviour[]>> = {
 
 /** Targets where new servers start during the run (instant ones). */
 export const growingTargets = ['soak-a', 'soak-b', 'soak-c', 'soak-d', 'soak-e'] as const;
+
+/**
+ * The most servers a growing target holds: a start beyond it terminates the target's oldest
+ * server first, as an Auto Scaling group replaces instances. Unbounded, a 30-minute run's
+ * targets grew to 20 servers, each deployment took their turns at MaxConcurrency 10 %, and
+ * deployments of a mapping arrived faster than its lock let them through (seen).
+ */
+export const serversPerGrowingTarget = 6;
 
 export const soakUser = 'soak';
 export const soakPrincipal = `arn:aws:iam::${emulatorAccount}:user/${soakUser}`;
@@ -181,9 +191,14 @@ export async function startSoakBed(options: {
       );
       const instanceId = out.Instances?.[0]?.InstanceId;
       if (instanceId === undefined) throw new Error('RunInstances returned no instance');
-      const server = { instanceId, target, behaviour };
+      const server: SoakServer = { instanceId, target, behaviour, running: true };
       servers.push(server);
       return server;
+    },
+    /** Terminates a server (it leaves Run Command's targets and the checks' servers). */
+    async terminate(server: SoakServer): Promise<void> {
+      await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: [server.instanceId] }));
+      server.running = false;
     },
     async stop() {
       for (const c of Object.values(clients)) c.destroy();

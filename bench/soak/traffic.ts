@@ -14,7 +14,13 @@ import { emulatorAccount, emulatorRegion } from '../../local/stack-env.ts';
 import { createAuthToken } from '../../service/src/auth/token-client.ts';
 import type { AcceptedJob as InvariantJob, MappingRef } from './invariants-model.ts';
 import type { Random } from './random.ts';
-import { fleet, growingTargets, type SoakBed, targetWeights } from './soak-bed.ts';
+import {
+  fleet,
+  growingTargets,
+  type SoakBed,
+  serversPerGrowingTarget,
+  targetWeights,
+} from './soak-bed.ts';
 
 export type Operation =
   | 'deploy-api'
@@ -389,7 +395,14 @@ export class Traffic {
 
   /** A server starts on a mapped tag: its EC2 state-change event (twice when duplicated). */
   private async startInstance(twice: boolean) {
-    const server = await this.bed.addServer(this.random.pick(growingTargets), 'instant');
+    const target = this.random.pick(growingTargets);
+    const running = this.bed.servers.filter((s) => s.target === target && s.running);
+    const oldest = running[0];
+    if (running.length >= serversPerGrowingTarget && oldest !== undefined) {
+      await this.bed.terminate(oldest);
+      bump(this.record.answers, 'instance-start replaced the oldest');
+    }
+    const server = await this.bed.addServer(target, 'instant');
     const event = JSON.stringify({
       version: '0',
       id: randomUUID(),
