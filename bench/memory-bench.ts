@@ -40,7 +40,7 @@ import { round } from './stats.ts';
 const run = promisify(execFile);
 
 /** A Chrome DevTools protocol session on the service's inspector (Node's global WebSocket). */
-async function inspector(url: string) {
+export async function inspector(url: string) {
   const ws = new WebSocket(url);
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
@@ -73,25 +73,23 @@ async function inspector(url: string) {
     });
   return {
     /**
-     * process.memoryUsage() in bytes, after a full GC with `gc`, and the size of V8's new (young
-     * generation) and old spaces.
+     * process.memoryUsage() in bytes, after a full GC with `gc`, and the size (`spaces`) and the
+     * bytes in use (`spacesUsed`) of V8's new (young generation) and old spaces.
      */
-    async usage(
-      gc: boolean,
-    ): Promise<NodeJS.MemoryUsage & { heapLimit: number; spaces: Record<string, number> }> {
+    async usage(gc: boolean): Promise<HeapUsage> {
       if (gc) await call('HeapProfiler.collectGarbage');
       const r = (await call('Runtime.evaluate', {
         expression: `JSON.stringify({...process.memoryUsage(),
           heapLimit: process.getBuiltinModule('v8').getHeapStatistics().heap_size_limit,
           spaces: Object.fromEntries(
           process.getBuiltinModule('v8').getHeapSpaceStatistics()
-            .map((s) => [s.space_name, s.space_size]))})`,
+            .map((s) => [s.space_name, s.space_size])),
+          spacesUsed: Object.fromEntries(
+          process.getBuiltinModule('v8').getHeapSpaceStatistics()
+            .map((s) => [s.space_name, s.space_used_size]))})`,
         returnByValue: true,
       })) as { result: { value: string } };
-      return JSON.parse(r.result.value) as NodeJS.MemoryUsage & {
-        heapLimit: number;
-        spaces: Record<string, number>;
-      };
+      return JSON.parse(r.result.value) as HeapUsage;
     },
     /** A heap snapshot (forces a GC first), parsed. */
     async snapshot(): Promise<HeapSnapshot> {
@@ -135,21 +133,32 @@ async function inspector(url: string) {
   };
 }
 
+/** What `usage` reads: process.memoryUsage(), the heap limit and V8's spaces, in bytes. */
+export type HeapUsage = NodeJS.MemoryUsage & {
+  heapLimit: number;
+  spaces: Record<string, number>;
+  spacesUsed: Record<string, number>;
+};
+
 /** Anonymous resident memory (heap, malloc arenas, stacks) of a process in MB. */
-function anonymousMb(pid: number): number {
+export function anonymousMb(pid: number): number {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = /^Anonymous:\s+(\d+)\s+kB/m.exec(rollup)?.[1];
   return Number(kb ?? 0) / 1024;
 }
 
-async function startService(
+/**
+ * The service started as the image starts it (or the sources, or the image in podman) with the
+ * bed's environment (`system.serviceEnv`) and `--inspect` on loopback, once /readyz answers 200.
+ */
+export async function startService(
   app: string,
   system: BenchSystem,
   mallocArenaMax: string | undefined,
   sources: boolean,
   nodeFlags: readonly string[],
   container: Container | undefined,
-): Promise<{ child: ChildProcess; inspectorUrl: string; pid: number }> {
+): Promise<{ child: ChildProcess; inspectorUrl: string; pid: number; port: number }> {
   const { argv, env: imageEnv } = imageCommand(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
   // The bundle as the image runs it, or (`--sources`) the TypeScript sources as `npm start` does.
   const args = sources ? ['service/src/main.ts'] : argv.slice(1);
@@ -211,9 +220,9 @@ async function startService(
     if (Date.now() > deadline) throw new Error(`/readyz did not answer 200 in 60 s: ${stderr}`);
     await sleep(100);
   }
-  if (container === undefined) return { child, inspectorUrl, pid: child.pid ?? 0 };
+  if (container === undefined) return { child, inspectorUrl, pid: child.pid ?? 0, port };
   const inspected = await run('podman', ['inspect', '--format', '{{.State.Pid}}', container.name]);
-  return { child, inspectorUrl, pid: Number(inspected.stdout.trim()) };
+  return { child, inspectorUrl, pid: Number(inspected.stdout.trim()), port };
 }
 
 /** `--podman-image` and `--podman-memory`: the service in a container of its own. */
