@@ -21,6 +21,18 @@ export {
 } from './resources-verdict.ts';
 
 /**
+ * MB the API process's RSS may swing above the soak's 10 % (`rssSwingMbByProcess`), its end
+ * back within 10 %: the young generation's maximum in the task's heap (`taskHeapFlags`, 3 × the
+ * 16-MB semi-space). Measured (docs/benchmarks.md, Memory over many deployments, The API
+ * process): the API's heap after a full GC stays at 24–26 MB and its external memory at 5–7 MB
+ * over 2,400 requests (nothing retained), but its RSS rises 30–60 MB above what its heap holds —
+ * semi-spaces V8 grows under a burst (32 MB committed) and shrinks at a slow pace, and freed
+ * memory V8 and the allocator keep resident — to ~140 MB at the soak's pace and ~155 MB back to
+ * back, and one full GC gives ~30 MB of it back. The soak saw +39 MB over its baseline.
+ */
+export const apiRssSwingMb = 3 * 16;
+
+/**
  * Node flags that give a process on any machine the V8 heap the service has in the stack's
  * default task (1 GB, `memoryMiB`): Node 24 sizes V8's heap from the memory it may use, and in a
  * container limited to 1 GB (podman `--memory 1g`, the image's Node) it picks a 512-MB old

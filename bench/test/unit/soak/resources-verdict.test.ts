@@ -144,8 +144,47 @@ describe('resourceVerdict', () => {
     expect(early.grew[0]).toMatchObject({ resource: 'rss', baseline: 100, max: 300 });
   });
 
+  describe('an RSS swing for one process (the API: its young generation under a burst)', () => {
+    // At a slow pace 120 MB; a burst grows the young generation: 160 MB (+33 %) for 10 s; back to
+    // 125 MB when V8 shrinks it. The worker beside it is flat.
+    const apiRss = [...flat(10, 100), ...flat(10, 120), ...flat(10, 160), ...flat(10, 125)];
+    const samples = [...life('api', 1, apiRss), ...life('worker-1', 2, flat(40, 120))];
+    const swing = { ...warmUp10s, rssSwingMbByProcess: { api: 48 } };
+
+    it('fails the swing without it, passes it with it, for that process only', () => {
+      expect(resourceVerdict(samples, warmUp10s).grew).toMatchObject([
+        { process: 'api', resource: 'rss', baseline: 120, max: 160 },
+      ]);
+      const v = resourceVerdict(samples, swing);
+      expect(v.passed).toBe(true);
+      const [api, worker] = v.lives.map((l) => l.checks?.[0]);
+      expect(api).toMatchObject({ baseline: 120, endAllowed: 132, allowed: 180, end: 125 });
+      expect(worker).toMatchObject({ baseline: 120, endAllowed: 132, allowed: 132 });
+      expect(v.lives[0]?.checks?.[1]).toMatchObject({ resource: 'fds', allowed: 46 });
+      expect(verdictLines(v)[0]).toContain(
+        'allowed ≤ 180.0 MB (a swing; the end ≤ 132.0 MB): within',
+      );
+    });
+
+    it('still fails a leak: an end that does not come back, or a rise beyond the swing', () => {
+      const creeping = [...flat(10, 100), ...Array.from({ length: 30 }, (_, i) => 120 + i)];
+      // Baseline 122, end allowed 134.2, max allowed 182.2: the max is within the swing, the end
+      // is not.
+      expect(resourceVerdict(life('api', 1, creeping), swing).grew).toMatchObject([
+        { resource: 'rss', baseline: 122, max: 149, end: 147, within: false },
+      ]);
+      const beyond = [...flat(20, 120), 181, ...flat(19, 120)];
+      expect(resourceVerdict(life('api', 1, beyond), swing).grew).toMatchObject([
+        { resource: 'rss', max: 181, end: 120, allowed: 180 },
+      ]);
+    });
+  });
+
   it('refuses options that make no sense', () => {
     const s = life('api', 1, flat(20, 100));
+    expect(() => resourceVerdict(s, { ...warmUp10s, rssSwingMbByProcess: { api: -1 } })).toThrow(
+      'swing',
+    );
     expect(() => resourceVerdict(s, { warmUp: { fraction: 1 } })).toThrow('fraction');
     expect(() => resourceVerdict(s, { warmUp: { afterMs: -1 } })).toThrow('warm-up time');
     expect(() => resourceVerdict(s, { ...warmUp10s, baselineSamples: 0 })).toThrow();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  apiRssSwingMb,
   processStartTicks,
   ResourceSampler,
   readProcessResources,
@@ -136,5 +137,10 @@ describe('taskHeapFlags', () => {
       'require("node:v8").getHeapStatistics().heap_size_limit / 1048576',
     ]);
     expect(Number(String(limit).trim())).toBe(560);
+  });
+
+  it("are what the API's RSS swing is: the young generation's maximum, 3 × the semi-space", () => {
+    const semi = taskHeapFlags.find((f) => f.startsWith('--max-semi-space-size='));
+    expect(apiRssSwingMb).toBe(3 * Number(semi?.split('=')[1]));
   });
 });
