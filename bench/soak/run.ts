@@ -19,7 +19,13 @@ import { drain, jobStatuses } from './drain.ts';
 import { checkInvariants, collectSecrets, newSecretHarvest } from './invariants.ts';
 import { parseSoakOptions, type SoakOptions } from './options.ts';
 import { seededRandom } from './random.ts';
-import { ResourceSampler, type ResourceVerdict, resourceVerdict } from './resources.ts';
+import {
+  apiRssSwingMb,
+  type ResourceSample,
+  ResourceSampler,
+  type ResourceVerdict,
+  resourceVerdict,
+} from './resources.ts';
 import { ServiceProcesses } from './service-processes.ts';
 import { faultsOff, type SoakBed, startSoakBed } from './soak-bed.ts';
 import { type Check, formatSummary, passed, type SoakSummary } from './summary.ts';
@@ -31,11 +37,35 @@ const round = (n: number) => Math.round(n * 10) / 10;
 const resourceIntervalMs = 2000;
 
 /**
- * Warm-up: the first third of each process's life, at least a minute: the young generation
- * grows to its size over the first few hundred deployments (docs/benchmarks.md).
+ * The resource verdict (resources-verdict.ts). Warm-up: for the workers a third of the run, at
+ * least a minute (V8's young generation reaches its size within the first few hundred
+ * deployments); for the API process a third of the run, at least 5 minutes, and its RSS may
+ * swing by the young generation's size (`apiRssSwingMb`) if it ends within 10 %: at the soak's
+ * pace its RSS climbs for its first 200–300 requests and V8 gives memory back slowly (heap used
+ * after a full GC stays at 24–26 MB: docs/benchmarks.md, The API process).
  */
-function resourceVerdictOptions(minutes: number) {
-  return { warmUp: { afterMs: Math.max(60_000, (minutes * 60_000) / 3) } };
+function soakResourceVerdict(samples: readonly ResourceSample[], minutes: number): ResourceVerdict {
+  const third = (minutes * 60_000) / 3;
+  const api = resourceVerdict(
+    samples.filter((s) => s.process === 'api'),
+    {
+      warmUp: { afterMs: Math.max(300_000, third) },
+      rssSwingMbByProcess: { api: apiRssSwingMb },
+    },
+  );
+  const workers = resourceVerdict(
+    samples.filter((s) => s.process !== 'api'),
+    { warmUp: { afterMs: Math.max(60_000, third) } },
+  );
+  const judged = api.judged + workers.judged;
+  const grew = [...api.grew, ...workers.grew];
+  return {
+    passed: judged > 0 && grew.length === 0,
+    lives: [...api.lives, ...workers.lives],
+    judged,
+    notJudged: api.notJudged + workers.notJudged,
+    grew,
+  };
 }
 
 function resourceChecks(verdict: ResourceVerdict): Check[] {
@@ -45,10 +75,10 @@ function resourceChecks(verdict: ResourceVerdict): Check[] {
     for (const c of life.checks) {
       checks.push({
         kind: 'resources',
-        name: `${life.process} (pid ${life.pid}) ${c.resource === 'rss' ? 'RSS' : 'open descriptors'} within 10 % after warm-up`,
+        name: `${life.process} (pid ${life.pid}) ${c.resource === 'rss' ? 'RSS' : 'open descriptors'} within 10 % after warm-up${c.endAllowed === c.allowed ? '' : ' (at the end; a swing of the young generation allowed)'}`,
         holds: c.within,
         count: life.samplesAfterWarmUp,
-        detail: `baseline ${round(c.baseline)} ${c.unit}, max ${round(c.max)} (${c.growthPercent >= 0 ? '+' : ''}${round(c.growthPercent)} %), end ${round(c.end)}, allowed ${round(c.allowed)}`,
+        detail: `baseline ${round(c.baseline)} ${c.unit}, max ${round(c.max)} (${c.growthPercent >= 0 ? '+' : ''}${round(c.growthPercent)} %), end ${round(c.end)}, allowed ${round(c.allowed)}${c.endAllowed === c.allowed ? '' : ` (end ${round(c.endAllowed)})`}`,
       });
     }
   }
@@ -209,7 +239,11 @@ async function main(): Promise<number> {
       secrets: harvest,
       exportCalls: bed.aws.counts.get('CertificateManager.ExportCertificate') ?? 0,
     });
-    const verdict = resourceVerdict(sampler.samples, resourceVerdictOptions(options.minutes));
+    const verdict = soakResourceVerdict(sampler.samples, options.minutes);
+    writeFileSync(
+      join(out, 'resources.jsonl'),
+      sampler.samples.map((sample) => `${JSON.stringify(sample)}\n`).join(''),
+    );
     const checks: Check[] = [
       ...invariants.map((line) => ({ kind: 'invariant' as const, ...line })),
       ...resourceChecks(verdict),
