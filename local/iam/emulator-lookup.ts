@@ -66,7 +66,9 @@ export function emulatorLookup(
   const ssmOf = (endpoint: string) => {
     let client = standIns.get(endpoint);
     if (client === undefined) {
-      client = new SSMClient({ ...options, endpoint, maxAttempts: 1 });
+      // The SDK's retries of transient failures: a pooled connection the stand-in closed (its
+      // keep-alive timeout) just as a lookup reused it is a 'socket hang up' on a busy machine.
+      client = new SSMClient({ ...options, endpoint, maxAttempts: 3 });
       standIns.set(endpoint, client);
     }
     return client;
