@@ -46,12 +46,17 @@ export class Chaos {
     this.log = log;
   }
 
-  start(): void {
+  /**
+   * Starts the faults. The first of each kind comes within the first half of `runMs` (and is
+   * tried again a second later while no worker can take it), so that a short run, CI's 3
+   * minutes, has every fault at least once; the rest follow their mean interval.
+   */
+  start(runMs: number): void {
     const { killEvery, termEvery, standInRestartEvery } = this.faults;
-    if (killEvery > 0) this.loops.push(this.every(killEvery, () => this.kill()));
-    if (termEvery > 0) this.loops.push(this.every(termEvery, () => this.term()));
+    if (killEvery > 0) this.loops.push(this.every(killEvery, runMs, () => this.kill()));
+    if (termEvery > 0) this.loops.push(this.every(termEvery, runMs, () => this.term()));
     if (standInRestartEvery > 0) {
-      this.loops.push(this.every(standInRestartEvery, () => this.restartStandIn()));
+      this.loops.push(this.every(standInRestartEvery, runMs, () => this.restartStandIn()));
     }
   }
 
@@ -61,19 +66,34 @@ export class Chaos {
     await Promise.all(this.loops);
   }
 
-  private async every(meanSeconds: number, fault: () => Promise<void>): Promise<void> {
+  private async every(
+    meanSeconds: number,
+    runMs: number,
+    fault: () => Promise<boolean>,
+  ): Promise<void> {
+    let wait = Math.min(
+      this.random.exponential(meanSeconds * 1000),
+      (this.random.next() * runMs) / 2,
+    );
+    let first = true;
     for (;;) {
-      const wait = this.random.exponential(meanSeconds * 1000);
       const until = Date.now() + wait;
       while (!this.stopping && Date.now() < until) {
         await sleep(Math.max(1, Math.min(500, until - Date.now())));
       }
       if (this.stopping) return;
+      let delivered = false;
       try {
-        await fault();
+        delivered = await fault();
       } catch (error) {
         this.record.anomalies.push(`fault failed: ${(error as Error).message}`);
       }
+      if (first && !delivered) {
+        wait = 1000;
+        continue;
+      }
+      first = false;
+      wait = this.random.exponential(meanSeconds * 1000);
     }
   }
 
@@ -82,9 +102,9 @@ export class Chaos {
     return candidates.length === 0 ? undefined : this.random.pick(candidates);
   }
 
-  private async kill(): Promise<void> {
+  private async kill(): Promise<boolean> {
     const p = this.victim();
-    if (p === undefined) return;
+    if (p === undefined) return false;
     this.down.add(p.name);
     try {
       this.log(`SIGKILL ${p.name}`);
@@ -95,11 +115,12 @@ export class Chaos {
     } finally {
       this.down.delete(p.name);
     }
+    return true;
   }
 
-  private async term(): Promise<void> {
+  private async term(): Promise<boolean> {
     const p = this.victim();
-    if (p === undefined) return;
+    if (p === undefined) return false;
     this.down.add(p.name);
     try {
       this.log(`SIGTERM ${p.name}`);
@@ -110,12 +131,14 @@ export class Chaos {
     } finally {
       this.down.delete(p.name);
     }
+    return true;
   }
 
-  private async restartStandIn(): Promise<void> {
+  private async restartStandIn(): Promise<boolean> {
     const downMs = this.random.int(1000, 5000);
     this.log(`restarting the Run Command stand-in's API (${downMs} ms down)`);
     await this.bed.standIn.restartApi({ downMs });
     this.record.standInRestarts++;
+    return true;
   }
 }

@@ -87,7 +87,12 @@ function resourceChecks(verdict: ResourceVerdict): Check[] {
     name: 'process lives judged',
     holds: verdict.judged > 0,
     count: verdict.judged + verdict.notJudged,
-    detail: `${verdict.judged} judged; ${verdict.notJudged} too short to judge (killed or stopped by the faults)`,
+    detail: `${verdict.judged} judged; not judged, too short after warm-up: ${
+      verdict.lives
+        .filter((l) => l.checks === undefined)
+        .map((l) => `${l.process} (pid ${l.pid}, ${l.samplesAfterWarmUp} samples)`)
+        .join(', ') || 'none'
+    }`,
   });
   return checks;
 }
@@ -205,7 +210,7 @@ async function main(): Promise<number> {
       collectSecrets(invariantBed, harvest),
     );
     const chaos = new Chaos(bed, processes, random, options.faults, log);
-    chaos.start();
+    chaos.start(options.minutes * 60_000);
     // The passphrases as they are made, for the no-secret-in-logs check: a secret scheduled for
     // deletion (stop-managing) refuses reads afterwards.
     const harvesting = setInterval(() => {
