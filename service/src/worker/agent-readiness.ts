@@ -18,6 +18,24 @@ function list(ids: readonly string[]): string {
   return ids.join(', ');
 }
 
+/** EC2 states from which an instance's agent will not come online without another start. */
+const goneStates = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
+
+/**
+ * The waiting EC2 servers that EC2 says are stopping, stopped or terminated (`i-… (terminated)`):
+ * their agents will not come online, so waiting AGENT_WAIT_SECONDS for them only holds the job
+ * (seen in the soak: servers replaced before their start event's job ran). An instance EC2 does
+ * not know yet (its eventual consistency just after launch) and on-premises `mi-` nodes are
+ * waited for as before.
+ */
+async function serversGone(waiting: readonly string[], deps: WorkerDeps): Promise<string[]> {
+  const ec2 = waiting.filter((id) => id.startsWith('i-'));
+  const described = await Promise.all(ec2.map((id) => deps.instances.describe(id)));
+  return described.flatMap((info) =>
+    info !== undefined && goneStates.has(info.state) ? [`${info.instanceId} (${info.state})`] : [],
+  );
+}
+
 /**
  * Before a job on named servers (a server that just started) takes the mapping's lock: are their
  * SSM agents online? A just-started instance is not a managed node until its agent registers
@@ -48,6 +66,13 @@ export async function waitForAgents(
   }
   const waiting = ids.filter((id) => nodes.get(id)?.pingStatus !== 'Online');
   if (waiting.length === 0) return undefined;
+  const gone = await serversGone(waiting, deps);
+  if (gone.length > 0) {
+    throw new TerminalError(
+      'InstanceNotRunning',
+      `${list(gone)} no longer running: nothing to install on (a server that starts again gets the certificate from its start event)`,
+    );
+  }
   const state = waiting
     .map((id) => `${id}: ${nodes.get(id)?.pingStatus ?? 'not registered yet'}`)
     .join(', ');

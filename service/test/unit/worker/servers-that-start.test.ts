@@ -59,6 +59,29 @@ describe('a job for a server that just started', () => {
     expect(w.commands.sent).toHaveLength(0);
   });
 
+  it('ends at once, naming the server, when EC2 says it stopped or was terminated', async () => {
+    const w = workerWorld();
+    w.instances.add(server, { env: 'dev' });
+    expect(await w.deliver(instanceJob())).toMatchObject({ kind: 'later' });
+    w.clock.advance(10_000);
+    w.instances.add(server, { env: 'dev' }, 'terminated');
+    expect(await w.deliver(instanceJob())).toEqual({ kind: 'ack' });
+    const d = await w.deployments.get('job-instance-1');
+    expect(d?.status).toBe('Failed');
+    expect(d?.reason).toMatch(/i-0123456789abcdef0 \(terminated\) no longer running/);
+    expect(w.commands.sent).toHaveLength(0);
+    expect(w.mappings.lockOf(key)).toBeUndefined();
+  });
+
+  it('keeps waiting for a server EC2 does not know yet (eventual consistency after launch)', async () => {
+    const w = workerWorld();
+    expect(await w.deliver(instanceJob())).toMatchObject({ kind: 'later' });
+    w.instances.add(server, { env: 'dev' }, 'pending');
+    w.clock.advance(10_000);
+    expect(await w.deliver(instanceJob())).toMatchObject({ kind: 'later' });
+    expect((await w.deployments.get('job-instance-1'))?.status).toBe('Queued');
+  });
+
   it('fails at once, naming the version it needs, on an agent too old for the document', async () => {
     const w = workerWorld();
     w.commands.nodes.set(server, {
