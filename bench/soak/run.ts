@@ -106,6 +106,7 @@ function faultCounts(bed: SoakBed, chaos: ChaosRecord): Record<string, number> {
   }
   counts['worker SIGKILL'] = chaos.kills;
   counts['worker SIGTERM'] = chaos.terms;
+  counts['worker SIGTERM while starting'] = chaos.stoppedWhileStarting;
   counts['stand-in API restart'] = chaos.standInRestarts;
   for (const s of bed.servers) {
     if (s.behaviour === 'fail' || s.behaviour === 'hang' || s.behaviour === 'unreachable') {
