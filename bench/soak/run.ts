@@ -38,7 +38,7 @@ const resourceIntervalMs = 2000;
 
 /**
  * The resource verdict (resources-verdict.ts), one rule for every process: a warm-up of a third
- * of the run, at least 5 minutes, and RSS may swing by the young generation's size
+ * of the run, at least 5 minutes or the whole traffic of a shorter run (whose drain is then judged), and RSS may swing by the young generation's size
  * (`apiRssSwingMb`, 3 × the task's 16-MB semi-spaces) if it ends within 10 %. V8's young
  * generation reaches its size only after a few hundred requests or deployments, later on a
  * loaded machine (a 60-s warm-up failed a worker restarted under load: baseline 118 MB, 149 MB
@@ -48,7 +48,7 @@ const resourceIntervalMs = 2000;
 function soakResourceVerdict(samples: readonly ResourceSample[], minutes: number): ResourceVerdict {
   const names = [...new Set(samples.map((s) => s.process))];
   return resourceVerdict(samples, {
-    warmUp: { afterMs: Math.max(300_000, (minutes * 60_000) / 3) },
+    warmUp: { afterMs: Math.max((minutes * 60_000) / 3, Math.min(300_000, minutes * 60_000)) },
     rssSwingMbByProcess: Object.fromEntries(names.map((n) => [n, apiRssSwingMb])),
   });
 }
