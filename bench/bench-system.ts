@@ -18,7 +18,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startAwsProxy } from '../local/aws-proxy/aws-proxy.ts';
 import { startMoto } from '../local/moto/moto-server.ts';
-import { provision } from '../local/provision.ts';
+import { type Provisioned, provision } from '../local/provision.ts';
 import { startRunCommandServer } from '../local/run-command/run-command-server.ts';
 import { localServiceEnvironment, useEmulatorCredentials } from '../local/stack-env.ts';
 import { clientOptions } from '../service/src/aws/clients.ts';
@@ -52,21 +52,7 @@ export async function startBenchSystem(
     eventbridge: clients.eventbridge,
     ssm: clients.ssm,
   });
-  const { CertificateArn } = await clients.acm.send(
-    new RequestCertificateCommand({
-      DomainName: 'bench.example.com',
-      ValidationMethod: 'DNS',
-      Options: { Export: 'ENABLED' },
-    }),
-  );
-  const certificateArn = CertificateArn ?? '';
-  for (let i = 0; i < 50; i++) {
-    const { Certificate } = await clients.acm.send(
-      new DescribeCertificateCommand({ CertificateArn: certificateArn }),
-    );
-    if (Certificate?.Status === 'ISSUED') break;
-    await sleep(100);
-  }
+  const certificateArn = await exportableCertificate(clients.acm, 'bench.example.com');
   for (const [value, count] of Object.entries(servers)) {
     await addServers(clients.ec2, value, count, behaviours[value]);
   }
@@ -78,11 +64,7 @@ export async function startBenchSystem(
    */
   const serviceEnv: Record<string, string> = {
     ...localServiceEnvironment({ moto: aws.endpoint, runCommand: ssmProxy.endpoint }),
-    QUEUE_URL: provisioned.queueUrl,
-    DLQ_URL: provisioned.deadLetterQueueUrl,
-    MAPPING_TABLE: provisioned.names.mappingTable,
-    DEPLOYMENTS_TABLE: provisioned.names.deploymentsTable,
-    SERVERS_TABLE: provisioned.names.serversTable,
+    ...provisionedEnvironment(provisioned),
     LOG_LEVEL: 'silent',
     // Each process started with it serves /metrics on loopback, on a free port of its own.
     METRICS_HOST: '127.0.0.1',
@@ -109,6 +91,35 @@ export async function startBenchSystem(
 }
 
 export type BenchSystem = Awaited<ReturnType<typeof startBenchSystem>>;
+
+/** The service's settings naming what `provision` made: the queues and the three tables. */
+export function provisionedEnvironment(provisioned: Provisioned): Record<string, string> {
+  return {
+    QUEUE_URL: provisioned.queueUrl,
+    DLQ_URL: provisioned.deadLetterQueueUrl,
+    MAPPING_TABLE: provisioned.names.mappingTable,
+    DEPLOYMENTS_TABLE: provisioned.names.deploymentsTable,
+    SERVERS_TABLE: provisioned.names.serversTable,
+  };
+}
+
+/** An exportable certificate on the bed, once ISSUED (10 s at most, else an error). */
+export async function exportableCertificate(acm: ACMClient, domain: string): Promise<string> {
+  const { CertificateArn } = await acm.send(
+    new RequestCertificateCommand({
+      DomainName: domain,
+      ValidationMethod: 'DNS',
+      Options: { Export: 'ENABLED' },
+    }),
+  );
+  if (CertificateArn === undefined) throw new Error(`no certificate for ${domain}`);
+  for (let i = 0; i < 100; i++) {
+    const { Certificate } = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
+    if (Certificate?.Status === 'ISSUED') return CertificateArn;
+    await sleep(100);
+  }
+  throw new Error(`${domain} was never issued`);
+}
 
 /**
  * SDK clients straight to moto and the Run Command stand-in (no counting or fault proxy): for a

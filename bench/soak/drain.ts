@@ -6,9 +6,9 @@
  * what was left).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { terminalStatuses } from '../../service/src/domain/deployment.ts';
+import { readQueueDepth } from './invariants-read.ts';
 import type { SoakBed } from './soak-bed.ts';
 
 export interface Unsettled {
@@ -17,17 +17,8 @@ export interface Unsettled {
 }
 
 export async function unsettled(bed: SoakBed): Promise<Unsettled> {
-  const { Attributes = {} } = await bed.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: bed.provisioned.queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const messages = Object.values(Attributes).reduce((a, v) => a + Number(v ?? 0), 0);
+  const depth = await readQueueDepth(bed.clients.sqs, bed.provisioned.queueUrl);
+  const messages = depth.visible + depth.notVisible + depth.delayed;
   const unfinishedJobs = Object.entries(await jobStatuses(bed))
     .filter(([status]) => !terminalStatuses.has(status as never))
     .reduce((a, [, n]) => a + n, 0);

@@ -7,12 +7,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type ACMClient,
-  DescribeCertificateCommand,
-  RequestCertificateCommand,
-} from '@aws-sdk/client-acm';
 import { RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import { type AwsFaults, type AwsProxy, startAwsProxy } from '../../local/aws-proxy/aws-proxy.ts';
@@ -24,7 +18,7 @@ import {
   localServiceEnvironment,
   useEmulatorCredentials,
 } from '../../local/stack-env.ts';
-import { directClients } from '../bench-system.ts';
+import { directClients, exportableCertificate, provisionedEnvironment } from '../bench-system.ts';
 import type { FaultOptions } from './options.ts';
 import type { Random } from './random.ts';
 
@@ -160,11 +154,7 @@ export async function startSoakBed(options: {
     /** The service's environment: the stack's, every AWS call through the fault proxies. */
     serviceEnv: {
       ...localServiceEnvironment({ moto: aws.endpoint, runCommand: ssmProxy.endpoint }),
-      QUEUE_URL: provisioned.queueUrl,
-      DLQ_URL: provisioned.deadLetterQueueUrl,
-      MAPPING_TABLE: provisioned.names.mappingTable,
-      DEPLOYMENTS_TABLE: provisioned.names.deploymentsTable,
-      SERVERS_TABLE: provisioned.names.serversTable,
+      ...provisionedEnvironment(provisioned),
       AUTH_STS_ENDPOINT: moto.endpoint,
       AUTH_PRINCIPALS: JSON.stringify([
         { principal: soakPrincipal, actions: ['read', 'deploy'], targets: ['env=soak-*'] },
@@ -233,21 +223,4 @@ export function proxyFaults(faults: FaultOptions): AwsFaults {
 /** Every fault of both proxies off (the drain). */
 export function faultsOff(bed: SoakBed): void {
   for (const proxy of [bed.aws, bed.ssmProxy]) proxy.setFaults({});
-}
-
-async function exportableCertificate(acm: ACMClient, domain: string): Promise<string> {
-  const { CertificateArn } = await acm.send(
-    new RequestCertificateCommand({
-      DomainName: domain,
-      ValidationMethod: 'DNS',
-      Options: { Export: 'ENABLED' },
-    }),
-  );
-  if (CertificateArn === undefined) throw new Error(`no certificate for ${domain}`);
-  for (let i = 0; i < 100; i++) {
-    const { Certificate } = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
-    if (Certificate?.Status === 'ISSUED') return CertificateArn;
-    await sleep(100);
-  }
-  throw new Error(`${domain} was never issued`);
 }
