@@ -238,7 +238,12 @@ const listCommands: Operation = async (input, context) => {
   const instanceId = optionalString(input, 'InstanceId');
   const filters = readFilters(input);
   const now = Date.now();
-  const commands = commandId === undefined ? context.store.list() : [commandOf(context, commandId)];
+  const commands =
+    commandId === undefined
+      ? context.store
+          .list()
+          .filter((c) => now >= c.requestedAt.getTime() + context.timing.listedAfterMs)
+      : [commandOf(context, commandId)];
   const matching = commands.filter((command) => {
     if (instanceId !== undefined && !command.invocations.some((i) => i.instanceId === instanceId)) {
       return false;

@@ -7,6 +7,12 @@ export interface RunCommandTiming {
   /** After SendCommand, ListCommandInvocations is empty and GetCommandInvocation answers
    * InvocationDoesNotExist for this long (AWS is eventually consistent, aws-cli #3546). */
   invisibleMs: number;
+  /**
+   * After SendCommand, ListCommands without a CommandId leaves the command out this long: a
+   * command whose answer was lost (its connection cut while Run Command was still taking it)
+   * can be listed later than the caller looks. 0 in the defaults; tests of lost answers set it.
+   */
+  listedAfterMs: number;
   /** Pending → InProgress: how long delivery to the agent takes. */
   deliveryMs: number;
   /** A command whose targets matched nothing stays Pending this long before it settles. */
@@ -37,6 +43,7 @@ export interface RunCommandTiming {
 
 export const defaultTiming: RunCommandTiming = {
   invisibleMs: 300,
+  listedAfterMs: 0,
   deliveryMs: 100,
   noInstancesSettleMs: 300,
   slowMs: 3000,

@@ -57,12 +57,12 @@ export interface SendOptions {
   /**
    * The waits before each look for a command that a failed attempt may have sent: a command
    * just sent can take a moment to be listed (eventual consistency), so it is looked for more
-   * than once before the attempt counts as not sent.
+   * than once before the failure is thrown (the dispatch step looks again later).
    */
   readonly lookDelaysMs?: readonly number[];
 }
 
-/** Looked for at once, then 1, 2 and 4 s later: 7 s in all before sending again. */
+/** Looked for at once, then 1, 2 and 4 s later: 7 s in all before the failure is thrown. */
 const defaultLookDelaysMs = [0, 1_000, 2_000, 4_000];
 /**
  * How far before the first attempt a command is looked for: the command's RequestedDateTime is
@@ -93,11 +93,13 @@ export class SsmCommandRunner implements CommandRunner {
 
   /**
    * Sends the command, never twice. SendCommand has no idempotency token: an attempt whose
-   * answer was lost (dropped connection, timeout, 5xx) may have been carried out, so before any
-   * further attempt the command is looked for by its comment (unique to the job's phase) and
-   * returned when found. A throttle or another refusal (4xx) was not carried out: sent again
-   * after a backoff. After the last attempt the error is thrown (retryable unless classified
-   * terminal); the dispatch step then looks for the command again before its next send.
+   * answer was lost (dropped connection, timeout, 5xx) may have been carried out, so the command
+   * is looked for by its comment (unique to the job's phase) and returned when found. When it is
+   * not found, it is not sent again here: Run Command may still be taking it (a request cut
+   * while it was being processed) or not list it yet, for longer than these looks. The error is
+   * thrown, retryable, and the dispatch step looks again once the command would be listed
+   * (`dispatchSettleMs` after this failure) before it sends. A throttle or another refusal (4xx)
+   * was not carried out: sent again after a backoff, up to `attempts`, then thrown.
    */
   async send(input: SendCommandInput): Promise<{ commandId: string }> {
     const { client, attempts, clock, random } = this.#send;
@@ -133,11 +135,11 @@ export class SsmCommandRunner implements CommandRunner {
       if (mayHaveActed(failure)) {
         const found = await this.#sentBefore(input, invokedAfter);
         if (found !== undefined) return { commandId: found };
-      } else if (attempt < attempts) {
-        const ceiling = Math.min(throttleBackoff.maxMs, throttleBackoff.minMs * 2 ** (attempt - 1));
-        await this.#send.sleep(ceiling * (0.5 + random() / 2));
+        throw failure;
       }
       if (attempt >= attempts) throw failure;
+      const ceiling = Math.min(throttleBackoff.maxMs, throttleBackoff.minMs * 2 ** (attempt - 1));
+      await this.#send.sleep(ceiling * (0.5 + random() / 2));
     }
   }
 

@@ -97,6 +97,11 @@ export interface Deployment {
   readonly canaryCommandId?: string;
   /** Set just before SendCommand: a job resumed after a crash looks for its command first. */
   readonly dispatchStartedAt?: string;
+  /**
+   * When a SendCommand of this phase last failed without an answer (Run Command may have taken
+   * the command and not list it yet): no other is sent until `dispatchSettleMs` after it.
+   */
+  readonly dispatchFailedAt?: string;
   readonly dispatchedAt?: string;
   /**
    * How far the command got, as Run Command counts it; `succeeded` and `failed` once the job

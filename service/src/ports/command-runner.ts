@@ -61,6 +61,11 @@ export interface ProgressOptions {
 
 /** SSM Run Command. Errors: TerminalError for invalid document/parameters/access denied. */
 export interface CommandRunner {
+  /**
+   * Sends the command at most once: a failure after which Run Command may have taken it (its
+   * answer lost) is thrown, retryable, once the command was looked for and not found; the
+   * caller looks for it again (`findByComment`) before any other send.
+   */
   send(input: SendCommandInput): Promise<{ commandId: string }>;
   /** A command of this document sent at or after `invokedAfter` with exactly this comment. */
   findByComment(

@@ -77,6 +77,7 @@ export function restPhase(d: Deployment, now: Date): Deployment {
       canaryCommandId: d.commandId,
       commandId: undefined,
       dispatchStartedAt: undefined,
+      dispatchFailedAt: undefined,
       dispatchedAt: undefined,
       counts: undefined,
       conditions: withCondition(

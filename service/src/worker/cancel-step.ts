@@ -1,6 +1,6 @@
 import type { Deployment } from '../domain/deployment.ts';
 import { phaseComment } from './canary.ts';
-import { dispatchSettleMs } from './dispatch-step.ts';
+import { dispatchSettleMs, lastSendMayHaveBeenAt } from './dispatch-step.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
 import { cancelledVerdict, type JobVerdict } from './outcome-policy.ts';
 import type { WorkerDeps } from './worker-deps.ts';
@@ -33,7 +33,7 @@ export async function cancelBeforeRunning(d: Deployment, deps: WorkerDeps): Prom
     new Date(startedAt - 60_000),
   );
   if (found !== undefined) return { kind: 'sent', commandId: found };
-  if (deps.clock.now().getTime() - startedAt < dispatchSettleMs) {
+  if (deps.clock.now().getTime() - (lastSendMayHaveBeenAt(d) ?? startedAt) < dispatchSettleMs) {
     return {
       kind: 'waiting',
       outcome: later(10, 'cancelled while its command was being sent: looking for the command'),

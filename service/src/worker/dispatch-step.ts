@@ -13,8 +13,21 @@ import { type HandlerOutcome, later } from './handler-outcome.ts';
 import { mappingKeyOf } from './mapping-key.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 
-/** How long after a dispatch began a command may still be invisible to ListCommands. */
+/**
+ * How long after a dispatch began, or a send failed without an answer, a command may still be
+ * unlisted by ListCommands (eventual consistency, or a request still being processed when its
+ * connection dropped).
+ */
 export const dispatchSettleMs = 30_000;
+
+/** The last moment a command of the job's phase may have been sent, as the record says. */
+export function lastSendMayHaveBeenAt(d: Deployment): number | undefined {
+  if (d.dispatchStartedAt === undefined) return undefined;
+  const startedAt = Date.parse(d.dispatchStartedAt);
+  return d.dispatchFailedAt === undefined
+    ? startedAt
+    : Math.max(startedAt, Date.parse(d.dispatchFailedAt));
+}
 
 /** Delay before sending again to a server SSM did not know yet (InvalidInstanceId). */
 const unknownInstanceRetrySeconds = 20;
@@ -76,7 +89,10 @@ export async function dispatchStep(
         const deployment = await running(current, found, current.dispatchStartedAt, deps, save);
         return { kind: 'sent', deployment, found: true };
       }
-      if (clock.now().getTime() - startedAt < dispatchSettleMs) {
+      if (
+        clock.now().getTime() - (lastSendMayHaveBeenAt(current) ?? startedAt) <
+        dispatchSettleMs
+      ) {
         return {
           kind: 'waiting',
           outcome: later(
@@ -131,7 +147,7 @@ export async function dispatchStep(
       current.job.instanceIds !== undefined &&
       clock.now().getTime() < agentWaitDeadline(current, settings)
     ) {
-      const { dispatchStartedAt: _sent, ...rest } = current;
+      const { dispatchStartedAt: _sent, dispatchFailedAt: _failed, ...rest } = current;
       await save(revise(rest, {}, clock.now()));
       return {
         kind: 'waiting',
@@ -140,6 +156,15 @@ export async function dispatchStep(
           `Run Command does not know ${current.job.instanceIds.join(', ')} yet (InvalidInstanceId)`,
         ),
       };
+    }
+    if (!(error instanceof TerminalError)) {
+      // The command may have been taken with its answer lost (send() looked and did not find
+      // it): the next pickup waits dispatchSettleMs from now, not from the dispatch's start,
+      // before it concludes nothing was sent. Should this write fail, the failure is still
+      // the error to report.
+      await save(
+        revise(current, { dispatchFailedAt: clock.now().toISOString() }, clock.now()),
+      ).catch(() => undefined);
     }
     throw error;
   }

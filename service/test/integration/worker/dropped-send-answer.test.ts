@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsProxy, startAwsProxy } from '../../../../local/aws-proxy/aws-proxy.ts';
@@ -10,7 +11,11 @@ import { commandsFor, startWorkerProcess, type WorkerProcess } from './worker-pr
 // SendCommand has no idempotency token: when the connection drops after Run Command accepted a
 // command, a blind retry (the SDK's or the service's) sends the install a second time. A worker
 // process whose Run Command calls pass a fault proxy: its SendCommand connections dropped, the
-// proxy's random draws scripted, every other Run Command call spared.
+// proxy's random draws scripted, every other Run Command call spared. The stand-in lists a new
+// command only after `listedAfterMs`, longer than the adapter's looks (7 s): as in the soak,
+// where a command taken while the stand-in's API restarted was listed late and sent again.
+
+const listedAfterMs = 10_000;
 
 let system: RunningSystem;
 let proxy: AwsProxy;
@@ -20,7 +25,7 @@ let draws: number[] = [];
 let worker: WorkerProcess | undefined;
 
 beforeAll(async () => {
-  system = await aRunningSystem({ worker: false });
+  system = await aRunningSystem({ worker: false, timing: { listedAfterMs } });
   proxy = await startAwsProxy({
     target: system.standIn.server.endpoint,
     random: () => draws.shift() ?? 0.99,
@@ -62,7 +67,7 @@ const job = (jobId: string) => ({
 });
 
 describe('a SendCommand whose connection drops', () => {
-  it('after Run Command accepted it: the job follows that command, none is sent again', async () => {
+  it('after Run Command accepted it, listed only after the looks: the job follows that command, none is sent again', async () => {
     // The proxy drops before forwarding and after the target answered in turn: a SendCommand of
     // the test's own takes the first turn (Run Command never sees it), so the worker's first
     // SendCommand is answered by nobody after the stand-in accepted it.
@@ -77,24 +82,26 @@ describe('a SendCommand whose connection drops', () => {
 
     draws = [0.1];
     await enqueue(system, job('it-dropped-after'));
-    const d = await finished(system, 'it-dropped-after', 90_000);
+    const d = await finished(system, 'it-dropped-after', 180_000);
     expect(d.status, d.reason).toBe('Succeeded');
     expect(proxy.faults.get('drop-after AmazonSSM.SendCommand')).toBe(1);
+    await sleep(listedAfterMs); // every command sent is listed by now
     const commands = await commandsFor(system, 'it-dropped-after');
     expect(commands).toHaveLength(1);
     expect(d.commandId).toBe(commands[0]?.CommandId);
-  });
+  }, 240_000);
 
-  it('before Run Command saw it: looked for, not found, sent again once', async () => {
+  it('before Run Command saw it: looked for, not found, sent again once it would have been listed', async () => {
     proxy.setFaults({ drop: 0.5 });
     draws = [0.1];
     await enqueue(system, job('it-dropped-before'));
-    const d = await finished(system, 'it-dropped-before', 90_000);
+    const d = await finished(system, 'it-dropped-before', 180_000);
     expect(d.status, d.reason).toBe('Succeeded');
     expect(proxy.faults.get('drop-before AmazonSSM.SendCommand')).toBe(1);
     expect(proxy.counts.get('AmazonSSM.SendCommand')).toBe(1);
+    await sleep(listedAfterMs); // every command sent is listed by now
     const commands = await commandsFor(system, 'it-dropped-before');
     expect(commands).toHaveLength(1);
     expect(d.commandId).toBe(commands[0]?.CommandId);
-  });
+  }, 240_000);
 });

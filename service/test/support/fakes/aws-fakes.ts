@@ -143,16 +143,22 @@ export class InMemorySecretStore implements SecretStore {
 
 /** Run Command whose progress a test scripts: a queue of snapshots per command. */
 export class FakeCommandRunner implements CommandRunner {
-  readonly sent: (SendCommandInput & { commandId: string; at: Date })[] = [];
+  readonly sent: (SendCommandInput & { commandId: string; at: Date; listedFrom?: Date })[] = [];
   /** Progress snapshots returned in order for the next command; the last one repeats. */
   script: Omit<CommandProgress, 'commandId'>[] = [];
   readonly #scripts = new Map<string, Omit<CommandProgress, 'commandId'>[]>();
   failSend: unknown[] = [];
+  /**
+   * Sends Run Command takes although their answer is lost: the command is kept, listed by
+   * findByComment only `listedAfterMs` after it was taken, and `error` is thrown once the clock
+   * moved on by `tookMs` (the adapter's looks and backoffs before it gives up).
+   */
+  loseAnswer: { error: unknown; listedAfterMs: number; tookMs: number }[] = [];
   /** The managed nodes DescribeInstanceInformation shows (a test adds or changes them). */
   readonly nodes = new Map<string, ManagedNode>();
   #n = 0;
-  readonly #clock: Clock;
-  constructor(clock: Clock) {
+  readonly #clock: ManualClock;
+  constructor(clock: ManualClock) {
     this.#clock = clock;
   }
 
@@ -160,14 +166,30 @@ export class FakeCommandRunner implements CommandRunner {
     const err = this.failSend.shift();
     if (err !== undefined) throw err;
     const commandId = `cmd-${++this.#n}`;
-    this.sent.push({ ...input, commandId, at: this.#clock.now() });
+    const at = this.#clock.now();
+    const lost = this.loseAnswer.shift();
+    this.sent.push({
+      ...input,
+      commandId,
+      at,
+      ...(lost === undefined ? {} : { listedFrom: new Date(at.getTime() + lost.listedAfterMs) }),
+    });
     this.#scripts.set(commandId, [...this.script]);
+    if (lost !== undefined) {
+      this.#clock.advance(lost.tookMs);
+      throw lost.error;
+    }
     return { commandId };
   }
 
   async findByComment(documentName: string, comment: string, invokedAfter: Date) {
+    const now = this.#clock.now();
     return this.sent.find(
-      (c) => c.comment === comment && c.documentName === documentName && c.at >= invokedAfter,
+      (c) =>
+        c.comment === comment &&
+        c.documentName === documentName &&
+        c.at >= invokedAfter &&
+        (c.listedFrom === undefined || c.listedFrom <= now),
     )?.commandId;
   }
 

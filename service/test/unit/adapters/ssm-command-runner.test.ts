@@ -144,15 +144,25 @@ describe('sending a command, never twice', () => {
     expect(sleeps).toEqual([1_000, 2_000]);
   });
 
-  it('dropped before Run Command saw it: looked for, not found, sent again, one command', async () => {
+  it('dropped before Run Command saw it: looked for, not found, thrown (retryable), not sent again', async () => {
     const bed = aRunCommand(['drop-before', 'ok']);
     const { runner, sleeps } = aRunner(bed);
-    expect(await runner.send(input)).toEqual({ commandId: 'cmd-1' });
-    expect(bed.sendAttempts).toEqual(['drop-before', 'ok']);
-    expect(bed.commands).toHaveLength(1);
-    // Looked at once, then after 1, 2 and 4 s, before concluding it was not sent.
+    await expect(runner.send(input)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(bed.sendAttempts).toEqual(['drop-before']);
+    expect(bed.commands).toHaveLength(0);
+    // Looked at once, then after 1, 2 and 4 s; the dispatch step looks again before sending.
     expect(bed.listFilters).toHaveLength(4);
     expect(sleeps).toEqual([1_000, 2_000, 4_000]);
+  });
+
+  it('taken, but listed only after every look (seen in the soak): thrown, never sent twice', async () => {
+    // Run Command took the command while its answer was lost (a request cut while it was being
+    // processed) and lists it only after the looks: sending again would install twice.
+    const bed = aRunCommand(['drop-after', 'ok'], { listedFromLook: 6 });
+    const { runner } = aRunner(bed);
+    await expect(runner.send(input)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(bed.sendAttempts).toEqual(['drop-after']);
+    expect(bed.commands).toHaveLength(1);
   });
 
   it("never takes another job's command for its own", async () => {
@@ -165,8 +175,9 @@ describe('sending a command, never twice', () => {
       looksUntilListed: 0,
     });
     const { runner } = aRunner(bed);
-    expect(await runner.send(input)).toEqual({ commandId: 'cmd-2' });
-    expect(bed.sendAttempts).toEqual(['drop-before', 'ok']);
+    await expect(runner.send(input)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(bed.sendAttempts).toEqual(['drop-before']);
+    expect(bed.listFilters).toHaveLength(4);
   });
 
   it('a throttle is a refusal: sent again after a backoff without looking, one command', async () => {
@@ -199,16 +210,16 @@ describe('sending a command, never twice', () => {
   });
 
   it('looks after its last attempt too when that one may have gone through; throws if not found', async () => {
-    const taken = aRunCommand(['drop-before', 'drop-after'], { listedFromLook: 2 });
+    const taken = aRunCommand(['throttle', 'drop-after'], { listedFromLook: 2 });
     expect(await aRunner(taken, 2).runner.send(input)).toEqual({ commandId: 'cmd-1' });
     expect(taken.commands).toHaveLength(1);
 
-    const lost = aRunCommand(['drop-before', 'drop-before']);
+    const lost = aRunCommand(['throttle', 'drop-before']);
     await expect(aRunner(lost, 2).runner.send(input)).rejects.toMatchObject({
       code: 'ECONNRESET',
     });
     expect(lost.sendAttempts).toHaveLength(2);
-    expect(lost.listFilters).toHaveLength(8);
+    expect(lost.listFilters).toHaveLength(4);
     expect(lost.commands).toHaveLength(0);
   });
 

@@ -482,6 +482,32 @@ describe('deploy handler after a crash', () => {
     expect(d?.commandId).toBe('cmd-1');
   });
 
+  it('after a send whose answer was lost, waits from that failure before sending again, and finds the command', async () => {
+    // Seen in the soak: Run Command took the command, its answer was lost, and the command was
+    // listed only after the adapter's looks (which took 25 s, with throttles before). Timed from
+    // the dispatch's start, the next pickup would have concluded nothing was sent.
+    const w = workerWorld();
+    const lost = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    w.commands.loseAnswer = [{ error: lost, listedAfterMs: 40_000, tookMs: 25_000 }];
+    w.commands.script = [progress('Success', [anInvocation({ instanceId: 'i-1' })])];
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 1)).toMatchObject({ kind: 'later' });
+    expect((await w.deployments.get('job-00000001'))?.dispatchFailedAt).toBe(
+      w.clock.now().toISOString(),
+    );
+    w.clock.advance(10_000);
+    // 35 s after the dispatch began, 10 s after the failure: not listed yet, so it waits.
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 2)).toMatchObject({
+      kind: 'later',
+      why: expect.stringMatching(/may have been sent/),
+    });
+    w.clock.advance(10_000);
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 3)).toEqual({ kind: 'ack' });
+    expect(w.commands.sent).toHaveLength(1);
+    const d = await w.deployments.get('job-00000001');
+    expect(d?.status).toBe('Succeeded');
+    expect(d?.commandId).toBe('cmd-1');
+  });
+
   it('sends the export kept in the secret when resumed before dispatch, never exporting twice', async () => {
     const w = workerWorld();
     w.commands.failSend = [
