@@ -15,6 +15,7 @@ import { clientErrorHandler } from './client-errors.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { lazySchemaController } from './lazy-compilers.ts';
+import { registerRequestDeadline } from './request-deadline.ts';
 import { certificateRoutes } from './routes/certificates.ts';
 import { deploymentCancelRoutes } from './routes/deployment-cancel.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
@@ -51,6 +52,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDependencies> = async (instance, d
   // JSON only: any other body type is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain');
   registerErrorHandling(app, deps.config.api.bodyLimit);
+  registerRequestDeadline(app, deps.config.api.deadlineSeconds);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

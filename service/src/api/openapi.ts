@@ -14,7 +14,7 @@ const unavailable = async (): Promise<never> => {
 export async function openApiDocument(): Promise<unknown> {
   const deps: ApiDependencies = {
     config: {
-      api: { enabled: true, host: '127.0.0.1', port: 0, bodyLimit: 16 * 1024 },
+      api: { enabled: true, host: '127.0.0.1', port: 0, bodyLimit: 16 * 1024, deadlineSeconds: 25 },
       auth: {
         mode: 'none',
         audience: 'acm-cert-export',

@@ -31,6 +31,8 @@ export interface Config {
     readonly port: number;
     /** Maximum request body in bytes. */
     readonly bodyLimit: number;
+    /** How long a route's handler may take before it is answered 503 (api/request-deadline.ts). */
+    readonly deadlineSeconds: number;
     /** Public base URL used in status links; defaults to the request's host. */
     readonly publicBaseUrl?: string;
   };
@@ -327,6 +329,7 @@ export function loadConfig(env: Env): Config {
       host: text(env, settings.HOST),
       port: int(env, settings.PORT),
       bodyLimit: int(env, settings.API_BODY_LIMIT_BYTES),
+      deadlineSeconds: int(env, settings.API_DEADLINE_SECONDS),
       ...(publicBaseUrl === undefined ? {} : { publicBaseUrl: url(env, settings.PUBLIC_BASE_URL) }),
     },
     auth: {

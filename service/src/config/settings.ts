@@ -244,6 +244,16 @@ export const settings = catalog({
     unit: 'bytes',
     description: 'The largest request body; a larger one is refused with `413 PAYLOAD_TOO_LARGE`.',
   },
+  API_DEADLINE_SECONDS: {
+    group: 'api',
+    type: 'integer',
+    default: 25,
+    min: 1,
+    max: 600,
+    unit: 'seconds',
+    description:
+      'How long a request may wait on AWS: still waiting after this, it is answered `503 DEPENDENCY_UNAVAILABLE` with `Retry-After`, before API Gateway (29 s) or the ALB (60 s) gives up without an answer. A write answered so may still be carried out: retry it with the same `Idempotency-Key`.',
+  },
   PUBLIC_BASE_URL: {
     group: 'api',
     type: 'url',

@@ -64,6 +64,7 @@ describe.each([
           host: '127.0.0.1',
           port: 0,
           bodyLimit: 16384,
+          deadlineSeconds: 25,
           publicBaseUrl: 'https://certs.example.com/',
         },
       },

@@ -88,7 +88,9 @@ describe('request validation', () => {
 
   it('refuses a body over the configured limit with 413', async () => {
     api = testApi({
-      config: { api: { enabled: true, host: '127.0.0.1', port: 0, bodyLimit: 1024 } },
+      config: {
+        api: { enabled: true, host: '127.0.0.1', port: 0, bodyLimit: 1024, deadlineSeconds: 25 },
+      },
     });
     const res = await api.call('admin', 'POST', '/v1/deployments', {
       ...v1Body,

@@ -47,7 +47,7 @@ export const rules: PrincipalRule[] = [
 
 export function apiConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
   return {
-    api: { enabled: true, host: '127.0.0.1', port: 0, bodyLimit: 16 * 1024 },
+    api: { enabled: true, host: '127.0.0.1', port: 0, bodyLimit: 16 * 1024, deadlineSeconds: 25 },
     auth: {
       mode: 'sts',
       audience: 'acm-cert-export',
