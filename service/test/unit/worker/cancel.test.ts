@@ -183,4 +183,28 @@ describe('a cancel request', () => {
     expect(d?.reason).toMatch(/no command was sent to any server$/);
     expect(w.commands.sent).toHaveLength(0);
   });
+
+  it('waits 30 s from a send whose answer was lost, not from the dispatch, and cancels the command', async () => {
+    const w = workerWorld();
+    w.commands.script = [
+      progress('InProgress', [running('i-1')]),
+      progress('Cancelled', [cancelled('i-1')]),
+    ];
+    const lost = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    w.commands.loseAnswer = [{ error: lost, listedAfterMs: 40_000, tookMs: 25_000 }];
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 1)).toMatchObject({ kind: 'later' });
+    await requestCancel(w);
+    w.clock.advance(10_000);
+    // 35 s after the dispatch began, 10 s after the failure: the command is not listed yet.
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 2)).toMatchObject({
+      kind: 'later',
+      delaySeconds: 10,
+    });
+    w.clock.advance(10_000);
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 3)).toMatchObject({ kind: 'later' });
+    expect(w.commands.cancelled).toEqual(['cmd-1']);
+    expect(await w.deliver(aDeployMessage(), 'msg-1', 4)).toEqual({ kind: 'ack' });
+    expect((await w.deployments.get(jobId))?.status).toBe('Cancelled');
+    expect(w.commands.sent).toHaveLength(1);
+  });
 });
