@@ -109,7 +109,7 @@ run_suite_with_soak() {
   local soak_dir="$ROOT/.state/soak/loaded" soak_pid suite_status=0 soak_status=0
   rm -rf "$soak_dir"
   mkdir -p "$soak_dir"
-  node bench/soak/run.ts --minutes 3 --out "$soak_dir" >"$soak_dir/output.log" 2>&1 &
+  node bench/soak/run.ts --minutes 3 --rate 1 --drain-minutes 10 --out "$soak_dir" >"$soak_dir/output.log" 2>&1 &
   soak_pid="$!"
   npm run check || suite_status=$?
   wait "$soak_pid" || soak_status=$?

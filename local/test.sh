@@ -50,7 +50,7 @@ soak_dir="$ROOT/.state/soak/ci"
 if [ "$#" -eq 0 ] && [ "${ACM_CERT_EXPORT_SOAK:-}" != skip ]; then
   rm -rf "$soak_dir"
   mkdir -p "$soak_dir"
-  setsid node bench/soak/run.ts --minutes 3 --out "$soak_dir" >"$soak_dir/output.log" 2>&1 </dev/null &
+  setsid node bench/soak/run.ts --minutes 3 --rate 1 --drain-minutes 10 --out "$soak_dir" >"$soak_dir/output.log" 2>&1 </dev/null &
   soak_pid=$!
 fi
 

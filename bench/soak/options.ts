@@ -36,11 +36,11 @@ export interface SoakOptions {
 export const usage = `npm run soak -- --minutes N [options]
 
   --minutes N             how long traffic and faults run (0.5 to 600; required)
-  --rate R                traffic operations per second (default 1)
+  --rate R                traffic operations per second (default 0.5)
   --duplicates S          share of operations sent twice (default 0.2)
   --workers N             worker processes, 2 to 8 (default 3; one is never signalled)
   --seed N                the choices of traffic and faults (default: from the clock; printed)
-  --drain-minutes N       at most this long to settle after the traffic stops (default 10)
+  --drain-minutes N       at most this long to settle after the traffic stops (default 20)
   --log-level L           the service processes' LOG_LEVEL (default info)
   --out DIR               logs and summary (default .state/soak/<time>)
   --no-faults             every fault off (a control run)
@@ -116,11 +116,11 @@ export function parseSoakOptions(args: readonly string[], now = Date.now()): Soa
   }
   return {
     minutes: number(v, 'minutes', 0, 0.5, 600),
-    rate: number(v, 'rate', 1, 0.1, 50),
+    rate: number(v, 'rate', 0.5, 0.1, 50),
     duplicates: number(v, 'duplicates', 0.2, 0, 1),
     workers: number(v, 'workers', 3, 2, 8, true),
     seed: number(v, 'seed', now % 2 ** 31, 0, 2 ** 31 - 1, true),
-    drainMinutes: number(v, 'drain-minutes', 10, 1, 120),
+    drainMinutes: number(v, 'drain-minutes', 20, 1, 120),
     logLevel,
     out: values.out as string | undefined,
     faults: {

@@ -21,6 +21,10 @@
  *   process whose young generation V8 grows under a burst of requests and shrinks when the pace
  *   drops (the API process: docs/benchmarks.md, The API process). A leak does not come back: the
  *   end still fails it, and so does a rise beyond the swing;
+ * - a descriptor swing: `fdSwingByProcess` does the same for descriptors, for a process whose
+ *   open sockets follow the requests in flight (the API process: each request it is answering
+ *   holds the caller's connection and one to AWS at most, so twice the soak's requests in flight
+ *   bound it). A descriptor leak raises the end: it still fails;
  * - a life with fewer than `minSamplesAfterWarmUp` samples after warm-up is not judged (counted
  *   and reported, never passed silently); the verdict passes when at least one life was judged and
  *   every judged life stayed within, for both resources.
@@ -55,6 +59,11 @@ export interface VerdictOptions {
   readonly rssSwingMbByProcess?: Readonly<Record<string, number>>;
   /** Absolute growth always allowed, in descriptors; 16. */
   readonly fdSlack?: number;
+  /**
+   * Descriptors the lives of a process name may rise above `allowed` for a while, their end back
+   * within the tolerance; none by default.
+   */
+  readonly fdSwingByProcess?: Readonly<Record<string, number>>;
   /** A life with fewer samples after warm-up is not judged; 2 × baselineSamples. */
   readonly minSamplesAfterWarmUp?: number;
 }
@@ -121,6 +130,9 @@ export function resourceVerdict(
   for (const swing of Object.values(options.rssSwingMbByProcess ?? {})) {
     if (!(swing >= 0)) throw new Error('an RSS swing is ≥ 0 MB');
   }
+  for (const swing of Object.values(options.fdSwingByProcess ?? {})) {
+    if (!(swing >= 0)) throw new Error('a descriptor swing is ≥ 0');
+  }
   const lives = new Map<string, ResourceSample[]>();
   for (const s of samples) {
     const key = `${s.process}\u0000${s.pid}`;
@@ -135,9 +147,10 @@ export function resourceVerdict(
     const spanMs = (life.at(-1)?.at ?? first.at) - first.at;
     const warmUpMs =
       'afterMs' in options.warmUp ? options.warmUp.afterMs : options.warmUp.fraction * spanMs;
-    const swingMb = Object.hasOwn(options.rssSwingMbByProcess ?? {}, first.process)
-      ? (options.rssSwingMbByProcess?.[first.process] ?? 0)
-      : 0;
+    const swingOf = (swings: Readonly<Record<string, number>> | undefined) =>
+      Object.hasOwn(swings ?? {}, first.process) ? (swings?.[first.process] ?? 0) : 0;
+    const swingMb = swingOf(options.rssSwingMbByProcess);
+    const swingFds = swingOf(options.fdSwingByProcess);
     const after = life.filter((s) => s.at - first.at >= warmUpMs);
     const base = { process: first.process, pid: first.pid, spanMs, warmUpMs };
     if (after.length < minAfter) {
@@ -154,7 +167,7 @@ export function resourceVerdict(
       const tolerance = options.tolerance ?? 0.1;
       const baseline = median(after.slice(0, k).map(value));
       const endAllowed = baseline + Math.max(tolerance * baseline, slack);
-      const allowed = endAllowed + (resource === 'rss' ? swingMb : 0);
+      const allowed = endAllowed + (resource === 'rss' ? swingMb : swingFds);
       let top = after[0] as ResourceSample;
       for (const s of after) if (value(s) > value(top)) top = s;
       const max = value(top);

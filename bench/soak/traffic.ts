@@ -101,6 +101,9 @@ function bump(map: Map<string, number>, key: string, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
 
+/** At most this many operations wait for their answers at once. */
+export const trafficMaxInFlight = 25;
+
 /** The certificate name each certificate is installed as: one file set per certificate. */
 const certNames = ['shop', 'api', 'mail'];
 
@@ -146,7 +149,7 @@ export class Traffic {
       const wait = next - Date.now();
       if (wait > 0) await sleep(wait);
       // A bed too slow to keep up sends fewer operations rather than piling them up.
-      if (this.inFlight >= 25) continue;
+      if (this.inFlight >= trafficMaxInFlight) continue;
       const op = this.choose();
       this.inFlight++;
       const done = this.perform(op)
