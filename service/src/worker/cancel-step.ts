@@ -1,6 +1,5 @@
 import type { Deployment } from '../domain/deployment.ts';
-import { phaseComment } from './canary.ts';
-import { dispatchSettleMs, lastSendMayHaveBeenAt } from './dispatch-step.ts';
+import { sentBefore } from './dispatch-step.ts';
 import { type HandlerOutcome, later } from './handler-outcome.ts';
 import { cancelledVerdict, type JobVerdict } from './outcome-policy.ts';
 import type { WorkerDeps } from './worker-deps.ts';
@@ -26,14 +25,9 @@ export function cancelledBy(d: Deployment): string {
 export async function cancelBeforeRunning(d: Deployment, deps: WorkerDeps): Promise<CancelResult> {
   const nothingSent = { kind: 'finished', verdict: nothingSentVerdict(d) } as const;
   if (d.status !== 'Dispatching' || d.dispatchStartedAt === undefined) return nothingSent;
-  const startedAt = Date.parse(d.dispatchStartedAt);
-  const found = await deps.commands.findByComment(
-    deps.settings.documentName,
-    phaseComment(d),
-    new Date(startedAt - 60_000),
-  );
-  if (found !== undefined) return { kind: 'sent', commandId: found };
-  if (deps.clock.now().getTime() - (lastSendMayHaveBeenAt(d) ?? startedAt) < dispatchSettleMs) {
+  const before = await sentBefore(d, d.dispatchStartedAt, deps);
+  if (typeof before === 'object') return { kind: 'sent', commandId: before.commandId };
+  if (before === 'settling') {
     return {
       kind: 'waiting',
       outcome: later(10, 'cancelled while its command was being sent: looking for the command'),

@@ -20,13 +20,28 @@ import type { WorkerDeps } from './worker-deps.ts';
  */
 export const dispatchSettleMs = 30_000;
 
-/** The last moment a command of the job's phase may have been sent, as the record says. */
-export function lastSendMayHaveBeenAt(d: Deployment): number | undefined {
-  if (d.dispatchStartedAt === undefined) return undefined;
-  const startedAt = Date.parse(d.dispatchStartedAt);
-  return d.dispatchFailedAt === undefined
-    ? startedAt
-    : Math.max(startedAt, Date.parse(d.dispatchFailedAt));
+/**
+ * What became of the send a dispatch began at `dispatchStartedAt`: the command, found by the
+ * phase's comment; else `settling` while one sent then may still be unlisted (`dispatchSettleMs`
+ * after the dispatch began, or after a send last failed: `dispatchFailedAt`); else `none`.
+ */
+export async function sentBefore(
+  d: Deployment,
+  dispatchStartedAt: string,
+  deps: Pick<WorkerDeps, 'commands' | 'settings' | 'clock'>,
+): Promise<{ readonly commandId: string } | 'settling' | 'none'> {
+  const startedAt = Date.parse(dispatchStartedAt);
+  const found = await deps.commands.findByComment(
+    deps.settings.documentName,
+    phaseComment(d),
+    new Date(startedAt - 60_000),
+  );
+  if (found !== undefined) return { commandId: found };
+  const lastSend =
+    d.dispatchFailedAt === undefined
+      ? startedAt
+      : Math.max(startedAt, Date.parse(d.dispatchFailedAt));
+  return deps.clock.now().getTime() - lastSend < dispatchSettleMs ? 'settling' : 'none';
 }
 
 /** Delay before sending again to a server SSM did not know yet (InvalidInstanceId). */
@@ -79,20 +94,13 @@ export async function dispatchStep(
   if (bundle === undefined) {
     // Resumed (or a send failed): a command may have gone out before the last attempt stopped.
     if (current.dispatchStartedAt !== undefined) {
-      const startedAt = Date.parse(current.dispatchStartedAt);
-      const found = await deps.commands.findByComment(
-        settings.documentName,
-        comment,
-        new Date(startedAt - 60_000),
-      );
-      if (found !== undefined) {
-        const deployment = await running(current, found, current.dispatchStartedAt, deps, save);
+      const before = await sentBefore(current, current.dispatchStartedAt, deps);
+      if (typeof before === 'object') {
+        const { commandId } = before;
+        const deployment = await running(current, commandId, current.dispatchStartedAt, deps, save);
         return { kind: 'sent', deployment, found: true };
       }
-      if (
-        clock.now().getTime() - (lastSendMayHaveBeenAt(current) ?? startedAt) <
-        dispatchSettleMs
-      ) {
+      if (before === 'settling') {
         return {
           kind: 'waiting',
           outcome: later(
@@ -158,10 +166,11 @@ export async function dispatchStep(
       };
     }
     if (!(error instanceof TerminalError)) {
-      // The command may have been taken with its answer lost (send() looked and did not find
-      // it): the next pickup waits dispatchSettleMs from now, not from the dispatch's start,
-      // before it concludes nothing was sent. Should this write fail, the failure is still
-      // the error to report.
+      // The last attempt may have been taken with its answer lost (send() looked and did not
+      // find it; after throttles alone nothing was taken, and waiting costs only the settle):
+      // the next pickup waits dispatchSettleMs from now, not from the dispatch's start, before
+      // it concludes nothing was sent. Should this write fail, the failure is still the error
+      // to report.
       await save(
         revise(current, { dispatchFailedAt: clock.now().toISOString() }, clock.now()),
       ).catch(() => undefined);
