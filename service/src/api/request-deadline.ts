@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { ApiError } from './errors.ts';
 
 /** What a caller is told to wait before trying again (`Retry-After`, seconds). */
@@ -16,15 +16,12 @@ export const deadlineRetryAfterSeconds = 5;
  * are: they read nothing from AWS but the readiness check, which has its own timeouts.
  */
 export function registerRequestDeadline(app: FastifyInstance, deadlineSeconds: number): void {
-  const arrivedAt = new WeakMap<FastifyRequest, number>();
-  app.addHook('onRequest', async (request) => {
-    arrivedAt.set(request, performance.now());
-  });
   app.addHook('onRoute', (route: RouteOptions) => {
     if ((route.config as { access?: string } | undefined)?.access === 'public') return;
     const handler = route.handler;
     route.handler = function withDeadline(request, reply) {
-      const elapsed = performance.now() - (arrivedAt.get(request) ?? performance.now());
+      // Fastify's own count from the request's arrival: authentication is inside the deadline.
+      const elapsed = reply.elapsedTime;
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(
