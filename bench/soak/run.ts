@@ -38,8 +38,9 @@ const resourceIntervalMs = 2000;
 
 /**
  * The resource verdict (resources-verdict.ts), one rule for every process: a warm-up of a third
- * of the run, at least 5 minutes or the whole traffic of a shorter run (whose drain is then judged), and RSS may swing by the young generation's size
- * (`apiRssSwingMb`, 3 × the task's 16-MB semi-spaces) if it ends within 10 %. V8's young
+ * of the run, at least 5 minutes or the whole traffic of a shorter run (whose drain is then
+ * judged), and RSS may swing by the young generation's size (`apiRssSwingMb`, 3 × the task's
+ * 16-MB semi-spaces) if it ends within 10 %. V8's young
  * generation reaches its size only after a few hundred requests or deployments, later on a
  * loaded machine (a 60-s warm-up failed a worker restarted under load: baseline 118 MB, 149 MB
  * at its end), and V8 gives freed memory back slowly; heap used after a full GC stays flat
